@@ -1,0 +1,136 @@
+"""Argument validation shared by every memlab module.
+
+Every public function checks its inputs with these helpers, so that bad input
+raises a ``ValueError`` (or ``TypeError``) whose message names the argument and
+the value received, e.g. ``"N must be a positive integer, got -3"``; nothing is
+checked with ``assert`` and no NaN leaks out of a bad argument.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+__all__ = [
+    "check_positive_int",
+    "check_nonnegative_int",
+    "check_real",
+    "check_positive_real",
+    "check_unit_interval_open",
+    "check_array",
+    "check_rng",
+]
+
+
+def _is_integral(value) -> bool:
+    if isinstance(value, (bool, np.bool_)):
+        return False
+    if isinstance(value, numbers.Integral):
+        return True
+    # Accept floats that are exactly integers (e.g. 200.0), reject 2.5 and NaN.
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        return math.isfinite(v) and v.is_integer()
+    return False
+
+
+def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
+    """Return ``value`` as ``int`` if it is an integer ``>= minimum``.
+
+    Raises
+    ------
+    ValueError
+        If ``value`` is not an integer (``2.5``, NaN, a string, ``True``) or is
+        smaller than ``minimum``.
+    """
+    if not _is_integral(value):
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    ivalue = int(value)
+    if ivalue < minimum:
+        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return ivalue
+
+
+def check_nonnegative_int(name: str, value) -> int:
+    """Return ``value`` as ``int`` if it is an integer ``>= 0``."""
+    if not _is_integral(value) or int(value) < 0:
+        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+    return int(value)
+
+
+def check_real(name: str, value, *, lo: float | None = None, hi: float | None = None,
+               lo_open: bool = False, hi_open: bool = False) -> float:
+    """Return ``value`` as a finite ``float`` inside the given interval.
+
+    ``lo``/``hi`` are the bounds (``None`` for unbounded); ``lo_open``/``hi_open``
+    make them strict.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    v = float(value)
+    if not math.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {value!r}")
+    if lo is not None and (v < lo or (lo_open and v == lo)):
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value!r}")
+    if hi is not None and (v > hi or (hi_open and v == hi)):
+        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value!r}")
+    return v
+
+
+def check_positive_real(name: str, value) -> float:
+    """Return ``value`` as a finite ``float > 0``."""
+    return check_real(name, value, lo=0.0, lo_open=True)
+
+
+def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
+                lo: float | None = None, hi: float | None = None,
+                lo_open: bool = False, hi_open: bool = False,
+                allow_empty: bool = False) -> np.ndarray:
+    """Return ``value`` as a finite float64 array, checking shape and range.
+
+    Raises
+    ------
+    ValueError
+        If the array cannot be converted to float, has the wrong number of
+        dimensions, is empty, contains NaN/inf, or leaves ``[lo, hi]``.
+    """
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of real numbers, got {value!r}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(
+                f"{name} must have {' or '.join(map(str, allowed))} dimension(s), "
+                f"got shape {arr.shape}")
+    if arr.size == 0 and not allow_empty:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        bad = arr[~np.isfinite(arr)].ravel()[0]
+        raise ValueError(f"{name} must be finite, got a value {bad!r}")
+    if arr.size:
+        amin, amax = float(arr.min()), float(arr.max())
+        if lo is not None and (amin < lo or (lo_open and amin == lo)):
+            raise ValueError(
+                f"{name} must be {'>' if lo_open else '>='} {lo} everywhere, got {amin!r}")
+        if hi is not None and (amax > hi or (hi_open and amax == hi)):
+            raise ValueError(
+                f"{name} must be {'<' if hi_open else '<='} {hi} everywhere, got {amax!r}")
+    return arr
+
+
+def check_rng(seed) -> np.random.Generator:
+    """Turn ``seed`` (int, ``numpy.random.Generator`` or None) into a Generator.
+
+    A fixed integer seed gives bit-for-bit reproducible draws on one machine.
+    """
+    if seed is None or isinstance(seed, np.random.Generator):
+        return np.random.default_rng(seed)
+    if _is_integral(seed) and int(seed) >= 0:
+        return np.random.default_rng(int(seed))
+    raise ValueError(
+        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {seed!r}")

@@ -1,0 +1,605 @@
+r"""The Gaussian-mixture memorization laboratory of seed 001 (Buchanan et al.).
+
+Data are drawn from an equal-weight isotropic Gaussian mixture
+
+.. math:: \pi_* = \frac1K \sum_{k=1}^K \mathcal N(\mu_k, \sigma^2 I_d),
+
+with the means uniform on the sphere of radius :math:`\sqrt d` and
+:math:`\sigma^2 = 1` by default; the training set is :math:`x^1, \dots, x^N`.
+Noise follows the VP process of :mod:`theory.schedules`
+(:math:`\alpha_t = \sqrt{1-t^2}`, :math:`\sigma_t = t`, SNR
+:math:`\psi_t = \alpha_t^2/\sigma_t^2`).
+
+Three denoisers are compared (seed 001, Lemma 2.1 and eqs. 7, 10-12):
+
+* the generalizing denoiser :math:`\hat x_*` (the posterior mean under
+  :math:`\pi_*`), :func:`gmm_denoiser`;
+* the memorizing denoiser :math:`\hat x_{\rm mem}` (the posterior mean under the
+  empirical distribution of the N training points), :func:`empirical_denoiser`;
+* the partially memorizing denoiser :math:`\hat x_{{\rm pmem},M}` (the same over
+  the first M training points), :func:`empirical_denoiser` with ``M``.
+
+Their training losses :math:`L_t(\hat x) = \frac1N\sum_i
+\mathbb E_z\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2` are approximated at
+high SNR by (seed 001, Theorems 3.1 and 3.2)
+
+.. math::
+
+    \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
+        \frac{d\sigma^2}{\psi_t \sigma^2 + 1},\qquad
+    \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
+        C\,(1 - M/N)\, d\sigma^2 .
+
+The paper leaves :math:`C \in [1, 2]` open. memlab computes it at finite d
+from the distance to the nearest memorized point (:func:`nearest_neighbour_constant`,
+:func:`effective_constant`). The crossover point :math:`M^*` where the weighted
+losses of the two denoisers cross (seed 001, eq. 14) is :func:`crossover_point`.
+
+Regime of validity: both closed forms are high-SNR limits. Near :math:`t \to 1`
+(low SNR) both true excesses shrink to 0 while the closed forms do not, so the
+closed-form :math:`M^*` lies above the simulated one (see ``docs/gmm.md`` and
+:mod:`verification.gmm`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import special, stats
+
+from ._validation import (check_array, check_positive_int, check_positive_real,
+                          check_real, check_rng)
+from .schedules import alpha as _alpha
+from .schedules import check_timesteps, reference_timesteps
+from .schedules import sigma as _sigma
+from .schedules import snr
+
+__all__ = [
+    "GMMData",
+    "sample_gmm",
+    "gmm_denoiser",
+    "empirical_denoiser",
+    "loss_weighting",
+    "generalizing_excess_loss",
+    "nearest_neighbour_constant",
+    "effective_constant",
+    "partial_memorization_excess_loss",
+    "loss_gap",
+    "crossover_point",
+]
+
+# ----------------------------------------------------------------------------
+# Data
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class GMMData:
+    """A training set drawn from the isotropic mixture.
+
+    Attributes
+    ----------
+    x : ndarray, shape (N, d)
+        Training points :math:`x^1..x^N`, in the order used by the partial
+        memorizer (the first M rows are memorized).
+    labels : ndarray of int, shape (N,)
+        Component index of each training point.
+    means : ndarray, shape (K, d)
+        Component means :math:`\\mu_k`, on the sphere of radius :math:`\\sqrt d`.
+    sigma2 : float
+        Component variance :math:`\\sigma^2`.
+    """
+
+    x: np.ndarray
+    labels: np.ndarray
+    means: np.ndarray
+    sigma2: float
+
+    def __post_init__(self):
+        for arr in (self.x, self.labels, self.means):
+            arr.setflags(write=False)
+
+
+def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0, seed=None) -> GMMData:
+    r"""Draw means and N i.i.d. training points of :math:`\pi_*` (seed 001, eq. 8).
+
+    The K means are independent and uniform on the sphere of radius
+    :math:`\sqrt d`; each point picks its component uniformly at random.
+
+    Examples
+    --------
+    >>> data = sample_gmm(200, 50, 12, seed=0)
+    >>> data.x.shape, data.means.shape
+    ((200, 50), (12, 50))
+    """
+    N = check_positive_int("N", N)
+    d = check_positive_int("d", d)
+    K = check_positive_int("K", K)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    rng = check_rng(seed)
+    g = rng.standard_normal((K, d))
+    means = np.sqrt(d) * g / np.linalg.norm(g, axis=1, keepdims=True)
+    labels = rng.integers(0, K, size=N)
+    x = means[labels] + np.sqrt(sigma2) * rng.standard_normal((N, d))
+    return GMMData(x, labels, means, sigma2)
+
+
+# ----------------------------------------------------------------------------
+# Denoisers
+# ----------------------------------------------------------------------------
+
+
+def _prepare_points(x, d_expected: int, name: str = "x"):
+    arr = check_array(name, x, ndim=(1, 2))
+    if arr.shape[-1] != d_expected:
+        raise ValueError(f"{name} must have last dimension {d_expected}, got shape {arr.shape}")
+    return arr
+
+
+def _logits(x2: np.ndarray, centres: np.ndarray, a: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Logits ``-||x_b - a_b c_j||^2 / (2 var_b)`` up to a per-row constant.
+
+    Uses ``||x - a c||^2 = ||x||^2 - 2 a x.c + a^2 ||c||^2``; the ``||x||^2``
+    term is the same for every centre and cancels in the softmax, so it is
+    dropped. Shape (batch, n_centres); no (batch, n, d) intermediate.
+    """
+    cc = np.einsum("ij,ij->i", centres, centres)
+    return (2.0 * a[:, None] * (x2 @ centres.T) - (a * a)[:, None] * cc[None, :]) / (2.0 * var[:, None])
+
+
+def _time_and_batch(t, x2: np.ndarray):
+    tt = check_timesteps(t, "vp")
+    if tt.ndim > 1 or (tt.ndim == 1 and tt.shape[0] not in (1, x2.shape[0])):
+        raise ValueError(
+            f"t must be a scalar or have one entry per point ({x2.shape[0]}), got shape {tt.shape}")
+    tt = np.broadcast_to(tt, (x2.shape[0],)) if tt.ndim else np.full(x2.shape[0], float(tt))
+    return _alpha(tt), _sigma(tt)
+
+
+def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
+    r"""Posterior mean :math:`\hat x_*(t, x) = \mathbb E[x_0 \mid x_t = x]` under :math:`\pi_*`.
+
+    Seed 001, Lemma 2.1 with :math:`\Sigma_k = \sigma^2 I` (eqs. 11-12):
+
+    .. math::
+
+        \hat x_*(t, x) = \sum_k \mathrm{softmax}(w)_k\,
+            \frac{\alpha_t\sigma^2 x + \sigma_t^2 \mu_k}{\alpha_t^2\sigma^2 + \sigma_t^2},
+        \qquad w_k = -\frac{\|x - \alpha_t\mu_k\|^2}{2(\alpha_t^2\sigma^2 + \sigma_t^2)} .
+
+    Parameters
+    ----------
+    t : float or array of shape (batch,)
+        VP time(s) in (0, 1).
+    x : array, shape (batch, d) or (d,)
+        Noisy points :math:`x_t`.
+    means : array, shape (K, d)
+        Component means :math:`\mu_k` (equal weights).
+    sigma2 : float
+        Component variance :math:`\sigma^2 > 0`.
+
+    Returns
+    -------
+    ndarray with the shape of ``x``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> mu = np.array([[0.0, 0.0]])
+    >>> gmm_denoiser(0.6, np.array([0.8, 0.0]), mu)   # single Gaussian: x alpha s2/(alpha^2 s2 + t^2)
+    array([0.64, 0.  ])
+    """
+    means = check_array("means", means, ndim=2)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    arr = _prepare_points(x, means.shape[1])
+    x2 = np.atleast_2d(arr)
+    a, s = _time_and_batch(t, x2)
+    var = a * a * sigma2 + s * s
+    w = special.softmax(_logits(x2, means, a, var), axis=1)
+    out = (a * sigma2 / var)[:, None] * x2 + (s * s / var)[:, None] * (w @ means)
+    return out.reshape(arr.shape)
+
+
+def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
+    r"""Memorizing (:math:`M = N`) or partially memorizing posterior mean.
+
+    Seed 001, eqs. 7 and 10: the posterior mean under the empirical
+    distribution of the first M training points,
+
+    .. math::
+
+        \hat x_{{\rm pmem},M}(t, x) = \sum_{i=1}^M \mathrm{softmax}(w)_i\, x^i,
+        \qquad w_i = -\frac{\|x - \alpha_t x^i\|^2}{2\sigma_t^2} .
+
+    Parameters
+    ----------
+    t : float or array of shape (batch,)
+        VP time(s) in (0, 1).
+    x : array, shape (batch, d) or (d,)
+        Noisy points.
+    train : array, shape (N, d)
+        Training points :math:`x^1..x^N`.
+    M : int, optional
+        Number of memorized points, ``1 <= M <= N``; ``None`` means ``N``
+        (the memorizing denoiser :math:`\hat x_{\rm mem}`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    >>> empirical_denoiser(0.01, np.array([0.9, 0.1]), train)
+    array([1., 0.])
+    """
+    train = check_array("train", train, ndim=2)
+    N = train.shape[0]
+    M = N if M is None else check_positive_int("M", M)
+    if M > N:
+        raise ValueError(f"M must be <= N = {N}, got {M}")
+    arr = _prepare_points(x, train.shape[1])
+    x2 = np.atleast_2d(arr)
+    a, s = _time_and_batch(t, x2)
+    centres = train[:M]
+    w = special.softmax(_logits(x2, centres, a, s * s), axis=1)
+    return (w @ centres).reshape(arr.shape)
+
+
+# ----------------------------------------------------------------------------
+# Loss weightings
+# ----------------------------------------------------------------------------
+
+
+def _resolve_timesteps(timesteps) -> np.ndarray:
+    if timesteps is None:
+        return reference_timesteps()
+    return check_timesteps(np.atleast_1d(np.asarray(timesteps, dtype=float))
+                           if np.ndim(timesteps) == 0 else timesteps,
+                           "vp", name="timesteps").reshape(-1)
+
+
+def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
+    r"""Loss weights :math:`\lambda(t_l)` over a time grid.
+
+    Parameters
+    ----------
+    weighting : {"x0", "eps"}, array or callable
+        ``"x0"``: :math:`\lambda = 1` (the :math:`x_0`-prediction loss of eq. 6);
+        ``"eps"``: :math:`\lambda = \psi_t = \alpha_t^2/\sigma_t^2`, the
+        noise-prediction loss seed 001 trains with (Sec. 4); an array of one
+        non-negative weight per time; or a callable ``f(t) -> array``.
+    timesteps : array, optional
+        VP times in (0, 1); default :func:`theory.schedules.reference_timesteps`.
+
+    Returns
+    -------
+    ndarray, one weight per time (not normalised).
+
+    Examples
+    --------
+    >>> loss_weighting("x0").shape
+    (26,)
+    """
+    t = _resolve_timesteps(timesteps)
+    if isinstance(weighting, str):
+        if weighting == "x0":
+            return np.ones_like(t)
+        if weighting == "eps":
+            return snr(t)
+        raise ValueError(f"weighting must be 'x0', 'eps', an array or a callable, got {weighting!r}")
+    lam = weighting(t) if callable(weighting) else weighting
+    lam = check_array("weighting", lam, lo=0.0)
+    if lam.shape != t.shape:
+        lam = np.broadcast_to(lam, t.shape) if lam.ndim == 0 else lam
+    if lam.shape != t.shape:
+        raise ValueError(
+            f"weighting must give one weight per timestep ({t.shape[0]}), got shape {lam.shape}")
+    if not np.any(lam > 0):
+        raise ValueError("weighting must have at least one positive weight, got all zeros")
+    return np.array(lam, dtype=float)
+
+
+# ----------------------------------------------------------------------------
+# Closed-form excess losses
+# ----------------------------------------------------------------------------
+
+
+def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
+    r"""High-SNR excess training loss of the generalizing denoiser (seed 001, Thm. 3.1).
+
+    .. math::
+
+        \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
+            \frac{d\sigma^2}{\psi_t\sigma^2 + 1}
+            = d\,\frac{\sigma^2\sigma_t^2}{\alpha_t^2\sigma^2 + \sigma_t^2},
+
+    the posterior variance of a single component summed over d coordinates
+    (the memorizer's own loss is exponentially small at high SNR). Valid for
+    :math:`\psi_t \gtrsim 1` with well-separated components; as
+    :math:`t \to 1` the true excess tends to 0 while this tends to
+    :math:`d\sigma^2`.
+
+    Examples
+    --------
+    >>> generalizing_excess_loss(0.6, 50)     # psi = 16/9
+    18.0
+    """
+    d = check_positive_int("d", d)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    tt = check_timesteps(t, "vp")
+    a2, s2 = 1.0 - tt * tt, tt * tt
+    out = d * sigma2 * s2 / (a2 * sigma2 + s2)
+    return float(out) if np.ndim(t) == 0 else out
+
+
+_N_LAMBDA = 48   # Gauss-Hermite nodes for the chi-square outer expectation
+_N_GRID = 2049   # Simpson nodes for the inner integral (odd)
+
+
+@functools.lru_cache(maxsize=64)
+def _min_ncx2_table(d: int, n_max: int, shift: float) -> np.ndarray:
+    r"""``T[n-1] = (1/d) E_lam int_0^inf ncx2.sf(x; d, lam + shift)^n dx``, n = 1..n_max.
+
+    :math:`\lambda \sim \chi^2_d` is integrated by Gauss-Hermite quadrature in
+    the normal score :math:`z` with :math:`\lambda = F_{\chi^2_d}^{-1}(\Phi(z))`
+    (smooth in z for every d). For each node the inner integral of
+    :math:`\mathrm{sf}^n` runs over ``[0, lo]`` (where sf = 1 to 1e-15) plus
+    composite Simpson on ``[lo, hi]`` with ``lo``, ``hi`` the 1e-15 and
+    1 - 1e-16 quantiles: the grid resolves the transition of
+    :math:`\mathrm{sf}^n` with hundreds of nodes for every n.
+    """
+    z, wz = special.roots_hermitenorm(_N_LAMBDA)
+    wz = wz / np.sqrt(2.0 * np.pi)
+    lam = np.where(z < 0, stats.chi2.ppf(special.ndtr(z), d), stats.chi2.isf(special.ndtr(-z), d))
+    nc = lam + shift
+    lo = stats.ncx2.ppf(1e-15, d, nc)
+    hi = stats.ncx2.isf(1e-16, d, nc)
+    u = np.linspace(0.0, 1.0, _N_GRID)
+    simpson = np.ones(_N_GRID)
+    simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
+    simpson /= 3.0 * (_N_GRID - 1)
+    n = np.arange(1, n_max + 1, dtype=float)
+    table = np.zeros(n_max)
+    for j in range(_N_LAMBDA):
+        x = lo[j] + (hi[j] - lo[j]) * u
+        log_sf = stats.ncx2.logsf(x, d, nc[j])
+        # integral over [lo, hi] of sf^n for all n at once: (n_max, grid) @ (grid,)
+        integ = np.exp(np.outer(n, log_sf)) @ simpson * (hi[j] - lo[j])
+        table += wz[j] * (lo[j] + integ)
+    return table / d
+
+
+def nearest_neighbour_constant(d: int, n: int) -> float:
+    r"""Finite-d constant :math:`C(d, n)` of the partial-memorization excess.
+
+    The expected squared distance from a training point :math:`x^i` to the
+    nearest of n other points of its own component, in units of
+    :math:`d\sigma^2`. Given :math:`\lambda = \|x^i - \mu_k\|^2/\sigma^2 \sim
+    \chi^2_d`, each such point is at squared distance
+    :math:`\sigma^2\,\chi'^2_d(\lambda)` (noncentral chi-square), so
+
+    .. math::
+
+        C(d, n) = \frac1d\, \mathbb E_{\lambda\sim\chi^2_d}
+            \int_0^\infty \mathrm{sf}_{\chi'^2_d(\lambda)}(x)^n \, dx .
+
+    :math:`C(d, 1) = 2` exactly and C decreases slowly in n; seed 001
+    (Thm. 3.2) only states :math:`C \in [1, 2]`. Computed by quadrature
+    (relative accuracy about 1e-9, checked against nested adaptive quadrature
+    and Monte Carlo in the tests).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1.
+    n : int
+        Number of memorized points of the same component, >= 1.
+
+    Examples
+    --------
+    >>> round(nearest_neighbour_constant(50, 1), 6)
+    2.0
+    >>> round(nearest_neighbour_constant(50, 8), 2)
+    1.53
+    """
+    d = check_positive_int("d", d)
+    n = check_positive_int("n", n)
+    return float(_min_ncx2_table(d, n, 0.0)[n - 1])
+
+
+def _mean_gap2(d: int) -> float:
+    """E||mu_k - mu_k'||^2 for independent uniform means on the sphere of radius sqrt(d)."""
+    return 2.0 * d
+
+
+def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
+    r"""Constant :math:`C_{\rm eff}(M)` averaged over how many memorized points share a component.
+
+    For a training point that is not memorized, the number n of the first M
+    points in its component is Binomial(M, 1/K), so
+
+    .. math::
+
+        C_{\rm eff}(M) = \sum_{n\ge1} \binom{M}{n} K^{-n}(1-K^{-1})^{M-n}\, C(d, n)
+            + (1-K^{-1})^M\, C_0(d, M),
+
+    where :math:`C_0` covers n = 0: the nearest memorized point then lies in
+    another component, at squared distance about
+    :math:`\|\mu_k - \mu_{k'}\|^2 + 2d\sigma^2`. memlab takes
+    :math:`\|\mu_k - \mu_{k'}\|^2` at its mean 2d and the nearest of the M
+    points, each at :math:`\sigma^2\chi'^2_d(\lambda + 2d/\sigma^2)`:
+    :math:`C_0(d, M) = \frac1d E_\lambda\int \mathrm{sf}_{\chi'^2_d(\lambda+2d/\sigma^2)}^M`.
+    This ignores the spread of the inter-mean distances and the points of other
+    components when n >= 1 (both negligible when the components are well
+    separated, :math:`\sigma^2 = O(1)`).
+
+    Parameters
+    ----------
+    M : int or array of int
+        Number of memorized points, 1 <= M.
+    d, K : int
+        Dimension and number of components.
+    sigma2 : float
+        Component variance.
+
+    Examples
+    --------
+    >>> round(float(effective_constant(1, 50, 1)), 6)    # one point of the same component
+    2.0
+    """
+    d = check_positive_int("d", d)
+    K = check_positive_int("K", K)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    Ms = np.atleast_1d(M)
+    for m in Ms.ravel():
+        check_positive_int("M", m)
+    Ms = Ms.astype(np.int64)
+    m_max = int(Ms.max())
+    same = _min_ncx2_table(d, m_max, 0.0)
+    other = _min_ncx2_table(d, m_max, _mean_gap2(d) / sigma2)
+    n = np.arange(1, m_max + 1)
+    p = 1.0 / K
+    pmf = stats.binom.pmf(n[None, :], Ms.ravel()[:, None], p)       # (len(M), m_max)
+    p0 = stats.binom.pmf(0, Ms.ravel(), p)
+    out = (pmf @ same + p0 * other[Ms.ravel() - 1]).reshape(Ms.shape)
+    return float(out[0]) if np.ndim(M) == 0 else out
+
+
+def _check_NdK(N, d, K):
+    N = check_positive_int("N", N)
+    d = check_positive_int("d", d)
+    K = check_positive_int("K", K)
+    if K > N:
+        raise ValueError(f"K must be <= N = {N}, got {K}")
+    return N, d, K
+
+
+def _check_M(M, N):
+    Ms = np.atleast_1d(np.asarray(M, dtype=object))
+    for m in Ms.ravel():
+        check_positive_int("M", m)
+        if int(m) > N:
+            raise ValueError(f"M must be <= N = {N}, got {m!r}")
+    return Ms.astype(np.int64)
+
+
+def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 1.0, C=None):
+    r"""High-SNR excess training loss of the partially memorizing denoiser (seed 001, Thm. 3.2).
+
+    .. math::
+
+        \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
+            C\,(1 - M/N)\, d\sigma^2 ,
+
+    independent of t at high SNR: the N - M non-memorized points are denoised
+    to their nearest memorized neighbour. ``C=None`` uses
+    :func:`effective_constant` (finite-d, averaged over the component counts);
+    a number uses that constant (the paper's :math:`C \in [1, 2]`).
+
+    Examples
+    --------
+    >>> partial_memorization_excess_loss(100, 200, 50, 12, C=2.0)
+    50.0
+    """
+    N, d, K = _check_NdK(N, d, K)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    Ms = _check_M(M, N)
+    if C is None:
+        c = effective_constant(Ms, d, K, sigma2)
+    else:
+        c = check_positive_real("C", C)
+    out = c * (1.0 - Ms / N) * d * sigma2
+    return float(np.asarray(out).ravel()[0]) if np.ndim(M) == 0 else np.asarray(out, dtype=float)
+
+
+def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
+             sigma2: float = 1.0, C=None):
+    r"""Weighted training-loss gap :math:`L(\hat x_{{\rm pmem},M},\lambda) - L(\hat x_*,\lambda)`.
+
+    Seed 001, eq. 14, with the loss weighted over the time grid:
+
+    .. math::
+
+        {\rm gap}(M) = \mathrm{mean}_l\, \lambda(t_l)\Big[C(1 - M/N)d\sigma^2
+            - \frac{d\sigma^2}{\psi_{t_l}\sigma^2 + 1}\Big].
+
+    Positive: the generalizing denoiser has the lower training loss. Decreasing
+    in M; ``gap(N) < 0``.
+
+    Examples
+    --------
+    >>> loss_gap(200, 200, 50, 12) < 0
+    True
+    """
+    N, d, K = _check_NdK(N, d, K)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    t = _resolve_timesteps(timesteps)
+    lam = loss_weighting(weighting, t)
+    pm = partial_memorization_excess_loss(M, N, d, K, sigma2, C)
+    gen = np.mean(lam * generalizing_excess_loss(t, d, sigma2))
+    return pm * np.mean(lam) - gen
+
+
+def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
+                    sigma2: float = 1.0, C=None) -> float:
+    r"""Crossover point :math:`M^*(N, d, K)` of seed 001, eq. 14.
+
+    :math:`M^*` solves :math:`{\rm gap}(M^*) = 0` (:func:`loss_gap`): below it
+    the generalizing denoiser has the lower weighted training loss, above it
+    the partially memorizing one. With a constant ``C``,
+
+    .. math::
+
+        M^* = N\Big(1 - \frac{\mathrm{mean}_l[\lambda/(\psi\sigma^2 + 1)]}
+                              {C\, \mathrm{mean}_l[\lambda]}\Big),
+
+    clipped to [0, N]. With ``C=None`` (default) the finite-d constant
+    :math:`C_{\rm eff}(M)` of :func:`effective_constant` is used and gap(M) is
+    evaluated at every integer M = 1..N; :math:`M^*` is the zero of its
+    piecewise-linear interpolant (gap is decreasing in M, so the root is
+    unique), or 1 when gap(1) <= 0 (only for N = 1).
+
+    Parameters
+    ----------
+    N, d, K : int
+        Training-set size, dimension and number of components (K <= N).
+    weighting : {"x0", "eps"}, array or callable
+        Loss weighting over the grid, see :func:`loss_weighting`.
+    timesteps : array, optional
+        VP times; default seed 001's 26-point grid.
+    sigma2 : float
+        Component variance.
+    C : float, optional
+        Constant of the partial-memorization excess; ``None`` for finite-d.
+
+    Returns
+    -------
+    float in [0, N].
+
+    Notes
+    -----
+    The closed forms are high-SNR limits; near t -> 1 both overestimate the
+    true excesses, and the simulated crossover (``verification.gmm``) lies
+    lower: at (200, 50, 12) with x0 weighting, about 0.77 N here against about
+    0.70 N simulated.
+
+    Examples
+    --------
+    >>> round(crossover_point(200, 50, 12, C=2.0), 1)
+    135.0
+    """
+    N, d, K = _check_NdK(N, d, K)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    t = _resolve_timesteps(timesteps)
+    lam = loss_weighting(weighting, t)
+    ratio = np.mean(lam * generalizing_excess_loss(t, d, sigma2)) / (d * sigma2 * np.mean(lam))
+    if C is not None:
+        C = check_positive_real("C", C)
+        return float(np.clip(N * (1.0 - ratio / C), 0.0, N))
+    Ms = np.arange(1, N + 1)
+    g = effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
+    if g[0] <= 0:
+        return 1.0
+    j = int(np.argmax(g <= 0))          # first M index with gap <= 0 (exists: g[N-1] < 0)
+    return float(Ms[j - 1] + g[j - 1] / (g[j - 1] - g[j]))

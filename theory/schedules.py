@@ -1,0 +1,124 @@
+r"""Noise processes and time grids.
+
+Two Gaussian noising processes are used by the seeds, both of the form
+
+.. math:: x_t = \alpha_t x_0 + \sigma_t z, \qquad z \sim \mathcal N(0, I_d).
+
+* ``"vp"`` (seed 001, eq. 1 and Sec. 4): :math:`\alpha_t = \sqrt{1 - t^2}`,
+  :math:`\sigma_t = t`, ``t`` in the open interval (0, 1).
+* ``"ou"`` (seed 003, Biroli et al.): the Ornstein-Uhlenbeck process
+  :math:`dX = -X\,dt + \sqrt 2\, dW`, so :math:`\alpha_t = e^{-t}` and
+  :math:`\sigma_t^2 = 1 - e^{-2t}`, ``t > 0``.
+
+The signal-to-noise ratio is :math:`\psi_t = \alpha_t^2 / \sigma_t^2`
+(seed 001, Sec. 3), decreasing in ``t`` for both processes.
+
+The reference time grid of seed 001's experiments (Sec. 4: "we discretize the
+time interval :math:`[\epsilon, 1-\epsilon]` uniformly into L + 1 timesteps",
+:math:`\epsilon = 10^{-3}`, L = 25) is descending,
+:math:`t_l = 0.999 - l\, 0.998 / 25`, ``l = 0..25``; it is used both for the
+training losses and for DDIM sampling.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validation import check_array, check_positive_int, check_real
+
+__all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps"]
+
+PROCESSES = ("vp", "ou")
+
+
+def _check_process(process: str) -> str:
+    if process not in PROCESSES:
+        raise ValueError(f"process must be one of {PROCESSES}, got {process!r}")
+    return process
+
+
+def check_timesteps(t, process: str = "vp", name: str = "t") -> np.ndarray:
+    """Validate times for ``process``: VP needs ``0 < t < 1``, OU needs ``t > 0``."""
+    _check_process(process)
+    hi = 1.0 if process == "vp" else None
+    return check_array(name, t, lo=0.0, lo_open=True, hi=hi, hi_open=True)
+
+
+def _scalar_out(arr: np.ndarray, t):
+    return float(arr) if np.ndim(t) == 0 else arr
+
+
+def alpha(t, process: str = "vp"):
+    r"""Signal coefficient :math:`\alpha_t`.
+
+    VP: :math:`\sqrt{1-t^2}`; OU: :math:`e^{-t}`.
+
+    Examples
+    --------
+    >>> alpha(0.6)
+    0.8
+    """
+    tt = check_timesteps(t, process)
+    out = np.sqrt(1.0 - tt * tt) if process == "vp" else np.exp(-tt)
+    return _scalar_out(out, t)
+
+
+def sigma(t, process: str = "vp"):
+    r"""Noise standard deviation :math:`\sigma_t`.
+
+    VP: :math:`t`; OU: :math:`\sqrt{1 - e^{-2t}} = \sqrt{-\mathrm{expm1}(-2t)}`.
+
+    Examples
+    --------
+    >>> sigma(0.6)
+    0.6
+    """
+    tt = check_timesteps(t, process)
+    out = tt.copy() if process == "vp" else np.sqrt(-np.expm1(-2.0 * tt))
+    return _scalar_out(out, t)
+
+
+def snr(t, process: str = "vp"):
+    r"""Signal-to-noise ratio :math:`\psi_t = \alpha_t^2/\sigma_t^2` (seed 001, Sec. 3).
+
+    VP: :math:`(1 - t^2)/t^2`; OU: :math:`1/(e^{2t} - 1)`, computed with
+    ``expm1`` so that small ``t`` keeps full precision.
+
+    Examples
+    --------
+    >>> round(snr(0.3), 3)   # the "representative t" of seed 001, Fig. 2
+    10.111
+    """
+    tt = check_timesteps(t, process)
+    if process == "vp":
+        out = (1.0 - tt * tt) / (tt * tt)
+    else:
+        out = 1.0 / np.expm1(2.0 * tt)
+    return _scalar_out(out, t)
+
+
+def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
+    r"""Seed 001's descending time grid :math:`t_l = (1-\epsilon) - l (1 - 2\epsilon)/L`.
+
+    Parameters
+    ----------
+    n_steps : int
+        L, the number of intervals; the grid has ``L + 1`` points (26 by default).
+    eps : float
+        Distance of the grid's ends from 0 and 1, ``0 < eps < 1/2``.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``L + 1`` times from ``1 - eps`` down to ``eps``.
+
+    Examples
+    --------
+    >>> t = reference_timesteps()
+    >>> len(t), float(t[0]), float(t[-1])
+    (26, 0.999, 0.001)
+    """
+    n_steps = check_positive_int("n_steps", n_steps)
+    eps = check_real("eps", eps, lo=0.0, hi=0.5, lo_open=True, hi_open=True)
+    ell = np.arange(n_steps + 1, dtype=np.float64)
+    return (1.0 - eps) - ell * (1.0 - 2.0 * eps) / n_steps
