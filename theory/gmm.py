@@ -338,23 +338,31 @@ _N_GRID = 2049   # Simpson nodes for the inner integral (odd)
 
 
 @functools.lru_cache(maxsize=64)
-def _min_ncx2_table(d: int, n_max: int, shift: float) -> np.ndarray:
-    r"""``T[n-1] = (1/d) E_lam int_0^inf ncx2.sf(x; d, lam + shift)^n dx``, n = 1..n_max.
+def _min_distance_table(d: int, n_max: int, p_same: float, shift: float) -> np.ndarray:
+    r"""``T[n-1] = (1/d) E_lam int_0^inf S(x)^n dx`` for n = 1..n_max, where
+
+    .. math:: S(x) = p\,\mathrm{sf}_{\chi'^2_d(\lambda)}(x)
+                    + (1-p)\,\mathrm{sf}_{\chi'^2_d(\lambda + s)}(x)
+
+    is the survival function of the squared distance (in units of
+    :math:`\sigma^2`) to one memorized point that shares the component with
+    probability ``p_same`` and otherwise sits in another component, whose mean
+    is farther by ``shift`` :math:`= \|\mu_k - \mu_{k'}\|^2/\sigma^2`.
+    ``S^n`` is the survival function of the nearest of n such points.
 
     :math:`\lambda \sim \chi^2_d` is integrated by Gauss-Hermite quadrature in
     the normal score :math:`z` with :math:`\lambda = F_{\chi^2_d}^{-1}(\Phi(z))`
-    (smooth in z for every d). For each node the inner integral of
-    :math:`\mathrm{sf}^n` runs over ``[0, lo]`` (where sf = 1 to 1e-15) plus
-    composite Simpson on ``[lo, hi]`` with ``lo``, ``hi`` the 1e-15 and
-    1 - 1e-16 quantiles: the grid resolves the transition of
-    :math:`\mathrm{sf}^n` with hundreds of nodes for every n.
+    (smooth in z for every d). For each node the inner integral runs over
+    ``[0, lo]`` (where S = 1 to 1e-15) plus composite Simpson on ``[lo, hi]``,
+    ``lo`` the 1e-15 quantile of the same-component law and ``hi`` the
+    1 - 1e-16 quantile of the farther one; 2049 nodes resolve the transition
+    of :math:`S^n` for every n.
     """
     z, wz = special.roots_hermitenorm(_N_LAMBDA)
     wz = wz / np.sqrt(2.0 * np.pi)
     lam = np.where(z < 0, stats.chi2.ppf(special.ndtr(z), d), stats.chi2.isf(special.ndtr(-z), d))
-    nc = lam + shift
-    lo = stats.ncx2.ppf(1e-15, d, nc)
-    hi = stats.ncx2.isf(1e-16, d, nc)
+    lo = stats.ncx2.ppf(1e-15, d, lam)
+    hi = stats.ncx2.isf(1e-16, d, lam + (shift if p_same < 1.0 else 0.0))
     u = np.linspace(0.0, 1.0, _N_GRID)
     simpson = np.ones(_N_GRID)
     simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
@@ -363,9 +371,13 @@ def _min_ncx2_table(d: int, n_max: int, shift: float) -> np.ndarray:
     table = np.zeros(n_max)
     for j in range(_N_LAMBDA):
         x = lo[j] + (hi[j] - lo[j]) * u
-        log_sf = stats.ncx2.logsf(x, d, nc[j])
-        # integral over [lo, hi] of sf^n for all n at once: (n_max, grid) @ (grid,)
-        integ = np.exp(np.outer(n, log_sf)) @ simpson * (hi[j] - lo[j])
+        S = stats.ncx2.sf(x, d, lam[j])
+        if p_same < 1.0:
+            S = p_same * S + (1.0 - p_same) * stats.ncx2.sf(x, d, lam[j] + shift)
+        with np.errstate(divide="ignore"):
+            log_S = np.log(S)
+        # integral over [lo, hi] of S^n for all n at once: (n_max, grid) @ (grid,)
+        integ = np.exp(np.outer(n, log_S)) @ simpson * (hi[j] - lo[j])
         table += wz[j] * (lo[j] + integ)
     return table / d
 
@@ -405,7 +417,7 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
     """
     d = check_positive_int("d", d)
     n = check_positive_int("n", n)
-    return float(_min_ncx2_table(d, n, 0.0)[n - 1])
+    return float(_min_distance_table(d, n, 1.0, 0.0)[n - 1])
 
 
 def _mean_gap2(d: int) -> float:
@@ -414,25 +426,35 @@ def _mean_gap2(d: int) -> float:
 
 
 def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
-    r"""Constant :math:`C_{\rm eff}(M)` averaged over how many memorized points share a component.
+    r"""Constant :math:`C_{\rm eff}(M)` of the partial-memorization excess at finite d.
 
-    For a training point that is not memorized, the number n of the first M
-    points in its component is Binomial(M, 1/K), so
+    For a training point :math:`x^i` that is not memorized, each of the M
+    memorized points shares its component with probability 1/K (squared
+    distance :math:`\sigma^2\chi'^2_d(\lambda)`) or lies in another one
+    (squared distance :math:`\|\mu_k - \mu_{k'}\|^2 + \ldots`, taken as
+    :math:`\sigma^2\chi'^2_d(\lambda + D^2/\sigma^2)` with
+    :math:`D^2 = \mathbb E\|\mu_k-\mu_{k'}\|^2 = 2d` for means on the sphere of
+    radius :math:`\sqrt d`). Averaging the nearest-neighbour law over the
+    Binomial(M, 1/K) number n of same-component points gives, by the binomial
+    theorem,
 
     .. math::
 
-        C_{\rm eff}(M) = \sum_{n\ge1} \binom{M}{n} K^{-n}(1-K^{-1})^{M-n}\, C(d, n)
-            + (1-K^{-1})^M\, C_0(d, M),
+        C_{\rm eff}(M) = \sum_n \binom Mn K^{-n}(1-K^{-1})^{M-n}\,
+            \frac1d\mathbb E_\lambda\!\int \mathrm{sf}_s^n\,\mathrm{sf}_o^{M-n}
+          = \frac1d\,\mathbb E_{\lambda\sim\chi^2_d}\int_0^\infty
+            \Big[\tfrac1K\mathrm{sf}_s(x) + (1-\tfrac1K)\mathrm{sf}_o(x)\Big]^M dx,
 
-    where :math:`C_0` covers n = 0: the nearest memorized point then lies in
-    another component, at squared distance about
-    :math:`\|\mu_k - \mu_{k'}\|^2 + 2d\sigma^2`. memlab takes
-    :math:`\|\mu_k - \mu_{k'}\|^2` at its mean 2d and the nearest of the M
-    points, each at :math:`\sigma^2\chi'^2_d(\lambda + 2d/\sigma^2)`:
-    :math:`C_0(d, M) = \frac1d E_\lambda\int \mathrm{sf}_{\chi'^2_d(\lambda+2d/\sigma^2)}^M`.
-    This ignores the spread of the inter-mean distances and the points of other
-    components when n >= 1 (both negligible when the components are well
-    separated, :math:`\sigma^2 = O(1)`).
+    which covers n = 0 (all memorized points in other components, the nearest
+    at about :math:`\|\mu_k - \mu_{k'}\|^2 + 2d\sigma^2`) and the competition
+    of other components for every n. With K = 1 it is
+    :func:`nearest_neighbour_constant` ``(d, M)``.
+
+    Approximations: the inter-mean distance is set to its mean 2d (its spread,
+    :math:`\pm 2\sqrt{2d}`, and the nearest of K - 1 means being closer than
+    average matter when d is small and K large), and points of one other
+    component are treated as independent. Both are negligible for
+    well-separated components at the crossover, where M/K >> 1.
 
     Parameters
     ----------
@@ -451,19 +473,13 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
     d = check_positive_int("d", d)
     K = check_positive_int("K", K)
     sigma2 = check_positive_real("sigma2", sigma2)
-    Ms = np.atleast_1d(M)
+    Ms = np.atleast_1d(np.asarray(M, dtype=object))
     for m in Ms.ravel():
         check_positive_int("M", m)
     Ms = Ms.astype(np.int64)
-    m_max = int(Ms.max())
-    same = _min_ncx2_table(d, m_max, 0.0)
-    other = _min_ncx2_table(d, m_max, _mean_gap2(d) / sigma2)
-    n = np.arange(1, m_max + 1)
-    p = 1.0 / K
-    pmf = stats.binom.pmf(n[None, :], Ms.ravel()[:, None], p)       # (len(M), m_max)
-    p0 = stats.binom.pmf(0, Ms.ravel(), p)
-    out = (pmf @ same + p0 * other[Ms.ravel() - 1]).reshape(Ms.shape)
-    return float(out[0]) if np.ndim(M) == 0 else out
+    table = _min_distance_table(d, int(Ms.max()), 1.0 / K, _mean_gap2(d) / sigma2)
+    out = table[Ms - 1]
+    return float(out.ravel()[0]) if np.ndim(M) == 0 else out
 
 
 def _check_NdK(N, d, K):

@@ -37,7 +37,10 @@ __all__ = [
     "LossCurves",
     "WeightedLossCurves",
     "CrossoverEstimate",
+    "ClosedFormAgreement",
+    "closed_form_agreement",
     "noisy_point_losses",
+    "baseline_point_losses",
     "simulate_loss_curves",
     "simulated_crossover_point",
     "plot_excess_per_t",
@@ -72,10 +75,12 @@ def _point_losses(X, means, sigma2, a, s, i, y, w, V, out_pm):
     for j in range(N):
         wj = w[j]
         if wj > m:
-            r = np.exp(m - wj) if m > -np.inf else 0.0
+            # new running maximum: rescale the sums by r = e^{m - w_j} (V is
+            # uninitialised before the first term, so it is overwritten then)
+            r = np.exp(m - wj) if j > 0 else 0.0
             acc = 0.0
             for k in range(d):
-                v = V[k] * r + (X[j, k] - X[i, k])
+                v = (V[k] * r if j > 0 else 0.0) + (X[j, k] - X[i, k])
                 V[k] = v
                 acc += v * v
             Z = Z * r + 1.0
@@ -189,6 +194,34 @@ def noisy_point_losses(data, t: float, y, i: int):
                        float(alpha(t)), float(sigma(t)), int(i), y, np.empty(max(N, 1)),
                        np.empty(d), out)
     return lg, out
+
+
+def baseline_point_losses(data, t: float, Zn, M_values=None):
+    """Plain numpy reference: mean squared errors over noisy points, one M at a time.
+
+    Evaluates :func:`theory.gmm.gmm_denoiser` and
+    :func:`theory.gmm.empirical_denoiser` (vectorized numpy, no prefix trick)
+    at ``y = alpha_t x^i + sigma_t Zn[r, i]`` and averages the squared errors
+    over all noisy points. It is the baseline of ``benchmarks/bench_gmm.py``
+    and an independent check of the numba kernel (same noise, same result).
+
+    Returns
+    -------
+    (float, ndarray)
+        Mean loss of x_* and mean loss of x_pmem,M for each M in ``M_values``
+        (default 1..N).
+    """
+    from theory.gmm import empirical_denoiser, gmm_denoiser
+
+    X = data.x
+    N, d = X.shape
+    Zn = np.asarray(Zn, dtype=np.float64).reshape(-1, N, d)
+    Y = (alpha(t) * X[None] + sigma(t) * Zn).reshape(-1, d)
+    X0 = np.broadcast_to(X[None], Zn.shape).reshape(-1, d)
+    Ms = np.arange(1, N + 1) if M_values is None else np.asarray(M_values, dtype=np.int64)
+    gen = float(((gmm_denoiser(t, Y, data.means, data.sigma2) - X0) ** 2).sum(1).mean())
+    pm = np.array([((empirical_denoiser(t, Y, X, int(M)) - X0) ** 2).sum(1).mean() for M in Ms])
+    return gen, pm
 
 
 @dataclass(frozen=True)
@@ -499,6 +532,90 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
                              curves.n_samples, seed, curves)
 
 
+@dataclass(frozen=True)
+class ClosedFormAgreement:
+    """Closed-form excess losses against simulation, per time.
+
+    Attributes
+    ----------
+    timesteps, psi : ndarray (T,)
+        Times and their SNR.
+    gen_closed, gen_sim, gen_stderr : ndarray (T,)
+        Generalizing excess: closed form, simulated mean, its standard error.
+    M : ndarray (m,)
+        The M values compared.
+    pmem_closed : ndarray (m,)
+        Closed-form partially memorizing excess (t-independent).
+    pmem_sim, pmem_stderr : ndarray (T, m)
+        Simulated partially memorizing excess.
+    """
+
+    timesteps: np.ndarray
+    psi: np.ndarray
+    gen_closed: np.ndarray
+    gen_sim: np.ndarray
+    gen_stderr: np.ndarray
+    M: np.ndarray
+    pmem_closed: np.ndarray
+    pmem_sim: np.ndarray
+    pmem_stderr: np.ndarray
+
+    @property
+    def gen_z(self):
+        """(simulation - closed form) / stderr, generalizing, per time."""
+        return (self.gen_sim - self.gen_closed) / self.gen_stderr
+
+    @property
+    def pmem_z(self):
+        """(simulation - closed form) / stderr, partial memorizer, shape (T, m)."""
+        return (self.pmem_sim - self.pmem_closed[None, :]) / self.pmem_stderr
+
+    @property
+    def gen_rel(self):
+        """Relative error of the generalizing closed form per time."""
+        return (self.gen_closed - self.gen_sim) / self.gen_sim
+
+    @property
+    def pmem_rel(self):
+        """Relative error of the partial-memorization closed form, shape (T, m)."""
+        return (self.pmem_closed[None, :] - self.pmem_sim) / self.pmem_sim
+
+    def worst(self, psi_min: float = 1.0):
+        """Largest |z| and |relative error| over times with psi >= psi_min.
+
+        Returns a dict with keys ``gen_z``, ``pmem_z``, ``gen_rel``, ``pmem_rel``.
+        """
+        sel = self.psi >= psi_min
+        if not np.any(sel):
+            raise ValueError(f"no timestep has psi >= psi_min = {psi_min!r}")
+        return {"gen_z": float(np.abs(self.gen_z[sel]).max()),
+                "pmem_z": float(np.abs(self.pmem_z[sel]).max()),
+                "gen_rel": float(np.abs(self.gen_rel[sel]).max()),
+                "pmem_rel": float(np.abs(self.pmem_rel[sel]).max())}
+
+
+def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> ClosedFormAgreement:
+    """Compare :func:`theory.gmm.generalizing_excess_loss` and
+    :func:`theory.gmm.partial_memorization_excess_loss` with simulated curves.
+
+    ``M_values`` defaults to N/10, N/4, N/2 and 3N/4; ``C=None`` uses the
+    finite-d constant. Use :meth:`ClosedFormAgreement.worst` to see up to
+    which SNR the high-SNR closed forms hold.
+    """
+    N = curves.N
+    if M_values is None:
+        M_values = [max(1, N // 10), max(1, N // 4), max(1, N // 2), max(1, (3 * N) // 4)]
+    Ms = np.unique(np.asarray(M_values, dtype=np.int64))
+    gm, ge = curves.gen_excess
+    pm, pe = curves.pmem_excess
+    return ClosedFormAgreement(
+        curves.timesteps, snr(curves.timesteps),
+        generalizing_excess_loss(curves.timesteps, curves.d, curves.sigma2), gm, ge, Ms,
+        np.atleast_1d(partial_memorization_excess_loss(Ms, N, curves.d, curves.K,
+                                                       curves.sigma2, C)),
+        pm[:, Ms - 1], pe[:, Ms - 1])
+
+
 # ----------------------------------------------------------------------------
 # Plots
 # ----------------------------------------------------------------------------
@@ -537,7 +654,8 @@ def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
     ax.set_xlabel(r"SNR $\psi_t = \alpha_t^2/\sigma_t^2$")
     ax.set_ylabel(r"excess training loss over $\hat x_{\rm mem}$")
     ax.set_title(f"GMM laboratory, N={curves.N}, d={curves.d}, K={curves.K}")
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.17))
+    fig.set_size_inches(7, 6)
     fig.tight_layout()
     return fig
 
