@@ -1,0 +1,60 @@
+"""Input validation helpers: clear ValueErrors naming the argument."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theory._validation import (check_array, check_positive_int, check_real, check_rng)
+
+
+@given(st.integers(min_value=1, max_value=10**12))
+def test_positive_int_accepts_integers(n):
+    assert check_positive_int("N", n) == n
+    assert check_positive_int("N", np.int64(n)) == n
+    assert check_positive_int("N", float(n)) == n
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, math.nan, math.inf, "3", None, True, [3]])
+def test_positive_int_rejects(bad):
+    with pytest.raises(ValueError, match=r"^N must be a positive integer, got"):
+        check_positive_int("N", bad)
+
+
+def test_positive_int_minimum():
+    with pytest.raises(ValueError, match="n_datasets must be an integer >= 2, got 1"):
+        check_positive_int("n_datasets", 1, minimum=2)
+
+
+@pytest.mark.parametrize("bad,msg", [(math.nan, "finite"), (-1.0, ">= 0"), (1.0, "< 1"),
+                                     ("x", "real number"), (True, "real number")])
+def test_check_real(bad, msg):
+    with pytest.raises(ValueError, match=f"^t must be .*{msg}"):
+        check_real("t", bad, lo=0.0, hi=1.0, hi_open=True)
+
+
+def test_check_array_messages():
+    with pytest.raises(ValueError, match="x must be finite"):
+        check_array("x", [1.0, np.nan])
+    with pytest.raises(ValueError, match="x must have 2 dimension"):
+        check_array("x", [1.0, 2.0], ndim=2)
+    with pytest.raises(ValueError, match="x must not be empty"):
+        check_array("x", [])
+    with pytest.raises(ValueError, match="x must be > 0.0 everywhere, got 0.0"):
+        check_array("x", [0.0, 1.0], lo=0.0, lo_open=True)
+    with pytest.raises(ValueError, match="x must be an array of real numbers"):
+        check_array("x", ["a"])
+
+
+def test_check_rng():
+    a = check_rng(5).standard_normal(3)
+    b = check_rng(5).standard_normal(3)
+    assert np.array_equal(a, b)
+    g = np.random.default_rng(1)
+    assert check_rng(g) is not None
+    with pytest.raises(ValueError, match="seed must be"):
+        check_rng(-1)
+    with pytest.raises(ValueError, match="seed must be"):
+        check_rng("abc")
