@@ -189,12 +189,15 @@ def test_nearest_neighbour_constant_decreasing_in_n(d):
 def test_effective_constant_k1_and_design_bounds():
     for M in (1, 3, 40):
         assert gmm.effective_constant(M, 50, 1) == pytest.approx(gmm.nearest_neighbour_constant(50, M), rel=1e-12)
-    # one memorized point in another component: E[ncx2(d, lambda + 2d/s2)]/d = 2 + 2/s2
-    # with prob 1 - 1/K, and 2 with prob 1/K (the shift's normal law is clipped at 0,
-    # which moves its mean by about 1e-6 relative)
-    K = 12
-    assert gmm.effective_constant(1, 50, K) == pytest.approx(2 / K + (1 - 1 / K) * 4.0, rel=1e-5)
-    assert gmm.effective_constant(1, 50, K, sigma2=2.0) == pytest.approx(2 / K + (1 - 1 / K) * 3.0, rel=1e-5)
+    # One memorized point: with prob 1/K in the same component (C = 2), else in another
+    # at E[chi'^2_d(lambda + s)]/d = (d + d + E max(s, 0))/d, where the shift s is
+    # normal with mean 2d/s2 and variance 4d/s2^2 + 8d/s2, clipped at 0.
+    K, d = 12, 50
+    for s2 in (1.0, 2.0):
+        mu, sd = 2 * d / s2, math.sqrt(4 * d / s2**2 + 8 * d / s2)
+        clipped_mean = mu * stats.norm.cdf(mu / sd) + sd * stats.norm.pdf(mu / sd)
+        expected = 2 / K + (1 - 1 / K) * (2 + clipped_mean / d)
+        assert gmm.effective_constant(1, d, K, sigma2=s2) == pytest.approx(expected, rel=1e-5)
 
 
 @pytest.mark.parametrize("M,tol", [(1, 0.0), (6, 0.03), (30, 0.01), (100, 0.005)])
