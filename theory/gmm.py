@@ -589,8 +589,9 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     t = _resolve_timesteps(timesteps)
     lam = loss_weighting(weighting, t)
     pm = partial_memorization_excess_loss(M, N, d, K, sigma2, C)
-    gen = np.mean(lam * generalizing_excess_loss(t, d, sigma2))
-    return pm * np.mean(lam) - gen
+    gen = float(np.mean(lam * generalizing_excess_loss(t, d, sigma2)))
+    out = pm * float(np.mean(lam)) - gen
+    return float(out) if np.ndim(M) == 0 else out
 
 
 def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
@@ -638,8 +639,10 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
 
     Examples
     --------
-    >>> round(crossover_point(200, 50, 12, C=2.0), 1)
-    135.0
+    >>> round(crossover_point(200, 50, 12), 1)          # finite-d C: 0.77 N
+    153.8
+    >>> round(crossover_point(200, 50, 12, C=2.0), 1)   # eq. 14 with C = 2
+    166.0
     """
     N, d, K = _check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)

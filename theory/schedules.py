@@ -115,7 +115,7 @@ def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
     Examples
     --------
     >>> t = reference_timesteps()
-    >>> len(t), float(t[0]), float(t[-1])
+    >>> len(t), round(float(t[0]), 12), round(float(t[-1]), 12)
     (26, 0.999, 0.001)
     """
     n_steps = check_positive_int("n_steps", n_steps)
