@@ -18,7 +18,6 @@ __all__ = [
     "check_nonnegative_int",
     "check_real",
     "check_positive_real",
-    "check_unit_interval_open",
     "check_array",
     "check_rng",
 ]

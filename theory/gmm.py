@@ -44,14 +44,12 @@ closed-form :math:`M^*` lies above the simulated one (see ``docs/gmm.md`` and
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
 
-from ._validation import (check_array, check_positive_int, check_positive_real,
-                          check_real, check_rng)
+from ._validation import check_array, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
 from .schedules import check_timesteps, reference_timesteps
 from .schedules import sigma as _sigma
@@ -254,9 +252,10 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
 def _resolve_timesteps(timesteps) -> np.ndarray:
     if timesteps is None:
         return reference_timesteps()
-    return check_timesteps(np.atleast_1d(np.asarray(timesteps, dtype=float))
-                           if np.ndim(timesteps) == 0 else timesteps,
-                           "vp", name="timesteps").reshape(-1)
+    t = check_timesteps(timesteps, "vp", name="timesteps")
+    if t.ndim > 1:
+        raise ValueError(f"timesteps must be one-dimensional, got shape {t.shape}")
+    return t.reshape(-1)
 
 
 def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
@@ -290,8 +289,8 @@ def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
         raise ValueError(f"weighting must be 'x0', 'eps', an array or a callable, got {weighting!r}")
     lam = weighting(t) if callable(weighting) else weighting
     lam = check_array("weighting", lam, lo=0.0)
-    if lam.shape != t.shape:
-        lam = np.broadcast_to(lam, t.shape) if lam.ndim == 0 else lam
+    if lam.ndim == 0:
+        lam = np.full(t.shape, float(lam))
     if lam.shape != t.shape:
         raise ValueError(
             f"weighting must give one weight per timestep ({t.shape[0]}), got shape {lam.shape}")
