@@ -631,10 +631,13 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
 
     Notes
     -----
-    The closed forms are high-SNR limits; near t -> 1 both overestimate the
-    true excesses, and the simulated crossover (``verification.gmm``) lies
-    lower: at (200, 50, 12) with x0 weighting, about 0.77 N here against about
-    0.70 N simulated.
+    The closed forms are high-SNR limits. Near t -> 1 both overestimate the
+    true excesses, and the generalizing one by more: the closed-form gap is
+    pushed negative there, and :math:`M^*` lies *below* the crossover of the
+    exact losses. At (200, 50, 12) with x0 weighting it is 0.77 N here against
+    0.80 N simulated (``verification.gmm.simulated_crossover_point``); for
+    small d the closed form drops further (0.60 N at d = 10, K = 2) while the
+    simulated crossover stays at 0.78-0.81 N (``docs/gmm.md``).
 
     Examples
     --------

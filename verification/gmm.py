@@ -438,7 +438,12 @@ def _var(sumsq, s, n):
 
 
 def _first_crossing(gap: np.ndarray) -> float:
-    """Zero of the piecewise-linear interpolant of gap over M = 1..N (first sign change)."""
+    """Zero of the piecewise-linear interpolant of gap over M = 1..N (first sign change).
+
+    Returns 1 if gap(1) <= 0 already, and N if gap never becomes <= 0 (the
+    partial memorizer never wins; gap(N) = -(generalizing excess) is negative
+    in expectation, so this signals too few samples).
+    """
     neg = np.flatnonzero(gap <= 0)
     if neg.size == 0:
         return float(len(gap))          # never crosses: partial memorizer never wins
@@ -496,9 +501,35 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
     over datasets (``n_datasets >= 2``), which carries both the dataset and
     the noise-draw variability.
 
-    Reference (DESIGN, seed 001 setting): (200, 50, 12), x0 weighting,
-    26-point grid: about 0.70 N; the closed form with finite-d C gives about
-    0.77 N, the difference coming from t near 1.
+    Measured in seed 001's setting, (200, 50, 12) with x0 weighting on the
+    26-point grid: M* = 0.80 N (DESIGN.md's "about 0.70 N" is wrong; an
+    independent brute-force numpy computation agrees with 0.80 N). The closed
+    form with finite-d C gives 0.77 N. It lies below because near t = 1 the
+    closed-form generalizing excess stays large while the true excesses vanish.
+
+    Parameters
+    ----------
+    N, d, K : int
+        Training-set size, dimension, number of components (K <= N).
+    weighting : {"x0", "eps"}, array or callable
+        Loss weighting over the grid (:func:`theory.gmm.loss_weighting`).
+    timesteps, n_noise, n_datasets, sigma2 : optional
+        Passed to :func:`simulate_loss_curves` (``n_datasets >= 2``).
+    seed : int, Generator or None
+        Drives the simulation and then the bootstrap; reproducible.
+    n_boot : int
+        Bootstrap resamples of the datasets.
+    confidence : float
+        Level of the percentile interval, in (0, 1).
+    curves : LossCurves, optional
+        Reuse simulated curves (same N, d, K; at least 2 datasets) instead of
+        simulating; ``seed`` then drives only the bootstrap.
+    progress : bool
+        Progress bar over datasets.
+
+    Returns
+    -------
+    CrossoverEstimate
 
     Examples
     --------
