@@ -1,0 +1,394 @@
+r"""Mixing (collapse) time of the empirical OU mixture and Gaussian KDE bandwidths.
+
+Seed 003, Sec. 2.2 (after Biroli et al. 2024). For n training points drawn from
+:math:`\mathcal N(\mu, \sigma^2 I_d)` and the OU process
+(:math:`\alpha_t = e^{-t}`, :math:`\Delta_t = 1 - e^{-2t}`), the backward
+dynamics collapses onto a training point for :math:`t < t_M` with
+
+.. math:: t_M(\sigma, d, n) = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big)
+          \simeq \frac{\sigma^2}{2 n^{2/d}} \quad (\log(n)/d \gg 1),
+
+the seed's eq. 9. The empirical mixture at :math:`t_M` is a Gaussian kernel
+density estimate (KDE) of width :math:`h_M^2 = e^{2t_M} - 1 = \sigma^2/(n^{2/d}-1)`
+(after rescaling by :math:`e^{t}`), which the seed compares with the
+L2-optimal KDE bandwidth (its eq. 11, Silverman's AMISE rule).
+
+Everything is computed in logs: :math:`n^{2/d} - 1` is ``expm1(2 log(n) / d)``,
+so d up to 1e4 and n up to 1e300 work (``log_n`` may be given instead of n for
+still larger n).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import optimize, special
+
+from ._validation import check_array, check_positive_real
+
+__all__ = [
+    "mixing_time",
+    "mixing_time_leading",
+    "mixing_width",
+    "excess_entropy",
+    "speciation_time",
+    "kde_log_mise",
+    "kde_mise",
+    "kde_log_gain",
+    "amise_bandwidth",
+    "optimal_bandwidth",
+    "BandwidthComparison",
+    "compare_bandwidths",
+]
+
+
+def _out(x, *inputs):
+    return float(x) if all(np.ndim(v) == 0 for v in inputs) else x
+
+
+def _log_n(n, log_n):
+    """log(n) for n > 1 (or a given log_n > 0), as an array."""
+    if (n is None) == (log_n is None):
+        raise ValueError("give exactly one of n and log_n")
+    if log_n is not None:
+        return check_array("log_n", log_n, lo=0.0, lo_open=True)
+    arr = check_array("n", n, lo=1.0, lo_open=True)
+    return np.log(arr)
+
+
+def _sd(sigma, d):
+    s = check_array("sigma", sigma, lo=0.0, lo_open=True)
+    dd = check_array("d", d, lo=1.0)
+    if np.any(dd != np.round(dd)):
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    return s, dd
+
+
+def mixing_width(sigma, d, n=None, *, log_n=None):
+    r"""Kernel width :math:`h_M = \sigma/\sqrt{n^{2/d} - 1}` of the empirical mixture at :math:`t_M`.
+
+    :math:`h_M^2 = e^{2t_M} - 1`. Computed as ``sigma / sqrt(expm1(2 log(n) / d))``.
+
+    Examples
+    --------
+    >>> round(mixing_width(1.0, 16, 1e4), 3)    # DESIGN: 0.680
+    0.68
+    >>> round(mixing_width(1.0, 100, 1e4), 2)
+    2.22
+    """
+    s, dd = _sd(sigma, d)
+    ln = _log_n(n, log_n)
+    return _out(s / np.sqrt(np.expm1(2.0 * ln / dd)), sigma, d, n if log_n is None else log_n)
+
+
+def mixing_time(sigma, d, n=None, *, log_n=None):
+    r"""Collapse (mixing) time :math:`t_M` of seed 003 eq. 9 (Biroli et al. 2024).
+
+    .. math:: t_M = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big),
+
+    computed as ``0.5 * log1p(sigma**2 / expm1(2 log(n) / d))``. Valid for data
+    :math:`\mathcal N(\mu, \sigma^2 I_d)` under the OU process, in the limit
+    :math:`n, d \to \infty` at fixed :math:`\alpha = \log(n)/d`; at finite d
+    see :mod:`verification.mixing`.
+
+    Parameters
+    ----------
+    sigma : float or array
+        Data standard deviation, > 0.
+    d : int or array
+        Dimension, >= 1.
+    n : float or array, optional
+        Number of training points, > 1 (up to 1e300).
+    log_n : float or array, optional
+        ``log(n)`` instead of n, > 0.
+
+    Examples
+    --------
+    >>> round(mixing_time(1.0, 16, 1e4), 6)
+    0.190065
+    """
+    s, dd = _sd(sigma, d)
+    ln = _log_n(n, log_n)
+    out = 0.5 * np.log1p(s * s / np.expm1(2.0 * ln / dd))
+    return _out(out, sigma, d, n if log_n is None else log_n)
+
+
+def mixing_time_leading(sigma, d, n=None, *, log_n=None):
+    r"""Leading order of :math:`t_M` for large :math:`\log(n)/d`: :math:`\sigma^2/(2 n^{2/d})`.
+
+    Seed 003, second equality of eq. 9. Its relative error is
+    :math:`O(\sigma^2 n^{-2/d})`, so it holds only when :math:`n^{2/d} \gg \sigma^2`.
+
+    Examples
+    --------
+    >>> round(mixing_time_leading(1.0, 16, 1e4), 6)
+    0.158114
+    """
+    s, dd = _sd(sigma, d)
+    ln = _log_n(n, log_n)
+    out = 0.5 * s * s * np.exp(-2.0 * ln / dd)
+    return _out(out, sigma, d, n if log_n is None else log_n)
+
+
+def excess_entropy(t, sigma, d, n=None, *, log_n=None):
+    r"""Excess entropy :math:`f(t)` of the empirical OU mixture (Biroli et al. 2024).
+
+    .. math::
+
+        f(t) = \max\Big(0,\ \alpha + \tfrac12 \log\frac{\Delta_t}{\Delta_t + \sigma^2 e^{-2t}}\Big),
+        \qquad \alpha = \log(n)/d,\ \Delta_t = 1 - e^{-2t},
+
+    computed as ``alpha - 0.5 * log1p(sigma**2 e^{-2t} / Delta_t)``. It is
+    positive for :math:`t > t_M` and vanishes at and below :math:`t_M`
+    (collapse).
+
+    Examples
+    --------
+    >>> tm = mixing_time(1.0, 16, 1e4)
+    >>> abs(excess_entropy(tm, 1.0, 16, 1e4)) < 1e-12
+    True
+    """
+    tt = check_array("t", t, lo=0.0, lo_open=True)
+    s, dd = _sd(sigma, d)
+    ln = _log_n(n, log_n)
+    delta = -np.expm1(-2.0 * tt)
+    val = ln / dd - 0.5 * np.log1p(s * s * np.exp(-2.0 * tt) / delta)
+    return _out(np.maximum(val, 0.0), t, sigma, d, n if log_n is None else log_n)
+
+
+def speciation_time(lambda_max):
+    r"""Speciation time :math:`t_S = \tfrac12 \log \Lambda` (Biroli et al. 2024).
+
+    ``lambda_max`` is the largest eigenvalue :math:`\Lambda` of the data
+    covariance; the backward dynamics commits to a class at :math:`t_S`.
+    For :math:`\Lambda \le 1` the value is <= 0: there is no speciation
+    transition at positive time.
+
+    Examples
+    --------
+    >>> round(speciation_time(100.0), 4)
+    2.3026
+    """
+    lam = check_array("lambda_max", lambda_max, lo=0.0, lo_open=True)
+    return _out(0.5 * np.log(lam), lambda_max)
+
+
+# ----------------------------------------------------------------------------
+# Gaussian KDE of Gaussian data
+# ----------------------------------------------------------------------------
+
+
+def _kde_terms(u, d, n):
+    """(log S, log G) with S = MISE / int f^2 and G = 1 - S, both accurate in logs.
+
+    S = V + B (variance part + integrated squared bias, both >= 0) is accurate
+    when the KDE is good (S << 1); G = 2(1+u/2)^{-d/2} - (1-1/n)(1+u)^{-d/2}
+    - u^{-d/2}/n is accurate when the KDE barely beats the zero estimator
+    (S close to 1, the rule in high d). log G is -inf where G <= 0.
+    """
+    half_d = 0.5 * d
+    # V = (1/n) u^{-d/2} (1 - (1 + 1/u)^{-d/2})
+    log_v = -np.log(n) - half_d * np.log(u) + np.log(-np.expm1(-half_d * np.log1p(1.0 / u)))
+    # B = a - 2 b, a = expm1(-d/2 log1p(u)), b = expm1(-d/2 log1p(u/2))
+    b_part = np.expm1(-half_d * np.log1p(u)) - 2.0 * np.expm1(-half_d * np.log1p(0.5 * u))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_s = np.logaddexp(log_v, np.log(np.maximum(b_part, 0.0)))
+        terms = np.stack(np.broadcast_arrays(np.log(2.0) - half_d * np.log1p(0.5 * u),
+                                             np.log1p(-1.0 / n) - half_d * np.log1p(u),
+                                             -np.log(n) - half_d * np.log(u)))
+        signs = np.array([1.0, -1.0, -1.0]).reshape((3,) + (1,) * (terms.ndim - 1))
+        log_g, sign = special.logsumexp(terms, axis=0, b=signs, return_sign=True)
+        log_g = np.where(sign > 0, log_g, -np.inf)
+    return log_s, log_g
+
+
+def kde_log_mise(h, sigma, d, n):
+    r"""Log of the exact MISE of a Gaussian KDE of :math:`\mathcal N(0, \sigma^2 I_d)` data.
+
+    For :math:`\hat\rho(x) = \frac1n\sum_k \mathcal N(x|x_k, h^2 I)`,
+
+    .. math::
+
+        \mathrm{MISE} = (4\pi)^{-d/2}\Big[\frac{1}{n h^d} + (1 - \tfrac1n)(h^2+\sigma^2)^{-d/2}
+            - 2^{1+d/2}(h^2 + 2\sigma^2)^{-d/2} + \sigma^{-d}\Big].
+
+    With :math:`u = h^2/\sigma^2` this is :math:`\int\rho^2 \cdot S`,
+    :math:`\int\rho^2 = (4\pi\sigma^2)^{-d/2}`, :math:`S = V + B` with the
+    variance part :math:`V = \frac1n[u^{-d/2} - (1+u)^{-d/2}]` and the
+    integrated squared bias :math:`B = (1+u)^{-d/2} - 2(1+u/2)^{-d/2} + 1`, both
+    non-negative and evaluated with ``expm1``/``log1p`` in logs, so nothing
+    overflows at d = 1e4 and the bias keeps its accuracy for small u.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(float(np.exp(kde_log_mise(0.5, 1.0, 1, 100))), 6)
+    0.005604
+    """
+    hh = check_array("h", h, lo=0.0, lo_open=True)
+    s, dd = _sd(sigma, d)
+    nn = check_array("n", n, lo=1.0)
+    log_s, _ = _kde_terms((hh / s) ** 2, dd, nn)
+    out = log_s - 0.5 * dd * np.log(4.0 * np.pi) - dd * np.log(s)
+    return _out(out, h, sigma, d, n)
+
+
+def kde_log_gain(h, sigma, d, n):
+    r"""Log of the KDE's relative L2 gain over the zero estimator, :math:`\log(1 - \mathrm{MISE}/\int\rho^2)`.
+
+    In high dimension the best Gaussian KDE of n points barely improves on
+    estimating the density by 0: at d = 100, n = 1e4 the gain is about 1e-12.
+    Computed from positive terms in logs (no cancellation); ``-inf`` where the
+    KDE is worse than 0 (gain <= 0).
+
+    Examples
+    --------
+    >>> g = kde_log_gain(1.2, 1.0, 100, 1e4)
+    >>> -30 < g < -25
+    True
+    """
+    hh = check_array("h", h, lo=0.0, lo_open=True)
+    s, dd = _sd(sigma, d)
+    nn = check_array("n", n, lo=1.0)
+    _, log_g = _kde_terms((hh / s) ** 2, dd, nn)
+    return _out(log_g, h, sigma, d, n)
+
+
+def kde_mise(h, sigma, d, n):
+    """Exact MISE of the Gaussian KDE (see :func:`kde_log_mise`); may underflow for large d."""
+    return _out(np.exp(kde_log_mise(h, sigma, d, n)), h, sigma, d, n)
+
+
+def amise_bandwidth(sigma, d, n):
+    r"""AMISE-optimal bandwidth :math:`\sigma (4/(d+2))^{1/(d+4)} n^{-1/(d+4)}` (seed 003 eq. 11).
+
+    Silverman's rule for Gaussian data: the minimiser of the large-n expansion
+    of the MISE at fixed d.
+
+    Examples
+    --------
+    >>> round(amise_bandwidth(1.0, 1, 100), 4)     # (4/3)^{1/5} n^{-1/5}
+    0.4217
+    """
+    s, dd = _sd(sigma, d)
+    nn = check_array("n", n, lo=1.0)
+    out = s * np.exp((np.log(4.0 / (dd + 2.0)) - np.log(nn)) / (dd + 4.0))
+    return _out(out, sigma, d, n)
+
+
+def _log_s_monotone(log_s, log_g):
+    """A continuous increasing function of S, accurate for S small and for S near 1."""
+    return np.where(log_s < np.log(0.5), log_s, np.log(0.25) - log_g)
+
+
+def optimal_bandwidth(sigma, d, n):
+    r"""Exact MISE-optimal bandwidth of the Gaussian KDE of Gaussian data.
+
+    Minimises the exact MISE (:func:`kde_log_mise`) over h: a grid of 801
+    points over +-8 in :math:`\log h` around the AMISE bandwidth, then a
+    bounded Brent refinement between the grid neighbours of the minimum. The
+    objective is :math:`\log S` where the KDE is good and
+    :math:`-\log(1 - S)` (:func:`kde_log_gain`) where :math:`S` is close to 1,
+    so the shallow optimum of high dimensions (S = 1 - 1e-12 at d = 100,
+    n = 1e4) is resolved. Scalar arguments only.
+
+    Examples
+    --------
+    >>> round(optimal_bandwidth(1.0, 16, 1e4), 3)    # DESIGN: 0.673
+    0.673
+    """
+    sigma = check_positive_real("sigma", sigma)
+    _sd(sigma, d)
+    n = check_positive_real("n", n)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n!r}")
+
+    def objective(log_h):
+        return _log_s_monotone(*_kde_terms(np.exp(2.0 * log_h) / sigma**2, float(d), n))
+
+    lh0 = np.log(amise_bandwidth(sigma, d, n))
+    grid = lh0 + np.linspace(-8.0, 8.0, 801)
+    j = int(np.argmin(objective(grid)))
+    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(lambda lh: float(objective(np.array(lh))), bounds=(lo, hi),
+                                   method="bounded", options={"xatol": 1e-12})
+    return float(np.exp(res.x))
+
+
+@dataclass(frozen=True)
+class BandwidthComparison:
+    """How far the mixing width is from the L2-optimal KDE bandwidth.
+
+    Attributes
+    ----------
+    sigma, d, n : float
+        Inputs.
+    t_M : float
+        Mixing time.
+    h_mixing : float
+        :math:`h_M = \\sqrt{e^{2t_M} - 1}`.
+    h_sqrt_2tM : float
+        :math:`\\sqrt{2 t_M}`, the seed's eq. 10 width.
+    h_leading : float
+        :math:`\\sigma n^{-1/d}`, the common leading order (seed Fig. 3).
+    h_optimal : float
+        Exact MISE-optimal bandwidth.
+    h_amise : float
+        AMISE-optimal (Silverman) bandwidth.
+    ratio : float
+        ``h_mixing / h_optimal``.
+    mise_excess : float
+        ``MISE(h_mixing) / MISE(h_optimal) - 1``: the L2 price of using the
+        mixing width.
+    log_gain_optimal : float
+        :func:`kde_log_gain` at the optimum: log of the best KDE's relative
+        improvement over the zero estimator (about -27 at d = 100, n = 1e4:
+        in high d no bandwidth helps in L2, and ``mise_excess`` is ~0).
+    log_gain_ratio : float
+        ``log(gain(h_mixing) / gain(h_optimal))``: 0 when the mixing width is
+        optimal, -inf when it does worse than the zero estimator.
+    """
+
+    sigma: float
+    d: float
+    n: float
+    t_M: float
+    h_mixing: float
+    h_sqrt_2tM: float
+    h_leading: float
+    h_optimal: float
+    h_amise: float
+    ratio: float
+    mise_excess: float
+    log_gain_optimal: float
+    log_gain_ratio: float
+
+
+def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
+    r"""Compare the mixing width with the exact and AMISE-optimal KDE bandwidths.
+
+    Seed 003 claims the mixing width is L2-optimal (its eqs. 9-11). That holds
+    only in a regime: at n = 1e4, d = 16 the widths agree to 1% (0.680 vs
+    0.673); at d = 100 the mixing width is 1.86 times the optimum (2.22 vs
+    1.20); at d = 1 it is 1e-4 against 0.17. ``mise_excess`` says what that
+    costs in MISE; in high d, where every bandwidth is nearly as bad as the
+    zero estimator, ``log_gain_ratio`` is the informative number.
+
+    Examples
+    --------
+    >>> c = compare_bandwidths(1.0, 100, 1e4)
+    >>> round(c.h_mixing, 2), round(c.h_optimal, 2)
+    (2.22, 1.2)
+    """
+    sigma = check_positive_real("sigma", sigma)
+    n = check_positive_real("n", n)
+    tm = mixing_time(sigma, d, n)
+    hm = mixing_width(sigma, d, n)
+    ho = optimal_bandwidth(sigma, d, n)
+    excess = float(np.expm1(kde_log_mise(hm, sigma, d, n) - kde_log_mise(ho, sigma, d, n)))
+    g_opt = kde_log_gain(ho, sigma, d, n)
+    return BandwidthComparison(sigma, float(d), n, tm, hm, float(np.sqrt(2.0 * tm)),
+                               float(sigma * np.exp(-np.log(n) / d)), ho,
+                               amise_bandwidth(sigma, d, n), hm / ho, excess, g_opt,
+                               kde_log_gain(hm, sigma, d, n) - g_opt)
