@@ -385,7 +385,7 @@ def _wilson(k, m, confidence):
     p = k / m
     centre = (p + z * z / (2 * m)) / (1 + z * z / m)
     half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / (1 + z * z / m)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return float(max(0.0, centre - half)), float(min(1.0, centre + half))
 
 
 def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_original=10_000,
