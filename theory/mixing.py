@@ -118,7 +118,10 @@ def mixing_time_leading(sigma, d, n=None, *, log_n=None):
     r"""Leading order of :math:`t_M` for large :math:`\log(n)/d`: :math:`\sigma^2/(2 n^{2/d})`.
 
     Seed 003, second equality of eq. 9. Its relative error is
-    :math:`O(\sigma^2 n^{-2/d})`, so it holds only when :math:`n^{2/d} \gg \sigma^2`.
+    :math:`t_M/\text{leading} - 1 = (1 - \sigma^2/2)\,n^{-2/d} + O((1+\sigma^4) n^{-4/d})`
+    (the seed writes the correction as :math:`O(\sigma^4 n^{-4/d})` in absolute
+    terms, which misses the :math:`n^{-2/d}` part coming from
+    :math:`n^{2/d} - 1 \ne n^{2/d}`); it holds only when :math:`n^{2/d} \gg 1 + \sigma^2`.
 
     Examples
     --------

@@ -1,0 +1,148 @@
+"""Mixing time, excess entropy and KDE bandwidths (theory/mixing.py, seed 003 Sec. 2)."""
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import integrate, stats
+
+from theory import mixing as mx
+
+
+def _mp_tM(sigma, d, n):
+    mp.mp.dps = 60
+    s, d, n = mp.mpf(sigma), mp.mpf(d), mp.mpf(n)
+    return mp.log(1 + s**2 / (n ** (2 / d) - 1)) / 2
+
+
+@pytest.mark.parametrize("sigma,d,n", [(1.0, 16, 1e4), (1.0, 1e4, 1e12), (0.3, 10000, 1e300),
+                                       (2.0, 1, 2.0), (1.0, 3, 1e300), (5.0, 500, 7.0),
+                                       (1.0, 100, 1.0 + 1e-9)])
+def test_mixing_time_against_mpmath(sigma, d, n):
+    assert mx.mixing_time(sigma, d, n) == pytest.approx(float(_mp_tM(sigma, d, n)), rel=1e-12)
+
+
+def test_log_n_and_huge_n():
+    # n = e^{1e5} is beyond float range: give log_n
+    mp.mp.dps = 60
+    ref = mp.log(1 + 1 / mp.expm1(2 * mp.mpf(1e5) / 1e4)) / 2
+    assert mx.mixing_time(1.0, 1e4, log_n=1e5) == pytest.approx(float(ref), rel=1e-12)
+    assert mx.mixing_time(1.0, 16, 1e4) == pytest.approx(mx.mixing_time(1.0, 16, log_n=math.log(1e4)))
+
+
+@given(st.floats(0.1, 10), st.integers(1, 10000), st.floats(1.0, 250.0), st.floats(0.01, 50.0))
+def test_mixing_time_monotone(sigma, d, log_n, dlog):
+    t1 = mx.mixing_time(sigma, d, log_n=log_n)
+    t2 = mx.mixing_time(sigma, d, log_n=log_n + dlog)
+    assert t2 < t1                                        # decreases in n
+    assert mx.mixing_time(sigma * 1.1, d, log_n=log_n) > t1   # increases in sigma
+
+
+@given(st.floats(0.2, 3.0), st.integers(1, 200))
+def test_leading_order_limit(sigma, d):
+    """t_M / (sigma^2 / (2 n^{2/d})) - 1 = (1 - sigma^2/2) N^{-1} + O((1 + sigma^4) N^{-2}),
+    N = n^{2/d}: the leading form is approached as log(n)/d grows."""
+    errs = []
+    for alpha in (2.0, 4.0, 8.0):
+        N = math.exp(2 * alpha)
+        t = mx.mixing_time(sigma, d, log_n=alpha * d)
+        lead = mx.mixing_time_leading(sigma, d, log_n=alpha * d)
+        err = t / lead - 1
+        assert abs(err - (1 - sigma**2 / 2) / N) <= 2 * (1 + sigma**4) / N**2
+        errs.append(abs(err))
+    assert errs[0] > errs[1] > errs[2]
+
+
+@given(st.floats(0.2, 3.0), st.integers(1, 5000), st.floats(0.5, 200.0))
+def test_excess_entropy_vanishes_at_tM(sigma, d, log_n):
+    tm = mx.mixing_time(sigma, d, log_n=log_n)
+    assert abs(mx.excess_entropy(tm, sigma, d, log_n=log_n)) < 1e-9 * max(1.0, log_n / d)
+    assert mx.excess_entropy(1.5 * tm, sigma, d, log_n=log_n) > 0
+    assert mx.excess_entropy(0.5 * tm, sigma, d, log_n=log_n) == 0.0
+
+
+def test_width_and_design_values():
+    assert mx.mixing_width(1.0, 16, 1e4) == pytest.approx(0.680, abs=5e-4)
+    assert mx.mixing_width(1.0, 100, 1e4) == pytest.approx(2.22, abs=5e-3)
+    t = mx.mixing_time(1.3, 16, 1e4)
+    assert mx.mixing_width(1.3, 16, 1e4) ** 2 == pytest.approx(math.expm1(2 * t), rel=1e-13)
+    assert mx.speciation_time(math.e**2) == pytest.approx(1.0)
+
+
+def test_vectorised():
+    d = np.array([16, 100, 1000])
+    out = mx.mixing_time(1.0, d, 1e4)
+    assert out.shape == (3,)
+    np.testing.assert_allclose(out, [mx.mixing_time(1.0, int(k), 1e4) for k in d], rtol=1e-15)
+
+
+@pytest.mark.parametrize("h,sigma,d,n", [(0.5, 1.0, 1, 100), (0.2, 2.0, 1, 1000), (1.1, 0.7, 2, 30)])
+def test_kde_mise_against_quadrature(h, sigma, d, n):
+    """E int (rhohat - rho)^2 = int [Var rhohat + bias^2], by quadrature (d = 1, radial for d = 2)."""
+    def integrand(r):
+        # rhohat's mean and variance at a point at distance r from 0 (isotropic)
+        f = stats.norm.pdf(r, scale=sigma) ** d if d == 1 else np.exp(-r * r / (2 * sigma**2)) / (2 * np.pi * sigma**2)
+        s2 = sigma**2 + h * h
+        mean = np.exp(-r * r / (2 * s2)) / (2 * np.pi * s2) ** (d / 2)
+        k2 = np.exp(-r * r / (2 * (sigma**2 + h * h / 2))) / ((4 * np.pi * h * h) ** (d / 2)
+                                                              * (2 * np.pi * (sigma**2 + h * h / 2)) ** (d / 2))
+        var = (k2 - mean**2) / n
+        val = var + (mean - f) ** 2
+        return val * (2.0 if d == 1 else 2 * np.pi * r)
+    ref = integrate.quad(integrand, 0, 40 * sigma, epsabs=0, epsrel=1e-12, limit=400)[0]
+    assert mx.kde_mise(h, sigma, d, n) == pytest.approx(ref, rel=1e-9)
+
+
+def test_kde_mise_large_d_finite():
+    for d in (1000, 10000):
+        v = mx.kde_log_mise(1.0, 1.0, d, 1e4)
+        assert np.isfinite(v)
+        # in high d the bias term is 1 - O(1.5^{-d/2}) and the variance term 1/n at h = sigma:
+        # MISE = int rho^2 (1 + 1/n), int rho^2 = (4 pi)^{-d/2}
+        assert v == pytest.approx(-0.5 * d * math.log(4 * math.pi) + math.log1p(1e-4), rel=1e-12)
+
+
+def test_optimal_bandwidths_design_values():
+    assert mx.optimal_bandwidth(1.0, 16, 1e4) == pytest.approx(0.673, abs=5e-4)
+    assert mx.optimal_bandwidth(1.0, 100, 1e4) == pytest.approx(1.20, abs=5e-3)
+    # d = 1: the exact optimum approaches AMISE (Silverman) as n grows
+    for n in (1e2, 1e4, 1e6):
+        ratio = mx.optimal_bandwidth(1.0, 1, n) / mx.amise_bandwidth(1.0, 1, n)
+        assert abs(ratio - 1) < 0.15 * (1e2 / n) ** 0.2 + 1e-3
+
+
+def test_optimal_bandwidth_is_a_minimum():
+    for d, n in ((1, 100), (16, 1e4), (100, 1e4), (1000, 1e4)):
+        h = mx.optimal_bandwidth(1.0, d, n)
+        obj = lambda x: mx._log_s_monotone(*mx._kde_terms(np.asarray(x) ** 2, float(d), n))  # noqa: E731
+        assert obj(h) <= obj(h * 1.01) and obj(h) <= obj(h / 1.01)
+
+
+def test_compare_bandwidths_regimes():
+    c16 = mx.compare_bandwidths(1.0, 16, 1e4)
+    assert abs(c16.ratio - 1) < 0.02 and c16.mise_excess < 0.01
+    c100 = mx.compare_bandwidths(1.0, 100, 1e4)
+    assert c100.ratio == pytest.approx(2.2235 / 1.197, rel=1e-2)
+    assert c100.log_gain_optimal < -20 and c100.log_gain_ratio < -10
+    c1 = mx.compare_bandwidths(1.0, 1, 1e4)
+    assert c1.h_mixing < 1e-3 < 0.1 < c1.h_optimal and c1.mise_excess > 100
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: mx.mixing_time(-1.0, 16, 1e4), "sigma must be > 0.0"),
+    (lambda: mx.mixing_time(1.0, 0, 1e4), "d must be >= 1.0"),
+    (lambda: mx.mixing_time(1.0, 2.5, 1e4), "d must be a positive integer"),
+    (lambda: mx.mixing_time(1.0, 16, 1.0), "n must be > 1.0"),
+    (lambda: mx.mixing_time(1.0, 16, math.nan), "n must be finite"),
+    (lambda: mx.mixing_time(1.0, 16), "give exactly one of n and log_n"),
+    (lambda: mx.excess_entropy(0.0, 1.0, 16, 1e4), "t must be > 0.0"),
+    (lambda: mx.speciation_time(0.0), "lambda_max must be > 0.0"),
+    (lambda: mx.kde_log_mise(0.0, 1.0, 4, 10), "h must be > 0.0"),
+    (lambda: mx.optimal_bandwidth(1.0, 4, 0.5), "n must be >= 1"),
+])
+def test_validation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()

@@ -1,0 +1,205 @@
+r"""Monte Carlo check of the collapse (mixing) time t_M (seed 003 Sec. 2.2; Biroli et al.).
+
+n training points :math:`x_k \sim \mathcal N(0, \sigma^2 I_d)` define the
+empirical OU mixture :math:`\hat\rho(t, x) = \frac1n\sum_k \mathcal N(x|x_k e^{-t}, \Delta_t I)`
+(seed eq. 7). A forward OU trajectory started at :math:`x_1` is simulated with
+exact transitions, :math:`x_{t+h} = e^{-h}x_t + \sqrt{1 - e^{-2h}}\,\xi`, and at
+every grid time the posterior weight of its starting point,
+
+.. math:: w_1(t) = \frac{Z_1}{Z_1 + Z_{1^c}}
+          = \mathrm{softmax}_k\Big(-\frac{\|x_t - x_k e^{-t}\|^2}{2\Delta_t}\Big)_1,
+
+is computed (seed eq. 8). The collapse time of the trajectory is the first time
+:math:`w_1` drops below 1/2 (linear interpolation between grid times). Theory:
+:math:`t_M = \frac12\log(1 + \sigma^2/(n^{2/d} - 1))` in the limit
+:math:`d \to \infty` at fixed :math:`\alpha = \log(n)/d`
+(:func:`theory.mixing.mixing_time`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numba
+import numpy as np
+
+from theory._validation import check_positive_int, check_positive_real, check_rng
+from theory.mixing import mixing_time
+
+__all__ = ["CollapseTimes", "collapse_times", "collapse_time_scan"]
+
+_FASTMATH = {"reassoc", "contract"}
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _collapse_kernel(data, times, xi):
+    """First time the posterior weight of the starting point drops below 1/2, per path.
+
+    ``data`` (n, d); path p starts at training point ``p % n`` (so paths of
+    one dataset start from different points); ``times`` (S+1,) with
+    times[0] = 0; ``xi`` (paths, S, d) standard normals. Returns (paths,)
+    crossing times, NaN where the weight never drops below 1/2 on the grid.
+    """
+    n, d = data.shape
+    n_paths, S, _ = xi.shape
+    out = np.empty(n_paths)
+    sqn = np.empty(n)
+    for k in range(n):
+        acc = 0.0
+        for q in range(d):
+            acc += data[k, q] * data[k, q]
+        sqn[k] = acc
+    for p in numba.prange(n_paths):
+        i0 = p % n
+        x = data[i0].copy()
+        w_prev = 1.0
+        t_prev = 0.0
+        out[p] = np.nan
+        for s in range(S):
+            h = times[s + 1] - times[s]
+            decay = np.exp(-h)
+            noise = np.sqrt(-np.expm1(-2.0 * h))
+            for q in range(d):
+                x[q] = decay * x[q] + noise * xi[p, s, q]
+            t = times[s + 1]
+            a = np.exp(-t)
+            inv = 1.0 / (2.0 * -np.expm1(-2.0 * t))
+            # logits up to the common -||x||^2 term: (2 a x.x_k - a^2 ||x_k||^2) / (2 Delta)
+            m = -np.inf
+            lse_rest = -np.inf
+            for k in range(n):
+                acc = 0.0
+                for q in range(d):
+                    acc += x[q] * data[k, q]
+                lk = (2.0 * a * acc - a * a * sqn[k]) * inv
+                if k == i0:
+                    m = lk
+                    continue
+                # running log-sum-exp of the other points
+                if lk > lse_rest:
+                    lse_rest = lk + np.log1p(np.exp(lse_rest - lk))
+                else:
+                    lse_rest = lse_rest + np.log1p(np.exp(lk - lse_rest))
+            if m > lse_rest:
+                w = 1.0 / (1.0 + np.exp(lse_rest - m))
+            else:
+                e = np.exp(m - lse_rest)
+                w = e / (1.0 + e)
+            if w < 0.5:
+                out[p] = t_prev + (t - t_prev) * (w_prev - 0.5) / (w_prev - w)
+                break
+            w_prev = w
+            t_prev = t
+    return out
+
+
+@dataclass(frozen=True)
+class CollapseTimes:
+    """Simulated collapse times at one (d, n).
+
+    Attributes
+    ----------
+    d, n : int
+        Dimension and number of training points.
+    sigma : float
+        Data standard deviation.
+    times : ndarray (n_datasets, n_paths)
+        Collapse time of every path; NaN if no collapse on the grid.
+    estimate : float
+        Median collapse time over all paths (robust to the tail of late crossings).
+    stderr : float
+        Bootstrap standard error of the median, resampling whole datasets
+        (paths of one dataset share its points and are not independent).
+    mean : float
+        Mean collapse time.
+    theory : float
+        :func:`theory.mixing.mixing_time` at (sigma, d, n).
+    n_samples : int
+        Paths with a crossing.
+    seed : object
+        The seed.
+    """
+
+    d: int
+    n: int
+    sigma: float
+    times: np.ndarray
+    estimate: float
+    stderr: float
+    mean: float
+    theory: float
+    n_samples: int
+    seed: object
+
+
+def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_max=None,
+                   seed=None) -> CollapseTimes:
+    r"""Collapse times of OU trajectories started at a training point.
+
+    Parameters
+    ----------
+    d, n : int
+        Dimension and number of training points (n >= 2).
+    sigma : float
+        Data standard deviation.
+    n_paths : int
+        Trajectories per dataset.
+    n_datasets : int
+        Independent training sets.
+    n_steps : int
+        Grid steps on [0, t_max].
+    t_max : float, optional
+        End of the grid; default 4 t_M + 0.5.
+    seed : int, Generator or None
+
+    Examples
+    --------
+    >>> r = collapse_times(20, 55, n_paths=8, n_datasets=2, seed=0)
+    >>> r.n_samples > 0
+    True
+    """
+    d = check_positive_int("d", d)
+    n = check_positive_int("n", n, minimum=2)
+    sigma = check_positive_real("sigma", sigma)
+    n_paths = check_positive_int("n_paths", n_paths)
+    n_datasets = check_positive_int("n_datasets", n_datasets)
+    n_steps = check_positive_int("n_steps", n_steps)
+    tm = mixing_time(sigma, d, n)
+    t_max = 4.0 * tm + 0.5 if t_max is None else check_positive_real("t_max", t_max)
+    rng = check_rng(seed)
+    times = np.linspace(0.0, t_max, n_steps + 1)
+    t = np.empty((n_datasets, n_paths))
+    for j in range(n_datasets):
+        data = sigma * rng.standard_normal((n, d))
+        xi = rng.standard_normal((n_paths, n_steps, d))
+        t[j] = _collapse_kernel(data, times, xi)
+    ok = t[np.isfinite(t)]
+    med = float(np.nanmedian(t)) if ok.size else float("nan")
+    se = float("nan")
+    if n_datasets >= 2 and ok.size:
+        idx = rng.integers(0, n_datasets, size=(200, n_datasets))
+        boots = [np.nanmedian(t[b]) for b in idx]
+        se = float(np.std(boots, ddof=1))
+    return CollapseTimes(d, n, sigma, t, med, se, float(ok.mean()) if ok.size else float("nan"),
+                         tm, int(ok.size), seed)
+
+
+def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400,
+                       seed=None, progress=False):
+    r"""Collapse times for growing d at fixed :math:`\alpha = \log(n)/d` (n = round(e^{alpha d})).
+
+    Returns a list of :class:`CollapseTimes`, one per d; compare ``estimate``
+    with ``theory`` (:math:`t_M`) as d grows.
+    """
+    alpha = check_positive_real("alpha", alpha)
+    rng = check_rng(seed)
+    out = []
+    iterator = list(dims)
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(iterator, desc=f"collapse times, alpha={alpha}", leave=False)
+    for d in iterator:
+        n = max(2, int(round(np.exp(alpha * d))))
+        out.append(collapse_times(d, n, sigma=sigma, n_paths=n_paths, n_datasets=n_datasets,
+                                  n_steps=n_steps, seed=rng))
+    return out
