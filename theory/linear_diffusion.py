@@ -438,6 +438,8 @@ def _original_set(original, n_original, d, mu, sigma, rng):
 
 
 def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, original, log_oo, chunk):
+    # keep the (chunk, N_O, d) intermediates near 16 MB whatever N_O and d are
+    chunk = max(1, min(chunk, 2_000_000 // (original.shape[0] * d)))
     positive = 0
     for b0 in range(0, trials, chunk):
         B = min(chunk, trials - b0)
