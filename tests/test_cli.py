@@ -40,3 +40,34 @@ def test_console_script_installed():
     out = subprocess.run([sys.executable, "-m", "verification.cli", "crossover", "--N", "24",
                           "--d", "10", "--K", "2"], capture_output=True, text=True, check=True).stdout
     assert "M* =" in out
+
+
+def test_mixing_time_command(capsys):
+    assert main(["mixing-time", "--sigma", "1", "--d", "16", "--n", "10000"]) == 0
+    out = capsys.readouterr().out
+    assert "collapse time t_M               : 0.190065" in out
+    assert "exact MISE-optimal            : 0.67302" in out
+    assert "L2-optimal here" in out
+    assert main(["mixing-time", "--d", "100"]) == 0
+    assert "high-dimensional regime" in capsys.readouterr().out
+
+
+def test_linear_command(capsys, tmp_path):
+    argv = ["linear", "--d", "16", "--n", "8,32,64", "--trials", "60", "--n-original", "2000",
+            "--quiet", "--hellinger", "--plot", str(tmp_path)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "P(Delta>0)" in out and "E[H^2]" in out
+    assert "transition (P = 1/2, interpolated in log n): n =" in out
+    assert (tmp_path / "p_delta_d16.png").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("argv,msg", [
+    (["mixing-time", "--sigma", "-1"], "sigma must be > 0.0"),
+    (["mixing-time", "--n", "1"], "n must be > 1.0"),
+    (["linear", "--d", "16", "--n", "1,8", "--quiet"], "n must be an integer >= 2, got 1"),
+    (["linear", "--trials", "0", "--quiet"], "trials must be a positive integer, got 0"),
+])
+def test_seed003_bad_input(capsys, argv, msg):
+    assert main(argv) == 2
+    assert msg in capsys.readouterr().err

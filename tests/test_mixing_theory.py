@@ -146,3 +146,9 @@ def test_compare_bandwidths_regimes():
 def test_validation(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_optimal_bandwidth_vectorised():
+    out = mx.optimal_bandwidth(1.0, np.array([16, 100]), 1e4)
+    assert out.shape == (2,)
+    assert out[0] == mx.optimal_bandwidth(1.0, 16, 1e4) and out[1] == mx.optimal_bandwidth(1.0, 100, 1e4)

@@ -23,6 +23,13 @@ __all__ = [
 ]
 
 
+def _show(value) -> str:
+    """repr of a value for messages, with numpy scalars shown as plain Python numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
+
+
 def _is_integral(value) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return False
@@ -45,18 +52,18 @@ def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
         smaller than ``minimum``.
     """
     if not _is_integral(value):
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        raise ValueError(f"{name} must be a positive integer, got {_show(value)}")
     ivalue = int(value)
     if ivalue < minimum:
         what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
-        raise ValueError(f"{name} must be {what}, got {value!r}")
+        raise ValueError(f"{name} must be {what}, got {_show(value)}")
     return ivalue
 
 
 def check_nonnegative_int(name: str, value) -> int:
     """Return ``value`` as ``int`` if it is an integer ``>= 0``."""
     if not _is_integral(value) or int(value) < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
+        raise ValueError(f"{name} must be a non-negative integer, got {_show(value)}")
     return int(value)
 
 
@@ -68,14 +75,14 @@ def check_real(name: str, value, *, lo: float | None = None, hi: float | None = 
     make them strict.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {value!r}")
+        raise ValueError(f"{name} must be a real number, got {_show(value)}")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise ValueError(f"{name} must be finite, got {_show(value)}")
     if lo is not None and (v < lo or (lo_open and v == lo)):
-        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {value!r}")
+        raise ValueError(f"{name} must be {'>' if lo_open else '>='} {lo}, got {_show(value)}")
     if hi is not None and (v > hi or (hi_open and v == hi)):
-        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {value!r}")
+        raise ValueError(f"{name} must be {'<' if hi_open else '<='} {hi}, got {_show(value)}")
     return v
 
 
@@ -99,7 +106,7 @@ def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of real numbers, got {value!r}") from None
+        raise ValueError(f"{name} must be an array of real numbers, got {_show(value)}") from None
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -110,15 +117,15 @@ def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
         bad = arr[~np.isfinite(arr)].ravel()[0]
-        raise ValueError(f"{name} must be finite, got a value {bad!r}")
+        raise ValueError(f"{name} must be finite, got a value {_show(bad)}")
     if arr.size:
         amin, amax = float(arr.min()), float(arr.max())
         if lo is not None and (amin < lo or (lo_open and amin == lo)):
             raise ValueError(
-                f"{name} must be {'>' if lo_open else '>='} {lo} everywhere, got {amin!r}")
+                f"{name} must be {'>' if lo_open else '>='} {lo} everywhere, got {_show(amin)}")
         if hi is not None and (amax > hi or (hi_open and amax == hi)):
             raise ValueError(
-                f"{name} must be {'<' if hi_open else '<='} {hi} everywhere, got {amax!r}")
+                f"{name} must be {'<' if hi_open else '<='} {hi} everywhere, got {_show(amax)}")
     return arr
 
 
@@ -132,4 +139,4 @@ def check_rng(seed) -> np.random.Generator:
     if _is_integral(seed) and int(seed) >= 0:
         return np.random.default_rng(int(seed))
     raise ValueError(
-        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {seed!r}")
+        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_show(seed)}")

@@ -285,6 +285,27 @@ def _log_s_monotone(log_s, log_g):
     return np.where(log_s < np.log(0.5), log_s, np.log(0.25) - log_g)
 
 
+def _optimal_bandwidth_scalar(sigma, d, n):
+    """Scalar MISE-optimal bandwidth (see :func:`optimal_bandwidth`)."""
+    sigma = check_positive_real("sigma", sigma)
+    _sd(sigma, d)
+    n = check_positive_real("n", n)
+    if n < 1:
+        raise ValueError(f"n must be >= 1, got {n!r}")
+
+    def objective(log_h):
+        v = _log_s_monotone(*_kde_terms(np.exp(2.0 * log_h) / sigma**2, float(d), n))
+        return np.where(np.isfinite(v), v, 1e300)   # +inf (no L2 gain at all) breaks Brent
+
+    lh0 = np.log(amise_bandwidth(sigma, d, n))
+    grid = lh0 + np.linspace(-8.0, 8.0, 801)
+    j = int(np.argmin(objective(grid)))
+    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+    res = optimize.minimize_scalar(lambda lh: float(objective(np.array(lh))), bounds=(lo, hi),
+                                   method="bounded", options={"xatol": 1e-12})
+    return float(np.exp(res.x))
+
+
 def optimal_bandwidth(sigma, d, n):
     r"""Exact MISE-optimal bandwidth of the Gaussian KDE of Gaussian data.
 
@@ -294,29 +315,20 @@ def optimal_bandwidth(sigma, d, n):
     objective is :math:`\log S` where the KDE is good and
     :math:`-\log(1 - S)` (:func:`kde_log_gain`) where :math:`S` is close to 1,
     so the shallow optimum of high dimensions (S = 1 - 1e-12 at d = 100,
-    n = 1e4) is resolved. Scalar arguments only.
+    n = 1e4) is resolved. Broadcasts over array arguments (one search each).
 
     Examples
     --------
     >>> round(optimal_bandwidth(1.0, 16, 1e4), 3)    # DESIGN: 0.673
     0.673
     """
-    sigma = check_positive_real("sigma", sigma)
-    _sd(sigma, d)
-    n = check_positive_real("n", n)
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n!r}")
-
-    def objective(log_h):
-        return _log_s_monotone(*_kde_terms(np.exp(2.0 * log_h) / sigma**2, float(d), n))
-
-    lh0 = np.log(amise_bandwidth(sigma, d, n))
-    grid = lh0 + np.linspace(-8.0, 8.0, 801)
-    j = int(np.argmin(objective(grid)))
-    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
-    res = optimize.minimize_scalar(lambda lh: float(objective(np.array(lh))), bounds=(lo, hi),
-                                   method="bounded", options={"xatol": 1e-12})
-    return float(np.exp(res.x))
+    if all(np.ndim(v) == 0 for v in (sigma, d, n)):
+        return _optimal_bandwidth_scalar(sigma, d, n)
+    s, dd, nn = np.broadcast_arrays(check_array("sigma", sigma), check_array("d", d),
+                                    check_array("n", n))
+    out = np.array([_optimal_bandwidth_scalar(float(a), float(b), float(c))
+                    for a, b, c in zip(s.ravel(), dd.ravel(), nn.ravel())])
+    return out.reshape(s.shape)
 
 
 @dataclass(frozen=True)

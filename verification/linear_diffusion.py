@@ -118,17 +118,22 @@ def plot_hellinger_vs_n(results):
     r"""Seed 003 Fig. 2: :math:`\mathbb E[H^2(\rho, \rho_G)]` against n, one line per d.
 
     ``results`` maps d to ``(n_values, estimates)`` with estimates
-    :class:`theory.linear_diffusion.MeanEstimate`. Returns a Figure.
+    :class:`theory.linear_diffusion.MeanEstimate` (seed defaults T = 2,
+    lam = e^-4, sigma = 1). The dashed lines are the n -> infinity limits
+    :func:`theory.linear_diffusion.hellinger_large_n_limit`. Returns a Figure.
     """
     from matplotlib.figure import Figure
+
+    from theory.linear_diffusion import hellinger_large_n_limit
 
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
     for d, (ns, ests) in results.items():
         m = np.array([e.estimate for e in ests])
         s = np.array([e.stderr for e in ests])
-        ax.errorbar(ns, m, yerr=2 * s, marker="o", ms=3, label=f"d = {d}")
-        ax.axvline(d, color=ax.lines[-1].get_color(), ls=":", lw=1)
+        line = ax.errorbar(ns, m, yerr=2 * s, marker="o", ms=3, label=f"d = {d}").lines[0]
+        ax.axvline(d, color=line.get_color(), ls=":", lw=1)
+        ax.axhline(hellinger_large_n_limit(int(d)), color=line.get_color(), ls="--", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("training-set size n")
     ax.set_ylabel(r"$\mathbb{E}[H^2(\rho, \rho_G)]$")

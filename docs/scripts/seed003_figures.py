@@ -30,14 +30,19 @@ def main():
 
     # Fig. 3: P(Delta > 0) against n
     c16 = p_delta_curve([8, 12, 16, 20, 24, 28, 32, 40, 48, 64, 96, 128], 16, trials=1000, seed=0)
-    c100 = p_delta_curve([50, 75, 100, 110, 125, 150, 200, 300], 100, trials=200, seed=0)
+    c100 = p_delta_curve([50, 75, 100, 125, 150, 200, 250, 300, 400, 600], 100, trials=200, seed=0)
     for c in (c16, c100):
         print(f"P(Delta>0), d={c.d}, N_O={c.n_original}, {c.trials} trials: "
               + ", ".join(f"n={n}: {p:.3f}" for n, p in zip(c.n, c.probability))
               + f"; transition n = {c.transition:.1f}")
     plot_p_delta_vs_n([c16, c100]).savefig(FIG / "p_delta_vs_n.png", dpi=120)
-    big = p_delta_curve([64, 128, 256, 512, 1000, 1500, 2000], 16, n_original=2000, trials=200, seed=0)
-    print("P(Delta>0), d=16, N_O=2000: " + ", ".join(f"n={n}: {p:.3f}" for n, p in zip(big.n, big.probability)))
+    big = p_delta_curve([64, 128, 256, 512, 1000, 1500, 2000], 16, n_original=2000, trials=320,
+                        n_original_sets=16, seed=0)
+    print("P(Delta>0), d=16, N_O=2000, 16 original sets x 20 trials: "
+          + ", ".join(f"n={n}: {p:.3f} [{lo:.3f}, {hi:.3f}] (sets {a:.2f}-{b:.2f})"
+                      for n, p, lo, hi, a, b in zip(big.n, big.probability, big.ci_low, big.ci_high,
+                                                    big.set_probabilities.min(0),
+                                                    big.set_probabilities.max(0))))
     plot_p_delta_vs_n([big]).savefig(FIG / "p_delta_large_n.png", dpi=120)
 
     # bandwidths against d
