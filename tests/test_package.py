@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-THEORY_MODULES = ["theory", "theory.schedules", "theory.gmm", "theory._validation"]
+THEORY_MODULES = ["theory", "theory.schedules", "theory.gmm", "theory._validation", "theory.mixing",
+                  "theory.linear_diffusion"]
 
 
 def _run(code):
@@ -15,7 +16,7 @@ def _run(code):
 
 
 def test_theory_does_not_import_verification_numba_or_torch():
-    out = _run("import sys, theory, theory.gmm, theory.schedules; "
+    out = _run("import sys, theory, theory.gmm, theory.schedules, theory.mixing, theory.linear_diffusion; "
                "print(sorted(m for m in sys.modules if m.split('.')[0] in "
                "('verification', 'numba', 'torch', 'matplotlib')))")
     assert out.strip() == "[]"
@@ -34,7 +35,8 @@ def test_lazy_exports():
         theory.nope
 
 
-@pytest.mark.parametrize("name", THEORY_MODULES + ["verification.gmm"])
+@pytest.mark.parametrize("name", THEORY_MODULES + ["verification.gmm", "verification.mixing",
+                                                   "verification.linear_diffusion"])
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

@@ -5,6 +5,10 @@ Submodules, one per concept:
 * :mod:`theory.schedules` -- VP and OU noise processes, SNR, seed 001's time grid.
 * :mod:`theory.gmm` -- the Gaussian-mixture memorization laboratory of seed 001:
   denoisers, closed-form excess losses and the crossover point ``M*(N, d, K)``.
+* :mod:`theory.mixing` -- seed 003's collapse (mixing) time t_M and the Gaussian
+  KDE bandwidths it is compared with.
+* :mod:`theory.linear_diffusion` -- seed 003's linear diffusion model, the
+  Hellinger distance and the memorization metric P(Delta > 0).
 
 The most used names are importable from the package itself and are loaded on
 first use, so ``import theory`` stays fast::
@@ -16,10 +20,12 @@ first use, so ``import theory`` stays fast::
 
 import importlib
 
-__all__ = ["schedules", "gmm", "crossover_point", "loss_gap", "gmm_denoiser",
-           "empirical_denoiser", "nearest_neighbour_constant", "snr", "reference_timesteps"]
+__all__ = ["schedules", "gmm", "mixing", "linear_diffusion", "crossover_point", "loss_gap",
+           "gmm_denoiser", "empirical_denoiser", "nearest_neighbour_constant", "snr",
+           "reference_timesteps", "mixing_time", "compare_bandwidths", "p_delta_positive",
+           "p_delta_curve"]
 
-_SUBMODULES = {"schedules", "gmm"}
+_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion"}
 _EXPORTS = {
     "crossover_point": "gmm",
     "loss_gap": "gmm",
@@ -28,6 +34,10 @@ _EXPORTS = {
     "nearest_neighbour_constant": "gmm",
     "snr": "schedules",
     "reference_timesteps": "schedules",
+    "mixing_time": "mixing",
+    "compare_bandwidths": "mixing",
+    "p_delta_positive": "linear_diffusion",
+    "p_delta_curve": "linear_diffusion",
 }
 
 

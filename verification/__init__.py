@@ -4,5 +4,9 @@ It imports :mod:`theory`; :mod:`theory` never imports it.
 
 * :mod:`verification.gmm` -- Monte Carlo of the exact training losses of the
   GMM laboratory (seed 001), the simulated crossover point, and its plots.
+* :mod:`verification.mixing` -- numba simulation of the collapse time of the
+  empirical OU mixture, against t_M (seed 003).
+* :mod:`verification.linear_diffusion` -- grid and Monte Carlo checks of the
+  linear diffusion model's distances, and the seed-003 figures.
 * :mod:`verification.cli` -- the ``memlab`` command.
 """
