@@ -21,24 +21,22 @@ and ``benchmarks/results/gmm.md``).
 
 from __future__ import annotations
 
-import json
 import os
 import platform
 import subprocess
 import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numba
 import numpy as np
 
+from _common import save_results
 from theory.gmm import sample_gmm
 from theory.schedules import alpha, reference_timesteps, sigma
 from verification import gmm as vg
 
 N, D, K, N_NOISE = 200, 50, 12, 10
-RESULTS = Path(__file__).parent / "results"
 
 
 def _best_of(fn, repeat):
@@ -106,8 +104,6 @@ def main() -> dict:
                     "numba": numba.__version__},
         "date": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "gmm.json").write_text(json.dumps(result, indent=2) + "\n")
     md = f"""# GMM loss simulation: all-M numba kernel vs numpy per-M baseline
 
 Setting (N, d, K) = ({N}, {D}, {K}), {N_NOISE} noise draws per point, every M = 1..{N};
@@ -124,8 +120,7 @@ machine: {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}; {result
 
 Reproduce: `python benchmarks/bench_gmm.py`.
 """
-    (RESULTS / "gmm.md").write_text(md)
-    print(md)
+    save_results("gmm", result, md)
     return result
 
 

@@ -20,21 +20,19 @@ and ``.md``).
 
 from __future__ import annotations
 
-import json
 import os
 import time
-from pathlib import Path
 
 import numpy as np
 from scipy import special, stats
 from scipy.spatial import distance
 
+from _common import save_results
 from theory import linear_diffusion as ld
 
 D, N_ORIG, TRIALS = 16, 10_000, 1000
 N_VALUES = [8, 12, 16, 20, 24, 28, 32, 40, 48, 64]
 T, LAM, MU, SIGMA = 2.0, float(np.exp(-4.0)), 10.0, 1.0
-RESULTS = Path(__file__).parent / "results"
 
 
 def baseline_delta(Y, X, original):
@@ -94,8 +92,6 @@ def main():
         "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%d"),
     }
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "linear.json").write_text(json.dumps(result, indent=2) + "\n")
     md = f"""# P(Delta > 0) curve: memlab against a straightforward per-trial implementation
 
 d = {D}, n in {N_VALUES}, {TRIALS} trials per n, N_O = {N_ORIG}; {os.cpu_count()} CPUs; {result['date']}.
@@ -114,8 +110,7 @@ transition n = {curve.transition:.1f}.
 
 Reproduce: `python benchmarks/bench_linear.py`.
 """
-    (RESULTS / "linear.md").write_text(md)
-    print(md)
+    save_results("linear", result, md)
     return result
 
 

@@ -1,26 +1,13 @@
 """Figures of seed 003 (verification/linear_diffusion.py)."""
 
-import io
-
-from matplotlib.figure import Figure
-
 from theory.linear_diffusion import expected_hellinger, p_delta_curve
 from verification import linear_diffusion as vl
 from verification.mixing import collapse_times
 
 
-def _check(fig):
-    assert isinstance(fig, Figure)
-    ax = fig.axes[0]
-    assert ax.get_xlabel() and ax.get_ylabel()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    assert buf.tell() > 1000
-
-
-def test_plots():
+def test_plots(check_figure):
     hel = {8: ([4, 16], [expected_hellinger(n, 8, trials=20, seed=0) for n in (4, 16)])}
-    _check(vl.plot_hellinger_vs_n(hel))
-    _check(vl.plot_p_delta_vs_n([p_delta_curve([8, 40], 8, n_original=300, trials=20, seed=0)]))
-    _check(vl.plot_bandwidths_vs_d(1.0, 1e4, dims=[1, 4, 16, 64]))
-    _check(vl.plot_collapse_times({0.3: [collapse_times(8, 11, n_paths=4, n_datasets=2, seed=0)]}))
+    check_figure(vl.plot_hellinger_vs_n(hel))
+    check_figure(vl.plot_p_delta_vs_n([p_delta_curve([8, 40], 8, n_original=300, trials=20, seed=0)]))
+    check_figure(vl.plot_bandwidths_vs_d(1.0, 1e4, dims=[1, 4, 16, 64]))
+    check_figure(vl.plot_collapse_times({0.3: [collapse_times(8, 11, n_paths=4, n_datasets=2, seed=0)]}))
