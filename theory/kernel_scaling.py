@@ -1,0 +1,425 @@
+r"""Eigenvalue scaling and memorization time of kernel methods (seed 000, App. G).
+
+A kernel :math:`K(x, y) = \kappa(r) = 1 - C(d) r^\nu + O(r^{\nu+1})`,
+:math:`r = \|x - y\|`, is trained to fit the empirical score of
+:math:`p_\sigma = \frac1P\sum_i \mathcal N(x_i, \sigma^2 I_d)` at a noise level
+:math:`\sigma` much smaller than the distances between the P training points.
+Near :math:`x_i` the target is locally linear, and the local functions
+:math:`\psi_i(x) = (x - x_i) R(\|x - x_i\|/\sigma)` (R a radial cutoff) are
+approximate eigenfunctions of the kernel operator on :math:`L_2(p_\sigma)`
+with eigenvalue (seed eq. 22)
+
+.. math:: \lambda_i \simeq -C(d)\,\frac{\beta_d(R,\nu)}{\gamma_d(R)}\,\frac{\sigma^\nu}{P},
+
+where, for :math:`u, v` i.i.d. :math:`\mathcal N(0, I_d)`,
+
+.. math::
+
+    \gamma_d(R) = \mathbb E\big[\|u\|^2 R(\|u\|)^2\big],\qquad
+    \beta_d(R, \nu) = \mathbb E\big[(u\cdot v)\,R(\|u\|)R(\|v\|)\,\|u - v\|^\nu\big].
+
+Learning these modes takes a time :math:`\tau_{\rm mem} \sim 1/\lambda_i \propto P/\sigma^\nu`
+(eq. 24): memorization starts after a training time proportional to P.
+
+For R = 1 (eqs. 25-37), :math:`\gamma_d(1) = d` and
+:math:`\beta_d(1,\nu) = -\frac\nu2 2^\nu \Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)`,
+so :math:`\beta/\gamma \simeq -\nu 2^{\nu/2-1} d^{\nu/2-1}` for large d and
+:math:`\tau_{\rm mem} \sim C(d)^{-1} d^{1-\nu/2} P/\sigma^\nu` (eq. 39).
+
+The small-distance constants :math:`(C(d), \nu)` of common kernels on the
+sphere of radius :math:`\sqrt d` are derived symbolically by
+:func:`kernel_expansion`; :func:`symbolic_ratio` derives the closed form and
+its series in 1/d with sympy.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+from scipy import special, stats
+
+from ._validation import check_array, check_positive_int, check_positive_real
+
+__all__ = [
+    "gamma_d",
+    "beta_d",
+    "eigenvalue_ratio",
+    "eigenvalue_ratio_asymptotic",
+    "asymptotic_relative_error",
+    "eigenvalue",
+    "memorization_time",
+    "memorization_time_asymptotic",
+    "symbolic_ratio",
+    "kernel_expansion",
+    "KERNELS",
+]
+
+KERNELS = ("ntk", "nngp", "laplace", "gaussian")
+
+
+def _check_d_nu(d, nu):
+    dd = check_array("d", d, lo=1.0)
+    if np.any(dd != np.round(dd)):
+        raise ValueError(f"d must be a positive integer, got {d!r}")
+    nn = check_array("nu", nu, lo=0.0, lo_open=True)
+    return dd, nn
+
+
+def _out(x, *inputs):
+    return float(x) if all(np.ndim(v) == 0 for v in inputs) else x
+
+
+# ----------------------------------------------------------------------------
+# R = 1: closed forms
+# ----------------------------------------------------------------------------
+
+
+def _log_abs_beta1(d, nu):
+    """log |beta_d(1, nu)| = log(nu/2) + nu log 2 + gammaln((d+nu)/2) - gammaln(d/2)."""
+    return (np.log(0.5 * nu) + nu * np.log(2.0) + special.gammaln(0.5 * (d + nu))
+            - special.gammaln(0.5 * d))
+
+
+def eigenvalue_ratio(d, nu):
+    r"""Closed-form :math:`\beta_d(1,\nu)/\gamma_d(1)` (seed 000 eq. 35).
+
+    .. math:: \frac{\beta_d(1,\nu)}{\gamma_d(1)} = -\frac{\nu}{2}\,2^\nu\,
+              \frac{\Gamma(\frac{d+\nu}{2})}{d\,\Gamma(\frac d2)},
+
+    evaluated with ``gammaln`` (stable to d = 1e6 and beyond). Negative: the
+    eigenvalue :math:`\lambda_i = -C(d)(\beta/\gamma)\sigma^\nu/P` is positive.
+
+    Examples
+    --------
+    >>> eigenvalue_ratio(1, 2)      # -(2/2) 4 Gamma(3/2) / Gamma(1/2)
+    -2.0
+    """
+    dd, nn = _check_d_nu(d, nu)
+    return _out(-np.exp(_log_abs_beta1(dd, nn) - np.log(dd)), d, nu)
+
+
+def eigenvalue_ratio_asymptotic(d, nu):
+    r"""Large-d form :math:`-\nu\,2^{\nu/2-1} d^{\nu/2-1}` of :func:`eigenvalue_ratio` (eq. 37).
+
+    Examples
+    --------
+    >>> eigenvalue_ratio_asymptotic(100, 2)
+    -2.0
+    """
+    dd, nn = _check_d_nu(d, nu)
+    return _out(-nn * 2.0 ** (0.5 * nn - 1.0) * dd ** (0.5 * nn - 1.0), d, nu)
+
+
+def asymptotic_relative_error(d, nu):
+    r"""Relative error of the large-d form: ``asymptotic / exact - 1``.
+
+    From Stirling's series (:func:`symbolic_ratio`),
+    :math:`\Gamma(x + a)/(\Gamma(x) x^a) = 1 + a(a-1)/(2x) + O(x^{-2})` with
+    x = d/2, a = :math:`\nu/2`, so the error is
+    :math:`-\nu(\nu - 2)/(4d) + O(d^{-2})`: zero for :math:`\nu = 2` (the
+    form is then exact), about +1/(4d) for :math:`\nu = 1`.
+
+    Examples
+    --------
+    >>> abs(asymptotic_relative_error(50, 2)) < 1e-12
+    True
+    """
+    dd, nn = _check_d_nu(d, nu)
+    log_exact = _log_abs_beta1(dd, nn) - np.log(dd)
+    log_asym = np.log(nn) + (0.5 * nn - 1.0) * (np.log(2.0) + np.log(dd))
+    return _out(np.expm1(log_asym - log_exact), d, nu)
+
+
+# ----------------------------------------------------------------------------
+# Any cutoff R: quadrature
+# ----------------------------------------------------------------------------
+
+
+def _cutoff(R):
+    if R is None:
+        return lambda r: np.ones_like(r)
+    if not callable(R):
+        raise ValueError(f"R must be a callable radial cutoff R(r) or None, got {R!r}")
+    return R
+
+
+@functools.lru_cache(maxsize=64)
+def _radial_nodes(shape: float, n: int):
+    r"""Nodes r and weights for E f(r) with r^2/2 ~ Gamma(shape).
+
+    Generalized Gauss-Laguerre for shape <= 50 (its weights sum to
+    Gamma(shape), which overflows beyond ~170); for larger shapes, where the
+    law is close to normal, Gauss-Hermite in the normal score z with
+    :math:`r^2 = F^{-1}_{\chi^2_{2\,\rm shape}}(\Phi(z))`.
+    """
+    if shape <= 50.0:
+        x, w = special.roots_genlaguerre(n, shape - 1.0)
+        return np.sqrt(2.0 * x), w / w.sum()
+    z, w = special.roots_hermitenorm(n)
+    k = 2.0 * shape
+    r2 = np.where(z < 0, stats.chi2.ppf(special.ndtr(z), k), stats.chi2.isf(special.ndtr(-z), k))
+    return np.sqrt(r2), w / w.sum()
+
+
+@functools.lru_cache(maxsize=32)
+def _angle_nodes(d: int, n: int):
+    """Nodes c and weights for E f(cos angle) of two independent directions in R^d."""
+    if d == 1:
+        return np.array([-1.0, 1.0]), np.array([0.5, 0.5])
+    a = 0.5 * d - 1.5
+    c, w = special.roots_jacobi(n, a, a)
+    return c, w / w.sum()
+
+
+def gamma_d(d, R=None, *, n_radial=200):
+    r""":math:`\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2`, :math:`u \sim \mathcal N(0, I_d)` (seed eq. 14).
+
+    ``R=None`` is the cutoff R = 1, for which :math:`\gamma_d = d` exactly.
+    Otherwise ``R`` is a vectorized callable of the radius, integrated by
+    Gauss-Laguerre quadrature in :math:`\|u\|^2/2 \sim \Gamma(d/2)` (one
+    dimension, by isotropy); d up to a few thousand.
+
+    Examples
+    --------
+    >>> gamma_d(64)
+    64.0
+    >>> round(gamma_d(1, lambda r: np.exp(-r * r / 4)), 6)   # E u^2 e^{-u^2/2} = 2^{-3/2}
+    0.353553
+    """
+    d = check_positive_int("d", d)
+    if R is None:
+        return float(d)
+    f = _cutoff(R)
+    r, w = _radial_nodes(0.5 * d, check_positive_int("n_radial", n_radial))
+    return float(w @ (r * r * f(r) ** 2))
+
+
+def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
+    r""":math:`\beta_d(R,\nu) = \mathbb E[(u\cdot v) R(\|u\|)R(\|v\|)\|u - v\|^\nu]` (seed eq. 20).
+
+    ``R=None`` (R = 1) uses the closed form
+    :math:`-\frac\nu2 2^\nu\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)` (eq. 32).
+    For another cutoff, the rotation :math:`a = (u+v)/\sqrt2`,
+    :math:`b = (u-v)/\sqrt2` (seed eq. 28; a, b independent standard
+    Gaussians) gives :math:`u\cdot v = (\|a\|^2 - \|b\|^2)/2`,
+    :math:`\|u-v\| = \sqrt2\|b\|` and
+    :math:`\|u\|^2, \|v\|^2 = (\|a\|^2 + \|b\|^2 \pm 2\|a\|\|b\|c)/2`, so by
+    isotropy
+
+    .. math:: \beta = 2^{\nu/2}\,\mathbb E\big[\tfrac12(\rho^2 - q^2)\,q^\nu\,
+              R(\|u\|)R(\|v\|)\big]
+
+    over the radii :math:`\rho = \|a\|`, :math:`q = \|b\|` and the cosine c
+    between a and b. The factor :math:`q^\nu` is absorbed into the weight of
+    q (its law becomes :math:`q^2/2 \sim \Gamma((d+\nu)/2)`), so the
+    remaining integrand is smooth and generalized Gauss-Laguerre (radii) and
+    Gauss-Jacobi (c, density :math:`\propto (1-c^2)^{(d-3)/2}`; c = +-1 for
+    d = 1) converge fast: R = 1 is reproduced to 1e-12 for every d.
+
+    Examples
+    --------
+    >>> beta_d(1, 2)
+    -2.0
+    >>> round(beta_d(1, 2, lambda r: np.ones_like(r)), 10)
+    -2.0
+    """
+    d = check_positive_int("d", d)
+    nu = check_positive_real("nu", nu)
+    if R is None:
+        return float(-np.exp(_log_abs_beta1(d, nu)))
+    f = _cutoff(R)
+    n_radial = check_positive_int("n_radial", n_radial)
+    rho, w_rho = _radial_nodes(0.5 * d, n_radial)
+    q, w_q = _radial_nodes(0.5 * (d + nu), n_radial)
+    # E_q[q^nu g(q)] = E[q^nu] E_{q ~ shifted}[g(q)], E[q^nu] = 2^{nu/2} Gamma((d+nu)/2)/Gamma(d/2)
+    q_moment = np.exp(0.5 * nu * np.log(2.0) + special.gammaln(0.5 * (d + nu))
+                      - special.gammaln(0.5 * d))
+    c, w_c = _angle_nodes(d, check_positive_int("n_angle", n_angle))
+    P, Q, Cc = rho[:, None, None], q[None, :, None], c[None, None, :]
+    base = 0.5 * (P * P + Q * Q)
+    cross = P * Q * Cc
+    ru = np.sqrt(np.maximum(base + cross, 0.0))
+    rv = np.sqrt(np.maximum(base - cross, 0.0))
+    integrand = 0.5 * (P * P - Q * Q) * f(ru) * f(rv)
+    val = np.einsum("i,j,k,ijk->", w_rho, w_q, w_c, integrand)
+    return float(2.0 ** (0.5 * nu) * q_moment * val)
+
+
+# ----------------------------------------------------------------------------
+# Eigenvalue and memorization time
+# ----------------------------------------------------------------------------
+
+
+def eigenvalue(P, sigma, d, nu, C):
+    r"""Local eigenvalue :math:`\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}` (seed eq. 22).
+
+    Valid for :math:`\sigma \ll` the distances between training points (the
+    Gaussian components do not overlap) and small enough that the kernel's
+    expansion :math:`1 - C r^\nu` holds over :math:`r \sim \sigma\sqrt{2d}`.
+
+    Parameters
+    ----------
+    P : int or array
+        Training-set size, >= 1.
+    sigma : float or array
+        Noise level, > 0.
+    d : int
+        Dimension.
+    nu : float
+        Small-distance exponent of the kernel, > 0.
+    C : float
+        Small-distance coefficient C(d) of the kernel, > 0 (:func:`kernel_expansion`).
+
+    Examples
+    --------
+    >>> round(eigenvalue(128, 0.1, 64, 1, 1.0), 10)   # 5.6348/64 * 0.1/128
+    6.87842e-05
+    """
+    Pa = check_array("P", P, lo=1.0)
+    s = check_array("sigma", sigma, lo=0.0, lo_open=True)
+    dd, nn = _check_d_nu(d, nu)
+    Cc = check_array("C", C, lo=0.0, lo_open=True)
+    out = -Cc * eigenvalue_ratio(dd, nn) * s**nn / Pa
+    return _out(out, P, sigma, d, nu, C)
+
+
+def memorization_time(P, sigma, d, nu, C):
+    r"""Memorization time :math:`\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu` (seed eqs. 24, 39).
+
+    In units of the gradient-flow time of the kernel regression (learning
+    rate 1, loss normalised by the number of samples).
+
+    Examples
+    --------
+    >>> t1, t2 = memorization_time(128, 0.1, 64, 1, 1.0), memorization_time(256, 0.1, 64, 1, 1.0)
+    >>> round(t2 / t1, 12)
+    2.0
+    """
+    return _out(1.0 / np.asarray(eigenvalue(P, sigma, d, nu, C)), P, sigma, d, nu, C)
+
+
+def memorization_time_asymptotic(P, sigma, d, nu, C):
+    r"""Large-d form :math:`\tau_{\rm mem} \simeq P/(C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu)` (eq. 39).
+
+    Its relative error is :func:`asymptotic_relative_error` (as 1/tau):
+    ``memorization_time / memorization_time_asymptotic - 1``.
+    """
+    Pa = check_array("P", P, lo=1.0)
+    s = check_array("sigma", sigma, lo=0.0, lo_open=True)
+    dd, nn = _check_d_nu(d, nu)
+    Cc = check_array("C", C, lo=0.0, lo_open=True)
+    out = Pa / (-Cc * eigenvalue_ratio_asymptotic(dd, nn) * s**nn)
+    return _out(out, P, sigma, d, nu, C)
+
+
+# ----------------------------------------------------------------------------
+# Symbolic derivations (sympy, imported on use)
+# ----------------------------------------------------------------------------
+
+
+def symbolic_ratio(order: int = 3):
+    r"""Derive :math:`\beta_d(1,\nu)/\gamma_d(1)` with sympy, and its series in 1/d.
+
+    With :math:`a = (u+v)/\sqrt2`, :math:`b = (u-v)/\sqrt2` independent
+    standard Gaussians (seed eqs. 28-30),
+    :math:`\beta = \frac12 2^{\nu/2}(\mathbb E\|a\|^2\,\mathbb E\|b\|^\nu - \mathbb E\|b\|^{\nu+2})`
+    and the radial moments are
+    :math:`\mathbb E\|b\|^k = 2^{k/2}\Gamma(\frac{d+k}2)/\Gamma(\frac d2)`.
+
+    Returns
+    -------
+    dict
+        ``"beta"``: the simplified :math:`\beta_d(1,\nu)`; ``"ratio"``:
+        :math:`\beta/\gamma`; ``"leading"``: the large-d form
+        :math:`-\nu 2^{\nu/2-1}d^{\nu/2-1}`; ``"series"``: ratio / leading as a
+        series in 1/d up to ``order`` terms (from Stirling's series of
+        log Gamma); ``"symbols"``: (d, nu).
+
+    Examples
+    --------
+    >>> out = symbolic_ratio()
+    >>> out["beta"]
+    -2**nu*nu*gamma(d/2 + nu/2)/(2*gamma(d/2))
+    """
+    import sympy as sp
+
+    order = check_positive_int("order", order)
+    d, nu = sp.symbols("d nu", positive=True)
+
+    def moment(k):
+        return 2 ** (k / 2) * sp.gamma((d + k) / 2) / sp.gamma(d / 2)
+
+    beta = sp.simplify(sp.gammasimp(sp.Rational(1, 2) * 2 ** (nu / 2) * (d * moment(nu)
+                                                                        - moment(nu + 2))))
+    ratio = sp.simplify(beta / d)
+    leading = -nu * 2 ** (nu / 2 - 1) * d ** (nu / 2 - 1)
+    # ratio / leading = Gamma(x + a) / (Gamma(x) x^a), x = d/2, a = nu/2; expand in eps = 1/d
+    eps = sp.symbols("epsilon", positive=True)
+    a = nu / 2
+    log_series = sp.series(sp.loggamma(1 / (2 * eps) + a) - sp.loggamma(1 / (2 * eps))
+                           + a * sp.log(2 * eps), eps, 0, order).removeO()
+    series = sp.series(sp.exp(sp.simplify(log_series)), eps, 0, order).removeO()
+    series = sp.expand(sp.simplify(series.subs(eps, 1 / d)))
+    return {"beta": beta, "ratio": ratio, "leading": leading, "series": series,
+            "symbols": (d, nu)}
+
+
+def kernel_expansion(kernel: str, d=None, *, ell=None):
+    r"""Small-distance expansion :math:`K = 1 - C r^\nu + \ldots` derived symbolically.
+
+    Inputs lie on the sphere of radius :math:`\sqrt d`, :math:`r = \|x - y\|`,
+    so the angle is :math:`\theta = \arccos(1 - r^2/(2d))`; kernels are
+    normalised so that K(x, x) = 1:
+
+    * ``"ntk"``: one-hidden-layer ReLU network without bias, both layers
+      trained: :math:`[k_1(\theta) + \cos\theta\,(\pi - \theta)/\pi]/2` with
+      the arc-cosine kernel :math:`k_1 = (\sin\theta + (\pi-\theta)\cos\theta)/\pi`;
+      gives :math:`\nu = 1`, :math:`C = 1/(2\pi\sqrt d)`.
+    * ``"nngp"``: the ReLU random-feature kernel :math:`k_1(\theta)`;
+      :math:`\nu = 2`, :math:`C = 1/(2d)`.
+    * ``"laplace"``: :math:`e^{-r/\ell}`; :math:`\nu = 1`, :math:`C = 1/\ell`.
+    * ``"gaussian"``: :math:`e^{-r^2/(2\ell^2)}`; :math:`\nu = 2`, :math:`C = 1/(2\ell^2)`.
+
+    Parameters
+    ----------
+    kernel : {"ntk", "nngp", "laplace", "gaussian"}
+    d : int, optional
+        Dimension; if given, C is returned as a float, else as a sympy
+        expression in d.
+    ell : float, optional
+        Length scale of the Laplace and Gaussian kernels (default symbolic).
+
+    Returns
+    -------
+    (C, nu)
+        The leading non-constant term of the series of K in r.
+
+    Examples
+    --------
+    >>> C, nu = kernel_expansion("ntk", 64)
+    >>> nu, round(C, 6)                     # 1 / (2 pi sqrt(64))
+    (1, 0.019894)
+    """
+    import sympy as sp
+
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    r, ds, ls = sp.symbols("r d ell", positive=True)
+    theta = sp.acos(1 - r**2 / (2 * ds))
+    k1 = (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / sp.pi
+    expr = {"ntk": (k1 + sp.cos(theta) * (sp.pi - theta) / sp.pi) / 2,
+            "nngp": k1,
+            "laplace": sp.exp(-r / ls),
+            "gaussian": sp.exp(-r**2 / (2 * ls**2))}[kernel]
+    series = sp.expand(sp.series(expr, r, 0, 4).removeO())
+    terms = sorted((sp.degree(t, r), t) for t in sp.Add.make_args(series) if t.has(r))
+    power, term = terms[0]
+    C = sp.simplify(-term / r**power)
+    if ell is not None:
+        C = C.subs(ls, check_positive_real("ell", ell))
+    if d is not None:
+        C = C.subs(ds, check_positive_int("d", d))
+    if not C.free_symbols:
+        C = float(C)
+    return C, int(power)
