@@ -1,0 +1,178 @@
+"""Kernel eigenvalue scaling (theory/kernel_scaling.py, verification/kernel_scaling.py; seed 000 App. G)."""
+
+import math
+
+import mpmath as mp
+import numpy as np
+import pytest
+import sympy as sp
+from hypothesis import given
+from hypothesis import strategies as st
+
+from theory import kernel_scaling as ks
+from verification import kernel_scaling as vk
+
+
+def _mp_beta(d, nu):
+    mp.mp.dps = 50
+    d, nu = mp.mpf(d), mp.mpf(nu)
+    return -(nu / 2) * 2**nu * mp.gamma((d + nu) / 2) / mp.gamma(d / 2)
+
+
+@pytest.mark.parametrize("d", [1, 2, 8, 64, 1000, 10**6])
+@pytest.mark.parametrize("nu", [0.5, 1, 2, 3.7])
+def test_beta_closed_form_against_mpmath(d, nu):
+    ref = float(_mp_beta(d, nu))
+    assert ks.beta_d(d, nu) == pytest.approx(ref, rel=1e-12)
+    assert ks.eigenvalue_ratio(d, nu) == pytest.approx(ref / d, rel=1e-12)
+
+
+@pytest.mark.parametrize("d", [1, 2, 8, 64, 500, 5000])
+@pytest.mark.parametrize("nu", [0.5, 1, 2])
+def test_quadrature_reproduces_closed_form(d, nu):
+    one = lambda r: np.ones_like(r)  # noqa: E731
+    assert ks.beta_d(d, nu, one) == pytest.approx(ks.beta_d(d, nu), rel=1e-10)
+    assert ks.gamma_d(d, one) == pytest.approx(d, rel=1e-12)
+
+
+@pytest.mark.parametrize("d,nu", [(1, 1), (2, 2), (8, 1), (64, 1), (64, 2)])
+def test_beta_closed_form_against_monte_carlo(d, nu):
+    """DESIGN/issue: closed form within 3 s.e. of Monte Carlo for d in {1, 2, 8, 64}, nu in {1, 2}."""
+    r = vk.monte_carlo_constants(d, nu, n_samples=400_000, seed=100 * d + nu)
+    assert abs(r.beta - ks.beta_d(d, nu)) < 3 * r.beta_stderr
+    assert abs(r.gamma - d) < 3 * r.gamma_stderr
+
+
+@pytest.mark.parametrize("cutoff,scale", [("exp", 1.0), ("gauss", 1.5), ("exp", 0.5)])
+def test_any_cutoff_quadrature_against_monte_carlo(cutoff, scale):
+    f = vk.cutoff_function(cutoff, scale)
+    r = vk.monte_carlo_constants(8, 1, cutoff=cutoff, scale=scale, n_samples=400_000, seed=7)
+    assert abs(r.beta - ks.beta_d(8, 1, f)) < 3 * r.beta_stderr
+    assert abs(r.gamma - ks.gamma_d(8, f)) < 3 * r.gamma_stderr
+
+
+def test_gamma_any_cutoff_closed_case():
+    # R(r) = exp(-r^2/4): E|u|^2 e^{-|u|^2/2} = d 2^{-d/2 - 1}
+    for d in (1, 3, 10):
+        assert ks.gamma_d(d, lambda r: np.exp(-r * r / 4)) == pytest.approx(d * 2.0 ** (-d / 2 - 1), rel=1e-12)
+
+
+@given(st.integers(1, 10**6), st.floats(0.1, 4.0))
+def test_asymptotic_error_first_order(d, nu):
+    """asymptotic/exact - 1 = -nu(nu-2)/(4d) + O(d^-2) (Stirling)."""
+    err = ks.asymptotic_relative_error(d, nu)
+    assert abs(err - (-nu * (nu - 2) / (4 * d))) < 2.0 * (1 + nu**4) / d**2 + 1e-13
+    assert ks.eigenvalue_ratio_asymptotic(d, nu) == pytest.approx(
+        ks.eigenvalue_ratio(d, nu) * (1 + err), rel=1e-12)
+
+
+def test_symbolic_derivation():
+    out = ks.symbolic_ratio(order=3)
+    d, nu = out["symbols"]
+    # closed form equals the seed's eq. 32 / 35
+    assert sp.simplify(out["beta"] - (-(nu / 2) * 2**nu * sp.gamma((d + nu) / 2) / sp.gamma(d / 2))) == 0
+    # series of ratio/leading: 1 + nu(nu-2)/(4d) + ...
+    first = sp.simplify(out["series"].coeff(d, -1))
+    assert sp.simplify(first - nu * (nu - 2) / 4) == 0
+    # numeric agreement of the truncated series at d = 200
+    val = float((out["leading"] * out["series"]).subs({d: 200, nu: 1}))
+    assert val == pytest.approx(ks.eigenvalue_ratio(200, 1), rel=1e-7)
+
+
+@pytest.mark.parametrize("kernel,C_expr,nu", [
+    ("ntk", lambda d, ell: 1 / (2 * math.pi * math.sqrt(d)), 1),
+    ("nngp", lambda d, ell: 1 / (2 * d), 2),
+    ("laplace", lambda d, ell: 1 / ell, 1),
+    ("gaussian", lambda d, ell: 1 / (2 * ell**2), 2),
+])
+def test_kernel_expansions(kernel, C_expr, nu):
+    C, p = ks.kernel_expansion(kernel, 64, ell=1.7)
+    assert p == nu and C == pytest.approx(C_expr(64, 1.7), rel=1e-14)
+    Cs, _ = ks.kernel_expansion(kernel)       # symbolic in d (and ell)
+    assert isinstance(Cs, sp.Expr)
+
+
+def test_kernel_expansion_numerically():
+    """The NTK really behaves as 1 - C r on the sphere of radius sqrt(d)."""
+    d = 64
+    C, _ = ks.kernel_expansion("ntk", d)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(d)
+    x *= math.sqrt(d) / np.linalg.norm(x)
+    for r in (1e-3, 1e-2):
+        e = rng.standard_normal(d)
+        e -= (e @ x) / d * x
+        e *= r / np.linalg.norm(e)
+        y = x + e
+        y *= math.sqrt(d) / np.linalg.norm(y)
+        rr = np.linalg.norm(x - y)
+        th = math.acos(np.clip(x @ y / d, -1, 1))
+        k1 = (math.sin(th) + (math.pi - th) * math.cos(th)) / math.pi
+        K = 0.5 * (k1 + math.cos(th) * (math.pi - th) / math.pi)
+        assert (1 - K) / rr == pytest.approx(C, rel=5 * rr)
+
+
+def test_eigenvalue_and_tau_scaling():
+    lam = ks.eigenvalue(128, 0.1, 64, 1, 1.0)
+    assert lam == pytest.approx(-ks.eigenvalue_ratio(64, 1) * 0.1 / 128)
+    t = ks.memorization_time([128, 256, 512], 0.1, 64, 1, 1.0)
+    np.testing.assert_allclose(t / t[0], [1, 2, 4], rtol=1e-14)
+    ts = ks.memorization_time(128, np.array([0.1, 0.2]), 64, 2, 1.0)
+    assert ts[0] / ts[1] == pytest.approx(4.0)
+    ta = ks.memorization_time_asymptotic(128, 0.1, 64, 1, 1.0)
+    assert ta / ks.memorization_time(128, 0.1, 64, 1, 1.0) - 1 == pytest.approx(
+        -ks.asymptotic_relative_error(64, 1) / (1 + ks.asymptotic_relative_error(64, 1)), rel=1e-9)
+
+
+# --------------------------------------------------------------------------- Rayleigh quotients
+
+
+@pytest.mark.parametrize("kernel", ["laplace", "gaussian", "ntk", "nngp"])
+def test_rayleigh_quotient_matches_prediction_small_sigma(kernel):
+    """Small sigma (sigma sqrt(2d) << ell and << inter-point distance): the estimated
+    eigenvalue of the local function equals -C beta_d(R)/gamma_d(R) sigma^nu / P."""
+    d, P, sigma = 16, 16, 0.01
+    C, nu = ks.kernel_expansion(kernel, d, ell=1.0)
+    R = vk.cutoff_function("gauss")
+    pred = -C * ks.beta_d(d, nu, R) / ks.gamma_d(d, R) * sigma**nu / P
+    q = vk.rayleigh_quotient(kernel, P, sigma, d, ell=1.0, n_centre=4000, seed=0)
+    assert abs(q.estimate - pred) < 3 * q.stderr + 0.02 * pred
+
+
+@pytest.mark.parametrize("kernel,nu", [("laplace", 1), ("nngp", 2)])
+def test_fitted_exponents(kernel, nu):
+    """Exponents: sigma^nu at fixed P and P^-1 at fixed sigma, within their 95% intervals."""
+    fit = vk.fit_eigenvalue_scaling(kernel, 16, sigmas=[0.002, 0.004, 0.008, 0.016], P_fixed=16,
+                                    P_values=[8, 16, 32, 64], sigma_fixed=0.005, n_centre=3000,
+                                    seed=1)
+    assert fit.sigma_fit.ci_low <= nu <= fit.sigma_fit.ci_high
+    assert fit.P_fit.ci_low <= -1 <= fit.P_fit.ci_high
+
+
+def test_regime_ends_when_sigma_reaches_kernel_scale():
+    """Laplace, ell = 1, d = 16: at sigma = 0.3 (sigma sqrt(2d) = 1.7 > ell) the eigenvalue
+    is far below the small-sigma prediction (measured ratio 0.29)."""
+    d, P, sigma = 16, 16, 0.3
+    C, nu = ks.kernel_expansion("laplace", d, ell=1.0)
+    R = vk.cutoff_function("gauss")
+    pred = -C * ks.beta_d(d, nu, R) / ks.gamma_d(d, R) * sigma**nu / P
+    q = vk.rayleigh_quotient("laplace", P, sigma, d, n_centre=2000, seed=0)
+    assert q.estimate < 0.5 * pred
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ks.beta_d(8, 0), "nu must be > 0.0"),
+    (lambda: ks.beta_d(0, 1), "d must be a positive integer, got 0"),
+    (lambda: ks.eigenvalue(0, 0.1, 8, 1, 1.0), "P must be >= 1.0"),
+    (lambda: ks.eigenvalue(8, 0.0, 8, 1, 1.0), "sigma must be > 0.0"),
+    (lambda: ks.eigenvalue(8, 0.1, 8, -1, 1.0), "nu must be > 0.0"),
+    (lambda: ks.memorization_time(8, 0.1, 0, 1, 1.0), "d must be >= 1.0"),
+    (lambda: ks.eigenvalue_ratio(2.5, 1), "d must be a positive integer"),
+    (lambda: ks.kernel_expansion("rbf"), "kernel must be one of"),
+    (lambda: ks.beta_d(8, 1, R=3.0), "R must be a callable"),
+    (lambda: vk.monte_carlo_constants(8, 1, cutoff="box"), "cutoff must be one of"),
+    (lambda: vk.rayleigh_quotient("laplace", 0, 0.1, 8), "P must be a positive integer, got 0"),
+])
+def test_validation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
