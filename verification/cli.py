@@ -10,6 +10,9 @@ Subcommands (one per concept):
   seed 003 and the KDE bandwidths it is compared with.
 * ``memlab linear --d 16 [--trials 1000]``: the linear diffusion model's
   P(Delta > 0) curve and its transition n (seed 003 Fig. 3).
+* ``memlab kernel --kernel ntk --d 64 --P 128 --sigma2 0.032``: the local
+  eigenvalue and memorization time of a kernel (seed 000 App. G), with the
+  regime check.
 """
 
 from __future__ import annotations
@@ -125,6 +128,50 @@ def _linear(args) -> int:
     return 0
 
 
+def _kernel(args) -> int:
+    from theory.kernel_scaling import (asymptotic_relative_error, eigenvalue, eigenvalue_ratio,
+                                       kernel_expansion, memorization_time,
+                                       memorization_time_asymptotic)
+
+    if args.sigma2 <= 0:
+        raise ValueError(f"sigma2 must be > 0, got {args.sigma2!r}")
+    sigma = float(np.sqrt(args.sigma2))
+    C, nu = kernel_expansion(args.kernel, args.d, ell=args.ell)
+    ratio = eigenvalue_ratio(args.d, nu)
+    lam = eigenvalue(args.P, sigma, args.d, nu, C)
+    tau = memorization_time(args.P, sigma, args.d, nu, C)
+    tau_a = memorization_time_asymptotic(args.P, sigma, args.d, nu, C)
+    print(f"memlab kernel: seed 000 App. G, kernel={args.kernel}, d={args.d}, P={args.P}, "
+          f"sigma^2={args.sigma2:g} (sigma={sigma:.4g})"
+          + (f", ell={args.ell:g}" if args.kernel in ("laplace", "gaussian") else ""))
+    print(f"  small-distance expansion K = 1 - C r^nu: C = {C:.6g}, nu = {nu} (derived with sympy)")
+    print(f"  beta_d(1,nu)/gamma_d(1) = {ratio:.6g} (large-d form: relative error "
+          f"{asymptotic_relative_error(args.d, nu):+.2e})")
+    print(f"  eigenvalue lambda_i = -C (beta/gamma) sigma^nu / P = {lam:.6g}")
+    print(f"  memorization time tau_mem = 1/lambda_i = {tau:.6g}  (large-d form {tau_a:.6g}); "
+          f"tau_mem grows like P / sigma^{nu}")
+    spread = sigma * np.sqrt(2.0 * args.d)          # typical |x - y| inside one component
+    gap = np.sqrt(2.0 * args.d)                      # typical distance between N(0, I) points
+    print(f"  regime: sigma/dist between training points = {sigma:.3g} "
+          f"(needs << 1; components overlap near 1)")
+    if args.kernel in ("laplace", "gaussian"):
+        print(f"          sigma sqrt(2d)/ell = {spread / args.ell:.3g} (the expansion needs << 1)")
+        ok = sigma < 0.1 and spread / args.ell < 0.3
+    else:
+        ok = sigma < 0.1
+    print(f"  verdict: {'inside' if ok else 'OUTSIDE'} the small-sigma regime of the prediction "
+          f"(inter-point distance ~ {gap:.3g})")
+    if args.rayleigh:
+        from verification.kernel_scaling import predicted_eigenvalue, rayleigh_quotient
+        pred = predicted_eigenvalue(args.kernel, args.P, sigma, args.d, ell=args.ell)
+        q = rayleigh_quotient(args.kernel, args.P, sigma, args.d, ell=args.ell,
+                              n_centre=args.n_centre, seed=args.seed)
+        print(f"  Monte Carlo Rayleigh quotient (cutoff exp(-|u|^2/(2d)), {q.n_samples} samples): "
+              f"{q.estimate:.5g} +- {q.stderr:.2g}; prediction {pred:.5g} "
+              f"(ratio {q.estimate / pred:.3f})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memlab",
@@ -166,6 +213,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--plot", metavar="DIR", help="write the P(Delta > 0) figure to DIR")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_linear)
+
+    p = sub.add_parser("kernel", help="kernel eigenvalue and memorization time (seed 000 App. G)")
+    p.add_argument("--kernel", choices=["ntk", "nngp", "laplace", "gaussian"], default="ntk")
+    p.add_argument("--d", type=int, default=64, help="dimension (default 64)")
+    p.add_argument("--P", type=int, default=128, help="training-set size (default 128)")
+    p.add_argument("--sigma2", type=float, default=0.032, help="noise variance (default 0.032)")
+    p.add_argument("--ell", type=float, default=1.0, help="length scale of laplace/gaussian kernels")
+    p.add_argument("--rayleigh", action="store_true",
+                   help="also estimate the eigenvalue by Monte Carlo from samples of p_sigma")
+    p.add_argument("--n-centre", type=int, default=4000, help="Monte Carlo samples near x_0")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.set_defaults(func=_kernel)
     return parser
 
 

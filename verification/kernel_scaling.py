@@ -26,7 +26,8 @@ from theory.kernel_scaling import KERNELS
 from theory.metrics import fit_power_law
 
 __all__ = ["MCConstants", "monte_carlo_constants", "RayleighQuotient", "rayleigh_quotient",
-           "ScalingFit", "fit_eigenvalue_scaling", "CUTOFFS"]
+           "predicted_eigenvalue", "cutoff_function", "ScalingFit", "fit_eigenvalue_scaling",
+           "CUTOFFS"]
 
 CUTOFFS = ("one", "exp", "gauss")
 _FASTMATH = {"reassoc", "contract"}
@@ -88,6 +89,14 @@ def _cutoff_code(cutoff):
     if cutoff not in CUTOFFS:
         raise ValueError(f"cutoff must be one of {CUTOFFS}, got {cutoff!r}")
     return CUTOFFS.index(cutoff)
+
+
+def predicted_eigenvalue(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None):
+    """Seed 000 eq. 22 for the cutoff used by :func:`rayleigh_quotient` (same default scale)."""
+    from theory.kernel_scaling import beta_d, gamma_d, kernel_expansion
+    C, nu = kernel_expansion(kernel, d, ell=ell)
+    R = cutoff_function(cutoff, np.sqrt(d) if cutoff_scale is None else cutoff_scale)
+    return -C * beta_d(d, nu, R) / gamma_d(d, R) * sigma**nu / P
 
 
 def cutoff_function(cutoff, scale=1.0):
@@ -173,13 +182,15 @@ class RayleighQuotient:
     seed: object
 
 
-def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", n_centre=4000,
-                      n_other=64, data=None, seed=None) -> RayleighQuotient:
+def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None,
+                      n_centre=4000, n_other=64, data=None, seed=None) -> RayleighQuotient:
     r"""Rayleigh quotient :math:`\langle\psi_0, K\psi_0\rangle/\|\psi_0\|^2` in :math:`L_2(p_\sigma)`.
 
     :math:`p_\sigma = \frac1P\sum_j\mathcal N(x_j, \sigma^2 I_d)` with training
     points :math:`x_j \sim \mathcal N(0, I_d)` (or ``data``), and
-    :math:`\psi_0(x) = (x - x_0)R(\|x - x_0\|/\sigma)`. Both integrals over the
+    :math:`\psi_0(x) = (x - x_0)R(\|x - x_0\|/\sigma)`; the cutoff's scale defaults to
+    :math:`\sqrt d`, the typical radius of :math:`u = (x - x_0)/\sigma` (a scale of 1
+    would cut off the typical region in high d and leave only atypical samples). Both integrals over the
     whole mixture are estimated by stratified sampling: ``n_centre`` samples
     of the component of :math:`x_0` and ``n_other`` of every other one, each
     stratum weighted 1/P (within-stratum pairs as U-statistics). Samples where
@@ -214,7 +225,7 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", n_centre=
     X = rng.standard_normal((P, d)) if data is None else np.asarray(data, dtype=float)
     if X.shape != (P, d):
         raise ValueError(f"data must have shape ({P}, {d}), got {X.shape}")
-    R = cutoff_function(CUTOFFS[code])
+    R = cutoff_function(CUTOFFS[code], np.sqrt(d) if cutoff_scale is None else cutoff_scale)
     batches = 8
     m0, m1 = max(2, n0 // batches), max(2, n1 // batches)
     counts = np.array([m0] + [m1] * (P - 1))
