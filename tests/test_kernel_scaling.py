@@ -177,3 +177,48 @@ def test_regime_ends_when_sigma_reaches_kernel_scale():
 def test_validation(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+# --------------------------------------------------------------------------- gradient flow
+
+
+def test_gradient_flow_exact_against_time_stepping():
+    """The eigenbasis solution equals explicit Euler integration of f' = -(1/n) G (f - y)."""
+    r = vk.kernel_gradient_flow("laplace", 4, 0.05, 3, ell=2.0, m=5, seed=0,
+                                times=np.array([0.0, 50.0]))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    z = rng.standard_normal((4, 5, 3))
+    X, Y = (x[:, None] + 0.05 * z).reshape(-1, 3), (-z / 0.05).reshape(-1, 3)
+    G = vk._gram("laplace", X, X, 3, 2.0)
+    f = np.zeros_like(Y)
+    dt = 0.01
+    for _ in range(5000):
+        f -= dt / 20 * G @ (f - Y)
+    loss = ((f - Y) ** 2).sum() / 20 / (3 / 0.05**2)
+    assert r.train_loss[0] == pytest.approx(((Y ** 2).sum() / 20) / (3 / 0.05**2))
+    assert r.train_loss[1] == pytest.approx(loss, rel=1e-3)
+
+
+def test_gradient_flow_memorization_time_scaling():
+    """tau_mem ~ P / sigma^nu (Laplace, nu = 1): fitted exponents 1 in P and -1 in sigma."""
+    Ps = [8, 16, 32, 64]
+    taus = [vk.kernel_gradient_flow("laplace", P, 0.01, 16, ell=10.0, m=16, seed=P).tau_mem
+            for P in Ps]
+    fp = metrics_fit(Ps, taus)
+    assert fp.ci_low <= 1.0 <= fp.ci_high, fp
+    ss = [0.0025, 0.005, 0.01, 0.02]
+    runs = [vk.kernel_gradient_flow("laplace", 32, s, 16, ell=10.0, m=16, seed=1) for s in ss]
+    fs = metrics_fit(ss, [r.tau_mem for r in runs])
+    assert abs(fs.exponent + 1.0) < 0.05, fs
+    # a constant fraction of the predicted 1/lambda_i
+    ratios = [r.tau_mem / r.tau_predicted for r in runs]
+    assert max(ratios) / min(ratios) < 1.1
+    # separation: when the train loss is at 1/2 the test loss is above its start
+    for r in runs:
+        assert np.interp(np.log(r.tau_mem), np.log(r.times), r.test_loss) > 0.9
+
+
+def metrics_fit(x, y):
+    from theory.metrics import fit_power_law
+    return fit_power_law(x, y)

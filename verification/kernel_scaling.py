@@ -21,11 +21,12 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from theory._validation import check_positive_int, check_positive_real, check_rng
+from theory._validation import check_array, check_positive_int, check_positive_real, check_rng
 from theory.kernel_scaling import KERNELS
 from theory.metrics import fit_power_law
 
 __all__ = ["MCConstants", "monte_carlo_constants", "RayleighQuotient", "rayleigh_quotient",
+           "GradientFlow", "kernel_gradient_flow",
            "predicted_eigenvalue", "cutoff_function", "ScalingFit", "fit_eigenvalue_scaling",
            "CUTOFFS"]
 
@@ -296,3 +297,131 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     fs = fit_power_law(sig, [e.estimate for e in eig_s], y_err=[e.stderr for e in eig_s])
     fp = fit_power_law(Ps, [e.estimate for e in eig_p], y_err=[e.stderr for e in eig_p])
     return ScalingFit(fs, fp, sig, eig_s, Ps, eig_p)
+
+
+# ----------------------------------------------------------------------------
+# Exact kernel gradient flow on the empirical score
+# ----------------------------------------------------------------------------
+
+
+def _gram(kernel, A, B, d, ell):
+    """Kernel matrix K(A_i, B_j) for the four kernels (dot-product ones scaled by |x||y|/d)."""
+    if kernel in ("laplace", "gaussian"):
+        sq = np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T, 0.0)
+        return np.exp(-np.sqrt(sq) / ell) if kernel == "laplace" else np.exp(-0.5 * sq / ell**2)
+    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    cos = np.clip((A @ B.T) / (na[:, None] * nb[None, :]), -1.0, 1.0)
+    th = np.arccos(cos)
+    k1 = (np.sin(th) + (np.pi - th) * cos) / np.pi
+    k = k1 if kernel == "nngp" else 0.5 * (k1 + cos * (np.pi - th) / np.pi)
+    return (na[:, None] * nb[None, :] / d) * k
+
+
+@dataclass(frozen=True)
+class GradientFlow:
+    r"""Train and test losses of exact kernel gradient flow, normalised by :math:`d/\sigma^2`.
+
+    Attributes: ``times``, ``train_loss``, ``test_loss`` (arrays); ``tau_mem``,
+    the time the train loss has fallen to half its initial value (the local
+    modes are learned: the model fits the empirical score) while the test
+    loss has not; ``tau_gap``, the first time test - train exceeds the
+    threshold (:func:`theory.metrics.memorization_onset`); ``tau_predicted``
+    (:math:`1/\lambda_i` from the kernel's expansion); ``P``, ``sigma``,
+    ``d``, ``kernel``, ``n_samples`` (training samples), ``seed``.
+    """
+
+    times: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    tau_mem: float
+    tau_gap: float
+    tau_predicted: float
+    P: int
+    sigma: float
+    d: int
+    kernel: str
+    n_samples: int
+    seed: object
+
+
+def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, times=None,
+                         seed=None) -> GradientFlow:
+    r"""Exact gradient flow of kernel regression on the empirical score at fixed :math:`\sigma`.
+
+    Training data: :math:`x_j \sim \mathcal N(0, I_d)`, j = 1..P, and m noisy
+    copies :math:`X = x_j + \sigma z` of each, with the denoising targets
+    :math:`-z/\sigma` (equal to the empirical score when the components do not
+    overlap). The model :math:`f = \sum_s \alpha_s K(\cdot, X_s)` starts at 0
+    and follows :math:`\dot f = -\frac1n G(f - y)` on the n = P m samples, so
+    in the eigenbasis of the Gram matrix G every mode relaxes as
+    :math:`1 - e^{-t g_k/n}`: train loss and predictions are exact at every t.
+    The test loss uses fresh population points and noise with the same
+    construction (their local targets cannot be learned from the training
+    set). Both losses start at :math:`d/\sigma^2` (normalised to 1); the train
+    loss drops when the local modes, of eigenvalue
+    :math:`\lambda_i \propto \sigma^\nu/P`, are learned. ``tau_mem`` is the
+    time it reaches 1/2 (the test loss is above its start by then).
+
+    Measured (Laplace, ell = 10, d = 16, m = 16): ``tau_mem`` scales as
+    :math:`P^{0.98}` and :math:`\sigma^{-1.00}`, at a constant fraction of
+    :math:`1/\lambda_i` (0.11 with m = 16, 0.22 with m = 64 samples per
+    point: the prefactor depends on how well the samples resolve the local
+    operator, which the scaling argument does not fix). ``tau_gap``, the
+    first time the loss gap exceeds ``threshold``, comes earlier and scales as
+    :math:`P^{0.65}`: the test loss rises with the norm of the interpolant,
+    not only with the local modes.
+    """
+    from theory.kernel_scaling import kernel_expansion, memorization_time
+    from theory.metrics import memorization_onset
+
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    P = check_positive_int("P", P)
+    sigma = check_positive_real("sigma", sigma)
+    d = check_positive_int("d", d)
+    m = check_positive_int("m", m)
+    ell = check_positive_real("ell", ell)
+    rng = check_rng(seed)
+    C, nu = kernel_expansion(kernel, d, ell=ell)
+    tau_pred = float(memorization_time(P, sigma, d, nu, C))
+    if times is None:
+        times = np.logspace(np.log10(tau_pred) - 3, np.log10(tau_pred) + 3, 121)
+    times = check_array("times", times, ndim=1, lo=0.0)
+    if np.any(np.diff(times) <= 0):
+        raise ValueError("times must be increasing")
+
+    def dataset():
+        x = rng.standard_normal((P, d))
+        z = rng.standard_normal((P, m, d))
+        return (x[:, None, :] + sigma * z).reshape(-1, d), (-z / sigma).reshape(-1, d)
+
+    X, Y = dataset()
+    Xt, Yt = dataset()
+    n = X.shape[0]
+    g, V = np.linalg.eigh(_gram(kernel, X, X, d, ell))
+    g = np.maximum(g, 0.0)
+    c = V.T @ Y                                             # (n, d) target in the eigenbasis
+    Kt = _gram(kernel, Xt, X, d, ell) @ V                    # test features in the eigenbasis
+    scale = d / sigma**2
+    train, test = [], []
+    for t in times:
+        decay = np.exp(-t * g / n)
+        train.append(((decay[:, None] * c) ** 2).sum() / n / scale)
+        # f_t(Xt) = Kt diag((1 - decay)/g) c  (modes with g = 0 never move)
+        coef = np.where(g > 0, -np.expm1(-t * g / n) / np.where(g > 0, g, 1.0), 0.0)
+        pred = Kt @ (coef[:, None] * c)
+        test.append(((pred - Yt) ** 2).sum() / n / scale)
+    train, test = np.array(train), np.array(test)
+    pos = times > 0                                          # onsets are read off in log(t)
+    gap_onset = (memorization_onset(times[pos], train[pos], test[pos], threshold)
+                 if pos.sum() >= 2 else float("nan"))
+    below = np.flatnonzero(train <= 0.5 * train[0])
+    if below.size == 0 or below[0] == 0 or times[below[0] - 1] <= 0:
+        half = float("nan")
+    else:
+        j = int(below[0])
+        lt = np.log(times)
+        frac = (train[j - 1] - 0.5 * train[0]) / (train[j - 1] - train[j])
+        half = float(np.exp(lt[j - 1] + frac * (lt[j] - lt[j - 1])))
+    return GradientFlow(times, train, test, half, gap_onset, tau_pred, P, sigma, d, kernel, n,
+                        seed)
