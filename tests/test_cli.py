@@ -71,3 +71,16 @@ def test_linear_command(capsys, tmp_path):
 def test_seed003_bad_input(capsys, argv, msg):
     assert main(argv) == 2
     assert msg in capsys.readouterr().err
+
+
+def test_kernel_command(capsys):
+    assert main(["kernel", "--kernel", "laplace", "--d", "16", "--P", "16", "--sigma2", "0.0001",
+                 "--rayleigh", "--n-centre", "800"]) == 0
+    out = capsys.readouterr().out
+    assert "C = 1, nu = 1 (derived with sympy)" in out
+    assert "verdict: inside" in out and "Monte Carlo Rayleigh quotient" in out
+    assert main(["kernel", "--kernel", "ntk", "--d", "64", "--P", "128", "--sigma2", "0.032"]) == 0
+    out = capsys.readouterr().out
+    assert "C = 0.0198944, nu = 1" in out and "verdict: OUTSIDE" in out
+    assert main(["kernel", "--sigma2", "-1"]) == 2
+    assert "sigma2 must be > 0" in capsys.readouterr().err

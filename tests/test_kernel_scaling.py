@@ -222,3 +222,12 @@ def test_gradient_flow_memorization_time_scaling():
 def metrics_fit(x, y):
     from theory.metrics import fit_power_law
     return fit_power_law(x, y)
+
+
+def test_kernel_plots(check_figure):
+    fit = vk.fit_eigenvalue_scaling("gaussian", 8, sigmas=[0.002, 0.004, 0.008], P_fixed=8,
+                                    P_values=[4, 8, 16], sigma_fixed=0.004, n_centre=400, seed=0)
+    check_figure(vk.plot_eigenvalue_scaling(fit, "gaussian", 8))
+    runs = [vk.kernel_gradient_flow("laplace", P, 0.01, 8, ell=10.0, m=8, seed=P) for P in (4, 8)]
+    check_figure(vk.plot_gradient_flow(runs))
+    check_figure(vk.plot_tau_scaling([4, 8, 16], [1.0, 2.1, 3.9], [0.01, 0.02, 0.04], [4.0, 2.1, 1.0]))

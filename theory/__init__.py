@@ -9,6 +9,9 @@ Submodules, one per concept:
   KDE bandwidths it is compared with.
 * :mod:`theory.linear_diffusion` -- seed 003's linear diffusion model, the
   Hellinger distance and the memorization metric P(Delta > 0).
+* :mod:`theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
+  and the memorization time tau_mem ~ P / sigma^nu.
+* :mod:`theory.metrics` -- memorization onset and power-law fits.
 
 The most used names are importable from the package itself and are loaded on
 first use, so ``import theory`` stays fast::
@@ -23,9 +26,10 @@ import importlib
 __all__ = ["schedules", "gmm", "mixing", "linear_diffusion", "crossover_point", "loss_gap",
            "gmm_denoiser", "empirical_denoiser", "nearest_neighbour_constant", "snr",
            "reference_timesteps", "mixing_time", "compare_bandwidths", "p_delta_positive",
-           "p_delta_curve"]
+           "p_delta_curve", "kernel_scaling", "metrics", "memorization_time", "kernel_expansion",
+           "fit_power_law", "memorization_onset"]
 
-_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion"}
+_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion", "kernel_scaling", "metrics"}
 _EXPORTS = {
     "crossover_point": "gmm",
     "loss_gap": "gmm",
@@ -38,6 +42,10 @@ _EXPORTS = {
     "compare_bandwidths": "mixing",
     "p_delta_positive": "linear_diffusion",
     "p_delta_curve": "linear_diffusion",
+    "memorization_time": "kernel_scaling",
+    "kernel_expansion": "kernel_scaling",
+    "fit_power_law": "metrics",
+    "memorization_onset": "metrics",
 }
 
 

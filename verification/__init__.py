@@ -8,5 +8,7 @@ It imports :mod:`theory`; :mod:`theory` never imports it.
   empirical OU mixture, against t_M (seed 003).
 * :mod:`verification.linear_diffusion` -- grid and Monte Carlo checks of the
   linear diffusion model's distances, and the seed-003 figures.
+* :mod:`verification.kernel_scaling` -- Monte Carlo of the kernel constants,
+  Rayleigh quotients and exact kernel gradient flow (seed 000 App. G).
 * :mod:`verification.cli` -- the ``memlab`` command.
 """

@@ -425,3 +425,77 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
         half = float(np.exp(lt[j - 1] + frac * (lt[j] - lt[j - 1])))
     return GradientFlow(times, train, test, half, gap_onset, tau_pred, P, sigma, d, kernel, n,
                         seed)
+
+
+# ----------------------------------------------------------------------------
+# Figures
+# ----------------------------------------------------------------------------
+
+
+def plot_eigenvalue_scaling(fit: ScalingFit, kernel, d, *, ell=1.0):
+    """Measured Rayleigh quotients against sigma and P, with the prediction of seed 000 eq. 22."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4))
+    ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
+    e = np.array([q.estimate for q in fit.eig_sigma])
+    s = np.array([q.stderr for q in fit.eig_sigma])
+    ax1.errorbar(fit.sigmas, e, yerr=2 * s, fmt="o", label="Monte Carlo")
+    from theory.kernel_scaling import kernel_expansion
+    nu = kernel_expansion(kernel, d, ell=ell)[1]
+    ax1.plot(fit.sigmas, e[0] * (fit.sigmas / fit.sigmas[0]) ** nu, "k--",
+             label=rf"$\sigma^{nu}$; fitted slope {fit.sigma_fit.exponent:.3f} ± {fit.sigma_fit.stderr:.3f}")
+    ax1.set_xscale("log"), ax1.set_yscale("log")
+    ax1.set_xlabel(r"noise level $\sigma$"), ax1.set_ylabel(r"eigenvalue $\lambda_i$")
+    ax1.legend(fontsize=8)
+    e = np.array([q.estimate for q in fit.eig_P])
+    s = np.array([q.stderr for q in fit.eig_P])
+    ax2.errorbar(fit.P_values, e, yerr=2 * s, fmt="o", label="Monte Carlo")
+    ax2.plot(fit.P_values, e[0] * fit.P_values[0] / fit.P_values, "k--",
+             label=f"1/P; fitted slope {fit.P_fit.exponent:.3f} ± {fit.P_fit.stderr:.3f}")
+    ax2.set_xscale("log"), ax2.set_yscale("log")
+    ax2.set_xlabel("training-set size P"), ax2.set_ylabel(r"eigenvalue $\lambda_i$")
+    ax2.legend(fontsize=8)
+    fig.suptitle(f"Local eigenvalue of the {kernel} kernel, d = {d}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_gradient_flow(runs):
+    """Train (solid) and test (dashed) losses of kernel gradient flow, tau_mem marked."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.add_subplot(1, 1, 1)
+    for r in runs:
+        line = ax.plot(r.times, r.train_loss, label=f"P={r.P}, sigma={r.sigma:g}")[0]
+        ax.plot(r.times, r.test_loss, "--", color=line.get_color())
+        ax.axvline(r.tau_mem, color=line.get_color(), ls=":")
+    ax.set_xscale("log")
+    ax.set_yscale("symlog", linthresh=1e-2)
+    ax.set_xlabel("gradient-flow time t")
+    ax.set_ylabel(r"loss / $(d/\sigma^2)$")
+    ax.set_title("Kernel gradient flow on the empirical score (dotted: tau_mem)")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_tau_scaling(P_values, tau_P, sigmas, tau_sigma):
+    """tau_mem against P and against sigma with fitted power laws."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 4))
+    for k, (x, y, lab) in enumerate(((P_values, tau_P, "training-set size P"),
+                                     (sigmas, tau_sigma, r"noise level $\sigma$"))):
+        ax = fig.add_subplot(1, 2, k + 1)
+        f = fit_power_law(x, y)
+        ax.plot(x, y, "o")
+        xs = np.asarray(x, dtype=float)
+        ax.plot(xs, f.prefactor * xs**f.exponent, "k--",
+                label=f"slope {f.exponent:.3f} [{f.ci_low:.3f}, {f.ci_high:.3f}]")
+        ax.set_xscale("log"), ax.set_yscale("log")
+        ax.set_xlabel(lab), ax.set_ylabel(r"$\tau_{\rm mem}$")
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
