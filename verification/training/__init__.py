@@ -1,0 +1,1 @@
+"""Small PyTorch experiments (CPU is enough); torch is the optional ``train`` extra."""
