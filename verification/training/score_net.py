@@ -55,7 +55,7 @@ class TrainingRun:
 
 def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", lr=None,
                         max_time=None, batch_size=None, eval_every=10, alpha=1.0,
-                        seed=0) -> TrainingRun:
+                        device="cpu", seed=0) -> TrainingRun:
     r"""Train the network by (stochastic) gradient descent and record train/test losses.
 
     Parameters
@@ -68,7 +68,8 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     parametrisation : {"ntk", "mf"}
         Lazy (1/sqrt(h) output scale) or mean-field (1/h, learning rate x h).
     lr : float, optional
-        Learning rate (default 1.0 for "ntk"; 1.0 x h for "mf").
+        Learning rate (default 1.0 for "ntk"; 0.1 x h for "mf", which trained
+        stably at P = 8 and 16 but not at P = 32 in our runs, see docs).
     max_time : float, optional
         Training time lr x steps (default 400 P sigma^-1 / 16).
     batch_size : int, optional
@@ -81,6 +82,8 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         ``lr / alpha**2``, which keeps the training time unchanged and
         approaches the linearised (kernel) dynamics as alpha grows. 1 means
         plain training.
+    device : str
+        torch device ("cpu" or "cuda"); float32 with TF32 disabled.
     seed : int
     """
     import torch
@@ -100,22 +103,24 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         x = rng.standard_normal((P, d))
         z = rng.standard_normal((P, m, d))
         X = (x[:, None, :] + sigma * z).reshape(-1, d)
-        return (torch.tensor(X, dtype=torch.float32),
-                torch.tensor((-z / sigma).reshape(-1, d), dtype=torch.float32))
+        return (torch.tensor(X, dtype=torch.float32, device=device),
+                torch.tensor((-z / sigma).reshape(-1, d), dtype=torch.float32, device=device))
 
     X, Y = dataset()
     Xt, Yt = dataset()
     n = X.shape[0]
     scale = float(np.sqrt(width)) if parametrisation == "ntk" else float(width)
     if lr is None:
-        lr = 1.0 if parametrisation == "ntk" else float(width)
+        lr = 1.0 if parametrisation == "ntk" else 0.1 * width
     lr = check_positive_real("lr", lr)
     if max_time is None:
         max_time = 400.0 * P / (16.0 * sigma)
     steps = int(np.ceil(max_time / lr))
     alpha = check_positive_real("alpha", alpha)
-    W = torch.randn(width, d, requires_grad=True)
-    A = torch.randn(d, width, requires_grad=True)
+    if str(device).startswith("cuda"):
+        torch.backends.cuda.matmul.allow_tf32 = False
+    W = torch.randn(width, d, device=device, requires_grad=True)
+    A = torch.randn(d, width, device=device, requires_grad=True)
     W0, A0 = W.detach().clone(), A.detach().clone()
     norm = d / sigma**2
 
@@ -129,7 +134,7 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         return out
 
     times, train, test = [], [], []
-    gen = torch.Generator().manual_seed(seed)
+    gen = torch.Generator(device=device).manual_seed(seed)
     for step in range(steps + 1):
         if step % eval_every == 0 or step == steps:
             with torch.no_grad():
@@ -141,7 +146,7 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         if batch_size is None:
             xb, yb = X, Y
         else:
-            idx = torch.randint(0, n, (batch_size,), generator=gen)
+            idx = torch.randint(0, n, (batch_size,), generator=gen, device=device)
             xb, yb = X[idx], Y[idx]
         loss = ((f(xb) - yb) ** 2).sum() / xb.shape[0] / 2.0
         gW, gA = torch.autograd.grad(loss, (W, A))
