@@ -8,8 +8,6 @@ import json
 import sys
 import time
 
-import torch
-
 from theory.metrics import fit_power_law
 from verification.kernel_scaling import kernel_gradient_flow
 from verification.training.score_net import train_score_network
@@ -32,9 +30,14 @@ def main(device="cuda", out=None, widths=(16384, 65536), sigmas=(0.005, 0.01, 0.
             rows.append({"width": w, "sigma": s, "tau_mem": r.tau_mem, "tau_kernel": kern[s],
                          "seconds": time.time() - t0})
             print(rows[-1], flush=True)
-        f = fit_power_law(list(sigmas), taus)
-        print(f"width {w}: exponent {f.exponent:.3f} +- {f.stderr:.3f} "
-              f"[{f.ci_low:.3f}, {f.ci_high:.3f}]", flush=True)
+        ok = [(s, t) for s, t in zip(sigmas, taus) if t == t]
+        if len(ok) >= 3:
+            f = fit_power_law(*zip(*ok))
+            print(f"width {w}: exponent {f.exponent:.3f} +- {f.stderr:.3f} "
+                  f"[{f.ci_low:.3f}, {f.ci_high:.3f}]", flush=True)
+        else:
+            print(f"width {w}: memorization not reached within 3x the kernel time for "
+                  f"{len(sigmas) - len(ok)} of {len(sigmas)} sigmas; no fit", flush=True)
     if out:
         with open(out, "w") as fh:
             json.dump(rows, fh, indent=1)
