@@ -148,24 +148,36 @@ def monte_carlo_constants(d, nu, *, cutoff="one", scale=1.0, n_samples=1_000_000
 # ----------------------------------------------------------------------------
 
 
-def _kernel_parts(kernel, X, d, ell):
-    """K(x, y) = a(x) a(y) k(x, y): returns the amplitudes a (n,) and k - 1 (n, n).
+def _kernel_parts(kernel, A, B, d, ell):
+    """K(x, y) = a(x) a(y) k(x, y) between rows of A and B: returns a(A), a(B) and k - 1.
 
     Laplace and Gaussian kernels: a = 1, k = kappa(r). Dot-product kernels
     (ReLU NTK / NNGP, normalised so that K(x, x) = |x|^2/d): a(x) = |x|/sqrt(d)
     and k the angular part, with k(0) = 1.
     """
     if kernel in ("laplace", "gaussian"):
-        sq = (X * X).sum(1)
-        r2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * X @ X.T, 0.0)
+        r2 = np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T, 0.0)
         km1 = np.expm1(-np.sqrt(r2) / ell) if kernel == "laplace" else np.expm1(-0.5 * r2 / ell**2)
-        return np.ones(len(X)), km1
-    nx = np.linalg.norm(X, axis=1)
-    cos = np.clip((X @ X.T) / (nx[:, None] * nx[None, :]), -1.0, 1.0)
+        return np.ones(len(A)), np.ones(len(B)), km1
+    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
+    cos = np.clip((A @ B.T) / (na[:, None] * nb[None, :]), -1.0, 1.0)
     th = np.arccos(cos)
     k1 = (np.sin(th) + (np.pi - th) * cos) / np.pi
     k = k1 if kernel == "nngp" else 0.5 * (k1 + cos * (np.pi - th) / np.pi)
-    return nx / np.sqrt(d), k - 1.0
+    return na / np.sqrt(d), nb / np.sqrt(d), k - 1.0
+
+
+def _gram(kernel, A, B, d, ell):
+    """Kernel matrix K(A_i, B_j)."""
+    a, b, km1 = _kernel_parts(kernel, A, B, d, ell)
+    return np.outer(a, b) * (km1 + 1.0)
+
+
+def _check_setting(kernel, P, sigma, d, ell):
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    return (check_positive_int("P", P), check_positive_real("sigma", sigma),
+            check_positive_int("d", d), check_positive_real("ell", ell))
 
 
 @dataclass(frozen=True)
@@ -213,12 +225,7 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     >>> q.estimate > 0
     True
     """
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    P = check_positive_int("P", P)
-    sigma = check_positive_real("sigma", sigma)
-    d = check_positive_int("d", d)
-    ell = check_positive_real("ell", ell)
+    P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     code = _cutoff_code(cutoff)
     n0 = check_positive_int("n_centre", n_centre, minimum=16)
     n1 = check_positive_int("n_other", n_other, minimum=2)
@@ -231,7 +238,7 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     m0, m1 = max(2, n0 // batches), max(2, n1 // batches)
     counts = np.array([m0] + [m1] * (P - 1))
     strata = np.repeat(np.arange(P), counts)
-    a0 = _kernel_parts(kernel, X[:1], d, ell)[0][0]          # a(x_0)
+    a0 = _kernel_parts(kernel, X[:1], X[:1], d, ell)[0][0]   # a(x_0)
     vals, kept_total = [], 0
     for _ in range(batches):
         S = X[strata] + sigma * rng.standard_normal((strata.size, d))
@@ -246,7 +253,7 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
         corr = np.where(same, counts[st][:, None] / (counts[st][:, None] - 1.0), 1.0)
         W = w[:, None] * w[None, :] * corr
         np.fill_diagonal(W, 0.0)                            # U-statistics: distinct pairs
-        amp, km1 = _kernel_parts(kernel, Sk, d, ell)
+        amp, _, km1 = _kernel_parts(kernel, Sk, Sk, d, ell)
         G = pk @ pk.T
         num = (G * np.outer(amp, amp) * km1 * W).sum()
         # |<psi, a>|^2, with a(x_0) E_centre[psi] = 0 removed exactly (psi is odd about x_0)
@@ -302,19 +309,6 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
 # ----------------------------------------------------------------------------
 # Exact kernel gradient flow on the empirical score
 # ----------------------------------------------------------------------------
-
-
-def _gram(kernel, A, B, d, ell):
-    """Kernel matrix K(A_i, B_j) for the four kernels (dot-product ones scaled by |x||y|/d)."""
-    if kernel in ("laplace", "gaussian"):
-        sq = np.maximum((A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2.0 * A @ B.T, 0.0)
-        return np.exp(-np.sqrt(sq) / ell) if kernel == "laplace" else np.exp(-0.5 * sq / ell**2)
-    na, nb = np.linalg.norm(A, axis=1), np.linalg.norm(B, axis=1)
-    cos = np.clip((A @ B.T) / (na[:, None] * nb[None, :]), -1.0, 1.0)
-    th = np.arccos(cos)
-    k1 = (np.sin(th) + (np.pi - th) * cos) / np.pi
-    k = k1 if kernel == "nngp" else 0.5 * (k1 + cos * (np.pi - th) / np.pi)
-    return (na[:, None] * nb[None, :] / d) * k
 
 
 @dataclass(frozen=True)
@@ -374,13 +368,8 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     from theory.kernel_scaling import kernel_expansion, memorization_time
     from theory.metrics import memorization_onset
 
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    P = check_positive_int("P", P)
-    sigma = check_positive_real("sigma", sigma)
-    d = check_positive_int("d", d)
+    P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     m = check_positive_int("m", m)
-    ell = check_positive_real("ell", ell)
     rng = check_rng(seed)
     C, nu = kernel_expansion(kernel, d, ell=ell)
     tau_pred = float(memorization_time(P, sigma, d, nu, C))
