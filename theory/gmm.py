@@ -53,6 +53,7 @@ from ._validation import check_array, check_positive_int, check_positive_real, c
 from .schedules import alpha as _alpha
 from .schedules import check_timesteps, reference_timesteps
 from .schedules import sigma as _sigma
+from .metrics import first_crossing
 from .schedules import snr
 
 __all__ = [
@@ -656,7 +657,5 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
         return float(np.clip(N * (1.0 - ratio / C), 0.0, N))
     Ms = np.arange(1, N + 1)
     g = effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
-    if g[0] <= 0:
-        return 1.0
-    j = int(np.argmax(g <= 0))          # first M index with gap <= 0 (exists: g[N-1] < 0)
-    return float(Ms[j - 1] + g[j - 1] / (g[j - 1] - g[j]))
+    # g[N-1] < 0, so a crossing exists; g[0] <= 0 (only for N = 1) returns M = 1
+    return first_crossing(Ms, g, 0.0, above=False)

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from .metrics import first_crossing
 from ._validation import (check_array, check_positive_int, check_positive_real, check_real,
                           check_rng)
 
@@ -641,13 +642,9 @@ def transition_n(n_values, probabilities) -> float:
         raise ValueError(f"probabilities must match n_values {n_values.shape}, got {p.shape}")
     if np.any(np.diff(n_values) <= 0):
         raise ValueError("n_values must be increasing")
-    above = np.flatnonzero(p > 0.5)
-    if above.size == 0:
+    if not np.any(p > 0.5):
         raise ValueError("no probability exceeds 1/2: the transition is beyond the largest n")
-    j = int(above[0])
-    if j == 0:
+    if p[0] > 0.5:
         raise ValueError("the first probability already exceeds 1/2: the transition is below "
                          f"n = {n_values[0]!r}")
-    x0, x1 = np.log(n_values[j - 1]), np.log(n_values[j])
-    frac = (0.5 - p[j - 1]) / (p[j] - p[j - 1])
-    return float(np.exp(x0 + frac * (x1 - x0)))
+    return first_crossing(n_values, p, 0.5, above=True, log_x=True)

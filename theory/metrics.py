@@ -19,7 +19,7 @@ from scipy import stats
 
 from ._validation import check_array, check_real
 
-__all__ = ["PowerLawFit", "fit_power_law", "memorization_onset"]
+__all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing"]
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,28 @@ def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
                        float(np.exp(intercept)), confidence, int(x.size))
 
 
+def first_crossing(x, y, level, *, above=True, log_x=False) -> float:
+    """First x where the piecewise-linear curve y(x) reaches ``level``.
+
+    The first index where ``y > level`` (``above=True``) or ``y <= level``
+    (``above=False``) is found and the crossing is interpolated linearly inside
+    the segment before it, in x or in log(x) (``log_x``). Returns ``x[0]`` if
+    the first point already satisfies the condition and NaN if no point does;
+    callers decide what those cases mean. Inputs are assumed validated.
+    """
+    y = np.asarray(y, dtype=float)
+    hit = np.flatnonzero(y > level if above else y <= level)
+    if hit.size == 0:
+        return float("nan")
+    j = int(hit[0])
+    if j == 0:
+        return float(x[0])
+    u0, u1 = (np.log(x[j - 1]), np.log(x[j])) if log_x else (float(x[j - 1]), float(x[j]))
+    frac = (level - y[j - 1]) / (y[j] - y[j - 1])
+    u = u0 + frac * (u1 - u0)
+    return float(np.exp(u) if log_x else u)
+
+
 def memorization_onset(steps, train_loss, val_loss, threshold) -> float:
     r"""First step at which ``val_loss - train_loss`` exceeds ``threshold`` (seed 000, App. D).
 
@@ -125,13 +147,4 @@ def memorization_onset(steps, train_loss, val_loss, threshold) -> float:
     if steps.size < 2 or np.any(np.diff(steps) <= 0):
         raise ValueError("steps must be increasing with at least 2 entries")
     threshold = check_real("threshold", threshold)
-    gap = va - tr
-    above = np.flatnonzero(gap > threshold)
-    if above.size == 0:
-        return float("nan")
-    j = int(above[0])
-    if j == 0:
-        return float(steps[0])
-    x0, x1 = np.log(steps[j - 1]), np.log(steps[j])
-    frac = (threshold - gap[j - 1]) / (gap[j] - gap[j - 1])
-    return float(np.exp(x0 + frac * (x1 - x0)))
+    return first_crossing(steps, va - tr, threshold, above=True, log_x=True)

@@ -29,6 +29,7 @@ import numba
 import numpy as np
 
 from theory._validation import check_positive_int, check_positive_real, check_rng
+from theory.metrics import first_crossing
 from theory.gmm import (_check_NdK, _resolve_timesteps, crossover_point, generalizing_excess_loss,
                         loss_weighting, partial_memorization_excess_loss, sample_gmm)
 from theory.schedules import alpha, sigma, snr
@@ -444,13 +445,8 @@ def _first_crossing(gap: np.ndarray) -> float:
     partial memorizer never wins; gap(N) = -(generalizing excess) is negative
     in expectation, so this signals too few samples).
     """
-    neg = np.flatnonzero(gap <= 0)
-    if neg.size == 0:
-        return float(len(gap))          # never crosses: partial memorizer never wins
-    j = int(neg[0])
-    if j == 0:
-        return 1.0
-    return float(j + gap[j - 1] / (gap[j - 1] - gap[j]))   # M = j + fraction (1-based)
+    m = first_crossing(np.arange(1, len(gap) + 1), gap, 0.0, above=False)
+    return float(len(gap)) if np.isnan(m) else m
 
 
 @dataclass(frozen=True)

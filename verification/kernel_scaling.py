@@ -23,7 +23,7 @@ import numpy as np
 
 from theory._validation import check_array, check_positive_int, check_positive_real, check_rng
 from theory.kernel_scaling import KERNELS
-from theory.metrics import fit_power_law
+from theory.metrics import first_crossing, fit_power_law
 
 __all__ = ["MCConstants", "monte_carlo_constants", "RayleighQuotient", "rayleigh_quotient",
            "GradientFlow", "kernel_gradient_flow",
@@ -404,14 +404,7 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     pos = times > 0                                          # onsets are read off in log(t)
     gap_onset = (memorization_onset(times[pos], train[pos], test[pos], threshold)
                  if pos.sum() >= 2 else float("nan"))
-    below = np.flatnonzero(train <= 0.5 * train[0])
-    if below.size == 0 or below[0] == 0 or times[below[0] - 1] <= 0:
-        half = float("nan")
-    else:
-        j = int(below[0])
-        lt = np.log(times)
-        frac = (train[j - 1] - 0.5 * train[0]) / (train[j - 1] - train[j])
-        half = float(np.exp(lt[j - 1] + frac * (lt[j] - lt[j - 1])))
+    half = first_crossing(times[pos], train[pos], 0.5 * train[0], above=False, log_x=True)
     return GradientFlow(times, train, test, half, gap_onset, tau_pred, P, sigma, d, kernel, n,
                         seed)
 

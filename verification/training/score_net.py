@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory._validation import check_positive_int, check_positive_real, check_rng
+from theory.metrics import first_crossing
 
 __all__ = ["TrainingRun", "train_score_network"]
 
@@ -154,11 +155,6 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
             W -= lr / alpha**2 * gW
             A -= lr / alpha**2 * gA
     times, train, test = np.array(times), np.array(train), np.array(test)
-    below = np.flatnonzero(train <= 0.5 * train[0])
-    tau = float("nan")
-    if below.size and below[0] > 0:
-        j = int(below[0])
-        frac = (train[j - 1] - 0.5 * train[0]) / (train[j - 1] - train[j])
-        tau = float(times[j - 1] + frac * (times[j] - times[j - 1]))
+    tau = first_crossing(times, train, 0.5 * train[0], above=False)
     return TrainingRun(times, train, test, tau, P, sigma, d, width, parametrisation, batch_size,
                        n, seed)
