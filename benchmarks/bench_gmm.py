@@ -31,21 +31,13 @@ import time
 import numba
 import numpy as np
 
-from _common import save_results
+from _common import best_of, save_results
 from theory.gmm import sample_gmm
 from theory.schedules import alpha, reference_timesteps, sigma
 from verification import gmm as vg
 
 N, D, K, N_NOISE = 200, 50, 12, 10
 
-
-def _best_of(fn, repeat):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def _compile_time() -> float:
@@ -78,7 +70,7 @@ def main() -> dict:
     def baseline():
         return [vg.baseline_point_losses(data, t, Zn) for t, Zn in zip(grid, noise)]
 
-    t_kernel = _best_of(kernel, 5)
+    t_kernel = best_of(kernel, 5)
     t0 = time.perf_counter()
     ref = baseline()
     t_base = time.perf_counter() - t0
@@ -89,7 +81,7 @@ def main() -> dict:
     for (gen, pm, _, _), (ref_gen, ref_pm) in zip(kernel(), ref):
         curve = pm.sum(0) / n + gen.sum(0)[2] / n
         max_diff = max(max_diff, float(np.max(np.abs(curve - ref_pm))))
-    t_full = _best_of(lambda: vg.simulate_loss_curves(N, D, K, n_noise=N_NOISE, seed=2), 3)
+    t_full = best_of(lambda: vg.simulate_loss_curves(N, D, K, n_noise=N_NOISE, seed=2), 3)
     result = {
         "setting": {"N": N, "d": D, "K": K, "n_noise": N_NOISE, "M": f"1..{N}",
                     "timesteps": "26-point reference grid"},

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from _common import save_results
+from _common import best_of, save_results
 from verification import kernel_scaling as vk
 
 
@@ -32,14 +32,6 @@ def numpy_constants(U, V, nu, scale):
     return b.sum(), (b * b).sum(), g.sum(), (g * g).sum()
 
 
-def best(fn, k=3):
-    out = []
-    for _ in range(k):
-        t0 = time.perf_counter()
-        fn()
-        out.append(time.perf_counter() - t0)
-    return min(out)
-
 
 def main():
     rng = np.random.default_rng(0)
@@ -47,8 +39,8 @@ def main():
     U, V = rng.standard_normal((n, d)), rng.standard_normal((n, d))
     code = vk.CUTOFFS.index("gauss")
     vk._constants_kernel(U[:100], V[:100], 1.0, code, 8.0)          # compile
-    t_nb = best(lambda: vk._constants_kernel(U, V, 1.0, code, 8.0))
-    t_np = best(lambda: numpy_constants(U, V, 1.0, 8.0))
+    t_nb = best_of(lambda: vk._constants_kernel(U, V, 1.0, code, 8.0))
+    t_np = best_of(lambda: numpy_constants(U, V, 1.0, 8.0))
     a = vk._constants_kernel(U, V, 1.0, code, 8.0).sum(0)
     b = np.array(numpy_constants(U, V, 1.0, 8.0))
     mc_diff = float(np.max(np.abs(a - b) / np.abs(b)))

@@ -264,6 +264,12 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
 # ----------------------------------------------------------------------------
 
 
+def _check_eigen_args(P, sigma, d, nu, C):
+    dd, nn = _check_d_nu(d, nu)
+    return (check_array("P", P, lo=1.0), check_array("sigma", sigma, lo=0.0, lo_open=True),
+            dd, nn, check_array("C", C, lo=0.0, lo_open=True))
+
+
 def eigenvalue(P, sigma, d, nu, C):
     r"""Local eigenvalue :math:`\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}` (seed eq. 22).
 
@@ -289,10 +295,7 @@ def eigenvalue(P, sigma, d, nu, C):
     >>> round(eigenvalue(128, 0.1, 64, 1, 1.0), 10)   # 5.6348/64 * 0.1/128
     6.87842e-05
     """
-    Pa = check_array("P", P, lo=1.0)
-    s = check_array("sigma", sigma, lo=0.0, lo_open=True)
-    dd, nn = _check_d_nu(d, nu)
-    Cc = check_array("C", C, lo=0.0, lo_open=True)
+    Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
     out = -Cc * eigenvalue_ratio(dd, nn) * s**nn / Pa
     return _out(out, P, sigma, d, nu, C)
 
@@ -318,10 +321,7 @@ def memorization_time_asymptotic(P, sigma, d, nu, C):
     Its relative error is :func:`asymptotic_relative_error` (as 1/tau):
     ``memorization_time / memorization_time_asymptotic - 1``.
     """
-    Pa = check_array("P", P, lo=1.0)
-    s = check_array("sigma", sigma, lo=0.0, lo_open=True)
-    dd, nn = _check_d_nu(d, nu)
-    Cc = check_array("C", C, lo=0.0, lo_open=True)
+    Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
     out = Pa / (-Cc * eigenvalue_ratio_asymptotic(dd, nn) * s**nn)
     return _out(out, P, sigma, d, nu, C)
 

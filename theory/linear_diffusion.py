@@ -64,6 +64,11 @@ __all__ = [
 _LOG_2PI = np.log(2.0 * np.pi)
 
 
+def _kde_width2(sigma, m, d):
+    """Squared KDE width eps_m^2 = sigma^2 m^{-2/d} of a set of m points (seed 003 Fig. 3)."""
+    return sigma**2 * np.exp(-2.0 * np.log(m) / d)
+
+
 def _check_model_args(n, d, mu, sigma, T, lam):
     n = check_positive_int("n", n, minimum=2)
     d = check_positive_int("d", d)
@@ -338,8 +343,8 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
         raise ValueError(f"original must have {d} columns, got shape {original.shape}")
     N_O = original.shape[0]
     model = fit_linear_model(Y, X, T=T, lam=lam)
-    eps2_n = sigma**2 * np.exp(-2.0 * np.log(n) / d)
-    eps2_O = sigma**2 * np.exp(-2.0 * np.log(N_O) / d)
+    eps2_n = _kde_width2(sigma, n, d)
+    eps2_O = _kde_width2(sigma, N_O, d)
     if log_original_overlap is None:
         log_original_overlap = _log_self_overlap(original, eps2_O)
     centre = original.mean(axis=0)
@@ -425,20 +430,21 @@ def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_ori
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     rng = check_rng(seed)
-    original = _original_set(original, n_original, d, mu, sigma, rng)
-    log_oo = _log_self_overlap(original, sigma**2 * np.exp(-2.0 * np.log(original.shape[0]) / d))
+    original, log_oo = _original_set(original, n_original, d, mu, sigma, rng)
     return _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, original, log_oo,
                     chunk)
 
 
 def _original_set(original, n_original, d, mu, sigma, rng):
+    """The original dataset (drawn, or the one given) and log int rho_O^2, computed once."""
     if original is None:
         n_original = check_positive_int("n_original", n_original, minimum=2)
-        return mu + sigma * rng.standard_normal((n_original, d))
-    original = check_array("original", original, ndim=2)
-    if original.shape[1] != d:
-        raise ValueError(f"original must have {d} columns, got shape {original.shape}")
-    return original
+        original = mu + sigma * rng.standard_normal((n_original, d))
+    else:
+        original = check_array("original", original, ndim=2)
+        if original.shape[1] != d:
+            raise ValueError(f"original must have {d} columns, got shape {original.shape}")
+    return original, _log_self_overlap(original, _kde_width2(sigma, original.shape[0], d))
 
 
 def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, original, log_oo, chunk):
@@ -530,8 +536,7 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     set_p = np.empty((sets, len(n_values)))
     set_est = []
     for j in range(sets):
-        orig = _original_set(original, n_original, d, mu, sigma, rng)
-        log_oo = _log_self_overlap(orig, sigma**2 * np.exp(-2.0 * np.log(orig.shape[0]) / d))
+        orig, log_oo = _original_set(original, n_original, d, mu, sigma, rng)
         iterator = n_values
         if progress:
             from tqdm.auto import tqdm
