@@ -736,6 +736,7 @@ def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
     (True, 1.0)
     """
     grammar = _check_grammar(grammar)
+    _check_tokens("x_t", x_t, grammar.d, grammar.v + (_check_process(process) == "masked"))
     lik = leaf_likelihood(x_t, abar, grammar.v, process=process)
     if lik.ndim == 2:
         lik = lik[None]
@@ -763,6 +764,7 @@ def sample_posterior(grammar, x_t, abar, *, process="uniform", seed=None) -> np.
     """
     grammar = _check_grammar(grammar)
     rng = check_rng(seed)
+    _check_tokens("x_t", x_t, grammar.d, grammar.v + (_check_process(process) == "masked"))
     lik = leaf_likelihood(x_t, abar, grammar.v, process=process)
     single = lik.ndim == 2
     res = belief_propagation(grammar, lik[None] if single else lik, _keep_weights=True)
