@@ -8,7 +8,7 @@ import sys
 import pytest
 
 THEORY_MODULES = ["theory", "theory.schedules", "theory.gmm", "theory._validation", "theory.mixing",
-                  "theory.linear_diffusion", "theory.kernel_scaling", "theory.metrics"]
+                  "theory.linear_diffusion", "theory.kernel_scaling", "theory.metrics", "theory.rhm"]
 
 
 def _run(code):
@@ -17,7 +17,7 @@ def _run(code):
 
 def test_theory_does_not_import_verification_numba_or_torch():
     out = _run("import sys, theory, theory.gmm, theory.schedules, theory.mixing, theory.linear_diffusion, "
-               "theory.kernel_scaling, theory.metrics; "
+               "theory.kernel_scaling, theory.metrics, theory.rhm; "
                "print(sorted(m for m in sys.modules if m.split('.')[0] in "
                "('verification', 'numba', 'torch', 'matplotlib')))")
     assert out.strip() == "[]"
@@ -38,7 +38,7 @@ def test_lazy_exports():
 
 @pytest.mark.parametrize("name", THEORY_MODULES + ["verification.gmm", "verification.mixing",
                                                    "verification.linear_diffusion",
-                                                   "verification.kernel_scaling"])
+                                                   "verification.kernel_scaling", "verification.rhm"])
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)

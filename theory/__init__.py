@@ -12,6 +12,8 @@ Submodules, one per concept:
 * :mod:`theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
   and the memorization time tau_mem ~ P / sigma^nu.
 * :mod:`theory.metrics` -- memorization onset and power-law fits.
+* :mod:`theory.rhm` -- seed 000's Random Hierarchy Model: grammars, exact
+  belief propagation, the exact denoiser and samplers.
 
 The most used names are importable from the package itself and are loaded on
 first use, so ``import theory`` stays fast::
@@ -27,9 +29,10 @@ __all__ = ["schedules", "gmm", "mixing", "linear_diffusion", "crossover_point", 
            "gmm_denoiser", "empirical_denoiser", "nearest_neighbour_constant", "snr",
            "reference_timesteps", "mixing_time", "compare_bandwidths", "p_delta_positive",
            "p_delta_curve", "kernel_scaling", "metrics", "memorization_time", "kernel_expansion",
-           "fit_power_law", "memorization_onset"]
+           "fit_power_law", "memorization_onset", "rhm", "sample_grammar", "exact_denoiser",
+           "belief_propagation"]
 
-_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion", "kernel_scaling", "metrics"}
+_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion", "kernel_scaling", "metrics", "rhm"}
 _EXPORTS = {
     "crossover_point": "gmm",
     "loss_gap": "gmm",
@@ -46,6 +49,9 @@ _EXPORTS = {
     "kernel_expansion": "kernel_scaling",
     "fit_power_law": "metrics",
     "memorization_onset": "metrics",
+    "sample_grammar": "rhm",
+    "exact_denoiser": "rhm",
+    "belief_propagation": "rhm",
 }
 
 

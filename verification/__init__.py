@@ -10,5 +10,8 @@ It imports :mod:`theory`; :mod:`theory` never imports it.
   linear diffusion model's distances, and the seed-003 figures.
 * :mod:`verification.kernel_scaling` -- Monte Carlo of the kernel constants,
   Rayleigh quotients and exact kernel gradient flow (seed 000 App. G).
+* :mod:`verification.rhm` -- brute-force and dense checks of the Random
+  Hierarchy Model's belief propagation, level accuracies and generation
+  errors of the exact-denoiser sampler (seed 000 sec. 4).
 * :mod:`verification.cli` -- the ``memlab`` command.
 """

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from theory import rhm
-from theory._validation import check_positive_int, check_rng
+from theory._validation import check_positive_int, check_real, check_rng
 
 __all__ = ["enumerate_strings", "brute_force_posterior", "dense_belief_propagation",
            "LevelAccuracy", "denoiser_accuracy_by_level", "GenerationErrors", "generation_errors",
@@ -244,6 +244,7 @@ def bp_throughput(grammar, *, batch=1024, noise=0.5, repeat=5, chunk=64, seed=0)
     """Strings per second of the full BP pass (best of ``repeat``), excluding set-up."""
     batch = check_positive_int("batch", batch)
     repeat = check_positive_int("repeat", repeat)
+    noise = check_real("noise", noise, lo=0.0, hi=1.0)
     rng = check_rng(seed)
     x = rhm.add_noise(rhm.generate(grammar, batch, seed=rng), 1.0 - noise, grammar.v, seed=rng)
     lik = rhm.leaf_likelihood(x, 1.0 - noise, grammar.v)
