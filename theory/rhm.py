@@ -541,14 +541,6 @@ class BPResult:
     _weights: tuple = field(default=(), repr=False)
 
 
-def _normalise(u):
-    """u / sum(u) over the last axis and the log of the sums; zero rows stay zero."""
-    z = u.sum(axis=-1, keepdims=True)
-    with np.errstate(divide="ignore"):
-        logz = np.log(z[..., 0])
-    return np.divide(u, z, out=np.zeros_like(u), where=z > 0), logz
-
-
 def belief_propagation(grammar, likelihood, *, chunk=64, _keep_weights=False) -> BPResult:
     r"""Exact posterior marginals of the RHM given independent leaf evidence.
 
@@ -568,8 +560,10 @@ def belief_propagation(grammar, likelihood, *, chunk=64, _keep_weights=False) ->
     message is normalised per node; the log normalisers sum to the log
     likelihood of the evidence. The sibling products use prefix/suffix
     products (no division, so zeros are exact) and the sum over (a, k) with
-    :math:`r_{akj} = c` is a grouped reduction: :math:`O(v m s)` per node, no
-    :math:`v^2` intermediate.
+    :math:`r_{akj} = c` is a gather through a table padded to the largest
+    multiplicity K of a child symbol (K is about m plus a few; at most
+    :math:`v^{s-1}`): :math:`O(v m s)` per node for the upward pass,
+    :math:`O(v K s)` for the downward pass, and no :math:`v^2` intermediate.
 
     Parameters
     ----------
