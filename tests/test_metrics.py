@@ -50,3 +50,103 @@ def test_power_law_with_errors():
     # exact points: residual error 0, propagated error 0.07 / sqrt(sum (log x - mean)^2)
     assert f.stderr == pytest.approx(0.07 / math.sqrt(((np.log(x) - np.log(x).mean()) ** 2).sum()))
     assert f.exponent == pytest.approx(-1.0)
+
+
+# --- copies, distances, regimes (issue 6) ---------------------------------------------
+
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from scipy import stats as sstats  # noqa: E402
+
+
+def test_nearest_distances_against_brute_force():
+    rng = np.random.default_rng(1)
+    train, x = rng.standard_normal((40, 7)), rng.standard_normal((25, 7))
+    ref = np.sort(np.linalg.norm(x[:, None] - train[None], axis=-1), axis=1)[:, :3]
+    assert np.allclose(metrics.nearest_distances(x, train, k=3, chunk=4), ref, atol=1e-12)
+    assert metrics.nearest_distances(x[0], train).shape == (2,)
+
+
+@given(st.integers(0, 10_000), st.floats(-1e3, 1e3), st.floats(1e-3, 1e3))
+def test_copy_criterion_invariant_under_translation_and_scaling(seed, shift, scale):
+    rng = np.random.default_rng(seed)
+    train = rng.standard_normal((30, 5)) * 3
+    # copies (tiny perturbations of training points) and fresh points
+    x = np.vstack([train[:10] + 0.01 * rng.standard_normal((10, 5)),
+                   rng.standard_normal((10, 5)) * 3])
+    base = metrics.copy_mask(x, train)
+    moved = metrics.copy_mask(scale * x + shift, scale * train + shift)
+    assert np.array_equal(base, moved)
+    assert base[:10].all()
+
+
+def test_memorization_ratio_and_threshold():
+    train = np.array([[0.0], [10.0]])
+    x = np.array([[2.4], [2.6], [9.0]])       # distance ratios 2.4/7.6, 2.6/7.4, 1/9
+    assert metrics.copy_mask(x, train).tolist() == [True, False, True]
+    assert metrics.memorization_ratio(x, train) == pytest.approx(2 / 3)
+    assert metrics.memorization_ratio(x, train, ratio=0.1) == 0.0
+    with pytest.raises(ValueError, match="^ratio"):
+        metrics.copy_mask(x, train, ratio=0.0)
+    with pytest.raises(ValueError, match="^k must be <="):
+        metrics.nearest_distances(x, train[:1])
+
+
+@given(st.integers(0, 10_000), st.integers(5, 30), st.floats(-1.0, 1.0))
+def test_onset_finds_a_planted_change_point(seed, j, level):
+    rng = np.random.default_rng(seed)
+    steps = np.logspace(0, 4, 41)
+    train = np.exp(-steps / 5e3) + level
+    onset = steps[j]                       # the gap is exactly linear in log(step) after it
+    gap = np.where(steps > onset, np.log(steps / onset), 0.0)      # 0 before, rises after
+    val = train + gap + 1e-3 * rng.random(steps.size)
+    t = metrics.memorization_onset(steps, train, val, 0.05)
+    # the threshold is reached where log(step/onset) = 0.05 (up to the 1e-3 jitter)
+    assert t == pytest.approx(onset * np.exp(0.05), rel=0.01)
+
+
+@given(st.floats(-2.0, 2.0), st.floats(0.1, 10.0), st.integers(0, 1000))
+def test_power_law_fit_recovers_a_planted_exponent(beta, A, seed):
+    rng = np.random.default_rng(seed)
+    x = np.logspace(0, 3, 12)
+    y = A * x**beta * np.exp(0.02 * rng.standard_normal(12))
+    f = metrics.fit_power_law(x, y)
+    assert abs(f.exponent - beta) < 5 * f.stderr + 1e-12
+    assert f.stderr < 0.02
+
+
+def test_hamming_distances():
+    train = [[0, 1, 2, 3], [1, 1, 1, 1]]
+    assert metrics.nearest_hamming([[0, 1, 2, 3], [1, 1, 2, 3], [2, 2, 2, 2]], train).tolist() \
+        == [0.0, 0.25, 0.75]
+    assert metrics.hamming_copy_fraction([[0, 1, 2, 3], [2, 2, 2, 2]], train) == 0.5
+    with pytest.raises(ValueError, match="^x must have length 4"):
+        metrics.nearest_hamming([[0, 1]], train)
+
+
+def test_sliced_wasserstein_against_closed_forms():
+    rng = np.random.default_rng(0)
+    d, n = 4, 20000
+    m = np.array([1.0, -2.0, 0.5, 0.0])
+    x, y = rng.standard_normal((n, d)), rng.standard_normal((n, d)) + m
+    # SW_2^2 between N(0, I) and N(m, I) is E_theta (theta.m)^2 = |m|^2 / d
+    sw = metrics.sliced_wasserstein(x, y, n_projections=2000, seed=1)
+    assert sw**2 == pytest.approx(m @ m / d, rel=0.05)
+    # d = 1: the exact one-dimensional W_1, also for unequal sizes
+    a, b = rng.standard_normal((300, 1)), 2 * rng.standard_normal((170, 1)) + 1
+    w1 = metrics.sliced_wasserstein(a, b, n_projections=3, p=1, seed=0)
+    assert w1 == pytest.approx(sstats.wasserstein_distance(a[:, 0], b[:, 0]), rel=1e-12)
+
+
+def test_normalised_step_and_phase_diagram():
+    assert metrics.normalised_step(100, batch_size=8, lr=0.5, P=4) == 100.0
+    assert np.allclose(metrics.normalised_step([1, 2], batch_size=2, lr=1, P=1), [2, 4])
+    P = np.array([50, 50, 5000, 5000, 5000])
+    tau = np.array([5, 200, 50, 2000, 10**6])
+    regime, layers = metrics.phase_diagram(P, tau, P_star=[10, 100, 1000])
+    assert [metrics.PHASES[r] for r in regime] == [
+        "partial generalization", "memorization", "partial generalization", "generalization",
+        "memorization"]
+    assert layers.tolist() == [0, 1, 1, 3, 3]
+    with pytest.raises(ValueError, match="^P_star must be increasing"):
+        metrics.phase_diagram(1, 1, P_star=[10, 5])

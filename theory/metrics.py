@@ -1,13 +1,21 @@
 r"""Memorization measurements shared by the verification experiments (seeds 000, 001, 002).
 
-This module starts with the two tools the scaling experiments need:
-
+* :func:`copy_mask` and :func:`memorization_ratio`: the copy criterion of
+  Carlini et al. / Yoon et al. (seed 000 sec. 3.1; seed 001 Def. 2.2 with
+  c = 1/9 on squared distances): a sample is a copy when its nearest training
+  point is more than 3 times closer than the second nearest.
+* :func:`nearest_hamming` and :func:`hamming_copy_fraction` for token data.
 * :func:`memorization_onset`: the first training step at which the
   validation loss exceeds the training loss by a threshold, from curves
   interpolated linearly in log(step) (seed 000, App. D);
 * :func:`fit_power_law`: a log-log least-squares fit
   :math:`y = A x^\beta` with the standard error and confidence interval of
   the exponent (e.g. :math:`\tau_{\rm mem} \propto P^\beta`, :math:`\beta \approx 1`).
+* :func:`sliced_wasserstein`: the sliced Wasserstein distance between two
+  samples (seed 002's fidelity metric).
+* :func:`normalised_step`: seed 002's normalised training step
+  :math:`\tau B \eta / P`.
+* :func:`phase_diagram`: the regimes of seed 000 Fig. 6 in the (P, tau) plane.
 """
 
 from __future__ import annotations
@@ -17,9 +25,12 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._validation import check_array, check_real
+from ._validation import _show, check_array, check_positive_int, check_real, check_rng
 
-__all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing"]
+__all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing",
+           "nearest_distances", "copy_mask", "memorization_ratio", "nearest_hamming",
+           "hamming_copy_fraction", "sliced_wasserstein", "normalised_step", "phase_diagram",
+           "PHASES"]
 
 
 @dataclass(frozen=True)
@@ -148,3 +159,221 @@ def memorization_onset(steps, train_loss, val_loss, threshold) -> float:
         raise ValueError("steps must be increasing with at least 2 entries")
     threshold = check_real("threshold", threshold)
     return first_crossing(steps, va - tr, threshold, above=True, log_x=True)
+
+
+# --------------------------------------------------------------------------------------
+# Copies
+# --------------------------------------------------------------------------------------
+
+def _points_pair(x, train):
+    train = check_array("train", train, ndim=2)
+    x = check_array("x", x, ndim=(1, 2))
+    single = x.ndim == 1
+    x = x.reshape(-1, x.shape[-1])
+    if x.shape[1] != train.shape[1]:
+        raise ValueError(f"x must have dimension {train.shape[1]} like train, got {x.shape[1]}")
+    return x, train, single
+
+
+def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
+    r"""Euclidean distances from each point of ``x`` to its ``k`` nearest points of ``train``.
+
+    Returns an array (batch, k), sorted increasingly. Both sets are centred on
+    the training mean before the distances are expanded as
+    :math:`|x|^2 + |y|^2 - 2 x\cdot y`, so a common translation does not cost
+    precision.
+    """
+    x, train, single = _points_pair(x, train)
+    k = check_positive_int("k", k)
+    if k > train.shape[0]:
+        raise ValueError(f"k must be <= len(train) = {train.shape[0]}, got {_show(k)}")
+    c = train.mean(axis=0)
+    T = train - c
+    t2 = (T ** 2).sum(axis=1)
+    out = np.empty((x.shape[0], k))
+    for i in range(0, x.shape[0], chunk):
+        X = x[i:i + chunk] - c
+        d2 = (X ** 2).sum(axis=1)[:, None] + t2[None, :] - 2.0 * X @ T.T
+        part = np.partition(d2, k - 1, axis=1)[:, :k] if k < T.shape[0] else d2
+        out[i:i + chunk] = np.sqrt(np.maximum(np.sort(part, axis=1)[:, :k], 0.0))
+    return out[0] if single else out
+
+
+def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
+    r"""Whether each sample is a copy: :math:`\|x - x^{(1)}\| < r \|x - x^{(2)}\|`.
+
+    :math:`x^{(1)}, x^{(2)}` are the two nearest training points (seed 000
+    sec. 3.1 with r = 1/3; seed 001 Def. 2.2 states it on squared distances
+    with c = r^2 = 1/9). The criterion is invariant under a common translation
+    and scaling of all points. Needs at least two training points.
+
+    >>> import numpy as np
+    >>> train = np.array([[0.0, 0.0], [10.0, 0.0]])
+    >>> copy_mask(np.array([[0.1, 0.0], [5.0, 0.0]]), train).tolist()
+    [True, False]
+    """
+    ratio = check_real("ratio", ratio, lo=0.0, hi=1.0, lo_open=True)
+    dist = nearest_distances(x, train, k=2)
+    return dist[..., 0] < ratio * dist[..., 1]
+
+
+def memorization_ratio(x, train, *, ratio=1.0 / 3.0) -> float:
+    """Fraction of samples of ``x`` that are copies (:func:`copy_mask`), seed 001 sec. 4."""
+    return float(np.mean(copy_mask(x, train, ratio=ratio)))
+
+
+def _tokens(name, a):
+    arr = np.asarray(a)
+    if arr.ndim not in (1, 2) or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty array of token strings (batch, d), "
+                         f"got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
+            raise ValueError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64).reshape(-1, arr.shape[-1])
+    if arr.min() < 0:
+        raise ValueError(f"{name} must hold non-negative tokens, got {_show(arr.min())}")
+    return arr
+
+
+def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
+    """Normalised Hamming distance of each string of ``x`` to its nearest string of ``train``.
+
+    Returns an array (batch,) of values in [0, 1]; 0 means an exact copy.
+    Computed from one-hot matching counts in chunks (memory chunk x len(train)).
+
+    >>> nearest_hamming([[0, 1, 2, 3], [3, 3, 3, 3]], [[0, 1, 2, 0]]).tolist()
+    [0.25, 1.0]
+    """
+    train = _tokens("train", train)
+    xs = _tokens("x", x)
+    if xs.shape[1] != train.shape[1]:
+        raise ValueError(f"x must have length {train.shape[1]} like train, got {xs.shape[1]}")
+    d = train.shape[1]
+    n_tok = int(max(train.max(), xs.max())) + 1
+    eye = np.eye(n_tok, dtype=np.float32)
+    T = eye[train].reshape(train.shape[0], -1)
+    out = np.empty(xs.shape[0])
+    for i in range(0, xs.shape[0], chunk):
+        X = eye[xs[i:i + chunk]].reshape(-1, T.shape[1])
+        out[i:i + chunk] = (d - (X @ T.T).max(axis=1)) / d
+    return out
+
+
+def hamming_copy_fraction(x, train) -> float:
+    """Fraction of strings of ``x`` that are exact copies of a string of ``train``."""
+    return float(np.mean(nearest_hamming(x, train) == 0.0))
+
+
+# --------------------------------------------------------------------------------------
+# Distributions, time and regimes
+# --------------------------------------------------------------------------------------
+
+def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
+    r"""Sliced Wasserstein distance :math:`SW_p` between the empirical laws of two samples.
+
+    .. math:: SW_p(\mu, \nu) = \Big(E_{\theta \sim U(S^{d-1})}
+              W_p^p(\theta_\# \mu, \theta_\# \nu)\Big)^{1/p},
+
+    estimated with ``n_projections`` random directions. Each one-dimensional
+    :math:`W_p` is exact: for equal sample sizes the sorted projections are
+    matched; otherwise both quantile functions are evaluated on the merged
+    grid of cumulative probabilities. Used by seed 002 as the fidelity metric.
+
+    >>> import numpy as np
+    >>> x = np.random.default_rng(0).standard_normal((500, 3))
+    >>> sliced_wasserstein(x, x, seed=0)
+    0.0
+    """
+    x = check_array("x", x, ndim=2)
+    y = check_array("y", y, ndim=2)
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"y must have dimension {x.shape[1]} like x, got {y.shape[1]}")
+    n_projections = check_positive_int("n_projections", n_projections)
+    p = check_real("p", p, lo=1.0)
+    rng = check_rng(seed)
+    theta = rng.standard_normal((x.shape[1], n_projections))
+    theta /= np.linalg.norm(theta, axis=0, keepdims=True)
+    px, py = np.sort(x @ theta, axis=0), np.sort(y @ theta, axis=0)
+    if px.shape[0] == py.shape[0]:
+        cost = np.mean(np.abs(px - py) ** p, axis=0)
+    else:
+        cx = np.arange(1, px.shape[0] + 1) / px.shape[0]
+        cy = np.arange(1, py.shape[0] + 1) / py.shape[0]
+        grid = np.union1d(cx, cy)                      # right ends of the constant pieces
+        w = np.diff(np.concatenate([[0.0], grid]))
+        ix = np.minimum(np.searchsorted(cx, grid - 1e-12), px.shape[0] - 1)
+        iy = np.minimum(np.searchsorted(cy, grid - 1e-12), py.shape[0] - 1)
+        cost = (w[:, None] * np.abs(px[ix] - py[iy]) ** p).sum(axis=0)
+    return float(np.mean(cost) ** (1.0 / p))
+
+
+def normalised_step(step, *, batch_size, lr, P, reference=(1, 1.0, 1)):
+    r"""Seed 002's normalised training step :math:`\tau (B/B_0)(\eta/\eta_0)/(P/P_0)`.
+
+    ``reference = (B_0, eta_0, P_0)`` are the smallest values of a sweep (1s
+    by default, giving :math:`\tau B \eta / P`). Curves of different P and B
+    collapse under this rescaling before memorization (seed 002 sec. 3.3).
+
+    >>> normalised_step(1000, batch_size=64, lr=1e-3, P=1024, reference=(32, 1e-3, 512))
+    1000.0
+    """
+    step = check_array("step", step, lo=0.0)
+    B = check_real("batch_size", batch_size, lo=0.0, lo_open=True)
+    lr = check_real("lr", lr, lo=0.0, lo_open=True)
+    P = check_real("P", P, lo=0.0, lo_open=True)
+    if len(reference) != 3:
+        raise ValueError(f"reference must be (B_0, eta_0, P_0), got {reference!r}")
+    B0, lr0, P0 = (check_real(n, r, lo=0.0, lo_open=True)
+                   for n, r in zip(("reference B_0", "reference eta_0", "reference P_0"), reference))
+    out = step * (B / B0) * (lr / lr0) / (P / P0)
+    return float(out) if out.ndim == 0 else out
+
+
+PHASES = ("partial generalization", "generalization", "memorization")
+
+
+def phase_diagram(P, tau, *, P_star, tau_mem_per_P=1.0, tau_star=None):
+    r"""Regimes of seed 000 Fig. 6 in the (P, tau) plane.
+
+    With layer sample complexities :math:`P^*_\ell` (e.g.
+    :func:`theory.rhm.sample_complexity`) and learning times
+    :math:`\tau^*_\ell` (default :math:`\tau^*_\ell = P^*_\ell`, the seed's
+    reference line), layer :math:`\ell` is learned at (P, tau) when
+    :math:`P > P^*_\ell` and :math:`\tau > \tau^*_\ell`. Memorization starts
+    at :math:`\tau_{\rm mem} = c P` (``tau_mem_per_P`` = c). Then:
+
+    * ``"memorization"`` if :math:`\tau > \tau_{\rm mem}`;
+    * ``"generalization"`` if all L layers are learned;
+    * ``"partial generalization"`` otherwise (0 to L - 1 layers learned).
+
+    Parameters
+    ----------
+    P, tau : arrays broadcast against each other.
+    P_star : sequence of L positive numbers, increasing.
+    tau_mem_per_P : float > 0
+    tau_star : sequence of L positive numbers, optional.
+
+    Returns
+    -------
+    regime : int array, an index into :data:`PHASES`.
+    layers : int array, the number of learned layers.
+
+    >>> regime, layers = phase_diagram([100, 10_000], [500, 5_000], P_star=[10, 100, 1000])
+    >>> [PHASES[r] for r in regime], layers.tolist()
+    (['memorization', 'generalization'], [1, 3])
+    """
+    P = check_array("P", P, lo=0.0, lo_open=True)
+    tau = check_array("tau", tau, lo=0.0)
+    ps = check_array("P_star", P_star, ndim=1, lo=0.0, lo_open=True)
+    if np.any(np.diff(ps) < 0):
+        raise ValueError(f"P_star must be increasing, got {ps.tolist()}")
+    ts = ps if tau_star is None else check_array("tau_star", tau_star, ndim=1, lo=0.0)
+    if ts.shape != ps.shape:
+        raise ValueError(f"tau_star must have the length of P_star ({ps.size}), got {ts.size}")
+    c = check_real("tau_mem_per_P", tau_mem_per_P, lo=0.0, lo_open=True)
+    P, tau = np.broadcast_arrays(P, tau)
+    learned = (P[..., None] > ps) & (tau[..., None] > ts)
+    layers = np.cumprod(learned, axis=-1).sum(axis=-1)      # layers are learned bottom-up
+    regime = np.where(tau > c * P, 2, np.where(layers == ps.size, 1, 0))
+    return regime, layers

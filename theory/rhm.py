@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import _show, check_positive_int, check_real, check_rng
+from .metrics import hamming_copy_fraction, nearest_hamming
 
 __all__ = [
     "Grammar", "sample_grammar", "num_strings", "sample_complexity", "generate",
@@ -386,31 +387,10 @@ def layer_error_fractions(grammar, x) -> np.ndarray:
     return 1.0 - layer_validity(grammar, x).mean(axis=0)
 
 
-def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
-    """Normalised Hamming distance of each string to its nearest string of ``train``.
-
-    Returns an array (batch,) of values in [0, 1]; 0 means an exact copy.
-    Computed by one-hot matching counts in chunks (memory chunk x len(train)).
-    """
-    train = np.asarray(train)
-    if train.ndim != 2 or train.size == 0:
-        raise ValueError(f"train must be a non-empty array (P, d), got shape {train.shape}")
-    d = train.shape[1]
-    n_tok = int(max(np.max(train), np.max(np.asarray(x)))) + 1 if np.size(x) else 1
-    train, _ = _check_tokens("train", train, d, max(n_tok, 1))
-    xs, _ = _check_tokens("x", x, d, max(n_tok, 1))
-    eye = np.eye(n_tok, dtype=np.float32)
-    T = eye[train].reshape(train.shape[0], -1)
-    out = np.empty(xs.shape[0])
-    for i in range(0, xs.shape[0], chunk):
-        X = eye[xs[i:i + chunk]].reshape(-1, T.shape[1])
-        out[i:i + chunk] = (d - (X @ T.T).max(axis=1)) / d
-    return out
-
-
 def copy_fraction(x, train) -> float:
-    """Fraction of strings of ``x`` that are exact copies of a string of ``train``."""
-    return float(np.mean(nearest_hamming(x, train) == 0.0))
+    """Fraction of strings of ``x`` that are exact copies of a string of ``train``
+    (:func:`theory.metrics.hamming_copy_fraction`)."""
+    return hamming_copy_fraction(x, train)
 
 
 def rule_usage(grammar, x):
