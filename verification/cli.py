@@ -13,6 +13,11 @@ Subcommands (one per concept):
 * ``memlab kernel --kernel ntk --d 64 --P 128 --sigma2 0.032``: the local
   eigenvalue and memorization time of a kernel (seed 000 App. G), with the
   regime check.
+* ``memlab train gmm --N 20,40,60 --d 10,20 --K 2,4 --out DIR``: trained
+  M-component GMM denoisers, their memorization ratio against M and the
+  transition M_mem next to the predicted crossovers (seed 001 sec. 4);
+  ``memlab train rhm --P 32,64,128 --out DIR``: a D3PM U-Net on RHM strings,
+  its memorization time against P (seed 000 sec. 4.3). Both resume from DIR.
 * ``memlab rhm --v 16 --m 4 --s 2 --L 3``: the Random Hierarchy Model's
   counts, sample complexities P*_l and a belief-propagation timing (seed 000
   sec. 4); ``--generate`` adds the exact-denoiser sampler's per-layer errors.
@@ -200,6 +205,77 @@ def _rhm(args) -> int:
     return 0
 
 
+def _int_list(text):
+    try:
+        values = [int(v) for v in str(text).split(",") if v.strip()]
+    except ValueError:
+        raise ValueError(f"expected comma-separated integers, got {text!r}") from None
+    if not values:
+        raise ValueError(f"expected comma-separated integers, got {text!r}")
+    return values
+
+
+def _train_gmm(args) -> int:
+    import itertools
+    import json
+    import os
+
+    from verification.training.gmm_denoiser import (linear_law, memorization_sweep,
+                                                    plot_memorization_ratio,
+                                                    predicted_crossovers)
+
+    _set_threads(args.threads)
+    Ns, ds, Ks = _int_list(args.N), _int_list(args.d), _int_list(args.K)
+    _check_out(args.out)
+    results, predicted = [], {}
+    print(f"memlab train gmm: M-component GMM denoisers (seed 001 sec. 4), {args.epochs} epochs, "
+          f"{args.n_eval} DDIM samples per model, dataset seed {args.seed}")
+    print("      N    d    K   start/N  M_mem/N   end/N   closed x0  closed eps  simulated x0")
+    for N, d, K in itertools.product(Ns, ds, Ks):
+        r = memorization_sweep(N, d, K, epochs=args.epochs, n_eval=args.n_eval, seed=args.seed,
+                               out_dir=args.out, progress=not args.quiet)
+        pred = predicted_crossovers(N, d, K, simulate=not args.no_simulate, seed=args.seed)
+        results.append(r)
+        predicted[(N, d, K)] = pred
+        sim = pred.get("simulated x0", float("nan"))
+        print(f"  {N:5d} {d:4d} {K:4d}   {r.start / N:6.3f}   {r.middle / N:6.3f}   {r.end / N:6.3f}"
+              f"    {pred['closed form x0'] / N:6.3f}     {pred['closed form eps'] / N:6.3f}"
+              f"       {sim / N:6.3f}")
+    if len(results) >= 2:
+        try:
+            a, se, n = linear_law(results)
+            print(f"  linear law M_mem = a N: a = {a:.3f} +- {se:.3f} ({n} settings)")
+        except ValueError as exc:
+            print(f"  linear law: {exc}")
+    if args.out:
+        summary = [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)]) for r in results]
+        with open(os.path.join(args.out, "gmm_summary.json"), "w") as fh:
+            json.dump(summary, fh, indent=1)
+        fig = plot_memorization_ratio(results, predicted)
+        fig.savefig(os.path.join(args.out, "gmm_memorization_ratio.png"), dpi=120)
+        print(f"  wrote {args.out}/gmm_summary.json and gmm_memorization_ratio.png")
+    return 0
+
+
+def _set_threads(n):
+    if n:
+        import torch
+        torch.set_num_threads(int(n))
+
+
+def _check_out(out):
+    import os
+
+    if out is None:
+        return
+    try:
+        os.makedirs(out, exist_ok=True)
+    except OSError as exc:
+        raise ValueError(f"out must be a writable directory, got {out!r} ({exc.strerror})") from None
+    if not os.access(out, os.W_OK):
+        raise ValueError(f"out must be a writable directory, got {out!r}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memlab",
@@ -267,6 +343,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-samples", type=int, default=1000, help="strings to generate (default 1000)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_rhm)
+
+    p = sub.add_parser("train", help="train diffusion models: GMM denoisers or a D3PM on the RHM")
+    tsub = p.add_subparsers(dest="model", required=True)
+    q = tsub.add_parser("gmm", help="GMM denoisers: memorization transition M_mem (seed 001)")
+    q.add_argument("--N", default="20,40,60", help="training-set sizes, comma-separated")
+    q.add_argument("--d", default="10,20", help="dimensions, comma-separated")
+    q.add_argument("--K", default="2,4", help="mixture components, comma-separated")
+    q.add_argument("--epochs", type=int, default=4000, help="Adam epochs per model (default 4000)")
+    q.add_argument("--n-eval", type=int, default=200, help="DDIM samples per model (default 200)")
+    q.add_argument("--no-simulate", action="store_true",
+                   help="skip the simulated crossover (closed forms only)")
+    q.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
+    q.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    q.add_argument("--out", metavar="DIR", help="save and resume results in DIR")
+    q.add_argument("--quiet", action="store_true", help="no progress bars")
+    q.set_defaults(func=_train_gmm)
     return parser
 
 
