@@ -773,7 +773,7 @@ def keep_schedule(n_steps) -> np.ndarray:
 
 
 def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="marginal",
-                   seed=None) -> np.ndarray:
+                   denoiser=None, seed=None) -> np.ndarray:
     r"""Generate strings by reverse discrete diffusion driven by the exact denoiser.
 
     At step t (keep probabilities from :func:`keep_schedule`) the exact
@@ -794,6 +794,9 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
         :func:`sample_posterior` and then :math:`x_{t-1} \sim q(x_{t-1} | x_t,
         x_0)`, which is exact ancestral sampling at any n_steps (always valid).
     process : {"uniform", "masked"}
+    denoiser : callable, optional
+        ``denoiser(x_t, abar) -> (n, d, v)`` per-token probabilities replacing
+        the exact denoiser (e.g. a trained network), with ``method="marginal"``.
 
     Returns
     -------
@@ -812,6 +815,9 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
     process = _check_process(process)
     if method not in ("marginal", "joint"):
         raise ValueError(f"method must be 'marginal' or 'joint', got {method!r}")
+    if denoiser is not None and (method != "marginal" or not callable(denoiser)):
+        raise ValueError(f"denoiser must be a callable used with method='marginal', got "
+                         f"{denoiser!r} with method={method!r}")
     rng = check_rng(seed)
     v, d = grammar.v, grammar.d
     x = rng.integers(0, v, size=(n, d)) if process == "uniform" else np.full((n, d), v)
@@ -821,7 +827,8 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
         if method == "joint":
             p0 = eye[sample_posterior(grammar, x, a_t, process=process, seed=rng)]
         else:
-            p0 = exact_denoiser(grammar, x, a_t, process=process)
+            p0 = (exact_denoiser(grammar, x, a_t, process=process) if denoiser is None
+                  else np.array(denoiser(x, a_t), dtype=np.float64))
             dead = p0.sum(axis=-1) == 0              # zero-probability evidence (masked only)
             p0[dead] = 1.0 / v
         if process == "uniform":

@@ -257,6 +257,54 @@ def _train_gmm(args) -> int:
     return 0
 
 
+def _train_rhm(args) -> int:
+    import json
+    import os
+
+    from theory import rhm
+    from verification.training.rhm_d3pm import (plot_tau_vs_P, plot_training_curves,
+                                                tau_mem_scaling, train_d3pm)
+
+    _set_threads(args.threads)
+    _check_out(args.out)
+    g = rhm.sample_grammar(args.v, args.m, args.s, args.L, seed=args.grammar_seed)
+    Ps = _int_list(args.P)
+    print(f"memlab train rhm: D3PM U-Net on RHM v={args.v}, m={args.m}, s={args.s}, L={args.L} "
+          f"({rhm.num_strings(args.v, args.m, args.s, args.L)} strings; P* = "
+          f"{rhm.sample_complexity(args.v, args.m, args.L)[-1]}), {args.channels} channels, "
+          f"batch {args.batch_size}, lr {args.lr}, {args.steps_per_P} steps per training string")
+    runs = []
+    for P in Ps:
+        r = train_d3pm(g, P, steps=args.steps_per_P * P, batch_size=args.batch_size, lr=args.lr,
+                       channels=args.channels, threshold=args.threshold, seed=args.seed,
+                       out_dir=args.out, progress=not args.quiet)
+        runs.append(r)
+        best = int(np.argmin(r.val_loss))
+        print(f"  P={P:5d}: tau_mem (gap > {args.threshold}) = {r.tau_mem:9.1f}, validation minimum "
+              f"at {r.tau_val_min:8.0f}; final copies {r.copy_fraction[-1]:.3f}, invalid "
+              f"{r.layer_errors[-1, -1]:.3f}; at the validation minimum copies "
+              f"{r.copy_fraction[best]:.3f}, invalid {r.layer_errors[best, -1]:.3f}")
+    fits = {}
+    for which in ("tau_mem", "tau_val_min"):
+        try:
+            f = tau_mem_scaling(runs, which=which)
+        except ValueError as exc:
+            print(f"  {which} ~ P^beta: {exc}")
+            continue
+        fits[which] = f
+        print(f"  {which} ~ P^beta: beta = {f.exponent:.3f} +- {f.stderr:.3f}, 95% CI "
+              f"[{f.ci_low:.3f}, {f.ci_high:.3f}] ({f.n_samples} values of P)")
+    if args.out:
+        with open(os.path.join(args.out, "d3pm_summary.json"), "w") as fh:
+            json.dump({"runs": [r.to_json() for r in runs],
+                       "fits": {k: vars(f) for k, f in fits.items()}}, fh, indent=1)
+        plot_training_curves(runs).savefig(os.path.join(args.out, "d3pm_curves.png"), dpi=120)
+        plot_tau_vs_P(runs, fits.get("tau_mem")).savefig(os.path.join(args.out, "d3pm_tau_vs_P.png"),
+                                                         dpi=120)
+        print(f"  wrote {args.out}/d3pm_summary.json, d3pm_curves.png and d3pm_tau_vs_P.png")
+    return 0
+
+
 def _set_threads(n):
     if n:
         import torch
@@ -359,6 +407,24 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--out", metavar="DIR", help="save and resume results in DIR")
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(func=_train_gmm)
+    q = tsub.add_parser("rhm", help="D3PM U-Net on RHM strings: tau_mem against P (seed 000)")
+    q.add_argument("--v", type=int, default=8, help="vocabulary size (default 8)")
+    q.add_argument("--m", type=int, default=3, help="rules per symbol (default 3)")
+    q.add_argument("--s", type=int, default=2, help="branching factor (default 2)")
+    q.add_argument("--L", type=int, default=3, help="depth (default 3)")
+    q.add_argument("--P", default="64,128,256,512,1024", help="training-set sizes, comma-separated")
+    q.add_argument("--steps-per-P", type=int, default=60, help="training steps per string (default 60)")
+    q.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
+    q.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    q.add_argument("--channels", type=int, default=128, help="U-Net channels (default 128)")
+    q.add_argument("--threshold", type=float, default=0.1,
+                   help="validation - train loss gap defining tau_mem (nats, default 0.1)")
+    q.add_argument("--grammar-seed", type=int, default=0, help="grammar seed (default 0)")
+    q.add_argument("--seed", type=int, default=0, help="data and training seed (default 0)")
+    q.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    q.add_argument("--out", metavar="DIR", help="save checkpoints and results in DIR; resume")
+    q.add_argument("--quiet", action="store_true", help="no progress bars")
+    q.set_defaults(func=_train_rhm)
     return parser
 
 
