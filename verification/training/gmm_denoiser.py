@@ -37,7 +37,7 @@ from theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
 from theory.metrics import first_crossing, memorization_ratio
 from theory.schedules import alpha, reference_timesteps, sigma
 
-__all__ = ["GMMTrainingRun", "train_gmm_denoiser", "ddim_sample", "SweepResult",
+__all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
            "memorization_sweep", "transition_points", "linear_law", "predicted_crossovers",
            "plot_memorization_ratio"]
 
@@ -78,28 +78,54 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
     a 4x smaller variance rate (N = 40, d = 10, K = 2, M = 20 and 32; see
     docs/training.md).
     """
+    return train_gmm_denoisers(train, [M], epochs=epochs, lr=lr, lr_variance=lr_variance,
+                               n_noise=n_noise, weighting=weighting, init_variance=init_variance,
+                               beta2=beta2, seed=seed, progress=progress)[0]
+
+
+def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noise=4,
+                        weighting="eps", init_variance=1e-6, beta2=0.99, seed=0,
+                        progress=False) -> list:
+    """Train one denoiser per M in ``M_values`` at once (see :func:`train_gmm_denoiser`).
+
+    The models are stacked into one tensor of means padded to the largest M,
+    the padding masked out of the softmax; their losses are summed. Adam acts
+    elementwise and the parameters are disjoint, so each model follows its own
+    training exactly (they share the noise draws); batching only removes the
+    per-step overhead that dominates these small problems.
+    """
     import torch
 
     train = np.asarray(train, dtype=np.float64)
     if train.ndim != 2 or train.shape[0] < 2:
         raise ValueError(f"train must be an array (N, d) with N >= 2, got shape {train.shape}")
     N, d = train.shape
-    M = check_positive_int("M", M)
-    if M > N:
-        raise ValueError(f"M must be <= N = {N} (partial memorization init), got {M}")
+    Ms = [check_positive_int("M", M) for M in M_values]
+    if not Ms:
+        raise ValueError("M_values must not be empty")
+    if max(Ms) > N:
+        raise ValueError(f"M must be <= N = {N} (partial memorization init), got {max(Ms)}")
     epochs = check_positive_int("epochs", epochs)
     lr = check_positive_real("lr", lr)
+    lr_variance = check_positive_real("lr_variance", lr_variance)
     n_noise = check_positive_int("n_noise", n_noise)
     rng = check_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     ts = reference_timesteps()
     lam = torch.tensor(loss_weighting(weighting, ts))
-    a = torch.tensor(alpha(ts))[:, None, None]
-    s = torch.tensor(sigma(ts))[:, None, None]
+    a = torch.tensor(alpha(ts))[None, :, None, None]
+    s = torch.tensor(sigma(ts))[None, :, None, None]
     X = torch.tensor(train)
-    means = torch.tensor(train[rng.choice(N, M, replace=False)], requires_grad=True)
-    log_s2 = torch.tensor(np.log(init_variance), requires_grad=True)
-    lr_variance = check_positive_real("lr_variance", lr_variance)
+    R, Mmax = len(Ms), max(Ms)
+    init = np.zeros((R, Mmax, d))
+    mask = np.full((R, Mmax), -np.inf)
+    for r, M in enumerate(Ms):
+        init[r, :M] = train[rng.choice(N, M, replace=False)]
+        mask[r, :M] = 0.0
+    means = torch.tensor(init, requires_grad=True)                   # (R, Mmax, d)
+    log_s2 = torch.full((R,), float(np.log(init_variance)), dtype=torch.float64,
+                        requires_grad=True)
+    pad = torch.tensor(mask)[:, None, None, :]                       # (R, 1, 1, Mmax)
     opt = torch.optim.Adam([{"params": [means], "lr": lr},
                             {"params": [log_s2], "lr": lr_variance}], betas=(0.9, beta2))
     warm = max(1, epochs // 10)
@@ -108,30 +134,34 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
         return (e + 1) / warm if e < warm else 1.0 - 0.99 * (e - warm) / max(1, epochs - warm)
 
     sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
-    losses = np.empty(epochs)
+    losses = np.empty((epochs, R))
     iterator = range(epochs)
     if progress:
         from tqdm import tqdm
-        iterator = tqdm(iterator, desc=f"M={M}", leave=False)
-    target = X.expand(n_noise, N, d).reshape(1, n_noise * N, d)
+        iterator = tqdm(iterator, desc=f"M={Ms}", leave=False)
+    target = X.expand(n_noise, N, d).reshape(1, 1, n_noise * N, d)
     for e in iterator:
-        z = torch.randn((len(ts), n_noise * N, d), generator=gen, dtype=torch.float64)
-        y = a * target + s * z                                   # (T, nN, d)
-        s2 = torch.exp(log_s2)
-        var = a**2 * s2 + s**2                                   # (T, 1, 1)
-        d2 = ((y**2).sum(-1, keepdim=True) - 2 * a * y @ means.T
-              + a**2 * (means**2).sum(-1)[None, None, :])
-        w = torch.softmax(-d2 / (2 * var), dim=-1)               # (T, nN, M)
-        xhat = (a * s2 * y + s**2 * (w @ means)) / var
-        per_t = ((xhat - target) ** 2).sum(-1).mean(-1)          # (T,)
-        loss = (lam * per_t).mean()
+        z = torch.randn((1, len(ts), n_noise * N, d), generator=gen, dtype=torch.float64)
+        y = a * target + s * z                                       # (1, T, nN, d)
+        s2 = torch.exp(log_s2)[:, None, None, None]                   # (R, 1, 1, 1)
+        var = a**2 * s2 + s**2                                       # (R, T, 1, 1)
+        cross = torch.einsum("tnd,rmd->rtnm", y[0], means)
+        d2 = ((y**2).sum(-1, keepdim=True) - 2 * a * cross
+              + a**2 * (means**2).sum(-1)[:, None, None, :])
+        w = torch.softmax(-d2 / (2 * var) + pad, dim=-1)             # (R, T, nN, Mmax)
+        xhat = (a * s2 * y + s**2 * torch.einsum("rtnm,rmd->rtnd", w, means)) / var
+        per = ((xhat - target) ** 2).sum(-1).mean(-1)                # (R, T)
+        loss_r = (lam * per).mean(-1)
         opt.zero_grad()
-        loss.backward()
+        loss_r.sum().backward()
         opt.step()
         sched.step()
-        losses[e] = loss.item()
-    return GMMTrainingRun(means.detach().numpy().copy(), float(torch.exp(log_s2.detach())), losses, M,
-                          epochs, lr, n_noise, int(seed) if isinstance(seed, int) else -1)
+        losses[e] = loss_r.detach().numpy()
+    out_means = means.detach().numpy()
+    out_s2 = torch.exp(log_s2.detach()).numpy()
+    return [GMMTrainingRun(out_means[r, :M].copy(), float(out_s2[r]), losses[:, r].copy(), M,
+                           epochs, lr, n_noise, int(seed) if isinstance(seed, int) else -1)
+            for r, M in enumerate(Ms)]
 
 
 def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
@@ -194,7 +224,8 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     ``M_values`` defaults to N/10, 2N/10, ..., N (seed 001 App. H.1) plus, as
     in the paper, 6 values spread over the observed transition. With
     ``out_dir``, every trained M is saved to ``out_dir/gmm_N{N}_d{d}_K{K}_s{seed}.json``
-    as it finishes and re-used on a second call: an interrupted sweep resumes.
+    after each batch of models and re-used on a second call: an interrupted sweep
+    resumes. The models of a batch are trained together (:func:`train_gmm_denoisers`).
     """
     N = check_positive_int("N", N)
     d = check_positive_int("d", d)
@@ -209,37 +240,33 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
         if path.exists():
             done = {int(k): v for k, v in json.loads(path.read_text())["runs"].items()}
 
-    def run(M):
-        if M not in done:
-            r = train_gmm_denoiser(data.x, M, epochs=epochs, lr=lr, n_noise=n_noise,
-                                   seed=seed * 100003 + M)
-            xs = ddim_sample(r.means, r.sigma2, n_eval, seed=seed * 7 + M)
-            done[M] = {"ratio": memorization_ratio(xs, data.x), "sigma2": r.sigma2,
-                       "final_loss": float(r.loss[-20:].mean())}
-            if path is not None:
-                path.write_text(json.dumps({"N": N, "d": d, "K": K, "seed": seed,
-                                            "epochs": epochs, "lr": lr, "n_noise": n_noise,
-                                            "n_eval": n_eval,
-                                            "runs": {str(k): v for k, v in sorted(done.items())}},
-                                           indent=1))
-        return done[M]
+    def run(batch):
+        batch = [M for M in batch if M not in done]
+        if not batch:
+            return
+        runs = train_gmm_denoisers(data.x, batch, epochs=epochs, lr=lr, n_noise=n_noise,
+                                   seed=seed * 100003 + batch[0], progress=progress)
+        for r in runs:
+            xs = ddim_sample(r.means, r.sigma2, n_eval, seed=seed * 7 + r.M)
+            done[r.M] = {"ratio": memorization_ratio(xs, data.x), "sigma2": r.sigma2,
+                         "final_loss": float(r.loss[-20:].mean())}
+        if path is not None:
+            path.write_text(json.dumps({"N": N, "d": d, "K": K, "seed": seed,
+                                        "epochs": epochs, "lr": lr, "n_noise": n_noise,
+                                        "n_eval": n_eval,
+                                        "runs": {str(k): v for k, v in sorted(done.items())}},
+                                       indent=1))
 
     step = max(1, N // 10)
     grid = list(M_values) if M_values is not None else [step * i for i in range(1, 11)]
     grid = sorted({min(N, max(1, int(M))) for M in grid})
-    iterator = grid
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(grid, desc=f"GMM sweep N={N} d={d} K={K}")
-    for M in iterator:
-        run(M)
+    run(grid)
     if M_values is None:                       # refine inside the observed transition
         Ms = np.array(sorted(done))
         rs = np.array([done[M]["ratio"] for M in Ms])
         lo = Ms[rs < 0.1].max(initial=1)
         hi = Ms[rs >= 0.9].min(initial=N)
-        for M in np.unique(np.linspace(lo, hi, 8).round().astype(int))[1:-1]:
-            run(int(M))
+        run([int(M) for M in np.unique(np.linspace(lo, hi, 8).round().astype(int))[1:-1]])
     Ms = np.array(sorted(done))
     rs = np.array([done[M]["ratio"] for M in Ms])
     start, middle, end = transition_points(Ms, rs)

@@ -1,0 +1,58 @@
+"""Figures of the memorization measurements of :mod:`theory.metrics`.
+
+* :func:`plot_phase_diagram`: the regimes of seed 000 Fig. 6 (partial
+  generalization, generalization, memorization) in the (P, tau) plane, from
+  :func:`theory.metrics.phase_diagram`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from theory.metrics import PHASES, phase_diagram
+
+__all__ = ["plot_phase_diagram"]
+
+
+def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None, tau_range=None,
+                       n_grid=300):
+    """Shade the three regimes of seed 000 Fig. 6 on log axes and draw the boundaries.
+
+    ``P_star`` (layer sample complexities, e.g. :func:`theory.rhm.sample_complexity`),
+    ``tau_mem_per_P`` and ``tau_star`` as in :func:`theory.metrics.phase_diagram`.
+    The shade inside the partial-generalization region counts the learned layers.
+    """
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import ListedColormap
+
+    ps = np.asarray(P_star, dtype=float)
+    lo, hi = P_range or (ps.min() / 10, ps.max() * 100)
+    tlo, thi = tau_range or (lo, hi * max(tau_mem_per_P, 1.0) * 10)
+    P = np.geomspace(lo, hi, n_grid)
+    tau = np.geomspace(tlo, thi, n_grid)
+    PP, TT = np.meshgrid(P, tau)
+    regime, layers = phase_diagram(PP, TT, P_star=ps, tau_mem_per_P=tau_mem_per_P,
+                                   tau_star=tau_star)
+    L = ps.size
+    # colour index: 0..L-1 partial (by layers learned), L generalization, L+1 memorization
+    code = np.where(regime == 0, layers, np.where(regime == 1, L, L + 1))
+    colors = [plt.cm.Blues(0.15 + 0.5 * i / max(1, L)) for i in range(L)]
+    colors += [plt.cm.Greens(0.55), plt.cm.Reds(0.5)]
+    fig, ax = plt.subplots(figsize=(6, 4.5))
+    ax.pcolormesh(P, tau, code, cmap=ListedColormap(colors), vmin=-0.5, vmax=L + 1.5,
+                  shading="auto")
+    ax.plot(P, tau_mem_per_P * P, "k-", lw=1.2, label=r"$\tau_{\rm mem} = c\,P$")
+    for ell, p in enumerate(ps, start=1):
+        ax.axvline(p, color="k", ls=":", lw=0.7)
+        ax.text(p, tlo * 1.5, rf"$P^*_{ell}$", fontsize=8, ha="right")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training-set size P")
+    ax.set_ylabel(r"training time $\tau$")
+    from matplotlib.patches import Patch
+    handles = [ax.lines[0]] + [Patch(color=c, label=name) for c, name in
+                               zip((colors[L - 1], colors[L], colors[L + 1]), PHASES)]
+    ax.set_title("phase diagram (seed 000 Fig. 6); darker blue = more layers learned", fontsize=9)
+    ax.legend(handles=handles, fontsize=8, loc="upper left")
+    fig.tight_layout()
+    return fig
