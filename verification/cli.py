@@ -277,8 +277,9 @@ def _train_rhm(args) -> int:
     runs = []
     for P in Ps:
         r = train_d3pm(g, P, steps=args.steps_per_P * P, batch_size=args.batch_size, lr=args.lr,
-                       channels=args.channels, threshold=args.threshold, seed=args.seed,
-                       out_dir=args.out, progress=not args.quiet)
+                       channels=args.channels, threshold=args.threshold, n_val=args.n_val,
+                       n_generate=args.n_generate, seed=args.seed, out_dir=args.out,
+                       progress=not args.quiet)
         runs.append(r)
         best = int(np.argmin(r.val_loss))
         print(f"  P={P:5d}: tau_mem (gap > {args.threshold}) = {r.tau_mem:9.1f}, validation minimum "
@@ -421,6 +422,9 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--channels", type=int, default=128, help="U-Net channels (default 128)")
     q.add_argument("--threshold", type=float, default=0.2,
                    help="validation - train loss gap defining tau_mem (nats, default 0.2)")
+    q.add_argument("--n-val", type=int, default=512, help="validation strings (default 512)")
+    q.add_argument("--n-generate", type=int, default=256,
+                   help="strings generated at each evaluation (default 256)")
     q.add_argument("--grammar-seed", type=int, default=0, help="grammar seed (default 0)")
     q.add_argument("--seed", type=int, default=0, help="data and training seed (default 0)")
     q.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
