@@ -232,7 +232,11 @@ def _train_gmm(args) -> int:
           f"{args.n_eval} DDIM samples per model, dataset seed {args.seed}")
     print("      N    d    K   start/N  M_mem/N   end/N   closed x0  closed eps  simulated x0")
     for N, d, K in itertools.product(Ns, ds, Ks):
-        r = memorization_sweep(N, d, K, epochs=args.epochs, n_eval=args.n_eval, seed=args.seed,
+        M_values = None
+        if args.M_fractions:
+            M_values = [max(1, round(float(f) * N)) for f in args.M_fractions.split(",")]
+        r = memorization_sweep(N, d, K, M_values=M_values, epochs=args.epochs,
+                               n_noise=args.n_noise, n_eval=args.n_eval, seed=args.seed,
                                out_dir=args.out, progress=not args.quiet)
         pred = predicted_crossovers(N, d, K, simulate=not args.no_simulate, seed=args.seed)
         results.append(r)
@@ -403,6 +407,11 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--K", default="2,4", help="mixture components, comma-separated")
     q.add_argument("--epochs", type=int, default=4000, help="Adam epochs per model (default 4000)")
     q.add_argument("--n-eval", type=int, default=200, help="DDIM samples per model (default 200)")
+    q.add_argument("--n-noise", type=int, default=4,
+                   help="noise draws per point and time per epoch (default 4)")
+    q.add_argument("--M-fractions", metavar="F1,F2,..",
+                   help="train M = round(F N) components only (default: N/10, ..., N, then 6 "
+                        "values inside the transition)")
     q.add_argument("--no-simulate", action="store_true",
                    help="skip the simulated crossover (closed forms only)")
     q.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
