@@ -115,14 +115,16 @@ def test_unet_shapes_and_d3pm_smoke_with_resume(tmp_path):
 
 def test_tau_scaling_on_planted_runs():
     def run(P):
-        steps = np.geomspace(10, 1e5, 30)
+        n = 400
+        steps = np.geomspace(10, 1e5, n)
         copies = np.clip(np.log(steps / (20 * P)), 0, 1)        # copies reach 1/2 at 20 P e^0.5
-        return rd.D3PMRun(P, steps, np.ones(30), np.ones(30) + copies, copies,
-                          np.zeros((30, 2)), float(20 * P), float(20 * P), 0.2, 32, 1e-3, 8, 0)
+        return rd.D3PMRun(P, steps, np.ones(n), np.ones(n) + copies, copies,
+                          np.zeros((n, 2)), float(20 * P), float(20 * P), 0.2, 32, 1e-3, 8, 0)
 
     runs = [run(P) for P in (16, 32, 64, 128)]
-    fit = rd.tau_mem_scaling(runs, which="tau_copy")
+    fit = rd.tau_mem_scaling(runs, which="tau_copy_half")
     assert fit.exponent == pytest.approx(1.0, abs=0.02)
+    assert rd.tau_mem_scaling(runs, which="tau_copy_onset").exponent == pytest.approx(1.0, abs=0.02)
     assert rd.tau_mem_scaling(runs).exponent == pytest.approx(1.0)
     with pytest.raises(ValueError, match="^which"):
         rd.tau_mem_scaling(runs, which="nope")
@@ -152,10 +154,11 @@ def test_gmm_transition_is_near_0_8_N():
 
 @pytest.mark.slow
 def test_d3pm_copy_time_grows_linearly_with_P():
-    """v=8, m=3, L=3, 60 steps per string, P = 64, 128, 256: tau_copy ~ P^beta, beta in [0.6, 1.4]."""
+    """v=8, m=3, L=3, 60 steps per string, P = 64, 128, 256: the copy onset ~ P^beta,
+    beta in [0.6, 1.4] (measured 0.86 over P = 64..1024)."""
     g = rhm.sample_grammar(8, 3, 2, 3, seed=0)
     runs = [rd.train_d3pm(g, P, steps=60 * P, progress=False) for P in (64, 128, 256)]
     for r in runs:
         assert r.copy_fraction[-1] > 0.5 and r.val_loss[-1] > min(r.val_loss) + 0.1
-    fit = rd.tau_mem_scaling(runs, which="tau_copy")
+    fit = rd.tau_mem_scaling(runs, which="tau_copy_onset")
     assert 0.6 < fit.exponent < 1.4

@@ -287,7 +287,8 @@ def _train_rhm(args) -> int:
         runs.append(r)
         best = int(np.argmin(r.val_loss))
         print(f"  P={P:5d}: tau_mem (gap > {args.threshold}) = {r.tau_mem:9.1f}, validation minimum "
-              f"at {r.tau_val_min:8.0f}, copies reach 1/2 at {r.tau_copy():9.1f}; "
+              f"at {r.tau_val_min:8.0f}, copies reach 0.1 / 0.5 at {r.tau_copy(0.1):8.1f} / "
+              f"{r.tau_copy(0.5):8.1f}; "
               f"final copies {r.copy_fraction[-1]:.3f}, invalid "
               f"{r.layer_errors[-1, -1]:.3f}; at the validation minimum copies "
               f"{r.copy_fraction[best]:.3f}, invalid {r.layer_errors[best, -1]:.3f}")

@@ -256,18 +256,22 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
     return run
 
 
-TAU_DEFINITIONS = ("tau_mem", "tau_val_min", "tau_copy")
+TAU_DEFINITIONS = ("tau_mem", "tau_val_min", "tau_copy_onset", "tau_copy_half")
 
 
 def _tau(run, which):
-    return run.tau_copy() if which == "tau_copy" else getattr(run, which)
+    if which == "tau_copy_onset":
+        return run.tau_copy(0.1)
+    if which == "tau_copy_half":
+        return run.tau_copy(0.5)
+    return getattr(run, which)
 
 
 def tau_mem_scaling(runs, *, which="tau_mem", confidence=0.95):
     """Fit tau ~ P^beta over runs where it was reached (theory.metrics.fit_power_law).
 
-    ``which``: "tau_mem" (loss-gap onset), "tau_val_min" (validation minimum)
-    or "tau_copy" (copy fraction reaches 1/2).
+    ``which``: "tau_mem" (loss-gap onset), "tau_val_min" (validation minimum),
+    "tau_copy_onset" (copy fraction reaches 0.1) or "tau_copy_half" (0.5).
     """
     if which not in TAU_DEFINITIONS:
         raise ValueError(f"which must be one of {TAU_DEFINITIONS}, got {which!r}")
@@ -308,7 +312,7 @@ def plot_tau_vs_P(runs, fits=None):
     import matplotlib.pyplot as plt
 
     labels = {"tau_mem": "loss-gap onset", "tau_val_min": "validation minimum",
-              "tau_copy": "copies reach 1/2"}
+              "tau_copy_onset": "copies reach 0.1", "tau_copy_half": "copies reach 0.5"}
     fig, ax = plt.subplots(figsize=(5.5, 4))
     for i, which in enumerate(TAU_DEFINITIONS):
         ok = [r for r in runs if np.isfinite(_tau(r, which))]
