@@ -11,7 +11,8 @@ Submodules, one per concept:
   Hellinger distance and the memorization metric P(Delta > 0).
 * :mod:`theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
   and the memorization time tau_mem ~ P / sigma^nu.
-* :mod:`theory.metrics` -- memorization onset and power-law fits.
+* :mod:`theory.metrics` -- copy criteria, memorization onset, power-law fits,
+  sliced Wasserstein distance and the phase diagram of seed 000.
 * :mod:`theory.rhm` -- seed 000's Random Hierarchy Model: grammars, exact
   belief propagation, the exact denoiser and samplers.
 
@@ -29,7 +30,7 @@ __all__ = ["schedules", "gmm", "mixing", "linear_diffusion", "crossover_point", 
            "gmm_denoiser", "empirical_denoiser", "nearest_neighbour_constant", "snr",
            "reference_timesteps", "mixing_time", "compare_bandwidths", "p_delta_positive",
            "p_delta_curve", "kernel_scaling", "metrics", "memorization_time", "kernel_expansion",
-           "fit_power_law", "memorization_onset", "rhm", "sample_grammar", "exact_denoiser",
+           "fit_power_law", "memorization_onset", "memorization_ratio", "copy_mask", "rhm", "sample_grammar", "exact_denoiser",
            "belief_propagation"]
 
 _SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion", "kernel_scaling", "metrics", "rhm"}
@@ -49,6 +50,8 @@ _EXPORTS = {
     "kernel_expansion": "kernel_scaling",
     "fit_power_law": "metrics",
     "memorization_onset": "metrics",
+    "memorization_ratio": "metrics",
+    "copy_mask": "metrics",
     "sample_grammar": "rhm",
     "exact_denoiser": "rhm",
     "belief_propagation": "rhm",

@@ -13,5 +13,8 @@ It imports :mod:`theory`; :mod:`theory` never imports it.
 * :mod:`verification.rhm` -- brute-force and dense checks of the Random
   Hierarchy Model's belief propagation, level accuracies and generation
   errors of the exact-denoiser sampler (seed 000 sec. 4).
+* :mod:`verification.metrics` -- the phase-diagram figure.
+* :mod:`verification.training` -- torch: the score network of seed 000 App. G,
+  seed 001's trained GMM denoisers and seed 000's D3PM U-Net on the RHM.
 * :mod:`verification.cli` -- the ``memlab`` command.
 """
