@@ -27,11 +27,12 @@ longer training does not change the outcome.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from verification.training._common import dataclass_to_json
 from theory._validation import check_positive_int, check_positive_real, check_rng
 from theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
 from theory.metrics import first_crossing, memorization_ratio
@@ -210,11 +211,7 @@ class SweepResult:
     seed: int
 
     def to_json(self) -> dict:
-        out = asdict(self)
-        for k, v in out.items():
-            if isinstance(v, np.ndarray):
-                out[k] = v.tolist()
-        return out
+        return dataclass_to_json(self)
 
 
 def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=4, n_eval=200,

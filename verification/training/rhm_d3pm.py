@@ -31,12 +31,13 @@ and resume from it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from theory import rhm
+from verification.training._common import dataclass_to_json
 from theory._validation import check_positive_int, check_positive_real, check_rng
 from theory.metrics import first_crossing, fit_power_law, memorization_onset
 
@@ -100,11 +101,7 @@ class D3PMRun:
     seed: int
 
     def to_json(self) -> dict:
-        out = asdict(self)
-        for k, val in out.items():
-            if isinstance(val, np.ndarray):
-                out[k] = val.tolist()
-        return out
+        return dataclass_to_json(self)
 
     @classmethod
     def from_json(cls, data: dict) -> "D3PMRun":
