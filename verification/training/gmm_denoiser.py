@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from verification.training._common import dataclass_to_json
 from theory._validation import check_positive_int, check_positive_real, check_rng
 from theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
 from theory.metrics import first_crossing, memorization_ratio
 from theory.schedules import alpha, reference_timesteps, sigma
+from verification.training._common import dataclass_to_json
 
 __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
            "memorization_sweep", "transition_points", "linear_law", "predicted_crossovers",

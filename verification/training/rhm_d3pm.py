@@ -37,9 +37,9 @@ from pathlib import Path
 import numpy as np
 
 from theory import rhm
-from verification.training._common import dataclass_to_json
 from theory._validation import check_positive_int, check_positive_real, check_rng
 from theory.metrics import first_crossing, fit_power_law, memorization_onset
+from verification.training._common import dataclass_to_json
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
            "plot_training_curves", "plot_tau_vs_P"]
