@@ -1,6 +1,10 @@
 """The ``memlab`` command line.
 
-Subcommands (one per concept):
+Subcommands (one per concept, plus the report):
+
+* ``memlab report [--out DIR] [--quick|--full]``: every theory prediction of
+  the package next to its numerical check, with figures and ``summary.md``
+  (:mod:`verification.report`).
 
 * ``memlab crossover --N 200 --d 50 --K 12 [--weighting x0|eps] [--simulate]``:
   the crossover point M* of seed 001 (closed form with the finite-d constant,
@@ -205,6 +209,19 @@ def _rhm(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    from verification.report import run_report
+
+    mode = "full" if args.full else "quick"
+    rows = run_report(args.out, mode=mode, checks=args.checks.split(",") if args.checks else None,
+                      progress=not args.quiet)
+    width = max(len(r.prediction) for r in rows)
+    print(f"memlab report ({mode}): {len(rows)} predictions, written to {args.out}/summary.md")
+    for r in rows:
+        print(f"  {r.status:>22}  {r.prediction:<{width}}  {r.agreement}")
+    return 1 if any(r.status == "FAIL" for r in rows) else 0
+
+
 def _int_list(text):
     try:
         values = [int(v) for v in str(text).split(",") if v.strip()]
@@ -353,6 +370,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="memlab",
         description="memlab: theory of memorization versus generalization in diffusion models")
     sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("report", help="every prediction next to its numerical check (main job)")
+    p.add_argument("--out", default="memlab-report", help="output directory (default memlab-report)")
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="CPU-sized checks (default; < 1 min)")
+    size.add_argument("--full", action="store_true",
+                      help="larger samples and the trained GMM denoisers (tens of minutes)")
+    p.add_argument("--checks", help="comma-separated subset of: gmm, mixing, linear, kernel, "
+                   "rhm, metrics, training")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_report)
+
     p = sub.add_parser("crossover", help="crossover point M*(N, d, K) of the GMM laboratory (seed 001)")
     p.add_argument("--N", type=int, default=200, help="training-set size (default 200)")
     p.add_argument("--d", type=int, default=50, help="dimension (default 50)")
