@@ -69,6 +69,8 @@ def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
     confidence : float
         Level of the Student-t interval (n - 2 degrees of freedom).
 
+    Notes
+    -----
     Residuals are computed directly (not through :math:`1 - r^2`), so an
     exact power law gives a standard error of ~1e-16.
 
