@@ -23,15 +23,12 @@ from __future__ import annotations
 
 import os
 import platform
-import subprocess
-import sys
-import tempfile
 import time
 
 import numba
 import numpy as np
 
-from _common import best_of, save_results
+from _common import best_of, compile_time, save_results
 from theory.gmm import sample_gmm
 from theory.schedules import alpha, reference_timesteps, sigma
 from verification import gmm as vg
@@ -42,15 +39,8 @@ N, D, K, N_NOISE = 200, 50, 12, 10
 
 def _compile_time() -> float:
     """First call in a fresh process with an empty numba cache, minus a warm call."""
-    code = ("import time; from verification.gmm import simulate_loss_curves as s;"
-            "t=time.perf_counter(); s(20, 5, 2, n_noise=1, timesteps=[0.5], seed=0);"
-            "a=time.perf_counter()-t; t=time.perf_counter();"
-            "s(20, 5, 2, n_noise=1, timesteps=[0.5], seed=0); print(a-(time.perf_counter()-t))")
-    with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ, NUMBA_CACHE_DIR=tmp)
-        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
-                             text=True, check=True).stdout
-    return float(out)
+    return compile_time("from verification.gmm import simulate_loss_curves as s",
+                        "s(20, 5, 2, n_noise=1, timesteps=[0.5], seed=0)")
 
 
 def main() -> dict:

@@ -19,7 +19,7 @@ import time
 
 import numpy as np
 
-from _common import best_of, save_results
+from _common import best_of, compile_time, save_results
 from verification import kernel_scaling as vk
 
 
@@ -65,8 +65,13 @@ def main():
     t_euler_1pct = time.perf_counter() - t0
     t_euler = t_euler_1pct * 100
 
+    t_compile = compile_time("import numpy as np; from verification import kernel_scaling as vk; "
+                             "r = np.random.default_rng(0)",
+                             "vk._constants_kernel(r.standard_normal((4, 3)), "
+                             "r.standard_normal((4, 3)), 1.0, 0, 8.0)")
     result = {"mc": {"d": d, "n_samples": n, "numba_s": t_nb, "numpy_s": t_np,
-                     "speedup": t_np / t_nb, "max_rel_diff": mc_diff},
+                     "speedup": t_np / t_nb, "max_rel_diff": mc_diff,
+                     "numba_compile_s": t_compile},
               "gradient_flow": {"eigenbasis_s_121_times": t_gf, "euler_steps_1pct": steps,
                                 "euler_s_1pct": t_euler_1pct, "euler_s_extrapolated": t_euler,
                                 "speedup": t_euler / t_gf},
@@ -80,6 +85,7 @@ def main():
 | MC of beta_d, gamma_d (d = {d}, {n:.0e} samples), numba reduction | {t_nb * 1e3:.0f} ms |
 | same reduction in vectorized numpy, same samples | {t_np * 1e3:.0f} ms |
 | **speed-up** | **{t_np / t_nb:.1f}x** (max relative difference of the sums {mc_diff:.1e}) |
+| numba compile of the reduction (fresh cache) | {t_compile:.2f} s |
 | kernel gradient flow, eigenbasis, 121 times (n = {nn} samples) | {t_gf:.2f} s |
 | explicit Euler in numpy, first 1% of the time range ({steps} steps) | {t_euler_1pct:.2f} s |
 | Euler, whole range (extrapolated) | {t_euler:.0f} s |
