@@ -1,0 +1,78 @@
+"""memlab report, README examples and the documentation build (issue 7)."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from verification import report
+from verification.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_report_writes_summary_and_figures_and_caches(tmp_path, monkeypatch):
+    rows = report.run_report(tmp_path, checks=["rhm", "metrics"], progress=False)
+    assert len(rows) == 4 and all(r.status == "pass" for r in rows)
+    text = (tmp_path / "summary.md").read_text()
+    assert "| rhm | belief propagation" in text and "**pass**" in text
+    assert (tmp_path / "rhm_level_accuracy.png").stat().st_size > 1000
+
+    def boom(mode):
+        raise AssertionError("a cached check was recomputed")
+
+    monkeypatch.setitem(report.CHECKS, "rhm", (boom, report.CHECKS["rhm"][1]))
+    again = report.run_report(tmp_path, checks=["rhm", "metrics"], progress=False)
+    assert [r.agreement for r in again] == [r.agreement for r in rows]
+    assert "rhm cached" in (tmp_path / "summary.md").read_text()
+
+
+def test_report_recomputes_when_a_figure_is_missing(tmp_path):
+    report.run_report(tmp_path, checks=["rhm"], progress=False)
+    (tmp_path / "rhm_level_accuracy.png").unlink()
+    report.run_report(tmp_path, checks=["rhm"], progress=False)
+    assert (tmp_path / "rhm_level_accuracy.png").exists()
+
+
+def test_report_cli_errors(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path), "--checks", "nope"]) == 2
+    assert "checks must be names from" in capsys.readouterr().err
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["report", "--out", str(blocker / "sub"), "--quiet"]) == 2
+    assert "out must be a writable directory" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["report", "--quick", "--full"])
+
+
+def test_report_cli_quick_subset(tmp_path, capsys):
+    assert main(["report", "--out", str(tmp_path), "--checks", "metrics,linear", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "predictions, written to" in out and "deviation (documented)" in out
+
+
+def _python_blocks(path):
+    return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+
+
+def test_readme_python_examples_run():
+    blocks = _python_blocks(ROOT / "README.md")
+    assert blocks
+    for code in blocks:
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+
+
+def test_readme_commands_are_the_ci_commands():
+    text = (ROOT / "README.md").read_text()
+    first = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[0]
+    assert "memlab report" in first and "pip install torch==2.13.0" in first
+
+
+def test_docs_build_without_warnings(tmp_path):
+    """mkdocs (with the mkdocstrings API reference) builds in strict mode: no warning."""
+    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d",
+                          str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp_path / "site" / "api" / "theory_rhm" / "index.html").exists()
