@@ -39,7 +39,8 @@ def test_lazy_exports():
 @pytest.mark.parametrize("name", THEORY_MODULES + ["verification.gmm", "verification.mixing",
                                                    "verification.linear_diffusion",
                                                    "verification.kernel_scaling", "verification.rhm",
-                                                   "verification.metrics"])
+                                                   "verification.metrics", "verification.report",
+                                                   "verification.cli"])
 def test_docstring_examples(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
