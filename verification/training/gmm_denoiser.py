@@ -258,8 +258,8 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     grid = list(M_values) if M_values is not None else [step * i for i in range(1, 11)]
     grid = sorted({min(N, max(1, int(M))) for M in grid})
     run(grid)
-    if M_values is None:                       # refine inside the observed transition
-        Ms = np.array(sorted(done))
+    if M_values is None:                       # refine inside the transition seen on the grid
+        Ms = np.array(grid)                    # (the base grid only: resuming adds nothing)
         rs = np.array([done[M]["ratio"] for M in Ms])
         lo = Ms[rs < 0.1].max(initial=1)
         hi = Ms[rs >= 0.9].min(initial=N)
