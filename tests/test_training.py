@@ -58,6 +58,18 @@ def test_sweep_resumes_from_its_json(tmp_path, monkeypatch):
     assert np.array_equal(r1.ratio, r2.ratio)
 
 
+def test_default_sweep_resumes_without_training(tmp_path, monkeypatch):
+    r1 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path, progress=False)
+    assert r1.M.size >= 10
+
+    def boom(*a, **k):
+        raise AssertionError("should not retrain")
+
+    monkeypatch.setattr(gd, "train_gmm_denoisers", boom)
+    r2 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path, progress=False)
+    assert np.array_equal(r1.M, r2.M) and np.array_equal(r1.ratio, r2.ratio)
+
+
 def test_transition_points_and_linear_law():
     M = np.array([2, 4, 6, 8, 10])
     start, middle, end = gd.transition_points(M, [0.0, 0.1, 0.3, 0.7, 0.95])
