@@ -20,6 +20,7 @@ __all__ = [
     "check_positive_real",
     "check_array",
     "check_rng",
+    "check_tokens",
 ]
 
 
@@ -140,3 +141,37 @@ def check_rng(seed) -> np.random.Generator:
         return np.random.default_rng(int(seed))
     raise ValueError(
         f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_show(seed)}")
+
+
+def check_tokens(name: str, value, *, length: int | None = None,
+                 n_tokens: int | None = None) -> tuple[np.ndarray, bool]:
+    """Integer token strings as an int64 array (batch, length) and whether one string was given.
+
+    ``value`` has shape (batch, length) or (length,); integral floats are
+    accepted. ``length`` (if given) is the required string length and
+    ``n_tokens`` (if given) bounds the tokens to [0, n_tokens); otherwise
+    tokens must be non-negative.
+    """
+    arr = np.asarray(value)
+    if length is None:
+        if arr.ndim not in (1, 2) or arr.size == 0:
+            raise ValueError(f"{name} must be a non-empty array of token strings (batch, d), "
+                             f"got shape {arr.shape}")
+    else:
+        if arr.ndim not in (1, 2) or arr.shape[-1] != length:
+            raise ValueError(f"{name} must have shape (batch, {length}) or ({length},), "
+                             f"got shape {arr.shape}")
+        if arr.size == 0:
+            raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.integer):
+        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
+                and np.all(arr == np.round(arr))):
+            raise ValueError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
+    arr = arr.astype(np.int64)
+    if n_tokens is None:
+        if arr.min() < 0:
+            raise ValueError(f"{name} must hold non-negative tokens, got {_show(arr.min())}")
+    elif arr.min() < 0 or arr.max() >= n_tokens:
+        bad = arr[(arr < 0) | (arr >= n_tokens)].ravel()[0]
+        raise ValueError(f"{name} must hold tokens in [0, {n_tokens}), got {_show(bad)}")
+    return arr.reshape(-1, arr.shape[-1]), arr.ndim == 1

@@ -25,7 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._validation import _show, check_array, check_positive_int, check_real, check_rng
+from ._validation import (_show, check_array, check_positive_int, check_real, check_rng,
+                          check_tokens)
 
 __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing",
            "nearest_distances", "copy_mask", "memorization_ratio", "nearest_hamming",
@@ -224,20 +225,6 @@ def memorization_ratio(x, train, *, ratio=1.0 / 3.0) -> float:
     return float(np.mean(copy_mask(x, train, ratio=ratio)))
 
 
-def _tokens(name, a):
-    arr = np.asarray(a)
-    if arr.ndim not in (1, 2) or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty array of token strings (batch, d), "
-                         f"got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not (np.issubdtype(arr.dtype, np.floating) and np.all(arr == np.round(arr))):
-            raise ValueError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64).reshape(-1, arr.shape[-1])
-    if arr.min() < 0:
-        raise ValueError(f"{name} must hold non-negative tokens, got {_show(arr.min())}")
-    return arr
-
-
 def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
     """Normalised Hamming distance of each string of ``x`` to its nearest string of ``train``.
 
@@ -247,8 +234,8 @@ def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
     >>> nearest_hamming([[0, 1, 2, 3], [3, 3, 3, 3]], [[0, 1, 2, 0]]).tolist()
     [0.25, 1.0]
     """
-    train = _tokens("train", train)
-    xs = _tokens("x", x)
+    train, _ = check_tokens("train", train)
+    xs, _ = check_tokens("x", x)
     if xs.shape[1] != train.shape[1]:
         raise ValueError(f"x must have length {train.shape[1]} like train, got {xs.shape[1]}")
     d = train.shape[1]

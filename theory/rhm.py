@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import _show, check_positive_int, check_real, check_rng
+from ._validation import _show, check_positive_int, check_real, check_rng, check_tokens
 from .metrics import hamming_copy_fraction, nearest_hamming
 
 __all__ = [
@@ -316,23 +316,6 @@ def generate(grammar, P, *, distinct=False, seed=None, return_latents=False):
     return (x, latents) if return_latents else x
 
 
-def _check_tokens(name, x, d, n_tokens):
-    arr = np.asarray(x)
-    if arr.ndim not in (1, 2) or arr.shape[-1] != d:
-        raise ValueError(f"{name} must have shape (batch, {d}) or ({d},), got shape {arr.shape}")
-    if arr.size == 0:
-        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
-                and np.all(arr == np.round(arr))):
-            raise ValueError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
-    if arr.min() < 0 or arr.max() >= n_tokens:
-        bad = arr[(arr < 0) | (arr >= n_tokens)].ravel()[0]
-        raise ValueError(f"{name} must hold tokens in [0, {n_tokens}), got {_show(bad)}")
-    return arr.reshape(-1, d), arr.ndim == 1
-
-
 @dataclass(frozen=True)
 class ParseResult:
     """Bottom-up parse of strings: per tree level l = 0..L-1, the symbol and the rule
@@ -349,7 +332,7 @@ def parse(grammar, x) -> ParseResult:
     right-hand side of the node's level; otherwise it and its ancestors get -1.
     """
     grammar = _check_grammar(grammar)
-    tokens, _ = _check_tokens("x", x, grammar.d, grammar.v)
+    tokens, _ = check_tokens("x", x, length=grammar.d, n_tokens=grammar.v)
     B, s, v = tokens.shape[0], grammar.s, grammar.v
     symbols, rule_index = [None] * grammar.L, [None] * grammar.L
     child = tokens
@@ -469,7 +452,7 @@ def leaf_likelihood(x_t, abar, v, *, process="uniform") -> np.ndarray:
     abar = check_real("abar", abar, lo=0.0, hi=1.0)
     x = np.asarray(x_t)
     d = x.shape[-1] if x.ndim else 0
-    tokens, single = _check_tokens("x_t", x, d, v + (process == "masked"))
+    tokens, single = check_tokens("x_t", x, length=d, n_tokens=v + (process == "masked"))
     if process == "uniform":
         lik = np.full(tokens.shape + (v,), (1.0 - abar) / v)
         np.put_along_axis(lik, tokens[..., None], abar + (1.0 - abar) / v, axis=-1)
@@ -487,7 +470,7 @@ def add_noise(x0, abar, v, *, process="uniform", seed=None) -> np.ndarray:
     v = check_positive_int("v", v, minimum=2)
     abar = check_real("abar", abar, lo=0.0, hi=1.0)
     x = np.asarray(x0)
-    tokens, single = _check_tokens("x0", x, x.shape[-1] if x.ndim else 0, v)
+    tokens, single = check_tokens("x0", x, length=x.shape[-1] if x.ndim else 0, n_tokens=v)
     rng = check_rng(seed)
     replace = rng.random(tokens.shape) >= abar
     new = rng.integers(0, v, size=tokens.shape) if process == "uniform" else np.full_like(tokens, v)
@@ -710,7 +693,8 @@ def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
     (True, 1.0)
     """
     grammar = _check_grammar(grammar)
-    _check_tokens("x_t", x_t, grammar.d, grammar.v + (_check_process(process) == "masked"))
+    check_tokens("x_t", x_t, length=grammar.d,
+                 n_tokens=grammar.v + (_check_process(process) == "masked"))
     lik = leaf_likelihood(x_t, abar, grammar.v, process=process)
     if lik.ndim == 2:
         lik = lik[None]
@@ -738,7 +722,8 @@ def sample_posterior(grammar, x_t, abar, *, process="uniform", seed=None) -> np.
     """
     grammar = _check_grammar(grammar)
     rng = check_rng(seed)
-    _check_tokens("x_t", x_t, grammar.d, grammar.v + (_check_process(process) == "masked"))
+    check_tokens("x_t", x_t, length=grammar.d,
+                 n_tokens=grammar.v + (_check_process(process) == "masked"))
     lik = leaf_likelihood(x_t, abar, grammar.v, process=process)
     single = lik.ndim == 2
     res = belief_propagation(grammar, lik[None] if single else lik, _keep_weights=True)
