@@ -642,8 +642,9 @@ def _bp_chunk(grammar, ws, lik, leaves_out, levels_out, loglik_out, weights_out)
         D = D.reshape(B, n_l, mv)
         t = ws.t[l][:B]
         child_down = ws.down[l + 1][:B].reshape(B, n_l, s, v)
+        loo = _leave_one_out(g)
         for j in range(s):
-            np.multiply(D, g[1 - j] if s == 2 else _leave_one_out(g, j), out=t[:, :, :mv])
+            np.multiply(D, loo[j], out=t[:, :, :mv])
             table, K = grammar._bp_tables[l][1][j]
             grouped = np.take(t, table, axis=-1, out=ws.grouped[l][j][:B], mode="clip").reshape(B, n_l, K, v)
             acc = ws.acc[l][:B]                   # contiguous: strided sums are slow
@@ -657,13 +658,20 @@ def _bp_chunk(grammar, ws, lik, leaves_out, levels_out, loglik_out, weights_out)
     _normalise_(leaves_out)
 
 
-def _leave_one_out(g, j):
-    """prod_{j' != j} g[j'] over the first axis, by multiplication only (zeros stay exact)."""
-    out = None
-    for jj in range(g.shape[0]):
-        if jj != j:
-            out = g[jj].copy() if out is None else np.multiply(out, g[jj], out=out)
-    return out
+def _leave_one_out(g):
+    """[prod_{j' != j} g[j'] for j = 0..s-1] from prefix and suffix products.
+
+    O(s) products and no division, so zeros stay exact; for s = 2 the result
+    is just [g[1], g[0]] (views, no copy).
+    """
+    s = g.shape[0]
+    prefix, suffix = [None] * s, [None] * s      # prod over j' < j and over j' > j
+    prefix[1], suffix[s - 2] = g[0], g[s - 1]
+    for j in range(2, s):
+        prefix[j] = prefix[j - 1] * g[j - 1]
+    for j in range(s - 3, -1, -1):
+        suffix[j] = suffix[j + 1] * g[j + 1]
+    return [suffix[0]] + [prefix[j] * suffix[j] for j in range(1, s - 1)] + [prefix[s - 1]]
 
 
 def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
