@@ -105,7 +105,7 @@ def _mixing_time(args) -> int:
 def _linear(args) -> int:
     from theory.linear_diffusion import expected_hellinger, p_delta_curve
 
-    n_values = ([int(v) for v in args.n.split(",")] if args.n else
+    n_values = (_int_list(args.n) if args.n else
                 sorted({max(2, int(round(args.d * f))) for f in
                         (0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0, 4.0)}))
     print(f"memlab linear: seed 003 linear diffusion, d={args.d}, mu={args.mu:g}, "
@@ -353,16 +353,17 @@ def _set_threads(n):
 
 
 def _check_out(out):
-    import os
+    if out is not None:
+        from verification.report import ensure_writable_dir
+        ensure_writable_dir(out)
 
-    if out is None:
-        return
-    try:
-        os.makedirs(out, exist_ok=True)
-    except OSError as exc:
-        raise ValueError(f"out must be a writable directory, got {out!r} ({exc.strerror})") from None
-    if not os.access(out, os.W_OK):
-        raise ValueError(f"out must be a writable directory, got {out!r}")
+
+def _grammar_args(p, *, v, m, s=2, L=3):
+    """The RHM grammar options --v --m --s --L with the given defaults."""
+    p.add_argument("--v", type=int, default=v, help=f"vocabulary size per level (default {v})")
+    p.add_argument("--m", type=int, default=m, help=f"rules per symbol (default {m})")
+    p.add_argument("--s", type=int, default=s, help=f"branching factor (default {s})")
+    p.add_argument("--L", type=int, default=L, help=f"depth (default {L})")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -431,10 +432,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_kernel)
 
     p = sub.add_parser("rhm", help="Random Hierarchy Model: counts, P*_l, BP timing (seed 000)")
-    p.add_argument("--v", type=int, default=16, help="vocabulary size per level (default 16)")
-    p.add_argument("--m", type=int, default=4, help="rules per symbol (default 4)")
-    p.add_argument("--s", type=int, default=2, help="branching factor (default 2)")
-    p.add_argument("--L", type=int, default=3, help="depth (default 3)")
+    _grammar_args(p, v=16, m=4)
     p.add_argument("--batch", type=int, default=1024, help="strings in the BP timing (default 1024)")
     p.add_argument("--noise", type=float, default=0.5, help="1 - abar of the timed strings")
     p.add_argument("--generate", action="store_true",
@@ -465,10 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--quiet", action="store_true", help="no progress bars")
     q.set_defaults(func=_train_gmm)
     q = tsub.add_parser("rhm", help="D3PM U-Net on RHM strings: tau_mem against P (seed 000)")
-    q.add_argument("--v", type=int, default=8, help="vocabulary size (default 8)")
-    q.add_argument("--m", type=int, default=3, help="rules per symbol (default 3)")
-    q.add_argument("--s", type=int, default=2, help="branching factor (default 2)")
-    q.add_argument("--L", type=int, default=3, help="depth (default 3)")
+    _grammar_args(q, v=8, m=3)
     q.add_argument("--P", default="64,128,256,512,1024", help="training-set sizes, comma-separated")
     q.add_argument("--steps-per-P", type=int, default=60, help="training steps per string (default 60)")
     q.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["Row", "CHECKS", "run_report"]
+__all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -266,7 +266,12 @@ def _key(name, mode):
     return h.hexdigest()[:16]
 
 
-def _writable(out):
+def ensure_writable_dir(out):
+    """Create ``out`` if needed and check that a file can be written there.
+
+    Raises ValueError naming ``out`` otherwise (used by the report and the CLI).
+    """
+    out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".memlab-write-test"
@@ -297,7 +302,7 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
             raise ValueError(f"checks must be names from {sorted(CHECKS)}, got {unknown}")
         names = [n for n in names if n in set(checks)]
     out = Path(out)
-    _writable(out)
+    ensure_writable_dir(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)
     rows, timings = [], {}
