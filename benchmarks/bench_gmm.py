@@ -5,11 +5,11 @@ memorizing denoiser (and of x_* and x_mem) over the same noisy points
 y = alpha_t x^i + sigma_t z, on the full 26-point grid, in seed 001's setting
 (N, d, K) = (200, 50, 12) with 10 noise draws per point:
 
-* kernel: ``verification.gmm`` (numba, prefix log-sum-exp: all M in one pass per
+* kernel: ``memlab.verification.gmm`` (numba, prefix log-sum-exp: all M in one pass per
   noisy point, softmax terms below e^-40 of the running maximum skipped,
   parallel over fixed chunks on 2 cores);
-* baseline: ``verification.gmm.baseline_point_losses`` (vectorized numpy, the
-  denoisers of ``theory.gmm`` evaluated once per M).
+* baseline: ``memlab.verification.gmm.baseline_point_losses`` (vectorized numpy, the
+  denoisers of ``memlab.theory.gmm`` evaluated once per M).
 
 Same work, same noise, same run. Targets (issue 2): the full curve in under 1 s
 after compilation and at least 100x faster than the baseline. numba compile
@@ -29,9 +29,9 @@ import numba
 import numpy as np
 
 from _common import best_of, compile_time, save_results
-from theory.gmm import sample_gmm
-from theory.schedules import alpha, reference_timesteps, sigma
-from verification import gmm as vg
+from memlab.theory.gmm import sample_gmm
+from memlab.theory.schedules import alpha, reference_timesteps, sigma
+from memlab.verification import gmm as vg
 
 N, D, K, N_NOISE = 200, 50, 12, 10
 
@@ -39,7 +39,7 @@ N, D, K, N_NOISE = 200, 50, 12, 10
 
 def _compile_time() -> float:
     """First call in a fresh process with an empty numba cache, minus a warm call."""
-    return compile_time("from verification.gmm import simulate_loss_curves as s",
+    return compile_time("from memlab.verification.gmm import simulate_loss_curves as s",
                         "s(20, 5, 2, n_noise=1, timesteps=[0.5], seed=0)")
 
 

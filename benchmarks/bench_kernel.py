@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from _common import best_of, compile_time, save_results
-from verification import kernel_scaling as vk
+from memlab.verification import kernel_scaling as vk
 
 
 def numpy_constants(U, V, nu, scale):
@@ -65,7 +65,7 @@ def main():
     t_euler_1pct = time.perf_counter() - t0
     t_euler = t_euler_1pct * 100
 
-    t_compile = compile_time("import numpy as np; from verification import kernel_scaling as vk; "
+    t_compile = compile_time("import numpy as np; from memlab.verification import kernel_scaling as vk; "
                              "r = np.random.default_rng(0)",
                              "vk._constants_kernel(r.standard_normal((4, 3)), "
                              "r.standard_normal((4, 3)), 1.0, 0, 8.0)")

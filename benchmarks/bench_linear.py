@@ -2,7 +2,7 @@
 
 Setting (issue 4): d = 16, 10 values of n (8..64), 1000 trials each, N_O = 1e4.
 
-* memlab: ``theory.linear_diffusion.p_delta_curve``. int rho_O^2 (the O(N_O^2)
+* memlab: ``memlab.theory.linear_diffusion.p_delta_curve``. int rho_O^2 (the O(N_O^2)
   part) is computed once for the whole curve; trials are vectorized in chunks,
   quadratic forms use the eigenbasis of the generated covariance, everything
   in log space.
@@ -28,7 +28,7 @@ from scipy import special, stats
 from scipy.spatial import distance
 
 from _common import save_results
-from theory import linear_diffusion as ld
+from memlab.theory import linear_diffusion as ld
 
 D, N_ORIG, TRIALS = 16, 10_000, 1000
 N_VALUES = [8, 12, 16, 20, 24, 28, 32, 40, 48, 64]

@@ -3,7 +3,7 @@
 Setting: seed 003's mixing-time check at d = 30, n = 403 (alpha = log(n)/d = 0.2),
 256 OU paths, 400 grid times (the defaults of ``collapse_times``).
 
-* memlab: ``verification.mixing._collapse_kernel``: per path, exact OU steps
+* memlab: ``memlab.verification.mixing._collapse_kernel``: per path, exact OU steps
   and the posterior weight of the starting point by a running log-sum-exp
   over the n training points, stopping at the first crossing of 1/2;
   parallel over paths.
@@ -25,7 +25,7 @@ import numpy as np
 from scipy.special import logsumexp
 
 from _common import best_of, compile_time, save_results
-from verification import mixing as vm
+from memlab.verification import mixing as vm
 
 D, N_POINTS, PATHS, STEPS = 30, 403, 256, 400
 
@@ -61,7 +61,7 @@ def main():
     a, b = vm._collapse_kernel(data, times, xi), numpy_collapse(data, times, xi)
     diff = float(np.nanmax(np.abs(a - b)))
     same_nan = bool(np.array_equal(np.isnan(a), np.isnan(b)))
-    t_compile = compile_time("import numpy as np; from verification import mixing as vm; "
+    t_compile = compile_time("import numpy as np; from memlab.verification import mixing as vm; "
                              "r = np.random.default_rng(0)",
                              "vm._collapse_kernel(r.standard_normal((5, 3)), "
                              "np.linspace(0, 1, 3), r.standard_normal((2, 2, 3)))")

@@ -4,11 +4,11 @@ Setting (issue 5, DESIGN sec. 7): v = 16, m = 4, s = 2, L = 5 (d = 32), a batch
 of 1024 strings under uniform noise 1 - abar = 0.5, float64, full upward and
 downward pass with the marginals of every node and the log-likelihood.
 
-* memlab: ``theory.rhm.belief_propagation``: gathered rule products
+* memlab: ``memlab.theory.rhm.belief_propagation``: gathered rule products
   (O(v m s) per node), leave-one-out products without division, grouped
   scatter-add through a padded index table, vectorised over all nodes of a
   level and over blocks of 64 strings.
-* baseline: ``verification.rhm.dense_belief_propagation``: the same messages
+* baseline: ``memlab.verification.rhm.dense_belief_propagation``: the same messages
   with the dense rule tensor T[a, c1, c2] (v^3 entries) and ``numpy.einsum``
   node by node (dense leave-one-out), vectorised over the batch only.
 
@@ -26,8 +26,8 @@ import time
 import numpy as np
 
 from _common import best_of, save_results
-from theory import rhm
-from verification.rhm import dense_belief_propagation
+from memlab.theory import rhm
+from memlab.verification.rhm import dense_belief_propagation
 
 V, M, S, L, BATCH, NOISE = 16, 4, 2, 5, 1024, 0.5
 TARGET = 36_000

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory._validation import (check_array, check_positive_int, check_real, check_rng)
+from memlab._validation import (check_array, check_positive_int, check_real, check_rng)
 
 
 @given(st.integers(min_value=1, max_value=10**12))

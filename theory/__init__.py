@@ -2,38 +2,35 @@
 
 Submodules, one per concept:
 
-* :mod:`theory.schedules` -- VP and OU noise processes, SNR, seed 001's time grid.
-* :mod:`theory.gmm` -- the Gaussian-mixture memorization laboratory of seed 001:
+* :mod:`memlab.theory.schedules` -- VP and OU noise processes, SNR, seed 001's time grid.
+* :mod:`memlab.theory.gmm` -- the Gaussian-mixture memorization laboratory of seed 001:
   denoisers, closed-form excess losses and the crossover point ``M*(N, d, K)``.
-* :mod:`theory.mixing` -- seed 003's collapse (mixing) time t_M and the Gaussian
+* :mod:`memlab.theory.mixing` -- seed 003's collapse (mixing) time t_M and the Gaussian
   KDE bandwidths it is compared with.
-* :mod:`theory.linear_diffusion` -- seed 003's linear diffusion model, the
+* :mod:`memlab.theory.linear_diffusion` -- seed 003's linear diffusion model, the
   Hellinger distance and the memorization metric P(Delta > 0).
-* :mod:`theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
+* :mod:`memlab.theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
   and the memorization time tau_mem ~ P / sigma^nu.
-* :mod:`theory.metrics` -- copy criteria, memorization onset, power-law fits,
+* :mod:`memlab.theory.metrics` -- copy criteria, memorization onset, power-law fits,
   sliced Wasserstein distance and the phase diagram of seed 000.
-* :mod:`theory.rhm` -- seed 000's Random Hierarchy Model: grammars, exact
+* :mod:`memlab.theory.rhm` -- seed 000's Random Hierarchy Model: grammars, exact
   belief propagation, the exact denoiser and samplers.
 
 The most used names are importable from the package itself and are loaded on
-first use, so ``import theory`` stays fast::
+first use, so ``import memlab.theory`` stays fast::
 
-    >>> from theory import crossover_point
+    >>> from memlab.theory import crossover_point
     >>> round(crossover_point(200, 50, 12), 1)
     153.8
+
+The submodules are found on disk (every public module of this package); the
+re-exported functions are listed once, in ``_EXPORTS`` below.
 """
 
 import importlib
+import pkgutil
 
-__all__ = ["schedules", "gmm", "mixing", "linear_diffusion", "crossover_point", "loss_gap",
-           "gmm_denoiser", "empirical_denoiser", "nearest_neighbour_constant", "snr",
-           "reference_timesteps", "mixing_time", "compare_bandwidths", "p_delta_positive",
-           "p_delta_curve", "kernel_scaling", "metrics", "memorization_time", "kernel_expansion",
-           "fit_power_law", "memorization_onset", "memorization_ratio", "copy_mask", "rhm", "sample_grammar", "exact_denoiser",
-           "belief_propagation"]
-
-_SUBMODULES = {"schedules", "gmm", "mixing", "linear_diffusion", "kernel_scaling", "metrics", "rhm"}
+# name -> submodule that defines it: the one list of re-exported functions.
 _EXPORTS = {
     "crossover_point": "gmm",
     "loss_gap": "gmm",
@@ -56,6 +53,9 @@ _EXPORTS = {
     "exact_denoiser": "rhm",
     "belief_propagation": "rhm",
 }
+_SUBMODULES = tuple(sorted(m.name for m in pkgutil.iter_modules(__path__)
+                           if not m.name.startswith("_")))
+__all__ = list(_SUBMODULES) + list(_EXPORTS)
 
 
 def __getattr__(name):
@@ -63,7 +63,7 @@ def __getattr__(name):
         return importlib.import_module(f"{__name__}.{name}")
     if name in _EXPORTS:
         return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
-    raise AttributeError(f"module 'theory' has no attribute {name!r}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def __dir__():

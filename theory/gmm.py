@@ -6,7 +6,7 @@ Data are drawn from an equal-weight isotropic Gaussian mixture
 
 with the means uniform on the sphere of radius :math:`\sqrt d` and
 :math:`\sigma^2 = 1` by default; the training set is :math:`x^1, \dots, x^N`.
-Noise follows the VP process of :mod:`theory.schedules`
+Noise follows the VP process of :mod:`memlab.theory.schedules`
 (:math:`\alpha_t = \sqrt{1-t^2}`, :math:`\sigma_t = t`, SNR
 :math:`\psi_t = \alpha_t^2/\sigma_t^2`).
 
@@ -38,7 +38,7 @@ losses of the two denoisers cross (seed 001, eq. 14) is :func:`crossover_point`.
 Regime of validity: both closed forms are high-SNR limits. Near :math:`t \to 1`
 (low SNR) both true excesses shrink to 0 while the closed forms do not, so the
 closed-form :math:`M^*` lies above the simulated one (see ``docs/gmm.md`` and
-:mod:`verification.gmm`).
+:mod:`memlab.verification.gmm`).
 """
 
 from __future__ import annotations
@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from ._validation import check_array, check_positive_int, check_positive_real, check_rng
+from .._validation import check_array, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
 from .schedules import check_timesteps, reference_timesteps
 from .schedules import sigma as _sigma
@@ -270,7 +270,7 @@ def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
         noise-prediction loss seed 001 trains with (Sec. 4); an array of one
         non-negative weight per time; or a callable ``f(t) -> array``.
     timesteps : array, optional
-        VP times in (0, 1); default :func:`theory.schedules.reference_timesteps`.
+        VP times in (0, 1); default :func:`memlab.theory.schedules.reference_timesteps`.
 
     Returns
     -------
@@ -636,7 +636,7 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     true excesses, and the generalizing one by more: the closed-form gap is
     pushed negative there, and :math:`M^*` lies *below* the crossover of the
     exact losses. At (200, 50, 12) with x0 weighting it is 0.77 N here against
-    0.80 N simulated (``verification.gmm.simulated_crossover_point``); for
+    0.80 N simulated (``memlab.verification.gmm.simulated_crossover_point``); for
     small d the closed form drops further (0.60 N at d = 10, K = 2) while the
     simulated crossover stays at 0.78-0.81 N (``docs/gmm.md``).
 

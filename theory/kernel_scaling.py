@@ -39,7 +39,7 @@ import functools
 import numpy as np
 from scipy import special, stats
 
-from ._validation import check_array, check_positive_int, check_positive_real
+from .._validation import check_array, check_positive_int, check_positive_real
 
 __all__ = [
     "gamma_d",

@@ -42,7 +42,7 @@ import numpy as np
 from scipy import special, stats
 
 from .metrics import first_crossing
-from ._validation import (check_array, check_positive_int, check_positive_real, check_real,
+from .._validation import (check_array, check_positive_int, check_positive_real, check_real,
                           check_rng)
 
 __all__ = [

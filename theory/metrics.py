@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from ._validation import (_show, check_array, check_positive_int, check_real, check_rng,
+from .._validation import (_show, check_array, check_positive_int, check_real, check_rng,
                           check_tokens)
 
 __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing",
@@ -326,7 +326,7 @@ def phase_diagram(P, tau, *, P_star, tau_mem_per_P=1.0, tau_star=None):
     r"""Regimes of seed 000 Fig. 6 in the (P, tau) plane.
 
     With layer sample complexities :math:`P^*_\ell` (e.g.
-    :func:`theory.rhm.sample_complexity`) and learning times
+    :func:`memlab.theory.rhm.sample_complexity`) and learning times
     :math:`\tau^*_\ell` (default :math:`\tau^*_\ell = P^*_\ell`, the seed's
     reference line), layer :math:`\ell` is learned at (P, tau) when
     :math:`P > P^*_\ell` and :math:`\tau > \tau^*_\ell`. Memorization starts

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from ._validation import check_array, check_positive_real
+from .._validation import check_array, check_positive_real
 
 __all__ = [
     "mixing_time",
@@ -90,7 +90,7 @@ def mixing_time(sigma, d, n=None, *, log_n=None):
     computed as ``0.5 * log1p(sigma**2 / expm1(2 log(n) / d))``. Valid for data
     :math:`\mathcal N(\mu, \sigma^2 I_d)` under the OU process, in the limit
     :math:`n, d \to \infty` at fixed :math:`\alpha = \log(n)/d`; at finite d
-    see :mod:`verification.mixing`.
+    see :mod:`memlab.verification.mixing`.
 
     Parameters
     ----------

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import _show, check_positive_int, check_real, check_rng, check_tokens
+from .._validation import _show, check_positive_int, check_real, check_rng, check_tokens
 from .metrics import hamming_copy_fraction, nearest_hamming
 
 __all__ = [
@@ -234,7 +234,7 @@ def sample_complexity(v, m, L) -> tuple:
 
 def _check_grammar(grammar):
     if not isinstance(grammar, Grammar):
-        raise ValueError(f"grammar must be a theory.rhm.Grammar, got {type(grammar).__name__}")
+        raise ValueError(f"grammar must be a memlab.theory.rhm.Grammar, got {type(grammar).__name__}")
     return grammar
 
 
@@ -372,7 +372,7 @@ def layer_error_fractions(grammar, x) -> np.ndarray:
 
 def copy_fraction(x, train) -> float:
     """Fraction of strings of ``x`` that are exact copies of a string of ``train``
-    (:func:`theory.metrics.hamming_copy_fraction`)."""
+    (:func:`memlab.theory.metrics.hamming_copy_fraction`)."""
     return hamming_copy_fraction(x, train)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_array, check_positive_int, check_real
+from .._validation import check_array, check_positive_int, check_real
 
 __all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps"]
 

@@ -4,7 +4,7 @@ Subcommands (one per concept, plus the report):
 
 * ``memlab report [--out DIR] [--quick|--full]``: every theory prediction of
   the package next to its numerical check, with figures and ``summary.md``
-  (:mod:`verification.report`).
+  (:mod:`memlab.verification.report`).
 
 * ``memlab crossover --N 200 --d 50 --K 12 [--weighting x0|eps] [--simulate]``:
   the crossover point M* of seed 001 (closed form with the finite-d constant,
@@ -34,9 +34,11 @@ import sys
 
 import numpy as np
 
+from memlab import __version__
+
 
 def _crossover(args) -> int:
-    from theory.gmm import crossover_point
+    from memlab.theory.gmm import crossover_point
 
     N, d, K = args.N, args.d, args.K
     kw = dict(weighting=args.weighting, sigma2=args.sigma2)
@@ -49,7 +51,7 @@ def _crossover(args) -> int:
         print(f"  closed form, C = {C:.0f}         : M* = {m:8.2f}  ({m / N:.3f} N)")
     if not (args.simulate or args.plot):
         return 0
-    from verification.gmm import (plot_excess_per_t, plot_weighted_loss_vs_M,
+    from memlab.verification.gmm import (plot_excess_per_t, plot_weighted_loss_vs_M,
                                   simulated_crossover_point)
 
     est = simulated_crossover_point(N, d, K, weighting=args.weighting, sigma2=args.sigma2,
@@ -74,7 +76,7 @@ def _crossover(args) -> int:
 
 
 def _mixing_time(args) -> int:
-    from theory.mixing import compare_bandwidths, mixing_time_leading
+    from memlab.theory.mixing import compare_bandwidths, mixing_time_leading
 
     c = compare_bandwidths(args.sigma, args.d, args.n)
     lead = mixing_time_leading(args.sigma, args.d, args.n)
@@ -103,7 +105,7 @@ def _mixing_time(args) -> int:
 
 
 def _linear(args) -> int:
-    from theory.linear_diffusion import expected_hellinger, p_delta_curve
+    from memlab.theory.linear_diffusion import expected_hellinger, p_delta_curve
 
     n_values = (_int_list(args.n) if args.n else
                 sorted({max(2, int(round(args.d * f))) for f in
@@ -132,7 +134,7 @@ def _linear(args) -> int:
     if args.plot:
         import os
 
-        from verification.linear_diffusion import plot_p_delta_vs_n
+        from memlab.verification.linear_diffusion import plot_p_delta_vs_n
         os.makedirs(args.plot, exist_ok=True)
         path = os.path.join(args.plot, f"p_delta_d{args.d}.png")
         plot_p_delta_vs_n([curve]).savefig(path, dpi=120)
@@ -141,7 +143,7 @@ def _linear(args) -> int:
 
 
 def _kernel(args) -> int:
-    from theory.kernel_scaling import (asymptotic_relative_error, eigenvalue, eigenvalue_ratio,
+    from memlab.theory.kernel_scaling import (asymptotic_relative_error, eigenvalue, eigenvalue_ratio,
                                        kernel_expansion, memorization_time,
                                        memorization_time_asymptotic)
 
@@ -174,7 +176,7 @@ def _kernel(args) -> int:
     print(f"  verdict: {'inside' if ok else 'OUTSIDE'} the small-sigma regime of the prediction "
           f"(inter-point distance ~ {gap:.3g})")
     if args.rayleigh:
-        from verification.kernel_scaling import predicted_eigenvalue, rayleigh_quotient
+        from memlab.verification.kernel_scaling import predicted_eigenvalue, rayleigh_quotient
         pred = predicted_eigenvalue(args.kernel, args.P, sigma, args.d, ell=args.ell)
         q = rayleigh_quotient(args.kernel, args.P, sigma, args.d, ell=args.ell,
                               n_centre=args.n_centre, seed=args.seed)
@@ -185,8 +187,8 @@ def _kernel(args) -> int:
 
 
 def _rhm(args) -> int:
-    from theory import rhm
-    from verification.rhm import bp_throughput
+    from memlab.theory import rhm
+    from memlab.verification.rhm import bp_throughput
 
     g = rhm.sample_grammar(args.v, args.m, args.s, args.L, seed=args.seed)
     total = rhm.num_strings(args.v, args.m, args.s, args.L)
@@ -210,7 +212,7 @@ def _rhm(args) -> int:
 
 
 def _report(args) -> int:
-    from verification.report import run_report
+    from memlab.verification.report import run_report
 
     mode = "full" if args.full else "quick"
     rows = run_report(args.out, mode=mode, checks=args.checks.split(",") if args.checks else None,
@@ -237,7 +239,7 @@ def _train_gmm(args) -> int:
     import json
     import os
 
-    from verification.training.gmm_denoiser import (linear_law, memorization_sweep,
+    from memlab.verification.training.gmm_denoiser import (linear_law, memorization_sweep,
                                                     plot_memorization_ratio,
                                                     predicted_crossovers)
 
@@ -271,7 +273,7 @@ def _train_gmm(args) -> int:
             print(f"  linear law: {exc}")
         measured = [(r.N, r.d, r.K, r.middle) for r in results if np.isfinite(r.middle)]
         if measured:
-            from verification.gmm import calibrate_weighting
+            from memlab.verification.gmm import calibrate_weighting
             src = "closed_form" if args.no_simulate else "simulated"
             cal = calibrate_weighting(measured, source=src, seed=args.seed)
             calibration = {"source": src, "weights": cal.weights.tolist(),
@@ -298,8 +300,8 @@ def _train_rhm(args) -> int:
     import json
     import os
 
-    from theory import rhm
-    from verification.training.rhm_d3pm import (TAU_DEFINITIONS, plot_tau_vs_P,
+    from memlab.theory import rhm
+    from memlab.verification.training.rhm_d3pm import (TAU_DEFINITIONS, plot_tau_vs_P,
                                                 plot_training_curves, tau_mem_scaling,
                                                 train_d3pm)
 
@@ -354,7 +356,7 @@ def _set_threads(n):
 
 def _check_out(out):
     if out is not None:
-        from verification.report import ensure_writable_dir
+        from memlab.verification.report import ensure_writable_dir
         ensure_writable_dir(out)
 
 
@@ -370,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="memlab",
         description="memlab: theory of memorization versus generalization in diffusion models")
+    parser.add_argument("--version", action="version", version=f"memlab {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("report", help="every prediction next to its numerical check (main job)")
     p.add_argument("--out", default="memlab-report", help="output directory (default memlab-report)")

@@ -18,7 +18,7 @@ fixed chunks of noisy points, so results do not depend on the thread count.
 
 :func:`simulated_crossover_point` reads the crossover :math:`M^*` off the
 simulated weighted curves with a bootstrap confidence interval over datasets,
-to compare with :func:`theory.gmm.crossover_point`.
+to compare with :func:`memlab.theory.gmm.crossover_point`.
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from theory._validation import check_positive_int, check_positive_real, check_rng
-from theory.metrics import first_crossing
-from theory.gmm import (_check_NdK, _resolve_timesteps, crossover_point, generalizing_excess_loss,
+from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.theory.metrics import first_crossing
+from memlab.theory.gmm import (_check_NdK, _resolve_timesteps, crossover_point, generalizing_excess_loss,
                         loss_weighting, partial_memorization_excess_loss, sample_gmm)
-from theory.schedules import alpha, sigma, snr
+from memlab.theory.schedules import alpha, sigma, snr
 
 __all__ = [
     "CalibratedWeighting",
@@ -171,11 +171,11 @@ def noisy_point_losses(data, t: float, y, i: int):
     """Squared errors of x_* and of every x_pmem,M at noisy points (numba path).
 
     Exposes the simulation kernel for testing against the numpy denoisers of
-    :mod:`theory.gmm`.
+    :mod:`memlab.theory.gmm`.
 
     Parameters
     ----------
-    data : theory.gmm.GMMData
+    data : memlab.theory.gmm.GMMData
         Training set and mixture.
     t : float
         VP time in (0, 1).
@@ -204,8 +204,8 @@ def noisy_point_losses(data, t: float, y, i: int):
 def baseline_point_losses(data, t: float, Zn, M_values=None):
     """Plain numpy reference: mean squared errors over noisy points, one M at a time.
 
-    Evaluates :func:`theory.gmm.gmm_denoiser` and
-    :func:`theory.gmm.empirical_denoiser` (vectorized numpy, no prefix trick)
+    Evaluates :func:`memlab.theory.gmm.gmm_denoiser` and
+    :func:`memlab.theory.gmm.empirical_denoiser` (vectorized numpy, no prefix trick)
     at ``y = alpha_t x^i + sigma_t Zn[r, i]`` and averages the squared errors
     over all noisy points. It is the baseline of ``benchmarks/bench_gmm.py``
     and an independent check of the numba kernel (same noise, same result).
@@ -216,7 +216,7 @@ def baseline_point_losses(data, t: float, Zn, M_values=None):
         Mean loss of x_* and mean loss of x_pmem,M for each M in ``M_values``
         (default 1..N).
     """
-    from theory.gmm import empirical_denoiser, gmm_denoiser
+    from memlab.theory.gmm import empirical_denoiser, gmm_denoiser
 
     X = data.x
     N, d = X.shape
@@ -361,7 +361,7 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int
                          progress: bool = False) -> LossCurves:
     r"""Monte Carlo of the expected training losses of x_*, x_mem and every x_pmem,M.
 
-    For each of ``n_datasets`` fresh datasets (:func:`theory.gmm.sample_gmm`)
+    For each of ``n_datasets`` fresh datasets (:func:`memlab.theory.gmm.sample_gmm`)
     and each time :math:`t_l`, every training point gets ``n_noise`` noise
     draws :math:`y = \alpha_t x^i + \sigma_t z`; at each y the exact denoisers
     are evaluated and their squared errors averaged. Excesses over the
@@ -466,7 +466,7 @@ class CrossoverEstimate:
     confidence : float
         Level of the interval.
     closed_form : float
-        :func:`theory.gmm.crossover_point` for the same setting (finite-d C).
+        :func:`memlab.theory.gmm.crossover_point` for the same setting (finite-d C).
     n_samples : int
         Noisy points per time (all datasets).
     seed : object
@@ -510,7 +510,7 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
     N, d, K : int
         Training-set size, dimension, number of components (K <= N).
     weighting : {"x0", "eps"}, array or callable
-        Loss weighting over the grid (:func:`theory.gmm.loss_weighting`).
+        Loss weighting over the grid (:func:`memlab.theory.gmm.loss_weighting`).
     timesteps, n_noise, n_datasets, sigma2 : optional
         Passed to :func:`simulate_loss_curves` (``n_datasets >= 2``).
     seed : int, Generator or None
@@ -626,8 +626,8 @@ class ClosedFormAgreement:
 
 
 def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> ClosedFormAgreement:
-    """Compare :func:`theory.gmm.generalizing_excess_loss` and
-    :func:`theory.gmm.partial_memorization_excess_loss` with simulated curves.
+    """Compare :func:`memlab.theory.gmm.generalizing_excess_loss` and
+    :func:`memlab.theory.gmm.partial_memorization_excess_loss` with simulated curves.
 
     ``M_values`` defaults to N/10, N/4, N/2 and 3N/4; ``C=None`` uses the
     finite-d constant. Use :meth:`ClosedFormAgreement.worst` to see up to

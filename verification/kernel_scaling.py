@@ -3,7 +3,7 @@ r"""Monte Carlo checks of the kernel eigenvalue scaling (seed 000, App. G).
 * :func:`monte_carlo_constants`: :math:`\beta_d(R,\nu)` and :math:`\gamma_d(R)`
   by sampling :math:`u, v \sim \mathcal N(0, I_d)` (numba reduction), for
   the cutoffs R = 1, :math:`e^{-r/s}` and :math:`e^{-r^2/(2s^2)}`, against
-  the closed form and the quadrature of :mod:`theory.kernel_scaling`.
+  the closed form and the quadrature of :mod:`memlab.theory.kernel_scaling`.
 * :func:`rayleigh_quotient`: the eigenvalue :math:`\lambda_i =
   \langle\psi_i, K\psi_i\rangle/\|\psi_i\|^2` of a local function
   :math:`\psi_i(x) = (x - x_i)R(\|x - x_i\|/\sigma)` in :math:`L_2(p_\sigma)`,
@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from theory._validation import check_array, check_positive_int, check_positive_real, check_rng
-from theory.kernel_scaling import KERNELS
-from theory.metrics import first_crossing, fit_power_law
+from memlab._validation import check_array, check_positive_int, check_positive_real, check_rng
+from memlab.theory.kernel_scaling import KERNELS
+from memlab.theory.metrics import first_crossing, fit_power_law
 
 __all__ = ["MCConstants", "monte_carlo_constants", "RayleighQuotient", "rayleigh_quotient",
            "GradientFlow", "kernel_gradient_flow",
@@ -94,14 +94,14 @@ def _cutoff_code(cutoff):
 
 def predicted_eigenvalue(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None):
     """Seed 000 eq. 22 for the cutoff used by :func:`rayleigh_quotient` (same default scale)."""
-    from theory.kernel_scaling import beta_d, gamma_d, kernel_expansion
+    from memlab.theory.kernel_scaling import beta_d, gamma_d, kernel_expansion
     C, nu = kernel_expansion(kernel, d, ell=ell)
     R = cutoff_function(cutoff, np.sqrt(d) if cutoff_scale is None else cutoff_scale)
     return -C * beta_d(d, nu, R) / gamma_d(d, R) * sigma**nu / P
 
 
 def cutoff_function(cutoff, scale=1.0):
-    """The numpy version of a named cutoff, for :func:`theory.kernel_scaling.beta_d`."""
+    """The numpy version of a named cutoff, for :func:`memlab.theory.kernel_scaling.beta_d`."""
     code = _cutoff_code(cutoff)
     scale = check_positive_real("scale", scale)
     if code == 0:
@@ -270,7 +270,7 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
 class ScalingFit:
     """Fitted exponents of the eigenvalue in sigma (at fixed P) and in P (at fixed sigma).
 
-    ``sigma_fit`` and ``P_fit`` are :class:`theory.metrics.PowerLawFit`;
+    ``sigma_fit`` and ``P_fit`` are :class:`memlab.theory.metrics.PowerLawFit`;
     ``sigmas``, ``P_values`` and the matching ``eig_sigma``, ``eig_P``
     (RayleighQuotient lists) are kept for plots.
     """
@@ -319,7 +319,7 @@ class GradientFlow:
     the time the train loss has fallen to half its initial value (the local
     modes are learned: the model fits the empirical score) while the test
     loss has not; ``tau_gap``, the first time test - train exceeds the
-    threshold (:func:`theory.metrics.memorization_onset`); ``tau_predicted``
+    threshold (:func:`memlab.theory.metrics.memorization_onset`); ``tau_predicted``
     (:math:`1/\lambda_i` from the kernel's expansion); ``P``, ``sigma``,
     ``d``, ``kernel``, ``n_samples`` (training samples), ``seed``.
     """
@@ -365,8 +365,8 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     :math:`P^{0.65}`: the test loss rises with the norm of the interpolant,
     not only with the local modes.
     """
-    from theory.kernel_scaling import kernel_expansion, memorization_time
-    from theory.metrics import memorization_onset
+    from memlab.theory.kernel_scaling import kernel_expansion, memorization_time
+    from memlab.theory.metrics import memorization_onset
 
     P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     m = check_positive_int("m", m)
@@ -423,7 +423,7 @@ def plot_eigenvalue_scaling(fit: ScalingFit, kernel, d, *, ell=1.0):
     e = np.array([q.estimate for q in fit.eig_sigma])
     s = np.array([q.stderr for q in fit.eig_sigma])
     ax1.errorbar(fit.sigmas, e, yerr=2 * s, fmt="o", label="Monte Carlo")
-    from theory.kernel_scaling import kernel_expansion
+    from memlab.theory.kernel_scaling import kernel_expansion
     nu = kernel_expansion(kernel, d, ell=ell)[1]
     ax1.plot(fit.sigmas, e[0] * (fit.sigmas / fit.sigmas[0]) ** nu, "k--",
              label=rf"$\sigma^{nu}$; fitted slope {fit.sigma_fit.exponent:.3f} ± {fit.sigma_fit.stderr:.3f}")

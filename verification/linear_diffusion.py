@@ -3,8 +3,8 @@ r"""Independent checks and figures for the linear diffusion model (seed 003 Sec.
 * :func:`grid_distances`: brute-force numerical integration of
   :math:`E_{TG}`, :math:`E_{OG}`, :math:`\Delta` and :math:`H^2` on a grid in
   d = 1 or 2, from the densities themselves (no Gaussian-overlap identity), to
-  check :func:`theory.linear_diffusion.delta_statistic` and
-  :func:`theory.linear_diffusion.hellinger_gaussian`.
+  check :func:`memlab.theory.linear_diffusion.delta_statistic` and
+  :func:`memlab.theory.linear_diffusion.hellinger_gaussian`.
 * :func:`monte_carlo_hellinger`: :math:`H^2 = 1 - \mathbb E_{x\sim p}\sqrt{q(x)/p(x)}`
   by sampling, for any d.
 * Figures: seed 003 Fig. 2 (:math:`\mathbb E[H^2]` against n), Fig. 3
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from theory._validation import check_array, check_positive_int, check_rng
-from theory.linear_diffusion import fit_linear_model
+from memlab._validation import check_array, check_positive_int, check_rng
+from memlab.theory.linear_diffusion import fit_linear_model
 
 __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hellinger_vs_n",
            "plot_p_delta_vs_n", "plot_bandwidths_vs_d", "plot_collapse_times"]
@@ -118,13 +118,13 @@ def plot_hellinger_vs_n(results):
     r"""Seed 003 Fig. 2: :math:`\mathbb E[H^2(\rho, \rho_G)]` against n, one line per d.
 
     ``results`` maps d to ``(n_values, estimates)`` with estimates
-    :class:`theory.linear_diffusion.MeanEstimate` (seed defaults T = 2,
+    :class:`memlab.theory.linear_diffusion.MeanEstimate` (seed defaults T = 2,
     lam = e^-4, sigma = 1). The dashed lines are the n -> infinity limits
-    :func:`theory.linear_diffusion.hellinger_large_n_limit`. Returns a Figure.
+    :func:`memlab.theory.linear_diffusion.hellinger_large_n_limit`. Returns a Figure.
     """
     from matplotlib.figure import Figure
 
-    from theory.linear_diffusion import hellinger_large_n_limit
+    from memlab.theory.linear_diffusion import hellinger_large_n_limit
 
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
@@ -146,7 +146,7 @@ def plot_hellinger_vs_n(results):
 def plot_p_delta_vs_n(curves):
     r"""Seed 003 Fig. 3: :math:`P(\Delta > 0)` against n with Wilson intervals and the transition.
 
-    ``curves`` is a list of :class:`theory.linear_diffusion.DeltaCurve`.
+    ``curves`` is a list of :class:`memlab.theory.linear_diffusion.DeltaCurve`.
     Returns a Figure.
     """
     from matplotlib.figure import Figure
@@ -176,7 +176,7 @@ def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
     """
     from matplotlib.figure import Figure
 
-    from theory.mixing import compare_bandwidths
+    from memlab.theory.mixing import compare_bandwidths
 
     dims = np.unique(np.round(np.logspace(0, 3, 31)).astype(int)) if dims is None else np.asarray(dims)
     rows = [compare_bandwidths(sigma, int(d), n) for d in dims]
@@ -199,7 +199,7 @@ def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
 def plot_collapse_times(scans):
     r"""Simulated median collapse time against :math:`t_M`, for growing d at fixed alpha.
 
-    ``scans`` maps alpha to a list of :class:`verification.mixing.CollapseTimes`.
+    ``scans`` maps alpha to a list of :class:`memlab.verification.mixing.CollapseTimes`.
     Returns a Figure.
     """
     from matplotlib.figure import Figure

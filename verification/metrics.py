@@ -1,15 +1,15 @@
-"""Figures of the memorization measurements of :mod:`theory.metrics`.
+"""Figures of the memorization measurements of :mod:`memlab.theory.metrics`.
 
 * :func:`plot_phase_diagram`: the regimes of seed 000 Fig. 6 (partial
   generalization, generalization, memorization) in the (P, tau) plane, from
-  :func:`theory.metrics.phase_diagram`.
+  :func:`memlab.theory.metrics.phase_diagram`.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from theory.metrics import PHASES, phase_diagram
+from memlab.theory.metrics import PHASES, phase_diagram
 
 __all__ = ["plot_phase_diagram"]
 
@@ -18,8 +18,8 @@ def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None
                        n_grid=300):
     """Shade the three regimes of seed 000 Fig. 6 on log axes and draw the boundaries.
 
-    ``P_star`` (layer sample complexities, e.g. :func:`theory.rhm.sample_complexity`),
-    ``tau_mem_per_P`` and ``tau_star`` as in :func:`theory.metrics.phase_diagram`.
+    ``P_star`` (layer sample complexities, e.g. :func:`memlab.theory.rhm.sample_complexity`),
+    ``tau_mem_per_P`` and ``tau_star`` as in :func:`memlab.theory.metrics.phase_diagram`.
     The shade inside the partial-generalization region counts the learned layers.
     """
     import matplotlib.pyplot as plt

@@ -13,7 +13,7 @@ is computed (seed eq. 8). The collapse time of the trajectory is the first time
 :math:`w_1` drops below 1/2 (linear interpolation between grid times). Theory:
 :math:`t_M = \frac12\log(1 + \sigma^2/(n^{2/d} - 1))` in the limit
 :math:`d \to \infty` at fixed :math:`\alpha = \log(n)/d`
-(:func:`theory.mixing.mixing_time`).
+(:func:`memlab.theory.mixing.mixing_time`).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from theory._validation import check_positive_int, check_positive_real, check_rng
-from theory.mixing import mixing_time
+from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.theory.mixing import mixing_time
 
 __all__ = ["CollapseTimes", "collapse_times", "collapse_time_scan"]
 
@@ -113,7 +113,7 @@ class CollapseTimes:
     mean : float
         Mean collapse time.
     theory : float
-        :func:`theory.mixing.mixing_time` at (sigma, d, n).
+        :func:`memlab.theory.mixing.mixing_time` at (sigma, d, n).
     n_samples : int
         Paths with a crossing.
     seed : object

@@ -19,9 +19,14 @@ recomputes only the others.
 
 from __future__ import annotations
 
+import ast
 import hashlib
+import importlib
+import importlib.util
+import inspect
 import json
 import os
+import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,9 +34,6 @@ from pathlib import Path
 import numpy as np
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
-
-ROOT = Path(__file__).resolve().parents[1]
-
 
 @dataclass
 class Row:
@@ -58,8 +60,8 @@ def _status(ok, documented=False):
 # --------------------------------------------------------------------------------------
 
 def _gmm(mode):
-    from theory.gmm import crossover_point
-    from verification.gmm import (closed_form_agreement, plot_excess_per_t,
+    from memlab.theory.gmm import crossover_point
+    from memlab.verification.gmm import (closed_form_agreement, plot_excess_per_t,
                                   plot_weighted_loss_vs_M, simulated_crossover_point,
                                   simulate_loss_curves)
 
@@ -93,7 +95,7 @@ def _gmm(mode):
 
 
 def _mixing(mode):
-    from verification.mixing import collapse_times
+    from memlab.verification.mixing import collapse_times
 
     d, alpha_ = 30, 0.2
     n = int(round(np.exp(alpha_ * d)))
@@ -108,9 +110,9 @@ def _mixing(mode):
 
 
 def _linear(mode):
-    from theory.linear_diffusion import (delta_statistic, fit_linear_model, hellinger_gaussian,
+    from memlab.theory.linear_diffusion import (delta_statistic, fit_linear_model, hellinger_gaussian,
                                          p_delta_curve, sample_training_set)
-    from verification.linear_diffusion import (grid_distances, monte_carlo_hellinger,
+    from memlab.verification.linear_diffusion import (grid_distances, monte_carlo_hellinger,
                                                plot_p_delta_vs_n)
 
     rng = np.random.default_rng(1)
@@ -144,9 +146,9 @@ def _linear(mode):
 
 
 def _kernel(mode):
-    from theory.kernel_scaling import beta_d
-    from theory.metrics import fit_power_law
-    from verification.kernel_scaling import (kernel_gradient_flow, monte_carlo_constants,
+    from memlab.theory.kernel_scaling import beta_d
+    from memlab.theory.metrics import fit_power_law
+    from memlab.verification.kernel_scaling import (kernel_gradient_flow, monte_carlo_constants,
                                              plot_tau_scaling)
 
     n = 10**6 if mode == "quick" else 10**7
@@ -177,8 +179,8 @@ def _kernel(mode):
 
 
 def _rhm(mode):
-    from theory import rhm
-    from verification.rhm import (brute_force_posterior, denoiser_accuracy_by_level,
+    from memlab.theory import rhm
+    from memlab.verification.rhm import (brute_force_posterior, denoiser_accuracy_by_level,
                                   plot_denoiser_accuracy)
 
     rng = np.random.default_rng(0)
@@ -212,7 +214,7 @@ def _rhm(mode):
 
 
 def _metrics(mode):
-    from theory.metrics import copy_mask, sliced_wasserstein
+    from memlab.theory.metrics import copy_mask, sliced_wasserstein
 
     rng = np.random.default_rng(0)
     d, n = 4, 20000 if mode == "quick" else 100000
@@ -233,8 +235,8 @@ def _metrics(mode):
 
 def _training(mode):
     """Trained models (full mode only): the GMM transition of seed 001 at (20, 10, 2)."""
-    from verification.gmm import simulated_crossover_point
-    from verification.training.gmm_denoiser import memorization_sweep, plot_memorization_ratio
+    from memlab.verification.gmm import simulated_crossover_point
+    from memlab.verification.training.gmm_denoiser import memorization_sweep, plot_memorization_ratio
 
     r = memorization_sweep(20, 10, 2, progress=False)
     sim = simulated_crossover_point(20, 10, 2, n_noise=8, n_datasets=8, seed=0).estimate
@@ -245,25 +247,74 @@ def _training(mode):
     return rows, {"gmm_memorization_ratio.png": plot_memorization_ratio([r])}
 
 
+# The report's one registry: check name -> function. The source files a check depends
+# on are found from its imports (see _source_files), not listed by hand.
 CHECKS = {
-    "gmm": (_gmm, ["theory/gmm.py", "theory/schedules.py", "verification/gmm.py"]),
-    "mixing": (_mixing, ["theory/mixing.py", "verification/mixing.py"]),
-    "linear": (_linear, ["theory/linear_diffusion.py", "verification/linear_diffusion.py"]),
-    "kernel": (_kernel, ["theory/kernel_scaling.py", "theory/metrics.py",
-                         "verification/kernel_scaling.py"]),
-    "rhm": (_rhm, ["theory/rhm.py", "theory/metrics.py", "verification/rhm.py"]),
-    "metrics": (_metrics, ["theory/metrics.py"]),
-    "training": (_training, ["theory/gmm.py", "verification/gmm.py",
-                             "verification/training/gmm_denoiser.py"]),
+    "gmm": _gmm,
+    "mixing": _mixing,
+    "linear": _linear,
+    "kernel": _kernel,
+    "rhm": _rhm,
+    "metrics": _metrics,
+    "training": _training,
 }
 FULL_ONLY = {"training"}
 
 
+def _module_file(name):
+    """The source file of memlab module ``name``, or None if ``name`` is not a module."""
+    base = Path(importlib.import_module("memlab").__file__).parent
+    parts = name.split(".")[1:]
+    for candidate in (base.joinpath(*parts).with_suffix(".py"),
+                      base.joinpath(*parts, "__init__.py")):
+        if parts and candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(tree, package):
+    """Dotted names a module's syntax tree imports from memlab, function-local imports too."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            yield from (a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+            yield base
+            yield from (f"{base}.{a.name}" for a in node.names)
+
+
+def _source_files(func):
+    """Every memlab source file that ``func`` depends on: the modules it imports, and theirs.
+
+    The closure follows module-level and function-level imports, so a change in any
+    module a check uses, or in this one, changes the check's cache key.
+    """
+    seen, todo = {}, [(ast.parse(textwrap.dedent(inspect.getsource(func))), __name__)]
+    while todo:
+        tree, module = todo.pop()
+        package = module if _module_file(module).name == "__init__.py" else module.rpartition(".")[0]
+        for name in _imports(tree, package):
+            if name.split(".")[0] != "memlab" or name in seen:
+                continue
+            path = _module_file(name)
+            seen[name] = path
+            if path is not None:
+                todo.append((ast.parse(path.read_text()), name))
+    return sorted({p for p in seen.values() if p is not None} | {Path(__file__)})
+
+
 def _key(name, mode):
-    h = hashlib.sha256(f"{name}|{mode}|report-v1".encode())
-    for path in CHECKS[name][1] + ["verification/report.py", "theory/_validation.py"]:
-        h.update((ROOT / path).read_bytes())
+    from memlab import __version__
+
+    h = hashlib.sha256(f"{name}|{mode}|report-v2|{__version__}".encode())
+    for path in _source_files(CHECKS[name]):
+        h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _run_check(name, mode):
+    """Compute check ``name``: (rows, figures)."""
+    return CHECKS[name](mode)
 
 
 def ensure_writable_dir(out):
@@ -320,7 +371,7 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
                 timings[name] = "cached"
                 continue
         t0 = time.perf_counter()
-        new_rows, figs = CHECKS[name][0](mode)
+        new_rows, figs = _run_check(name, mode)
         for fname, fig in figs.items():
             fig.savefig(out / fname, dpi=110)
             plt.close(fig)

@@ -7,7 +7,7 @@ closed forms over times with psi_t >= 1 and >= 4 (M = N/10, N/4, N/2, 3N/4),
 and the crossover M*/N, simulated (95% bootstrap interval) and closed form.
 """
 
-from verification.gmm import closed_form_agreement, simulate_loss_curves, simulated_crossover_point
+from memlab.verification.gmm import closed_form_agreement, simulate_loss_curves, simulated_crossover_point
 
 SETTINGS = [(200, 50, 12), (120, 100, 3), (400, 200, 8), (100, 20, 4), (300, 30, 30), (60, 10, 2)]
 

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from verification import kernel_scaling as vk
+from memlab.verification import kernel_scaling as vk
 
 FIG = Path(__file__).resolve().parents[1] / "figures"
 

@@ -13,8 +13,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from theory import rhm  # noqa: E402
-from verification.rhm import (denoiser_accuracy_by_level, generation_errors,  # noqa: E402
+from memlab.theory import rhm  # noqa: E402
+from memlab.verification.rhm import (denoiser_accuracy_by_level, generation_errors,  # noqa: E402
                               plot_denoiser_accuracy, plot_generation_errors)
 
 FIG = Path(__file__).resolve().parents[1] / "figures"

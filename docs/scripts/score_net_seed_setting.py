@@ -8,9 +8,9 @@ import sys
 
 import numpy as np
 
-from theory.metrics import fit_power_law, memorization_onset
-from verification.kernel_scaling import kernel_gradient_flow
-from verification.training.score_net import train_score_network
+from memlab.theory.metrics import fit_power_law, memorization_onset
+from memlab.verification.kernel_scaling import kernel_gradient_flow
+from memlab.verification.training.score_net import train_score_network
 
 
 def main(device="cuda"):

@@ -8,9 +8,9 @@ import json
 import sys
 import time
 
-from theory.metrics import fit_power_law
-from verification.kernel_scaling import kernel_gradient_flow
-from verification.training.score_net import train_score_network
+from memlab.theory.metrics import fit_power_law
+from memlab.verification.kernel_scaling import kernel_gradient_flow
+from memlab.verification.training.score_net import train_score_network
 
 
 def main(device="cuda", out=None, widths=(16384, 65536), sigmas=(0.005, 0.01, 0.02, 0.04)):

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import numpy as np
 
-from theory.linear_diffusion import expected_hellinger, p_delta_curve
-from theory.mixing import compare_bandwidths
-from verification.linear_diffusion import (plot_bandwidths_vs_d, plot_collapse_times,
+from memlab.theory.linear_diffusion import expected_hellinger, p_delta_curve
+from memlab.theory.mixing import compare_bandwidths
+from memlab.verification.linear_diffusion import (plot_bandwidths_vs_d, plot_collapse_times,
                                            plot_hellinger_vs_n, plot_p_delta_vs_n)
-from verification.mixing import collapse_time_scan
+from memlab.verification.mixing import collapse_time_scan
 
 FIG = Path(__file__).resolve().parents[1] / "figures"
 

@@ -2,7 +2,7 @@ r"""Trained M-component GMM denoisers and the memorization transition M_mem (see
 
 The denoiser is the posterior mean of an isotropic mixture with M trainable
 means :math:`\mu_1..\mu_M` and one shared trainable variance :math:`s^2`
-(seed 001 eq. 11; :func:`theory.gmm.gmm_denoiser` with ``means``, ``sigma2``).
+(seed 001 eq. 11; :func:`memlab.theory.gmm.gmm_denoiser` with ``means``, ``sigma2``).
 Following seed 001 App. H.1 it is trained from the *partial memorization
 initialisation* (means at M distinct training points, :math:`s^2 = 10^{-6}`)
 with full-batch Adam, a linear warm-up over the first tenth of the epochs and
@@ -14,7 +14,7 @@ Samples come from the deterministic DDIM sampler of App. H.2 on the same
 grid, :math:`x_{t'} = (\sigma_{t'}/\sigma_t) x_t + (\alpha_{t'} - \alpha_t
 \sigma_{t'}/\sigma_t)\,\hat x(t, x_t)`, from :math:`x \sim N(0, I)` at
 t = 0.999. A sample is memorized when its nearest training point is 3 times
-closer than the second (:func:`theory.metrics.copy_mask`); the memorization
+closer than the second (:func:`memlab.theory.metrics.copy_mask`); the memorization
 ratio is the fraction of memorized samples. Sweeping M locates the transition:
 it starts at ratio >= 0.1, its middle M_mem at >= 0.5 and its end at >= 0.9.
 
@@ -32,11 +32,11 @@ from pathlib import Path
 
 import numpy as np
 
-from theory._validation import check_positive_int, check_positive_real, check_rng
-from theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
-from theory.metrics import first_crossing, memorization_ratio
-from theory.schedules import alpha, reference_timesteps, sigma
-from verification.training._common import dataclass_to_json
+from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
+from memlab.theory.metrics import first_crossing, memorization_ratio
+from memlab.theory.schedules import alpha, reference_timesteps, sigma
+from memlab.verification.training._common import dataclass_to_json
 
 __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
            "memorization_sweep", "transition_points", "linear_law", "predicted_crossovers",
@@ -290,12 +290,12 @@ def linear_law(results):
 def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
     """Crossover points of theory/gmm.py (closed form, x0 and eps weightings) and,
     with ``simulate``, the simulated x0 crossover of verification/gmm.py."""
-    from theory.gmm import crossover_point
+    from memlab.theory.gmm import crossover_point
 
     out = {"closed form x0": crossover_point(N, d, K),
            "closed form eps": crossover_point(N, d, K, weighting="eps")}
     if simulate:
-        from verification.gmm import simulated_crossover_point
+        from memlab.verification.gmm import simulated_crossover_point
         est = simulated_crossover_point(N, d, K, n_noise=8, n_datasets=8, seed=seed,
                                         progress=False)
         out["simulated x0"] = est.estimate

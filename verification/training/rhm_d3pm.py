@@ -1,9 +1,9 @@
 r"""A D3PM with a convolutional U-Net trained on Random Hierarchy Model strings (seed 000 sec. 4.3, App. B.3).
 
-Data: P distinct strings of a grammar from :mod:`theory.rhm` (training set)
+Data: P distinct strings of a grammar from :mod:`memlab.theory.rhm` (training set)
 and held-out strings not in it (validation set). Noise: uniform D3PM
 corruption with keep probability :math:`\bar\alpha_t` from the cosine
-schedule :func:`theory.rhm.keep_schedule` (T = 1000 training levels).
+schedule :func:`memlab.theory.rhm.keep_schedule` (T = 1000 training levels).
 
 Network (App. B.3): one-hot tokens -> 1x1 convolution to C channels (plus a
 learned embedding of :math:`\bar\alpha`) -> L encoder blocks (convolution with
@@ -16,11 +16,11 @@ mini-batches.
 
 At log-spaced steps the run records the train and validation losses (on
 fixed noise draws, so that curves are smooth), and generates strings with the
-network as the denoiser of :func:`theory.rhm.reverse_sample` to measure the
+network as the denoiser of :func:`memlab.theory.rhm.reverse_sample` to measure the
 fraction of exact copies of the training set and the per-layer error
-fractions (:func:`theory.rhm.layer_error_fractions`). tau_mem is the onset
+fractions (:func:`memlab.theory.rhm.layer_error_fractions`). tau_mem is the onset
 of the gap between validation and train loss
-(:func:`theory.metrics.memorization_onset`).
+(:func:`memlab.theory.metrics.memorization_onset`).
 
 Deviations from the paper, for a CPU: standard (not muP) parametrisation,
 Adam at 1e-3 instead of 0.1, C = 128 channels instead of 8192, the cosine
@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
-from theory import rhm
-from theory._validation import check_positive_int, check_positive_real, check_rng
-from theory.metrics import first_crossing, fit_power_law, memorization_onset
-from verification.training._common import dataclass_to_json
+from memlab.theory import rhm
+from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.theory.metrics import first_crossing, fit_power_law, memorization_onset
+from memlab.verification.training._common import dataclass_to_json
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
            "plot_training_curves", "plot_tau_vs_P"]
@@ -112,7 +112,7 @@ class D3PMRun:
         return cls(**kw)
 
     def tau_gap(self, threshold) -> float:
-        """Onset of validation - train loss > ``threshold`` (theory.metrics.memorization_onset)."""
+        """Onset of validation - train loss > ``threshold`` (memlab.theory.metrics.memorization_onset)."""
         return memorization_onset(self.steps, self.train_loss, self.val_loss, threshold)
 
     def tau_copy(self, level=0.5) -> float:
@@ -128,7 +128,7 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
 
     Parameters
     ----------
-    grammar : theory.rhm.Grammar
+    grammar : memlab.theory.rhm.Grammar
     P : int
         Training strings (distinct; the validation strings are distinct from them).
     steps, batch_size, lr, channels : training settings (Adam, mini-batches drawn
@@ -265,7 +265,7 @@ def _tau(run, which):
 
 
 def tau_mem_scaling(runs, *, which="tau_mem", confidence=0.95):
-    """Fit tau ~ P^beta over runs where it was reached (theory.metrics.fit_power_law).
+    """Fit tau ~ P^beta over runs where it was reached (memlab.theory.metrics.fit_power_law).
 
     ``which``: "tau_mem" (loss-gap onset), "tau_val_min" (validation minimum),
     "tau_copy_onset" (copy fraction reaches 0.1) or "tau_copy_half" (0.5).

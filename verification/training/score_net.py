@@ -14,7 +14,7 @@ is trained by gradient descent on the mean squared error, with
 :math:`d/\sigma^2` (the loss of f = 0). :math:`\tau_{\rm mem}` is the
 training time (learning rate x steps) at which the train loss has fallen to
 half its initial value while the test loss has not, as for the exact kernel
-gradient flow of :mod:`verification.kernel_scaling`; the kernel theory
+gradient flow of :mod:`memlab.verification.kernel_scaling`; the kernel theory
 predicts :math:`\tau_{\rm mem} \propto P/\sigma^\nu` (:math:`\nu = 1` for the NTK).
 """
 
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from theory._validation import check_positive_int, check_positive_real, check_rng
-from theory.metrics import first_crossing
+from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.theory.metrics import first_crossing
 
 __all__ = ["TrainingRun", "train_score_network"]
 

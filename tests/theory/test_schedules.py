@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory import schedules as sch
+from memlab.theory import schedules as sch
 
 unit = st.floats(min_value=1e-6, max_value=1 - 1e-6)
 

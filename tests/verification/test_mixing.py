@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from theory.mixing import mixing_time
-from verification import mixing as vm
+from memlab.theory.mixing import mixing_time
+from memlab.verification import mixing as vm
 
 
 def _brute_weight(data, i0, x, t):

@@ -10,8 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats
 
-from theory import rhm
-from verification import rhm as vr
+from memlab.theory import rhm
+from memlab.verification import rhm as vr
 
 SMALL = [(3, 2, 2, 3), (4, 2, 2, 3), (3, 2, 3, 2), (4, 2, 3, 2), (4, 3, 2, 2), (2, 2, 2, 3)]
 

@@ -1,8 +1,8 @@
 """Figures of seed 003 (verification/linear_diffusion.py)."""
 
-from theory.linear_diffusion import expected_hellinger, p_delta_curve
-from verification import linear_diffusion as vl
-from verification.mixing import collapse_times
+from memlab.theory.linear_diffusion import expected_hellinger, p_delta_curve
+from memlab.verification import linear_diffusion as vl
+from memlab.verification.mixing import collapse_times
 
 
 def test_plots(check_figure):

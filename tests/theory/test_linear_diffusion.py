@@ -5,8 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from theory import linear_diffusion as ld
-from verification import linear_diffusion as vl
+from memlab.theory import linear_diffusion as ld
+from memlab.verification import linear_diffusion as vl
 
 
 # --------------------------------------------------------------------------- the fitted model

@@ -15,8 +15,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from theory import gmm
-from theory.schedules import alpha, reference_timesteps, sigma, snr
+from memlab.theory import gmm
+from memlab.theory.schedules import alpha, reference_timesteps, sigma, snr
 
 # --------------------------------------------------------------------------- denoisers
 

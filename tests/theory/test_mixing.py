@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from theory import mixing as mx
+from memlab.theory import mixing as mx
 
 
 def _mp_tM(sigma, d, n):

@@ -5,8 +5,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from theory.metrics import fit_power_law  # noqa: E402
-from verification.training.score_net import train_score_network  # noqa: E402
+from memlab.theory.metrics import fit_power_law  # noqa: E402
+from memlab.verification.training.score_net import train_score_network  # noqa: E402
 
 
 def test_training_run_shapes_and_learning():

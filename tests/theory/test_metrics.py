@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from theory import metrics
+from memlab.theory import metrics
 
 
 def test_power_law_exact_and_noisy():
@@ -153,5 +153,5 @@ def test_normalised_step_and_phase_diagram():
 
 
 def test_phase_diagram_plot(check_figure):
-    from verification.metrics import plot_phase_diagram
+    from memlab.verification.metrics import plot_phase_diagram
     check_figure(plot_phase_diagram([10, 100, 1000], tau_mem_per_P=4.0, n_grid=60))

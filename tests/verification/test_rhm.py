@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from theory import rhm
-from verification import rhm as vr
-from verification.cli import main
+from memlab.theory import rhm
+from memlab.verification import rhm as vr
+from memlab.verification.cli import main
 
 
 def test_enumeration_is_independent_of_generate():

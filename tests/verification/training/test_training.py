@@ -11,14 +11,14 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from theory import rhm  # noqa: E402
-from theory.gmm import crossover_point, partial_memorization_excess_loss, sample_gmm  # noqa: E402
-from theory.metrics import first_crossing, memorization_ratio  # noqa: E402
-from theory.schedules import reference_timesteps, snr  # noqa: E402
-from verification.cli import main  # noqa: E402
-from verification.gmm import calibrate_weighting  # noqa: E402
-from verification.training import gmm_denoiser as gd  # noqa: E402
-from verification.training import rhm_d3pm as rd  # noqa: E402
+from memlab.theory import rhm  # noqa: E402
+from memlab.theory.gmm import crossover_point, partial_memorization_excess_loss, sample_gmm  # noqa: E402
+from memlab.theory.metrics import first_crossing, memorization_ratio  # noqa: E402
+from memlab.theory.schedules import reference_timesteps, snr  # noqa: E402
+from memlab.verification.cli import main  # noqa: E402
+from memlab.verification.gmm import calibrate_weighting  # noqa: E402
+from memlab.verification.training import gmm_denoiser as gd  # noqa: E402
+from memlab.verification.training import rhm_d3pm as rd  # noqa: E402
 
 
 def test_gmm_training_learns_and_the_full_memorizer_copies():

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from verification import report
-from verification.cli import main
+from memlab.verification import report
+from memlab.verification.cli import main
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_report_writes_summary_and_figures_and_caches(tmp_path, monkeypatch):
@@ -20,13 +20,30 @@ def test_report_writes_summary_and_figures_and_caches(tmp_path, monkeypatch):
     assert "| rhm | belief propagation" in text and "**pass**" in text
     assert (tmp_path / "rhm_level_accuracy.png").stat().st_size > 1000
 
-    def boom(mode):
+    def boom(name, mode):
         raise AssertionError("a cached check was recomputed")
 
-    monkeypatch.setitem(report.CHECKS, "rhm", (boom, report.CHECKS["rhm"][1]))
+    monkeypatch.setattr(report, "_run_check", boom)
     again = report.run_report(tmp_path, checks=["rhm", "metrics"], progress=False)
     assert [r.agreement for r in again] == [r.agreement for r in rows]
     assert "rhm cached" in (tmp_path / "summary.md").read_text()
+
+
+def test_report_cache_key_covers_every_source_the_check_imports():
+    """The key hashes the closure of the check's memlab imports, so no stale result is served."""
+    from memlab._inventory import modules
+
+    files = {name: {str(p) for p in report._source_files(f)} for name, f in report.CHECKS.items()}
+    assert any(p.endswith("_validation.py") for p in files["metrics"])
+    assert any(p.endswith("verification/gmm.py") for p in files["gmm"])
+    assert any(p.endswith("schedules.py") for p in files["gmm"])       # imported by theory.gmm
+    covered = set().union(*files.values())
+    for name in modules("memlab.theory"):
+        if name.count(".") == 2:                     # every theory module has a report check
+            leaf = name.rsplit(".", 1)[1]
+            assert any(f"/theory/{leaf}" in p for p in covered), name
+    assert report._key("rhm", "quick") != report._key("rhm", "full")
+    assert report._key("rhm", "quick") != report._key("metrics", "quick")
 
 
 def test_report_recomputes_when_a_figure_is_missing(tmp_path):

@@ -9,8 +9,8 @@ import sympy as sp
 from hypothesis import given
 from hypothesis import strategies as st
 
-from theory import kernel_scaling as ks
-from verification import kernel_scaling as vk
+from memlab.theory import kernel_scaling as ks
+from memlab.verification import kernel_scaling as vk
 
 
 def _mp_beta(d, nu):
@@ -220,7 +220,7 @@ def test_gradient_flow_memorization_time_scaling():
 
 
 def metrics_fit(x, y):
-    from theory.metrics import fit_power_law
+    from memlab.theory.metrics import fit_power_law
     return fit_power_law(x, y)
 
 

@@ -12,9 +12,9 @@ import numba
 import numpy as np
 import pytest
 
-from theory import gmm
-from theory.schedules import alpha, sigma
-from verification import gmm as vg
+from memlab.theory import gmm
+from memlab.theory.schedules import alpha, sigma
+from memlab.verification import gmm as vg
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from verification.cli import main
+from memlab.verification.cli import main
 
 
 def test_crossover_closed_form(capsys):
@@ -37,7 +37,7 @@ def test_crossover_bad_input(capsys, argv, msg):
 
 
 def test_console_script_installed():
-    out = subprocess.run([sys.executable, "-m", "verification.cli", "crossover", "--N", "24",
+    out = subprocess.run([sys.executable, "-m", "memlab.verification.cli", "crossover", "--N", "24",
                           "--d", "10", "--K", "2"], capture_output=True, text=True, check=True).stdout
     assert "M* =" in out
 
