@@ -150,8 +150,3 @@ def test_normalised_step_and_phase_diagram():
     assert layers.tolist() == [0, 1, 1, 3, 3]
     with pytest.raises(ValueError, match="^P_star must be increasing"):
         metrics.phase_diagram(1, 1, P_star=[10, 5])
-
-
-def test_phase_diagram_plot(check_figure):
-    from memlab.verification.metrics import plot_phase_diagram
-    check_figure(plot_phase_diagram([10, 100, 1000], tau_mem_per_P=4.0, n_grid=60))

@@ -1,0 +1,92 @@
+"""Monte Carlo Rayleigh quotients, exact kernel gradient flow and figures
+(memlab.verification.kernel_scaling; Favero et al. App. G)."""
+
+import numpy as np
+import pytest
+
+from memlab.verification import kernel_scaling as vk
+
+
+@pytest.mark.parametrize("kernel,d,P,tol", [("laplace", 16, 16, 0.03), ("gaussian", 16, 16, 0.01),
+                                          ("nngp", 16, 16, 0.01), ("nngp", 64, 128, 0.01),
+                                          ("ntk", 16, 16, 0.10), ("ntk", 64, 128, 0.07)])
+def test_rayleigh_quotient_matches_prediction_small_sigma(kernel, d, P, tol):
+    """sigma = 0.003 (far inside the regime): the Monte Carlo eigenvalue of the local function,
+    from samples of the whole mixture, equals -C beta_d(R)/gamma_d(R) sigma^nu / P.
+    Measured ratios: Laplace 0.977 (its O(sigma sqrt(2d)/ell) correction), Gaussian 0.994,
+    NNGP 0.993 / 1.001, NTK 0.909 (d = 16) / 0.935 (d = 64): the ReLU kernels only see the
+    angle between inputs, while the prediction uses |x - y| (an O(1/d) effect)."""
+    q = vk.rayleigh_quotient(kernel, P, 0.003, d, n_centre=4000, seed=0)
+    pred = vk.predicted_eigenvalue(kernel, P, 0.003, d)
+    assert abs(q.estimate / pred - 1) < tol + 3 * q.stderr / pred
+
+
+@pytest.mark.parametrize("kernel,nu,ell", [("laplace", 1, 10.0), ("gaussian", 2, 1.0),
+                                           ("nngp", 2, 1.0)])
+def test_fitted_exponents(kernel, nu, ell):
+    """Exponents sigma^nu at fixed P and P^-1 at fixed sigma, within their 95% intervals,
+    in the regime sigma << inter-point distance and sigma sqrt(2d) << ell."""
+    fit = vk.fit_eigenvalue_scaling(kernel, 16, sigmas=[0.001, 0.002, 0.004, 0.008], P_fixed=16,
+                                    P_values=[8, 16, 32, 64], sigma_fixed=0.004, ell=ell,
+                                    n_centre=3000, seed=1)
+    assert fit.sigma_fit.ci_low <= nu <= fit.sigma_fit.ci_high, fit.sigma_fit
+    assert fit.P_fit.ci_low <= -1 <= fit.P_fit.ci_high, fit.P_fit
+
+
+def test_regime_ends_when_sigma_reaches_kernel_scale():
+    """Laplace, ell = 1, d = 16: the ratio to the prediction falls from 0.977 (sigma = 0.003) to
+    0.57 (0.1) and 0.37 (0.18), as sigma sqrt(2d) approaches ell."""
+    ratios = [vk.rayleigh_quotient("laplace", 16, s, 16, n_centre=2000, seed=0).estimate
+              / vk.predicted_eigenvalue("laplace", 16, s, 16) for s in (0.003, 0.1, 0.18)]
+    assert ratios[0] > 0.95 and ratios[1] < 0.7 and ratios[2] < 0.5
+
+
+def test_gradient_flow_exact_against_time_stepping():
+    """The eigenbasis solution equals explicit Euler integration of f' = -(1/n) G (f - y)."""
+    r = vk.kernel_gradient_flow("laplace", 4, 0.05, 3, ell=2.0, m=5, seed=0,
+                                times=np.array([0.0, 50.0]))
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((4, 3))
+    z = rng.standard_normal((4, 5, 3))
+    X, Y = (x[:, None] + 0.05 * z).reshape(-1, 3), (-z / 0.05).reshape(-1, 3)
+    G = vk._gram("laplace", X, X, 3, 2.0)
+    f = np.zeros_like(Y)
+    dt = 0.01
+    for _ in range(5000):
+        f -= dt / 20 * G @ (f - Y)
+    loss = ((f - Y) ** 2).sum() / 20 / (3 / 0.05**2)
+    assert r.train_loss[0] == pytest.approx(((Y ** 2).sum() / 20) / (3 / 0.05**2))
+    assert r.train_loss[1] == pytest.approx(loss, rel=1e-3)
+
+
+def test_gradient_flow_memorization_time_scaling():
+    """tau_mem ~ P / sigma^nu (Laplace, nu = 1): fitted exponents 1 in P and -1 in sigma."""
+    Ps = [8, 16, 32, 64]
+    taus = [vk.kernel_gradient_flow("laplace", P, 0.01, 16, ell=10.0, m=16, seed=P).tau_mem
+            for P in Ps]
+    fp = metrics_fit(Ps, taus)
+    assert fp.ci_low <= 1.0 <= fp.ci_high, fp
+    ss = [0.0025, 0.005, 0.01, 0.02]
+    runs = [vk.kernel_gradient_flow("laplace", 32, s, 16, ell=10.0, m=16, seed=1) for s in ss]
+    fs = metrics_fit(ss, [r.tau_mem for r in runs])
+    assert abs(fs.exponent + 1.0) < 0.05, fs
+    # a constant fraction of the predicted 1/lambda_i
+    ratios = [r.tau_mem / r.tau_predicted for r in runs]
+    assert max(ratios) / min(ratios) < 1.1
+    # separation: when the train loss is at 1/2 the test loss is above its start
+    for r in runs:
+        assert np.interp(np.log(r.tau_mem), np.log(r.times), r.test_loss) > 0.9
+
+
+def metrics_fit(x, y):
+    from memlab.theory.metrics import fit_power_law
+    return fit_power_law(x, y)
+
+
+def test_kernel_plots(check_figure):
+    fit = vk.fit_eigenvalue_scaling("gaussian", 8, sigmas=[0.002, 0.004, 0.008], P_fixed=8,
+                                    P_values=[4, 8, 16], sigma_fixed=0.004, n_centre=400, seed=0)
+    check_figure(vk.plot_eigenvalue_scaling(fit, "gaussian", 8))
+    runs = [vk.kernel_gradient_flow("laplace", P, 0.01, 8, ell=10.0, m=8, seed=P) for P in (4, 8)]
+    check_figure(vk.plot_gradient_flow(runs))
+    check_figure(vk.plot_tau_scaling([4, 8, 16], [1.0, 2.1, 3.9], [0.01, 0.02, 0.04], [4.0, 2.1, 1.0]))
