@@ -17,4 +17,12 @@ It imports :mod:`memlab.theory`; :mod:`memlab.theory` never imports it.
 * :mod:`memlab.verification.training` -- torch: the score network of seed 000 App. G,
   seed 001's trained GMM denoisers and seed 000's D3PM U-Net on the RHM.
 * :mod:`memlab.verification.cli` -- the ``memlab`` command.
+
+A check in one line: the Monte Carlo kernel constant against its closed form.
+
+>>> from memlab.theory.kernel_scaling import beta_d
+>>> from memlab.verification.kernel_scaling import monte_carlo_constants
+>>> mc = monte_carlo_constants(64, 1, n_samples=100_000, seed=0)
+>>> bool(abs(mc.beta - beta_d(64, 1)) < 3 * mc.beta_stderr)
+True
 """

@@ -21,6 +21,12 @@ def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None
     ``P_star`` (layer sample complexities, e.g. :func:`memlab.theory.rhm.sample_complexity`),
     ``tau_mem_per_P`` and ``tau_star`` as in :func:`memlab.theory.metrics.phase_diagram`.
     The shade inside the partial-generalization region counts the learned layers.
+
+    Examples
+    --------
+    >>> fig = plot_phase_diagram([10, 100], tau_mem_per_P=4.0)
+    >>> fig.axes[0].get_xlabel()
+    'training-set size P'
     """
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap

@@ -12,9 +12,20 @@ otherwise, and ``deviation (documented)`` for a seed claim that memlab has
 measured not to hold (the docs page of the module explains it).
 
 Caching: a check's result is stored under ``DIR/.cache/`` with a key made
-of its name, mode, parameters and the SHA-256 of the source files it
-depends on; a second run re-uses every check whose key is unchanged and
-recomputes only the others.
+of its name, mode, the package version and the SHA-256 of every memlab source
+file it depends on (the modules the check imports, followed through their own
+imports); a second run re-uses every check whose key is unchanged and whose
+figures are still there, and recomputes only the others.
+
+Adding a check: write a function ``_name(mode) -> (rows, figures)`` here and add
+it to :data:`CHECKS`; nothing else is listed by hand.
+
+Examples
+--------
+>>> import tempfile
+>>> rows = run_report(tempfile.mkdtemp(), checks=["metrics"], progress=False)
+>>> [(r.check, r.status) for r in rows]
+[('metrics', 'pass'), ('metrics', 'pass')]
 """
 
 from __future__ import annotations

@@ -88,6 +88,15 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     device : str
         torch device ("cpu" or "cuda"); float32 with TF32 disabled.
     seed : int
+
+    Examples
+    --------
+    A small lazy network memorizes 4 points in d = 4: the train loss falls below
+    half its start while the test loss grows.
+
+    >>> r = train_score_network(4, 0.1, 4, width=64, seed=0)
+    >>> bool(r.train_loss[-1] < 0.5 < r.test_loss[-1]), 100 < r.tau_mem < 150
+    (True, True)
     """
     import torch
 

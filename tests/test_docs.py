@@ -1,0 +1,63 @@
+"""The documentation: README examples, one API page per public module, the strict mkdocs build."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+from memlab._inventory import modules
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _python_blocks(path):
+    return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
+
+
+def test_readme_python_examples_run():
+    blocks = _python_blocks(ROOT / "README.md")
+    assert blocks
+    for code in blocks:
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+
+
+def test_readme_commands_are_the_ci_commands():
+    text = (ROOT / "README.md").read_text()
+    first = re.findall(r"```bash\n(.*?)\n```", text, flags=re.S)[0]
+    assert "memlab report" in first and "pip install torch==2.13.0" in first
+
+
+def test_docs_build_without_warnings(tmp_path):
+    """mkdocs (with the mkdocstrings API reference) builds in strict mode: no warning."""
+    res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d",
+                          str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert (tmp_path / "site" / "api" / "theory_rhm" / "index.html").exists()
+
+
+def _api_pages():
+    """docs/api page -> the modules it renders with ``::: name``."""
+    return {p.relative_to(ROOT / "docs").as_posix(): re.findall(r"^::: (\S+)", p.read_text(), re.M)
+            for p in sorted((ROOT / "docs" / "api").glob("*.md"))}
+
+
+def _nav_pages(nav):
+    for item in nav:
+        for value in (item.values() if isinstance(item, dict) else [item]):
+            if isinstance(value, list):
+                yield from _nav_pages(value)
+            else:
+                yield value
+
+
+def test_every_public_module_has_exactly_one_api_page_in_the_nav():
+    pages = _api_pages()
+    rendered = [name for names in pages.values() for name in names]
+    assert sorted(rendered) == modules()            # each public module once, nothing else
+    config = yaml.load((ROOT / "mkdocs.yml").read_text(), Loader=yaml.SafeLoader)
+    nav = set(_nav_pages(config["nav"]))
+    assert set(pages) <= nav, sorted(set(pages) - nav)
+    missing = [p for p in nav if not (ROOT / "docs" / p).is_file()]
+    assert missing == []
