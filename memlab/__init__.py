@@ -2,11 +2,11 @@
 
 Two subpackages:
 
-* :mod:`memlab.theory` -- closed forms and exact algorithms (numpy, scipy, sympy,
-  mpmath only); importing it is fast and loads neither numba nor torch.
-* :mod:`memlab.verification` -- independent numerical checks (numba Monte Carlo,
-  small torch networks), figures, the report and the ``memlab`` command. It imports
-  :mod:`memlab.theory`, never the reverse.
+* [`memlab.theory`][memlab.theory] -- closed forms and exact algorithms (numpy, scipy,
+  sympy, mpmath only); importing it is fast and loads neither numba nor torch.
+* [`memlab.verification`][memlab.verification] -- independent numerical checks (numba
+  Monte Carlo, small torch networks), figures, the report and the ``memlab`` command. It
+  imports ``memlab.theory``, never the reverse.
 
 The most used theory functions are importable from the top level and are loaded on
 first use (the names are those of ``memlab.theory.__all__``)::

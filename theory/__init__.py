@@ -23,8 +23,8 @@ first use, so ``import memlab.theory`` stays fast::
     >>> round(crossover_point(200, 50, 12), 1)
     153.8
 
-The submodules are found on disk (every public module of this package); the
-re-exported functions are listed once, in ``_EXPORTS`` below.
+``memlab.theory.__all__`` lists the submodules (every public module of this
+package, found on disk) and the re-exported functions.
 """
 
 import importlib
