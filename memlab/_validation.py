@@ -175,3 +175,52 @@ def check_tokens(name: str, value, *, length: int | None = None,
         bad = arr[(arr < 0) | (arr >= n_tokens)].ravel()[0]
         raise ValueError(f"{name} must hold tokens in [0, {n_tokens}), got {_show(bad)}")
     return arr.reshape(-1, arr.shape[-1]), arr.ndim == 1
+
+
+def check_NdK(N, d, K) -> tuple[int, int, int]:
+    """Return the Gaussian-mixture problem size ``(N, d, K)`` as ints.
+
+    ``N`` (training-set size), ``d`` (dimension) and ``K`` (number of mixture
+    components) must be positive integers, checked in that order, and
+    ``K <= N``.
+
+    Raises
+    ------
+    ValueError
+        If one is not a positive integer, or ``K > N``.
+    """
+    N = check_positive_int("N", N)
+    d = check_positive_int("d", d)
+    K = check_positive_int("K", K)
+    if K > N:
+        raise ValueError(f"K must be <= N = {N}, got {K}")
+    return N, d, K
+
+
+__all__ += ["check_NdK"]
+
+
+def check_instance(name: str, value, cls):
+    """Return ``value`` if it is an instance of ``cls`` (a class or a tuple of classes).
+
+    Raises
+    ------
+    TypeError
+        Naming the argument, e.g. ``"grammar must be a Grammar, got int"``.
+
+    Examples
+    --------
+    >>> check_instance("n", 3, int)
+    3
+    >>> check_instance("grammar", 3, str)
+    Traceback (most recent call last):
+        ...
+    TypeError: grammar must be a str, got int
+    """
+    if not isinstance(value, cls):
+        want = " or ".join(c.__name__ for c in (cls if isinstance(cls, tuple) else (cls,)))
+        raise TypeError(f"{name} must be a {want}, got {type(value).__name__}")
+    return value
+
+
+__all__ += ["check_instance"]

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from memlab._validation import (check_array, check_positive_int, check_real, check_rng)
+from memlab._validation import check_array, check_NdK, check_positive_int, check_real, check_rng
 
 
 @given(st.integers(min_value=1, max_value=10**12))
@@ -53,8 +53,35 @@ def test_check_rng():
     b = check_rng(5).standard_normal(3)
     assert np.array_equal(a, b)
     g = np.random.default_rng(1)
-    assert check_rng(g) is not None
+    assert check_rng(g) is g
     with pytest.raises(ValueError, match="seed must be"):
         check_rng(-1)
     with pytest.raises(ValueError, match="seed must be"):
         check_rng("abc")
+
+
+def test_check_NdK():
+    assert check_NdK(200, 50.0, np.int64(12)) == (200, 50, 12)
+    assert all(type(v) is int for v in check_NdK(200, 50.0, np.int64(12)))
+    assert check_NdK(5, 1, 5) == (5, 1, 5)
+    with pytest.raises(ValueError, match=r"^K must be <= N = 10, got 12$"):
+        check_NdK(10, 50, 12)
+    # checked in the order N, d, K
+    with pytest.raises(ValueError, match=r"^N must be a positive integer, got 0$"):
+        check_NdK(0, 0, 0)
+    with pytest.raises(ValueError, match=r"^d must be a positive integer, got 2.5$"):
+        check_NdK(10, 2.5, 0)
+    with pytest.raises(ValueError, match=r"^K must be a positive integer, got '3'$"):
+        check_NdK(10, 2, "3")
+
+
+def test_check_instance():
+    from memlab._validation import check_instance
+
+    assert check_instance("x", 3, int) == 3
+    assert check_instance("x", 3.0, (int, float)) == 3.0
+    with pytest.raises(TypeError, match="^grammar must be a Grammar, got int$") as info:
+        check_instance("grammar", 3, type("Grammar", (), {}))
+    assert not isinstance(info.value, ValueError)
+    with pytest.raises(TypeError, match="^x must be a int or str, got float$"):
+        check_instance("x", 1.5, (int, str))

@@ -1,4 +1,4 @@
-"""theory/rhm.py: grammar, generation, parsing, exact belief propagation and samplers.
+"""theory/rhm/ (memlab.theory.rhm): grammar, generation, parsing, exact belief propagation and samplers.
 
 Belief propagation is checked against brute-force enumeration
 (verification/rhm.py) and against the dense-tensor implementation.
@@ -279,8 +279,100 @@ def test_grammar_is_unambiguous_and_reproducible():
      "likelihood"),
     (lambda: rhm.reverse_sample(rhm.sample_grammar(4, 2, 2, 2), 3, 0), "n_steps"),
     (lambda: rhm.reverse_sample(rhm.sample_grammar(4, 2, 2, 2), 3, 4, method="x"), "method"),
-    (lambda: rhm.parse("grammar", [0]), "grammar"),
 ])
 def test_bad_input_names_the_argument(call, name):
     with pytest.raises(ValueError, match=rf"^{name}\b"):
         call()
+
+
+def _bp_and_parse(g, seed=0):
+    x = rhm.add_noise(rhm.generate(g, 30, seed=seed), 0.6, g.v, seed=seed + 1)
+    res = rhm.belief_propagation(g, rhm.leaf_likelihood(x, 0.6, g.v))
+    return res, rhm.parse(g, x), rhm.sample_posterior(g, x, 0.6, seed=seed + 2)
+
+
+@pytest.mark.parametrize("params", [(4, 2, 2, 3), (3, 2, 3, 2), (16, 4, 2, 3)])
+def test_grammar_built_directly_equals_from_rules(params):
+    sampled = rhm.sample_grammar(*params, seed=11)
+    rules = [r.tolist() for r in sampled.rules]              # plain nested lists
+    direct = rhm.Grammar(*params, rules)
+    via = rhm.Grammar.from_rules(rules)
+    stacked = rhm.Grammar(*params, np.stack(sampled.rules))  # one (L, v, m, s) array
+    for g in (direct, via, stacked):
+        assert (g.v, g.m, g.s, g.L, g.d, g.seed) == params + (params[2] ** params[3], None)
+        assert all(np.array_equal(a, b) and not a.flags.writeable
+                   for a, b in zip(g.rules, sampled.rules))
+        res, parsed, post = _bp_and_parse(g)
+        ref_res, ref_parsed, ref_post = _bp_and_parse(sampled)
+        assert np.array_equal(res.leaves, ref_res.leaves)
+        assert np.array_equal(res.log_likelihood, ref_res.log_likelihood)
+        assert all(np.array_equal(a, b) for a, b in zip(res.levels, ref_res.levels))
+        assert all(np.array_equal(a, b) for a, b in zip(parsed.symbols, ref_parsed.symbols))
+        assert all(np.array_equal(a, b) for a, b in zip(parsed.rule_index, ref_parsed.rule_index))
+        assert np.array_equal(post, ref_post)
+    assert sampled.seed == 11 and rhm.Grammar(*params, rules, seed=3).seed == 3
+    assert "_bp_tables" not in repr(direct) and "_parse_tables" not in repr(direct)
+    # the rules are copied: changing the caller's arrays later does not change the grammar
+    mine = [np.array(r) for r in sampled.rules]
+    g = rhm.Grammar(*params, mine)
+    mine[0][0, 0, 0] = (mine[0][0, 0, 0] + 1) % params[0]
+    assert np.array_equal(g.rules[0], sampled.rules[0])
+
+
+@pytest.mark.parametrize("args, error, match", [
+    ((4, 2, 2, 2, [np.zeros((4, 2, 2), int)] * 1), ValueError, r"^rules must have L = 2 levels"),
+    ((4, 2, 2, 1, [np.zeros((3, 2, 2), int)]), ValueError, r"^rules\[0\] must have shape"),
+    ((4, 2, 2, 1, [np.zeros((4, 2, 2))]), ValueError, r"^rules\[0\] must be an integer array"),
+    ((2, 1, 2, 1, [[[[0, 1]], [[0, 1]]]]), ValueError, r"^rules\[0\] must be unambiguous"),
+    ((2, 1, 2, 1, [[[[0, 1]], [[1, 2]]]]), ValueError, r"^rules\[0\] must contain symbols"),
+    ((2, 1, 2, 1, []), ValueError, r"^rules must contain at least one level"),
+    ((2, 1, 2, 1, 5), TypeError, r"^rules must be a sequence"),
+    ((2, 1, 2, 1, "rules"), TypeError, r"^rules must be a sequence"),
+    ((1, 1, 2, 1, [[[[0, 0]]]]), ValueError, r"^v must be"),
+    ((2, 3, 2, 1, [[[[0, 1]], [[1, 1]]]]), ValueError, r"^m must be <="),
+    ((2, 1, 2, 1.5, [[[[0, 1]], [[1, 1]]]]), ValueError, r"^L must be"),
+])
+def test_invalid_direct_grammar_raises_naming_the_argument(args, error, match):
+    with pytest.raises(error, match=match):
+        rhm.Grammar(*args)
+
+
+def test_invalid_grammar_seed_and_fields_cannot_be_set():
+    with pytest.raises(ValueError, match="^seed"):
+        rhm.Grammar(2, 1, 2, 1, [[[[0, 1]], [[1, 1]]]], seed=-1)
+    with pytest.raises(TypeError):
+        rhm.Grammar(2, 1, 2, 1, [[[[0, 1]], [[1, 1]]]], _bp_tables=())
+    g = rhm.Grammar(2, 1, 2, 1, [[[[0, 1]], [[1, 1]]]])
+    with pytest.raises(AttributeError):
+        g.v = 3
+
+
+def test_a_non_grammar_is_a_type_error():
+    for call in (lambda: rhm.parse(5, [0, 1]), lambda: rhm.generate(5, 3),
+                 lambda: rhm.parse("grammar", [0]),
+                 lambda: rhm.belief_propagation(None, np.ones((2, 2)))):
+        with pytest.raises(TypeError, match=r"^grammar must be a Grammar, got (int|NoneType|str)$"):
+            call()
+
+
+def test_public_api_is_the_old_one_without_private_parameters():
+    import inspect
+
+    old = {"BPResult", "Grammar", "PROCESSES", "ParseResult", "add_noise", "belief_propagation",
+           "copy_fraction", "denoiser_hellinger", "exact_denoiser", "expected_rule_usage",
+           "generate", "keep_schedule", "layer_error_fractions", "layer_validity",
+           "leaf_likelihood", "nearest_hamming", "num_strings", "parse", "reverse_sample",
+           "rule_usage", "sample_complexity", "sample_grammar", "sample_posterior"}
+    assert set(rhm.__all__) == old and len(rhm.__all__) == len(old)
+    for name in rhm.__all__:
+        obj = getattr(rhm, name)
+        if name == "nearest_hamming":
+            assert obj.__module__ == "memlab.theory.metrics"
+        elif callable(obj):
+            assert obj.__module__.startswith("memlab.theory.rhm._"), name
+            params = inspect.signature(obj).parameters
+            assert not [p for p in params if p.startswith("_")], name
+    assert [f.name for f in __import__("dataclasses").fields(rhm.BPResult)] == [
+        "leaves", "levels", "log_likelihood"]
+    single = rhm.belief_propagation(rhm.sample_grammar(4, 2, 2, 2, seed=0), np.ones((4, 4)))
+    assert single.leaves.shape == (4, 4) and isinstance(single.log_likelihood, float)

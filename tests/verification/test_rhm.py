@@ -59,3 +59,8 @@ def test_cli_rhm(capsys):
     assert "strings/s" in out and "fraction not valid up to layer 1:" in out
     assert main(["rhm", "--v", "4", "--m", "5"]) == 2
     assert "m must be <= v^(s-1) = 4" in capsys.readouterr().err
+
+
+def test_enumeration_rejects_a_non_grammar_naming_it():
+    with pytest.raises(TypeError, match="^grammar must be a Grammar, got str$"):
+        vr.enumerate_strings("grammar")

@@ -25,7 +25,23 @@ of the gap between validation and train loss
 Deviations from the paper, for a CPU: standard (not muP) parametrisation,
 Adam at 1e-3 instead of 0.1, C = 128 channels instead of 8192, the cosine
 instead of the linear schedule. Runs save a checkpoint at every evaluation
-and resume from it.
+and resume from it; :func:`save_summary` writes the summary of a series of
+runs (``memlab train rhm``).
+
+Example: the scaling fit on planted runs whose copies start at step 20 P
+(no training, no torch)::
+
+    >>> import numpy as np
+    >>> def planted(P, n=200):
+    ...     steps = np.geomspace(10, 1e5, n)
+    ...     copies = np.clip(np.log(steps / (20 * P)), 0, 1)
+    ...     return D3PMRun(P, steps, np.ones(n), 1 + copies, copies, np.zeros((n, 2)),
+    ...                    20.0 * P, 20.0 * P, 0.2, 32, 1e-3, 8, 0)
+    >>> runs = [planted(P) for P in (16, 32, 64, 128)]
+    >>> round(tau_mem_scaling(runs).exponent, 6)
+    1.0
+    >>> D3PMRun.from_json(runs[0].to_json()).tau_mem
+    320.0
 """
 
 from __future__ import annotations
@@ -37,12 +53,12 @@ from pathlib import Path
 import numpy as np
 
 from memlab.theory import rhm
-from memlab._validation import check_positive_int, check_positive_real, check_rng
-from memlab.theory.metrics import first_crossing, fit_power_law, memorization_onset
+from memlab._validation import check_instance, check_positive_int, check_positive_real, check_rng
+from memlab.theory.metrics import PowerLawFit, first_crossing, fit_power_law, memorization_onset
 from memlab.verification.training._common import dataclass_to_json
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
-           "plot_training_curves", "plot_tau_vs_P"]
+           "plot_training_curves", "plot_tau_vs_P", "save_summary"]
 
 
 def make_unet(v, s, L, channels=128):
@@ -152,7 +168,7 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
     """
     import torch
 
-    grammar = rhm._check_grammar(grammar)
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
     P = check_positive_int("P", P)
     steps = check_positive_int("steps", steps)
     batch_size = check_positive_int("batch_size", batch_size)
@@ -329,3 +345,61 @@ def plot_tau_vs_P(runs, fits=None):
     ax.legend(fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def save_summary(runs, fits, out_dir) -> list:
+    """Write the summary of a series of runs into ``out_dir`` (``memlab train rhm --out``).
+
+    Parameters
+    ----------
+    runs : sequence of D3PMRun
+        The runs, e.g. one per training-set size P.
+    fits : dict
+        Definition (an entry of ``TAU_DEFINITIONS``) -> ``PowerLawFit`` from
+        :func:`tau_mem_scaling`; definitions without a fit are left out.
+    out_dir : path
+        Directory (created if missing).
+
+    Returns
+    -------
+    list of pathlib.Path
+        The three files written, in this order: ``d3pm_summary.json``
+        (``{"runs": [D3PMRun.to_json() ...], "fits": {definition: fields of
+        the fit}}``, indent 1; each run is rebuilt by
+        :meth:`D3PMRun.from_json`), ``d3pm_curves.png``
+        (:func:`plot_training_curves`) and ``d3pm_tau_vs_P.png``
+        (:func:`plot_tau_vs_P`), both at 120 dpi.
+
+    Raises
+    ------
+    ValueError
+        If ``runs`` is empty or ``fits`` has a key outside ``TAU_DEFINITIONS``.
+    TypeError
+        If a run is not a D3PMRun or a fit not a PowerLawFit.
+    """
+    import matplotlib.pyplot as plt
+
+    runs = list(runs)
+    if not runs:
+        raise ValueError("runs must contain at least one D3PMRun, got none")
+    for i, r in enumerate(runs):
+        check_instance(f"runs[{i}]", r, D3PMRun)
+    check_instance("fits", fits, dict)
+    for k, f in fits.items():
+        if k not in TAU_DEFINITIONS:
+            raise ValueError(f"fits keys must be in {TAU_DEFINITIONS}, got {k!r}")
+        check_instance(f"fits[{k!r}]", f, PowerLawFit)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary, curves, tau = (out / name for name in ("d3pm_summary.json", "d3pm_curves.png",
+                                                   "d3pm_tau_vs_P.png"))
+    with open(summary, "w") as fh:
+        json.dump({"runs": [r.to_json() for r in runs],
+                   "fits": {k: vars(f) for k, f in fits.items()}}, fh, indent=1)
+    fig = plot_training_curves(runs)
+    fig.savefig(curves, dpi=120)
+    plt.close(fig)
+    fig = plot_tau_vs_P(runs, fits)
+    fig.savefig(tau, dpi=120)
+    plt.close(fig)
+    return [summary, curves, tau]

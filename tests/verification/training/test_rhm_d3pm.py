@@ -33,6 +33,58 @@ def test_unet_shapes_and_d3pm_smoke_with_resume(tmp_path):
         rd.train_d3pm(g, 30, steps=5, **kw)
 
 
+def _planted(P):
+    n = 400
+    steps = np.geomspace(10, 1e5, n)
+    copies = np.clip(np.log(steps / (20 * P)), 0, 1)
+    return rd.D3PMRun(P, steps, np.ones(n), np.ones(n) + copies, copies, np.zeros((n, 2)),
+                      float(20 * P), float(20 * P), 0.2, 32, 1e-3, 8, 0)
+
+
+def test_save_summary_writes_the_three_files_in_the_cli_format(tmp_path):
+    from memlab.theory.metrics import PowerLawFit
+
+    runs = [_planted(P) for P in (16, 32, 64, 128)]
+    fits = {w: rd.tau_mem_scaling(runs, which=w) for w in ("tau_mem", "tau_copy_half")}
+    out = tmp_path / "new" / "dir"
+    paths = rd.save_summary(runs, fits, out)
+    assert paths == [out / "d3pm_summary.json", out / "d3pm_curves.png", out / "d3pm_tau_vs_P.png"]
+    assert all(p.stat().st_size > 0 for p in paths)
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths[1:])
+    text = paths[0].read_text()
+    # the format memlab train rhm has always written: these keys, indent=1
+    assert text == json.dumps({"runs": [r.to_json() for r in runs],
+                               "fits": {k: vars(f) for k, f in fits.items()}}, indent=1)
+    data = json.loads(text)
+    assert set(data) == {"runs", "fits"} and set(data["fits"]) == set(fits)
+    for saved, run in zip(data["runs"], runs):
+        again = rd.D3PMRun.from_json(saved)
+        assert again.P == run.P and again.tau_mem == run.tau_mem
+        assert np.array_equal(again.steps, run.steps)
+        assert np.array_equal(again.copy_fraction, run.copy_fraction)
+        assert np.array_equal(again.layer_errors, run.layer_errors)
+    assert PowerLawFit(**data["fits"]["tau_mem"]) == fits["tau_mem"]
+    assert rd.save_summary(runs[:1], {}, out)[0].exists()        # no fit: still three files
+
+
+@pytest.mark.parametrize("runs, fits, error, match", [
+    ([], {}, ValueError, "^runs must contain"),
+    ([1], {}, TypeError, r"^runs\[0\] must be a D3PMRun"),
+    (None, [], TypeError, "^fits must be a dict"),
+    (None, {"tau": None}, ValueError, "^fits keys must be in"),
+    (None, {"tau_mem": 1.0}, TypeError, r"^fits\['tau_mem'\] must be a PowerLawFit"),
+])
+def test_save_summary_rejects_bad_input(tmp_path, runs, fits, error, match):
+    with pytest.raises(error, match=match):
+        rd.save_summary([_planted(16)] if runs is None else runs, fits, tmp_path)
+    assert not list(tmp_path.iterdir())
+
+
+def test_train_d3pm_rejects_a_non_grammar():
+    with pytest.raises(TypeError, match="^grammar must be a Grammar, got int$"):
+        rd.train_d3pm(5, 8, steps=1, progress=False)
+
+
 def test_tau_scaling_on_planted_runs():
     def run(P):
         n = 400
@@ -56,6 +108,10 @@ def test_cli_train_rhm_smoke(tmp_path, capsys):
                  "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "P=    8:" in out and (tmp_path / "d3pm_summary.json").exists()
+    assert (tmp_path / "d3pm_curves.png").exists() and (tmp_path / "d3pm_tau_vs_P.png").exists()
+    assert f"wrote {tmp_path}/d3pm_summary.json, d3pm_curves.png and d3pm_tau_vs_P.png" in out
+    summary = json.loads((tmp_path / "d3pm_summary.json").read_text())
+    assert [r["P"] for r in summary["runs"]] == [6, 8, 10]
 
 
 @pytest.mark.slow
