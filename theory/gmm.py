@@ -49,9 +49,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validation import check_array, check_positive_int, check_positive_real, check_rng
+from .._validation import check_array, check_NdK, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
-from .schedules import check_timesteps, reference_timesteps
+from .schedules import check_timesteps, resolve_timesteps
 from .schedules import sigma as _sigma
 from .metrics import first_crossing
 from .schedules import snr
@@ -250,15 +250,6 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
-def _resolve_timesteps(timesteps) -> np.ndarray:
-    if timesteps is None:
-        return reference_timesteps()
-    t = check_timesteps(timesteps, "vp", name="timesteps")
-    if t.ndim > 1:
-        raise ValueError(f"timesteps must be one-dimensional, got shape {t.shape}")
-    return t.reshape(-1)
-
-
 def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
     r"""Loss weights :math:`\lambda(t_l)` over a time grid.
 
@@ -281,7 +272,11 @@ def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
     >>> loss_weighting("x0").shape
     (26,)
     """
-    t = _resolve_timesteps(timesteps)
+    return _loss_weighting(weighting, resolve_timesteps(timesteps))
+
+
+def _loss_weighting(weighting, t: np.ndarray) -> np.ndarray:
+    """:func:`loss_weighting` on checked times ``t`` (one-dimensional, in (0, 1))."""
     if isinstance(weighting, str):
         if weighting == "x0":
             return np.ones_like(t)
@@ -328,9 +323,14 @@ def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
     d = check_positive_int("d", d)
     sigma2 = check_positive_real("sigma2", sigma2)
     tt = check_timesteps(t, "vp")
-    a2, s2 = 1.0 - tt * tt, tt * tt
-    out = d * sigma2 * s2 / (a2 * sigma2 + s2)
+    out = _generalizing_excess(tt, d, sigma2)
     return float(out) if np.ndim(t) == 0 else out
+
+
+def _generalizing_excess(tt: np.ndarray, d: int, sigma2: float) -> np.ndarray:
+    """:func:`generalizing_excess_loss` on checked arguments (``tt`` an array of VP times)."""
+    a2, s2 = 1.0 - tt * tt, tt * tt
+    return d * sigma2 * s2 / (a2 * sigma2 + s2)
 
 
 _N_LAMBDA = 48   # Gauss-Hermite nodes for the chi-square outer expectation
@@ -511,20 +511,15 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
     Ms = np.atleast_1d(np.asarray(M, dtype=object))
     for m in Ms.ravel():
         check_positive_int("M", m)
-    Ms = Ms.astype(np.int64)
-    shift_mean, shift_var = _other_component_shift(d, sigma2)
-    table = _min_distance_table(d, int(Ms.max()), 1.0 / K, shift_mean, shift_var)
-    out = table[Ms - 1]
+    out = _effective_constant(Ms.astype(np.int64), d, K, sigma2)
     return float(out.ravel()[0]) if np.ndim(M) == 0 else out
 
 
-def _check_NdK(N, d, K):
-    N = check_positive_int("N", N)
-    d = check_positive_int("d", d)
-    K = check_positive_int("K", K)
-    if K > N:
-        raise ValueError(f"K must be <= N = {N}, got {K}")
-    return N, d, K
+def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
+    """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    shift_mean, shift_var = _other_component_shift(d, sigma2)
+    table = _min_distance_table(d, int(Ms.max()), 1.0 / K, shift_mean, shift_var)
+    return table[Ms - 1]
 
 
 def _check_M(M, N):
@@ -554,15 +549,19 @@ def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 
     >>> partial_memorization_excess_loss(100, 200, 50, 12, C=2.0)
     50.0
     """
-    N, d, K = _check_NdK(N, d, K)
+    N, d, K = check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)
     Ms = _check_M(M, N)
-    if C is None:
-        c = effective_constant(Ms, d, K, sigma2)
-    else:
-        c = check_positive_real("C", C)
-    out = c * (1.0 - Ms / N) * d * sigma2
-    return float(np.asarray(out).ravel()[0]) if np.ndim(M) == 0 else np.asarray(out, dtype=float)
+    C = None if C is None else check_positive_real("C", C)
+    out = _partial_memorization_excess(Ms, N, d, K, sigma2, C)
+    return float(out.ravel()[0]) if np.ndim(M) == 0 else np.asarray(out, dtype=float)
+
+
+def _partial_memorization_excess(Ms: np.ndarray, N: int, d: int, K: int, sigma2: float,
+                                 C: float | None) -> np.ndarray:
+    """:func:`partial_memorization_excess_loss` on checked arguments, an array like ``Ms``."""
+    c = _effective_constant(Ms, d, K, sigma2) if C is None else C
+    return np.asarray(c * (1.0 - Ms / N) * d * sigma2, dtype=float)
 
 
 def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
@@ -584,14 +583,16 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     >>> loss_gap(200, 200, 50, 12) < 0
     True
     """
-    N, d, K = _check_NdK(N, d, K)
+    N, d, K = check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)
-    t = _resolve_timesteps(timesteps)
-    lam = loss_weighting(weighting, t)
-    pm = partial_memorization_excess_loss(M, N, d, K, sigma2, C)
-    gen = float(np.mean(lam * generalizing_excess_loss(t, d, sigma2)))
+    t = resolve_timesteps(timesteps)
+    lam = _loss_weighting(weighting, t)
+    Ms = _check_M(M, N)
+    C = None if C is None else check_positive_real("C", C)
+    pm = _partial_memorization_excess(Ms, N, d, K, sigma2, C)
+    gen = float(np.mean(lam * _generalizing_excess(t, d, sigma2)))
     out = pm * float(np.mean(lam)) - gen
-    return float(out) if np.ndim(M) == 0 else out
+    return float(out.ravel()[0]) if np.ndim(M) == 0 else out
 
 
 def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
@@ -647,15 +648,15 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     >>> round(crossover_point(200, 50, 12, C=2.0), 1)   # eq. 14 with C = 2
     166.0
     """
-    N, d, K = _check_NdK(N, d, K)
+    N, d, K = check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)
-    t = _resolve_timesteps(timesteps)
-    lam = loss_weighting(weighting, t)
-    ratio = np.mean(lam * generalizing_excess_loss(t, d, sigma2)) / (d * sigma2 * np.mean(lam))
+    t = resolve_timesteps(timesteps)
+    lam = _loss_weighting(weighting, t)
+    ratio = np.mean(lam * _generalizing_excess(t, d, sigma2)) / (d * sigma2 * np.mean(lam))
     if C is not None:
         C = check_positive_real("C", C)
         return float(np.clip(N * (1.0 - ratio / C), 0.0, N))
-    Ms = np.arange(1, N + 1)
-    g = effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
+    Ms = np.arange(1, N + 1, dtype=np.int64)
+    g = _effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
     # g[N-1] < 0, so a crossing exists; g[0] <= 0 (only for N = 1) returns M = 1
     return first_crossing(Ms, g, 0.0, above=False)

@@ -29,12 +29,14 @@ so :math:`\beta/\gamma \simeq -\nu 2^{\nu/2-1} d^{\nu/2-1}` for large d and
 The small-distance constants :math:`(C(d), \nu)` of common kernels on the
 sphere of radius :math:`\sqrt d` are derived symbolically by
 :func:`kernel_expansion`; :func:`symbolic_ratio` derives the closed form and
-its series in 1/d with sympy.
+its series in 1/d with sympy. :func:`memorization_time_prediction` gathers the
+whole prediction for one kernel and setting, with the check of its regime.
 """
 
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special, stats
@@ -50,6 +52,8 @@ __all__ = [
     "eigenvalue",
     "memorization_time",
     "memorization_time_asymptotic",
+    "KernelPrediction",
+    "memorization_time_prediction",
     "symbolic_ratio",
     "kernel_expansion",
     "KERNELS",
@@ -324,6 +328,165 @@ def memorization_time_asymptotic(P, sigma, d, nu, C):
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
     out = Pa / (-Cc * eigenvalue_ratio_asymptotic(dd, nn) * s**nn)
     return _out(out, P, sigma, d, nu, C)
+
+
+# ----------------------------------------------------------------------------
+# The whole prediction for one kernel
+# ----------------------------------------------------------------------------
+
+_SIGMA_MAX = 0.1     # sigma / inter-point distance below this: components well separated
+_SPREAD_MAX = 0.3    # sigma sqrt(2d) / ell below this: the expansion 1 - C r^nu holds
+
+
+@dataclass(frozen=True)
+class KernelPrediction:
+    r"""Memorization-time prediction of one kernel (:func:`memorization_time_prediction`).
+
+    Attributes
+    ----------
+    kernel : str
+        One of :data:`KERNELS`.
+    P : float
+        Training-set size.
+    sigma : float
+        Noise level :math:`\sigma`.
+    d : int
+        Dimension.
+    ell : float or None
+        Length scale of the ``"laplace"`` and ``"gaussian"`` kernels; ``None``
+        for ``"ntk"`` and ``"nngp"``, which have none.
+    C : float
+        Small-distance coefficient :math:`C(d)` of :math:`K = 1 - C r^\nu`
+        (:func:`kernel_expansion`).
+    nu : int
+        Small-distance exponent :math:`\nu`.
+    ratio : float
+        :math:`\beta_d(1,\nu)/\gamma_d(1)` (:func:`eigenvalue_ratio`), negative.
+    relative_error : float
+        Relative error of the ratio's large-d form
+        (:func:`asymptotic_relative_error`).
+    eigenvalue : float
+        :math:`\lambda_i = -C\,(\beta/\gamma)\,\sigma^\nu/P` (:func:`eigenvalue`).
+    tau_mem : float
+        :math:`\tau_{\rm mem} = 1/\lambda_i` (:func:`memorization_time`).
+    tau_mem_asymptotic : float
+        Its large-d form (:func:`memorization_time_asymptotic`).
+    interpoint_distance : float
+        :math:`\sqrt{2d}`, the typical distance between two training points
+        (unit-variance data).
+    sigma_over_distance : float
+        :math:`\sigma\sqrt{2d}/\sqrt{2d} = \sigma`: the spread of one noisy
+        component over the distance between training points (components
+        overlap near 1).
+    spread_over_ell : float or None
+        :math:`\sigma\sqrt{2d}/\ell`, the spread over the kernel's length
+        scale, on which the expansion :math:`1 - C r^\nu` must hold; ``None``
+        for ``"ntk"`` and ``"nngp"``, whose expansion is in :math:`r/\sqrt d`
+        and holds whenever ``sigma_over_distance`` is small.
+    inside_regime : bool
+        ``sigma_over_distance < 0.1`` and, where defined,
+        ``spread_over_ell < 0.3``: the small-sigma regime the prediction is
+        derived in.
+    """
+
+    kernel: str
+    P: float
+    sigma: float
+    d: int
+    ell: float | None
+    C: float
+    nu: int
+    ratio: float
+    relative_error: float
+    eigenvalue: float
+    tau_mem: float
+    tau_mem_asymptotic: float
+    interpoint_distance: float
+    sigma_over_distance: float
+    spread_over_ell: float | None
+    inside_regime: bool
+
+
+def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> KernelPrediction:
+    r"""Local eigenvalue and memorization time of a kernel, with its regime check (seed 000 App. G).
+
+    For the kernel's small-distance expansion :math:`K = 1 - C(d) r^
+u`
+    (:func:`kernel_expansion`), the local modes around each of the P training
+    points have eigenvalue and learning time (Favero et al. 2025, App. G,
+    eqs. 22, 24 and 39)
+
+    .. math::
+
+        \lambda_i = -C(d)\,rac{eta_d(1,
+u)}{\gamma_d(1)}\,rac{\sigma^
+u}{P},
+        \qquad 	au_{
+m mem} = rac1{\lambda_i}
+        \simeq rac{P}{C\,
+u\,2^{
+u/2-1} d^{
+u/2-1}\sigma^
+u} .
+
+    The derivation needs the noisy components to be well separated,
+    :math:`\sigma\sqrt{2d} \ll \sqrt{2d}` (the typical distance between
+    unit-variance training points), and, for the Laplace and Gaussian kernels,
+    the expansion to hold over the component's spread,
+    :math:`\sigma\sqrt{2d} \ll \ell`. ``inside_regime`` is
+    :math:`\sigma < 0.1` and :math:`\sigma\sqrt{2d}/\ell < 0.3`.
+
+    Parameters
+    ----------
+    kernel : {"ntk", "nngp", "laplace", "gaussian"}
+        The kernel, as in :func:`kernel_expansion`.
+    P : float
+        Training-set size, >= 1.
+    sigma : float
+        Noise level, > 0.
+    d : int
+        Dimension, >= 1.
+    ell : float
+        Length scale of the Laplace and Gaussian kernels, > 0 (required for
+        them); checked but unused for ``"ntk"`` and ``"nngp"``, for which it
+        may be ``None``.
+
+    Returns
+    -------
+    KernelPrediction
+        Each number equal to what the function named in its description returns.
+
+    Raises
+    ------
+    ValueError
+        For an unknown kernel, a non-positive ``ell``, d not a positive
+        integer, P < 1 or sigma <= 0 (checked in this order).
+
+    Examples
+    --------
+    >>> p = memorization_time_prediction("ntk", 128, 0.05, 64)
+    >>> p.nu, round(p.C, 6), round(p.tau_mem), p.inside_regime
+    (1, 0.019894, 1461542, True)
+    >>> memorization_time_prediction("laplace", 16, 0.01, 16, ell=0.1).inside_regime
+    False
+    """
+    has_ell = kernel in ("laplace", "gaussian")
+    if has_ell and ell is None:
+        raise ValueError(f"ell must be given for the {kernel} kernel, got None")
+    C, nu = kernel_expansion(kernel, d, ell=ell)
+    d = check_positive_int("d", d)
+    P = float(check_array("P", P, ndim=0, lo=1.0))
+    sigma = float(check_array("sigma", sigma, ndim=0, lo=0.0, lo_open=True))
+    ell = float(ell) if has_ell else None
+    gap = np.sqrt(2.0 * d)                 # typical distance between N(0, I_d) points
+    spread = sigma * np.sqrt(2.0 * d)      # typical |x - y| inside one noisy component
+    spread_over_ell = spread / ell if has_ell else None
+    inside = sigma < _SIGMA_MAX and (spread_over_ell is None or spread_over_ell < _SPREAD_MAX)
+    return KernelPrediction(
+        kernel, P, sigma, d, ell, C, nu, eigenvalue_ratio(d, nu), asymptotic_relative_error(d, nu),
+        eigenvalue(P, sigma, d, nu, C), memorization_time(P, sigma, d, nu, C),
+        memorization_time_asymptotic(P, sigma, d, nu, C), float(gap), sigma,
+        None if spread_over_ell is None else float(spread_over_ell), bool(inside))
 
 
 # ----------------------------------------------------------------------------

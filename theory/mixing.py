@@ -39,6 +39,7 @@ __all__ = [
     "amise_bandwidth",
     "optimal_bandwidth",
     "BandwidthComparison",
+    "BANDWIDTH_REGIMES",
     "compare_bandwidths",
 ]
 
@@ -331,6 +332,13 @@ def optimal_bandwidth(sigma, d, n):
     return out.reshape(s.shape)
 
 
+BANDWIDTH_REGIMES = ("optimal", "high_dimensional", "suboptimal")
+"""The values of :attr:`BandwidthComparison.regime`, in the order they are tested."""
+
+_OPTIMAL_TOLERANCE = 0.05     # |h_M / h_opt - 1| below this: "optimal"
+_LOG_GAIN_FLOOR = -10.0       # best KDE's log L2 gain below this: "high_dimensional"
+
+
 @dataclass(frozen=True)
 class BandwidthComparison:
     """How far the mixing width is from the L2-optimal KDE bandwidth.
@@ -363,6 +371,16 @@ class BandwidthComparison:
     log_gain_ratio : float
         ``log(gain(h_mixing) / gain(h_optimal))``: 0 when the mixing width is
         optimal, -inf when it does worse than the zero estimator.
+    regime : str
+        One of :data:`BANDWIDTH_REGIMES`, the first that applies:
+        ``"optimal"`` when ``|ratio - 1| < 0.05`` (the mixing width is the
+        L2-optimal bandwidth to 5%); ``"high_dimensional"`` when
+        ``log_gain_optimal < -10`` (no bandwidth beats the zero estimator by
+        more than :math:`e^{-10}` in L2, so L2-optimality says nothing);
+        ``"suboptimal"`` otherwise (the mixing width is ``ratio`` times the
+        optimum, at a real L2 cost).
+    verdict : str
+        One sentence saying the same, as ``memlab mixing-time`` prints it.
     """
 
     sigma: float
@@ -378,6 +396,8 @@ class BandwidthComparison:
     mise_excess: float
     log_gain_optimal: float
     log_gain_ratio: float
+    regime: str
+    verdict: str
 
 
 def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
@@ -390,11 +410,18 @@ def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
     costs in MISE; in high d, where every bandwidth is nearly as bad as the
     zero estimator, ``log_gain_ratio`` is the informative number.
 
+    The result's ``regime`` and ``verdict`` classify the case (see
+    :class:`BandwidthComparison`).
+
     Examples
     --------
     >>> c = compare_bandwidths(1.0, 100, 1e4)
     >>> round(c.h_mixing, 2), round(c.h_optimal, 2)
     (2.22, 1.2)
+    >>> c.regime
+    'high_dimensional'
+    >>> compare_bandwidths(1.0, 16, 1e4).verdict
+    'the mixing width is L2-optimal here (within 5%)'
     """
     sigma = check_positive_real("sigma", sigma)
     n = check_positive_real("n", n)
@@ -403,7 +430,20 @@ def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
     ho = optimal_bandwidth(sigma, d, n)
     excess = float(np.expm1(kde_log_mise(hm, sigma, d, n) - kde_log_mise(ho, sigma, d, n)))
     g_opt = kde_log_gain(ho, sigma, d, n)
+    ratio = hm / ho
+    regime, verdict = _bandwidth_regime(ratio, g_opt)
     return BandwidthComparison(sigma, float(d), n, tm, hm, float(np.sqrt(2.0 * tm)),
                                float(sigma * np.exp(-np.log(n) / d)), ho,
-                               amise_bandwidth(sigma, d, n), hm / ho, excess, g_opt,
-                               kde_log_gain(hm, sigma, d, n) - g_opt)
+                               amise_bandwidth(sigma, d, n), ratio, excess, g_opt,
+                               kde_log_gain(hm, sigma, d, n) - g_opt, regime, verdict)
+
+
+def _bandwidth_regime(ratio: float, log_gain_optimal: float) -> tuple[str, str]:
+    """(regime, verdict) of :class:`BandwidthComparison` from h_M / h_opt and the best log gain."""
+    if abs(ratio - 1) < _OPTIMAL_TOLERANCE:
+        return "optimal", "the mixing width is L2-optimal here (within 5%)"
+    if log_gain_optimal < _LOG_GAIN_FLOOR:
+        return "high_dimensional", ("high-dimensional regime: no bandwidth beats the zero "
+                                    "estimator by more than exp(-10) in L2; the mixing width "
+                                    "is not the optimum")
+    return "suboptimal", f"the mixing width is {ratio:.3g} times the L2-optimal bandwidth"

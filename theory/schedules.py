@@ -26,7 +26,8 @@ import numpy as np
 
 from .._validation import check_array, check_positive_int, check_real
 
-__all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps"]
+__all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps",
+           "resolve_timesteps"]
 
 PROCESSES = ("vp", "ou")
 
@@ -42,6 +43,45 @@ def check_timesteps(t, process: str = "vp", name: str = "t") -> np.ndarray:
     _check_process(process)
     hi = 1.0 if process == "vp" else None
     return check_array(name, t, lo=0.0, lo_open=True, hi=hi, hi_open=True)
+
+
+def resolve_timesteps(timesteps=None) -> np.ndarray:
+    """The VP time grid a computation runs on: seed 001's grid by default, else ``timesteps`` checked.
+
+    Parameters
+    ----------
+    timesteps : float or array of shape (T,), optional
+        VP times, each in the open interval (0, 1). ``None`` (default) means
+        :func:`reference_timesteps` ``()``, seed 001's 26-point grid.
+
+    Returns
+    -------
+    numpy.ndarray
+        One-dimensional float64 array of times (a scalar becomes shape (1,)).
+
+    Raises
+    ------
+    ValueError
+        If a time is outside (0, 1) or not finite, or ``timesteps`` has more
+        than one dimension.
+
+    See Also
+    --------
+    check_timesteps : validation of times of any shape, for either process.
+
+    Examples
+    --------
+    >>> resolve_timesteps().shape
+    (26,)
+    >>> resolve_timesteps(0.5)
+    array([0.5])
+    """
+    if timesteps is None:
+        return reference_timesteps()
+    t = check_timesteps(timesteps, "vp", name="timesteps")
+    if t.ndim > 1:
+        raise ValueError(f"timesteps must be one-dimensional, got shape {t.shape}")
+    return t.reshape(-1)
 
 
 def _scalar_out(arr: np.ndarray, t):

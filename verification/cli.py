@@ -25,6 +25,20 @@ Subcommands (one per concept, plus the report):
 * ``memlab rhm --v 16 --m 4 --s 2 --L 3``: the Random Hierarchy Model's
   counts, sample complexities P*_l and a belief-propagation timing (seed 000
   sec. 4); ``--generate`` adds the exact-denoiser sampler's per-layer errors.
+
+Each subcommand only parses its options and formats results computed by
+:mod:`memlab.theory` and :mod:`memlab.verification`. :func:`main` runs one
+command line and returns its exit status (2 for invalid input):
+
+Examples
+--------
+>>> from memlab.verification.cli import main
+>>> main(["crossover", "--N", "200", "--d", "50", "--K", "12"])
+memlab crossover: seed 001 Gaussian-mixture laboratory, N=200, d=50, K=12, sigma2=1.0, weighting=x0, 26-point VP grid
+  closed form, finite-d C   : M* =   153.80  (0.769 N)
+  closed form, C = 1         : M* =   132.07  (0.660 N)
+  closed form, C = 2         : M* =   166.04  (0.830 N)
+0
 """
 
 from __future__ import annotations
@@ -63,16 +77,21 @@ def _crossover(args) -> int:
           f"{level}% CI [{est.ci_low:.2f}, {est.ci_high:.2f}]")
     print(f"  closed form - simulated   : {(m_fin - est.estimate) / N:+.3f} N")
     if args.plot:
-        import os
-        os.makedirs(args.plot, exist_ok=True)
-        figs = {"gmm_excess_per_t.png": plot_excess_per_t(est.curves),
-                "gmm_crossover.png": plot_weighted_loss_vs_M(est.curves, args.weighting,
-                                                             crossover=est)}
-        for name, fig in figs.items():
-            path = os.path.join(args.plot, name)
-            fig.savefig(path, dpi=120)
-            print(f"  wrote {path}")
+        _save_figures(args.plot, {
+            "gmm_excess_per_t.png": plot_excess_per_t(est.curves),
+            "gmm_crossover.png": plot_weighted_loss_vs_M(est.curves, args.weighting, crossover=est)})
     return 0
+
+
+def _save_figures(directory, figures) -> None:
+    """Save each {file name: figure} into ``directory`` (created) at 120 dpi and print its path."""
+    import os
+
+    os.makedirs(directory, exist_ok=True)
+    for name, fig in figures.items():
+        path = os.path.join(directory, name)
+        fig.savefig(path, dpi=120)
+        print(f"  wrote {path}")
 
 
 def _mixing_time(args) -> int:
@@ -93,14 +112,7 @@ def _mixing_time(args) -> int:
     print(f"    AMISE (Silverman, seed eq. 11): {c.h_amise:.6g}")
     print(f"  h_M / optimal = {c.ratio:.4g}; MISE(h_M)/MISE(opt) - 1 = {c.mise_excess:.3g}; "
           f"best KDE's L2 gain over 0: exp({c.log_gain_optimal:.4g})")
-    if abs(c.ratio - 1) < 0.05:
-        verdict = "the mixing width is L2-optimal here (within 5%)"
-    elif c.log_gain_optimal < -10:
-        verdict = ("high-dimensional regime: no bandwidth beats the zero estimator by more than "
-                   "exp(-10) in L2; the mixing width is not the optimum")
-    else:
-        verdict = f"the mixing width is {c.ratio:.3g} times the L2-optimal bandwidth"
-    print(f"  verdict: {verdict}")
+    print(f"  verdict: {c.verdict}")
     return 0
 
 
@@ -132,49 +144,33 @@ def _linear(args) -> int:
     else:
         print("  transition: P does not cross 1/2 inside this range of n")
     if args.plot:
-        import os
-
         from memlab.verification.linear_diffusion import plot_p_delta_vs_n
-        os.makedirs(args.plot, exist_ok=True)
-        path = os.path.join(args.plot, f"p_delta_d{args.d}.png")
-        plot_p_delta_vs_n([curve]).savefig(path, dpi=120)
-        print(f"  wrote {path}")
+        _save_figures(args.plot, {f"p_delta_d{args.d}.png": plot_p_delta_vs_n([curve])})
     return 0
 
 
 def _kernel(args) -> int:
-    from memlab.theory.kernel_scaling import (asymptotic_relative_error, eigenvalue, eigenvalue_ratio,
-                                       kernel_expansion, memorization_time,
-                                       memorization_time_asymptotic)
+    from memlab.theory.kernel_scaling import memorization_time_prediction
 
     if args.sigma2 <= 0:
         raise ValueError(f"sigma2 must be > 0, got {args.sigma2!r}")
     sigma = float(np.sqrt(args.sigma2))
-    C, nu = kernel_expansion(args.kernel, args.d, ell=args.ell)
-    ratio = eigenvalue_ratio(args.d, nu)
-    lam = eigenvalue(args.P, sigma, args.d, nu, C)
-    tau = memorization_time(args.P, sigma, args.d, nu, C)
-    tau_a = memorization_time_asymptotic(args.P, sigma, args.d, nu, C)
+    p = memorization_time_prediction(args.kernel, args.P, sigma, args.d, ell=args.ell)
     print(f"memlab kernel: seed 000 App. G, kernel={args.kernel}, d={args.d}, P={args.P}, "
           f"sigma^2={args.sigma2:g} (sigma={sigma:.4g})"
-          + (f", ell={args.ell:g}" if args.kernel in ("laplace", "gaussian") else ""))
-    print(f"  small-distance expansion K = 1 - C r^nu: C = {C:.6g}, nu = {nu} (derived with sympy)")
-    print(f"  beta_d(1,nu)/gamma_d(1) = {ratio:.6g} (large-d form: relative error "
-          f"{asymptotic_relative_error(args.d, nu):+.2e})")
-    print(f"  eigenvalue lambda_i = -C (beta/gamma) sigma^nu / P = {lam:.6g}")
-    print(f"  memorization time tau_mem = 1/lambda_i = {tau:.6g}  (large-d form {tau_a:.6g}); "
-          f"tau_mem grows like P / sigma^{nu}")
-    spread = sigma * np.sqrt(2.0 * args.d)          # typical |x - y| inside one component
-    gap = np.sqrt(2.0 * args.d)                      # typical distance between N(0, I) points
-    print(f"  regime: sigma/dist between training points = {sigma:.3g} "
+          + (f", ell={p.ell:g}" if p.ell is not None else ""))
+    print(f"  small-distance expansion K = 1 - C r^nu: C = {p.C:.6g}, nu = {p.nu} (derived with sympy)")
+    print(f"  beta_d(1,nu)/gamma_d(1) = {p.ratio:.6g} (large-d form: relative error "
+          f"{p.relative_error:+.2e})")
+    print(f"  eigenvalue lambda_i = -C (beta/gamma) sigma^nu / P = {p.eigenvalue:.6g}")
+    print(f"  memorization time tau_mem = 1/lambda_i = {p.tau_mem:.6g}  (large-d form "
+          f"{p.tau_mem_asymptotic:.6g}); tau_mem grows like P / sigma^{p.nu}")
+    print(f"  regime: sigma/dist between training points = {p.sigma_over_distance:.3g} "
           f"(needs << 1; components overlap near 1)")
-    if args.kernel in ("laplace", "gaussian"):
-        print(f"          sigma sqrt(2d)/ell = {spread / args.ell:.3g} (the expansion needs << 1)")
-        ok = sigma < 0.1 and spread / args.ell < 0.3
-    else:
-        ok = sigma < 0.1
-    print(f"  verdict: {'inside' if ok else 'OUTSIDE'} the small-sigma regime of the prediction "
-          f"(inter-point distance ~ {gap:.3g})")
+    if p.spread_over_ell is not None:
+        print(f"          sigma sqrt(2d)/ell = {p.spread_over_ell:.3g} (the expansion needs << 1)")
+    print(f"  verdict: {'inside' if p.inside_regime else 'OUTSIDE'} the small-sigma regime of the "
+          f"prediction (inter-point distance ~ {p.interpoint_distance:.3g})")
     if args.rayleigh:
         from memlab.verification.kernel_scaling import predicted_eigenvalue, rayleigh_quotient
         pred = predicted_eigenvalue(args.kernel, args.P, sigma, args.d, ell=args.ell)
@@ -236,12 +232,10 @@ def _int_list(text):
 
 def _train_gmm(args) -> int:
     import itertools
-    import json
-    import os
 
-    from memlab.verification.training.gmm_denoiser import (linear_law, memorization_sweep,
-                                                    plot_memorization_ratio,
-                                                    predicted_crossovers)
+    from memlab.verification.training.gmm_denoiser import (calibrate_weighting, linear_law,
+                                                           memorization_sweep,
+                                                           predicted_crossovers, save_summary)
 
     _set_threads(args.threads)
     Ns, ds, Ks = _int_list(args.N), _int_list(args.d), _int_list(args.K)
@@ -264,7 +258,7 @@ def _train_gmm(args) -> int:
         print(f"  {N:5d} {d:4d} {K:4d}   {r.start / N:6.3f}   {r.middle / N:6.3f}   {r.end / N:6.3f}"
               f"    {pred['closed form x0'] / N:6.3f}     {pred['closed form eps'] / N:6.3f}"
               f"       {sim / N:6.3f}")
-    calibration = None
+    cal = None
     if len(results) >= 2:
         try:
             a, se, n = linear_law(results)
@@ -273,37 +267,23 @@ def _train_gmm(args) -> int:
             print(f"  linear law: {exc}")
         measured = [(r.N, r.d, r.K, r.middle) for r in results if np.isfinite(r.middle)]
         if measured:
-            from memlab.verification.gmm import calibrate_weighting
             src = "closed_form" if args.no_simulate else "simulated"
             cal = calibrate_weighting(measured, source=src, seed=args.seed)
-            calibration = {"source": src, "weights": cal.weights.tolist(),
-                           "timesteps": cal.timesteps.tolist(),
-                           "predicted": cal.predicted.tolist(), "rms_error": cal.rms_error,
-                           "g_closed_form": cal.g_closed_form, "t_effective": cal.t_effective}
             print(f"  calibrated weighting ({src} losses, seed 001 App. H.3): rms error of M*/N "
                   f"{cal.rms_error:.3f}; weights at t = 0.999, 0.5, 0.001: {cal.weights[0]:.2f}, "
                   f"{cal.weights[len(cal.weights) // 2]:.2f}, {cal.weights[-1]:.2f}")
             print(f"  closed forms: the best single g = mean 1/(psi+1) is {cal.g_closed_form:.4f} "
                   f"(the value at t = {cal.t_effective:.3f})")
     if args.out:
-        summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])
-                                for r in results], "calibration": calibration}
-        with open(os.path.join(args.out, "gmm_summary.json"), "w") as fh:
-            json.dump(summary, fh, indent=1)
-        fig = plot_memorization_ratio(results, predicted)
-        fig.savefig(os.path.join(args.out, "gmm_memorization_ratio.png"), dpi=120)
+        save_summary(results, predicted, cal, args.out)
         print(f"  wrote {args.out}/gmm_summary.json and gmm_memorization_ratio.png")
     return 0
 
 
 def _train_rhm(args) -> int:
-    import json
-    import os
-
     from memlab.theory import rhm
-    from memlab.verification.training.rhm_d3pm import (TAU_DEFINITIONS, plot_tau_vs_P,
-                                                plot_training_curves, tau_mem_scaling,
-                                                train_d3pm)
+    from memlab.verification.training.rhm_d3pm import (TAU_DEFINITIONS, save_summary,
+                                                       tau_mem_scaling, train_d3pm)
 
     _set_threads(args.threads)
     _check_out(args.out)
@@ -338,12 +318,7 @@ def _train_rhm(args) -> int:
         print(f"  {which} ~ P^beta: beta = {f.exponent:.3f} +- {f.stderr:.3f}, 95% CI "
               f"[{f.ci_low:.3f}, {f.ci_high:.3f}] ({f.n_samples} values of P)")
     if args.out:
-        with open(os.path.join(args.out, "d3pm_summary.json"), "w") as fh:
-            json.dump({"runs": [r.to_json() for r in runs],
-                       "fits": {k: vars(f) for k, f in fits.items()}}, fh, indent=1)
-        plot_training_curves(runs).savefig(os.path.join(args.out, "d3pm_curves.png"), dpi=120)
-        plot_tau_vs_P(runs, fits).savefig(os.path.join(args.out, "d3pm_tau_vs_P.png"),
-                                                         dpi=120)
+        save_summary(runs, fits, args.out)
         print(f"  wrote {args.out}/d3pm_summary.json, d3pm_curves.png and d3pm_tau_vs_P.png")
     return 0
 
@@ -491,7 +466,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         print(f"memlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

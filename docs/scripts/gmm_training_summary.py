@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab.verification.gmm import calibrate_weighting
-from memlab.verification.training.gmm_denoiser import (linear_law, memorization_sweep,
-                                                plot_memorization_ratio, predicted_crossovers)
+from memlab.verification.training.gmm_denoiser import (calibrate_weighting, linear_law,
+                                                       memorization_sweep, plot_memorization_ratio,
+                                                       predicted_crossovers)
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "gmm_training"
 

@@ -268,12 +268,31 @@ def test_crossover_custom_weighting_and_timesteps():
     assert one == pytest.approx(100 * (1 - 1 / (snr(t[3]) + 1) / 2.0))
 
 
+def _assert_crossover_root(m, gap):
+    """``m`` is the first zero of the piecewise-linear interpolant of ``gap`` over M = 1..N.
+
+    ``gap[M - 1]`` is gap(M), positive where the generalizing denoiser wins. The
+    crossover lies in (M - 1, M] for the first M with gap(M) <= 0, so
+    gap(ceil m - 1) > 0 >= gap(ceil m) (gap(floor m) > 0 > gap(ceil m) off the
+    integers), and m is the linear interpolation there; m = 1 when gap(1) <= 0.
+    """
+    gap = np.asarray(gap)
+    if gap[0] <= 0:
+        assert m == 1.0
+        return
+    hi = math.ceil(m)
+    lo = hi - 1
+    assert 1 <= lo < hi <= len(gap)
+    assert np.all(gap[:lo] > 0) and gap[hi - 1] <= 0
+    assert m == pytest.approx(lo + gap[lo - 1] / (gap[lo - 1] - gap[hi - 1]), rel=1e-9)
+
+
 @given(st.integers(min_value=2, max_value=400))
-def test_crossover_in_range_and_increasing_in_N(N):
+def test_crossover_is_the_root_and_increasing_in_N(N):
     K = 2
     m1 = gmm.crossover_point(N, 20, K)
     m2 = gmm.crossover_point(N + 7, 20, K)
-    assert 0.0 <= m1 <= N
+    _assert_crossover_root(m1, gmm.loss_gap(np.arange(1, N + 1), N, 20, K))
     assert m2 > m1
 
 
@@ -286,9 +305,9 @@ def test_gap_decreasing_in_M(N, K):
 
 
 @given(st.integers(min_value=1, max_value=60), st.floats(min_value=0.05, max_value=10.0))
-def test_crossover_range_any_sigma2(N, sigma2):
+def test_crossover_root_any_sigma2(N, sigma2):
     m = gmm.crossover_point(N, 10, 1, sigma2=sigma2)
-    assert 0.0 <= m <= N
+    _assert_crossover_root(m, gmm.loss_gap(np.arange(1, N + 1), N, 10, 1, sigma2=sigma2))
 
 
 @pytest.mark.parametrize("kwargs,match", [

@@ -124,6 +124,68 @@ def test_eigenvalue_and_tau_scaling():
         -ks.asymptotic_relative_error(64, 1) / (1 + ks.asymptotic_relative_error(64, 1)), rel=1e-9)
 
 
+@pytest.mark.parametrize("kernel,P,sigma,d,ell", [
+    ("ntk", 128, 0.1789, 64, 1.0),
+    ("ntk", 128, 0.05, 64, None),
+    ("nngp", 64, 0.0316, 32, 1.0),
+    ("laplace", 16, 0.01, 16, 1.0),
+    ("gaussian", 16, 0.7071, 16, 2.5),
+])
+def test_prediction_fields_are_the_individual_functions(kernel, P, sigma, d, ell):
+    p = ks.memorization_time_prediction(kernel, P, sigma, d, ell=ell)
+    C, nu = ks.kernel_expansion(kernel, d, ell=ell if ell is not None else 1.0)
+    assert (p.kernel, p.P, p.sigma, p.d) == (kernel, P, sigma, d)
+    assert p.C == C and p.nu == nu and isinstance(p.nu, int)
+    assert p.ratio == ks.eigenvalue_ratio(d, nu)
+    assert p.relative_error == ks.asymptotic_relative_error(d, nu)
+    assert p.eigenvalue == ks.eigenvalue(P, sigma, d, nu, C)
+    assert p.tau_mem == ks.memorization_time(P, sigma, d, nu, C)
+    assert p.tau_mem_asymptotic == ks.memorization_time_asymptotic(P, sigma, d, nu, C)
+    assert p.interpoint_distance == pytest.approx(math.sqrt(2 * d), rel=1e-15)
+    assert p.sigma_over_distance == sigma
+    if kernel in ("laplace", "gaussian"):
+        assert p.ell == ell
+        assert p.spread_over_ell == pytest.approx(sigma * math.sqrt(2 * d) / ell, rel=1e-15)
+    else:
+        assert p.ell is None and p.spread_over_ell is None
+    with pytest.raises(AttributeError):
+        p.tau_mem = 1.0                                   # frozen
+
+
+@pytest.mark.parametrize("kernel,sigma,ell,inside", [
+    # the rule: sigma < 0.1 and, for laplace/gaussian, sigma sqrt(2d) / ell < 0.3 (d = 16)
+    ("ntk", 0.099, None, True),
+    ("ntk", 0.1, None, False),
+    ("nngp", 0.5, None, False),
+    ("laplace", 0.01, 1.0, True),          # spread 0.057
+    ("laplace", 0.01, 0.1, False),         # spread 0.57 over ell: the expansion fails
+    ("gaussian", 0.05, 0.95, True),        # spread / ell = 0.298
+    ("gaussian", 0.05, 0.94, False),       # spread / ell = 0.301
+    ("gaussian", 0.1, 100.0, False),       # sigma itself too large
+])
+def test_prediction_regime_flag(kernel, sigma, ell, inside):
+    p = ks.memorization_time_prediction(kernel, 16, sigma, 16, ell=ell)
+    assert p.inside_regime is inside
+    expected = sigma < 0.1 and (p.spread_over_ell is None or p.spread_over_ell < 0.3)
+    assert expected is inside
+
+
+@pytest.mark.parametrize("call,match", [
+    (lambda: ks.memorization_time_prediction("rbf", 16, 0.1, 8), "kernel must be one of"),
+    (lambda: ks.memorization_time_prediction("laplace", 16, 0.1, 8, ell=None),
+     "ell must be given for the laplace kernel"),
+    (lambda: ks.memorization_time_prediction("laplace", 16, 0.1, 8, ell=-1.0), "ell must be > 0.0"),
+    (lambda: ks.memorization_time_prediction("ntk", 16, 0.1, 0), "d must be a positive integer, got 0"),
+    (lambda: ks.memorization_time_prediction("ntk", 0, 0.1, 8), "P must be >= 1.0"),
+    (lambda: ks.memorization_time_prediction("ntk", 16, 0.0, 8), "sigma must be > 0.0"),
+    (lambda: ks.memorization_time_prediction("ntk", 16, math.nan, 8), "sigma must be finite"),
+    (lambda: ks.memorization_time_prediction("ntk", [16, 32], 0.1, 8), "P must have 0 dimension"),
+])
+def test_prediction_validation(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
 # --------------------------------------------------------------------------- Rayleigh quotients
 
 

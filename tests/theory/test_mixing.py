@@ -131,6 +131,33 @@ def test_compare_bandwidths_regimes():
     assert c1.h_mixing < 1e-3 < 0.1 < c1.h_optimal and c1.mise_excess > 100
 
 
+@pytest.mark.parametrize("sigma,d,n,regime,verdict", [
+    (1.0, 16, 1e4, "optimal", "the mixing width is L2-optimal here (within 5%)"),
+    (1.0, 200, 1e6, "high_dimensional",
+     "high-dimensional regime: no bandwidth beats the zero estimator by more than exp(-10) in L2; "
+     "the mixing width is not the optimum"),
+    (1.0, 2, 1000, "suboptimal", "the mixing width is 0.0964 times the L2-optimal bandwidth"),
+])
+def test_compare_bandwidths_regime_and_verdict(sigma, d, n, regime, verdict):
+    c = mx.compare_bandwidths(sigma, d, n)
+    assert c.regime == regime and c.regime in mx.BANDWIDTH_REGIMES
+    assert c.verdict == verdict
+    # the rule, tested in the order of BANDWIDTH_REGIMES
+    assert (abs(c.ratio - 1) < 0.05) == (regime == "optimal")
+    if regime != "optimal":
+        assert (c.log_gain_optimal < -10) == (regime == "high_dimensional")
+
+
+def test_bandwidth_regime_rule_boundaries():
+    """The classification from (ratio, log gain): optimal wins over high-dimensional; 5% is open."""
+    assert mx._bandwidth_regime(1.04, -50.0)[0] == "optimal"
+    assert mx._bandwidth_regime(0.96, -1.0)[0] == "optimal"
+    assert mx._bandwidth_regime(1.06, -10.5)[0] == "high_dimensional"
+    assert mx._bandwidth_regime(1.06, -10.0)[0] == "suboptimal"
+    assert mx._bandwidth_regime(1.5, -1.0) == ("suboptimal",
+                                              "the mixing width is 1.5 times the L2-optimal bandwidth")
+
+
 @pytest.mark.parametrize("call,match", [
     (lambda: mx.mixing_time(-1.0, 16, 1e4), "sigma must be > 0.0"),
     (lambda: mx.mixing_time(1.0, 0, 1e4), "d must be >= 1.0"),

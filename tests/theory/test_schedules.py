@@ -73,3 +73,17 @@ def test_rejects_bad_process_and_grid():
     with pytest.raises(ValueError, match="eps must be"):
         sch.reference_timesteps(25, 0.6)
     assert sch.alpha(5.0, "ou") == pytest.approx(math.exp(-5))
+
+
+def test_resolve_timesteps():
+    assert np.array_equal(sch.resolve_timesteps(), sch.reference_timesteps())
+    assert np.array_equal(sch.resolve_timesteps(None), sch.reference_timesteps())
+    out = sch.resolve_timesteps([0.7, 0.2])
+    assert out.dtype == np.float64 and out.shape == (2,) and np.array_equal(out, [0.7, 0.2])
+    assert sch.resolve_timesteps(0.5).shape == (1,)
+    with pytest.raises(ValueError, match="^timesteps must be < 1.0"):
+        sch.resolve_timesteps([0.5, 1.0])
+    with pytest.raises(ValueError, match="^timesteps must be > 0.0"):
+        sch.resolve_timesteps(0.0)
+    with pytest.raises(ValueError, match=r"^timesteps must be one-dimensional, got shape \(2, 1\)"):
+        sch.resolve_timesteps([[0.5], [0.6]])

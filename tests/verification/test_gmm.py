@@ -167,7 +167,13 @@ def test_simulated_crossover_paper_setting(paper_curves):
     assert est.ci_low <= est.estimate <= est.ci_high
     assert 0 < est.stderr < 2.0
     assert abs(est.closed_form - est.estimate) < 0.1 * 200
-    assert est.closed_form == pytest.approx(gmm.crossover_point(200, 50, 12))
+    # the closed-form M* is the root of the closed-form gap, recomputed here from loss_gap:
+    # the first sign change over M = 1..N, interpolated linearly
+    gap = gmm.loss_gap(np.arange(1, 201), 200, 50, 12)
+    hi = int(np.flatnonzero(gap <= 0)[0]) + 1
+    assert gap[hi - 2] > 0 >= gap[hi - 1]
+    assert est.closed_form == pytest.approx(hi - 1 + gap[hi - 2] / (gap[hi - 2] - gap[hi - 1]),
+                                            rel=1e-9)
     # the gap changes sign at the estimate
     g = paper_curves.weighted("x0").gap
     j = int(est.estimate)
@@ -183,7 +189,13 @@ def test_simulated_crossover_eps_weighting_near_N(paper_curves):
 
 def test_simulated_crossover_runs_own_simulation():
     est = vg.simulated_crossover_point(40, 20, 2, n_noise=2, n_datasets=3, seed=1, n_boot=100)
-    assert 0 < est.estimate <= 40
+    # the estimate is the root of the dataset-averaged weighted gap: gap(M) > 0 just below
+    # it and <= 0 at ceil(M*), linearly interpolated
+    gap = est.curves.weighted("x0").gap
+    hi = math.ceil(est.estimate)
+    assert 2 <= hi <= 40 and np.all(gap[:hi - 1] > 0) and gap[hi - 1] <= 0
+    assert est.estimate == pytest.approx(hi - 1 + gap[hi - 2] / (gap[hi - 2] - gap[hi - 1]),
+                                         rel=1e-9)
     assert est.curves.n_datasets == 3
     again = vg.simulated_crossover_point(40, 20, 2, n_noise=2, n_datasets=3, seed=1, n_boot=100)
     assert again.estimate == est.estimate and again.ci_low == est.ci_low

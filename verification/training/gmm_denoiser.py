@@ -22,6 +22,11 @@ The CPU defaults (4000 epochs, peak learning rates 0.01 for the means and 0.2
 for the log-variance, Adam beta2 = 0.99, 4 noise draws) replace the paper's
 50,000-100,000 epochs at 1e-3 with 100 draws; docs/training.md shows that
 longer training does not change the outcome.
+
+:func:`calibrate_weighting` fits the loss weighting whose crossover reproduces
+the measured M_mem (seed 001 App. H.3), and :func:`save_summary` writes a
+sweep's ``gmm_summary.json`` and figure. torch is imported only by the
+training functions themselves.
 """
 
 from __future__ import annotations
@@ -32,15 +37,16 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import check_positive_int, check_positive_real, check_rng
-from memlab.theory.gmm import gmm_denoiser, loss_weighting, sample_gmm
+from memlab._validation import check_NdK, check_positive_int, check_positive_real, check_rng
+from memlab.theory.gmm import (generalizing_excess_loss, gmm_denoiser, loss_weighting,
+                               partial_memorization_excess_loss, sample_gmm)
 from memlab.theory.metrics import first_crossing, memorization_ratio
-from memlab.theory.schedules import alpha, reference_timesteps, sigma
+from memlab.theory.schedules import alpha, reference_timesteps, resolve_timesteps, sigma, snr
 from memlab.verification.training._common import dataclass_to_json
 
 __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
            "memorization_sweep", "transition_points", "linear_law", "predicted_crossovers",
-           "plot_memorization_ratio"]
+           "CalibratedWeighting", "calibrate_weighting", "plot_memorization_ratio", "save_summary"]
 
 
 @dataclass(frozen=True)
@@ -181,7 +187,16 @@ def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
 
 def transition_points(M_values, ratios):
     """(start, middle, end) of the transition: the first M (interpolated linearly)
-    where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached."""
+    where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached.
+
+    Examples
+    --------
+    >>> start, middle, end = transition_points([2, 4, 6, 8, 10], [0.0, 0.1, 0.3, 0.7, 0.95])
+    >>> round(start, 6), round(middle, 6), round(end, 6)
+    (4.0, 7.0, 9.6)
+    >>> transition_points([2, 4, 6], [0.0, 0.2, 0.4])[1:]     # the ratio never reaches 0.5
+    (nan, nan)
+    """
     M_values = np.asarray(M_values, dtype=float)
     ratios = np.asarray(ratios, dtype=float)
     order = np.argsort(M_values)
@@ -302,6 +317,157 @@ def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
     return out
 
 
+# ----------------------------------------------------------------------------
+# Loss-weighting calibration (seed 001 App. H.3)
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CalibratedWeighting:
+    """Result of :func:`calibrate_weighting`.
+
+    ``weights`` (26,): lambda on the time grid, normalised to mean 1;
+    ``timesteps``; ``settings`` [(N, d, K)]; ``measured`` and ``predicted``
+    M_mem per setting; ``rms_error`` of (predicted - measured)/N;
+    ``g_closed_form``: the one number the closed forms depend on (see
+    :func:`calibrate_weighting`) and ``t_effective``, the grid time whose
+    1/(psi_t sigma2 + 1) equals it; ``source``: ``"simulated"`` or
+    ``"closed_form"``, the losses the fit used.
+    """
+
+    weights: np.ndarray
+    timesteps: np.ndarray
+    settings: list
+    measured: np.ndarray
+    predicted: np.ndarray
+    rms_error: float
+    g_closed_form: float
+    t_effective: float
+    source: str
+
+    def to_json(self) -> dict:
+        """The fit as a JSON-ready dict, as stored under ``"calibration"`` in ``gmm_summary.json``.
+
+        Keys ``source``, ``weights``, ``timesteps``, ``predicted``,
+        ``rms_error``, ``g_closed_form``, ``t_effective`` (arrays as lists);
+        ``settings`` and ``measured`` are left out, the summary's sweeps hold them.
+        """
+        return {"source": self.source, "weights": self.weights.tolist(),
+                "timesteps": self.timesteps.tolist(), "predicted": self.predicted.tolist(),
+                "rms_error": self.rms_error, "g_closed_form": self.g_closed_form,
+                "t_effective": self.t_effective}
+
+
+def _gap_matrix(N, d, K, source, timesteps, seed):
+    """D[t, M-1] = excess of x_pmem,M minus excess of x_* at each grid time."""
+    if source == "closed_form":
+        pm = partial_memorization_excess_loss(np.arange(1, N + 1), N, d, K)
+        return pm[None, :] - generalizing_excess_loss(timesteps, d)[:, None]
+    from memlab.verification.gmm import simulate_loss_curves
+
+    curves = simulate_loss_curves(N, d, K, timesteps=timesteps, n_noise=8, n_datasets=4,
+                                  seed=seed)
+    return curves.pmem_excess[0] - curves.gen_excess[0][:, None]
+
+
+def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timesteps=None,
+                        seed=0) -> CalibratedWeighting:
+    r"""Fit a loss weighting lambda(t) whose crossover matches measured transitions (seed 001 App. H.3).
+
+    For each setting, the crossover of the weighting is the first M where
+    :math:`\sum_t \lambda_t D_t(M) \le 0`, with :math:`D_t(M)` the excess loss
+    of the partial memorizer minus that of the generalizing denoiser at time t:
+    simulated (``source="simulated"``,
+    :func:`memlab.verification.gmm.simulate_loss_curves`, 4 datasets x 8 noise
+    draws) or from
+    the closed forms (``"closed_form"``). The weights
+    :math:`\lambda = 26\,\mathrm{softmax}(\theta)` minimise
+    :math:`\sum_s ((M^*_s(\lambda) - M_{{\rm mem},s})/N_s)^2` plus
+    ``smoothness`` times the squared differences of :math:`\theta` along the
+    grid, by Powell's method (seed 001 uses a softmax relaxation with an
+    entropy penalty instead).
+
+    With the closed forms the crossover depends on lambda only through one
+    number, :math:`g(\lambda) = \sum_t \lambda_t/(\psi_t\sigma^2 + 1) /
+    \sum_t\lambda_t`, because the partial-memorization excess does not depend
+    on t; so a weighting is identifiable only up to this scalar.
+    ``g_closed_form`` is the best such g over the measured settings.
+
+    Needs no torch: it uses only the measured transitions.
+
+    Parameters
+    ----------
+    measured : sequence of (N, d, K, M_mem)
+        Measured transitions, e.g. ``(r.N, r.d, r.K, r.middle)`` of
+        :class:`SweepResult` s; K <= N.
+    source : {"simulated", "closed_form"}
+        Where the per-time losses D_t(M) come from.
+    smoothness : float
+        Weight of the penalty on the differences of theta along the grid.
+    timesteps : array, optional
+        VP times in (0, 1); default seed 001's 26-point grid.
+    seed : int
+        Seed of the simulated losses.
+
+    Returns
+    -------
+    CalibratedWeighting
+    """
+    from scipy import optimize
+
+    rows = [tuple(r) for r in measured]
+    if len(rows) < 1 or any(len(r) != 4 for r in rows):
+        raise ValueError(f"measured must be a non-empty sequence of (N, d, K, M_mem), got {measured!r}")
+    if source not in ("simulated", "closed_form"):
+        raise ValueError(f"source must be 'simulated' or 'closed_form', got {source!r}")
+    ts = resolve_timesteps(timesteps)
+    settings = [tuple(int(v) for v in r[:3]) for r in rows]
+    for N, d, K in settings:
+        check_NdK(N, d, K)
+    target = np.array([float(r[3]) for r in rows])
+    Ns = np.array([s[0] for s in settings], dtype=float)
+    mats = [_gap_matrix(N, d, K, source, ts, seed) for N, d, K in settings]
+
+    def crossovers(lam):
+        out = np.empty(len(mats))
+        for i, D in enumerate(mats):
+            gap = lam @ D
+            m = first_crossing(np.arange(1, D.shape[1] + 1), gap, 0.0, above=False)
+            out[i] = m if np.isfinite(m) else D.shape[1]
+        return out
+
+    def weights(theta):
+        e = np.exp(theta - theta.max())
+        return len(ts) * e / e.sum()
+
+    def objective(theta):
+        err = (crossovers(weights(theta)) - target) / Ns
+        return float(err @ err) + smoothness * float(np.sum(np.diff(theta) ** 2))
+
+    res = optimize.minimize(objective, np.zeros(len(ts)), method="Powell",
+                            options={"maxiter": 20000, "xtol": 1e-4, "ftol": 1e-10})
+    lam = weights(res.x)
+    pred = crossovers(lam)
+    # closed-form identifiability: best single g = weighted mean of 1/(psi + 1)
+    inv = 1.0 / (snr(ts) + 1.0)
+    closed = [_gap_matrix(N, d, K, "closed_form", ts, seed) for N, d, K in settings]
+
+    def g_error(g):
+        err = 0.0
+        for D, (N, d, K), m in zip(closed, settings, target):
+            pm = D[0] + generalizing_excess_loss(ts[0], d)      # the t-independent pmem excess
+            mstar = first_crossing(np.arange(1, N + 1), pm - g * d, 0.0, above=False)
+            err += ((mstar if np.isfinite(mstar) else N) - m) ** 2 / N**2
+        return err
+
+    g = float(optimize.minimize_scalar(g_error, bounds=(inv.min(), inv.max()),
+                                       method="bounded").x)
+    t_eff = float(ts[np.argmin(np.abs(inv - g))])
+    return CalibratedWeighting(lam, ts, settings, target, pred,
+                               float(np.sqrt(np.mean(((pred - target) / Ns) ** 2))), g, t_eff,
+                               source)
+
+
 def plot_memorization_ratio(results, predicted=None):
     """Memorization ratio against M/N for several sweeps, with predicted crossovers.
 
@@ -326,3 +492,43 @@ def plot_memorization_ratio(results, predicted=None):
     ax.legend(fontsize=6)
     fig.tight_layout()
     return fig
+
+
+def save_summary(results, predicted, calibration, out_dir) -> list:
+    """Write a sweep's ``gmm_summary.json`` and ``gmm_memorization_ratio.png`` into ``out_dir``.
+
+    The JSON (indent 1) holds ``"settings"``: one :meth:`SweepResult.to_json`
+    per sweep with its ``"predicted"`` crossovers, and ``"calibration"``:
+    :meth:`CalibratedWeighting.to_json`, or null for ``None``. The figure is
+    :func:`plot_memorization_ratio` at 120 dpi. What ``memlab train gmm --out``
+    writes.
+
+    Parameters
+    ----------
+    results : sequence of SweepResult
+    predicted : dict
+        (N, d, K) -> {label: M*} for every sweep (:func:`predicted_crossovers`).
+    calibration : CalibratedWeighting or None
+    out_dir : str or path
+        Created if missing.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The JSON file and the figure.
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])
+                            for r in results],
+               "calibration": None if calibration is None else calibration.to_json()}
+    json_path = out / "gmm_summary.json"
+    with open(json_path, "w") as fh:
+        json.dump(summary, fh, indent=1)
+    fig = plot_memorization_ratio(results, predicted)
+    fig_path = out / "gmm_memorization_ratio.png"
+    fig.savefig(fig_path, dpi=120)
+    plt.close(fig)
+    return [json_path, fig_path]

@@ -2,24 +2,29 @@
 2025, sec. 4).
 
 Smoke tests run in seconds; the sweep is a slow test (results of the full CLI runs are
-committed under docs/results/).
+committed under docs/results/). The calibration and summary tests need no torch.
 """
 
+import importlib.util
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+from memlab.theory.gmm import crossover_point, partial_memorization_excess_loss, sample_gmm
+from memlab.theory.metrics import first_crossing, memorization_ratio
+from memlab.theory.schedules import reference_timesteps, snr
+from memlab.verification.cli import main
+from memlab.verification.training import gmm_denoiser as gd
+from memlab.verification.training.gmm_denoiser import calibrate_weighting
 
-from memlab.theory.gmm import crossover_point, partial_memorization_excess_loss, sample_gmm  # noqa: E402
-from memlab.theory.metrics import first_crossing, memorization_ratio  # noqa: E402
-from memlab.theory.schedules import reference_timesteps, snr  # noqa: E402
-from memlab.verification.cli import main  # noqa: E402
-from memlab.verification.gmm import calibrate_weighting  # noqa: E402
-from memlab.verification.training import gmm_denoiser as gd  # noqa: E402
+needs_torch = pytest.mark.skipif(importlib.util.find_spec("torch") is None,
+                                 reason="torch is not installed")
 
 
+@needs_torch
 def test_gmm_training_learns_and_the_full_memorizer_copies():
     data = sample_gmm(12, 3, 2, seed=0)
     small, full = gd.train_gmm_denoisers(data.x, [2, 12], epochs=150, seed=1)
@@ -34,6 +39,7 @@ def test_gmm_training_learns_and_the_full_memorizer_copies():
         gd.train_gmm_denoiser(data.x, 13)
 
 
+@needs_torch
 def test_batched_training_keeps_models_independent():
     data = sample_gmm(10, 2, 2, seed=0)
     a = gd.train_gmm_denoisers(data.x, [3, 10], epochs=40, seed=5)
@@ -42,6 +48,7 @@ def test_batched_training_keeps_models_independent():
     assert np.allclose(a[0].means, b[0].means, atol=1e-12) and a[0].sigma2 == b[0].sigma2
 
 
+@needs_torch
 def test_sweep_resumes_from_its_json(tmp_path, monkeypatch):
     r1 = gd.memorization_sweep(12, 3, 2, M_values=[4, 12], epochs=30, n_eval=20,
                                out_dir=tmp_path, progress=False)
@@ -57,6 +64,7 @@ def test_sweep_resumes_from_its_json(tmp_path, monkeypatch):
     assert np.array_equal(r1.ratio, r2.ratio)
 
 
+@needs_torch
 def test_default_sweep_resumes_without_training(tmp_path, monkeypatch):
     r1 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path, progress=False)
     assert r1.M.size >= 10
@@ -105,15 +113,75 @@ def test_calibrate_weighting_recovers_known_crossovers():
     assert g_lam == pytest.approx(c.g_closed_form, abs=0.01)
 
 
+def test_calibration_needs_no_torch():
+    code = ("import sys; from memlab.verification.training.gmm_denoiser import calibrate_weighting; "
+            "c = calibrate_weighting([(20, 10, 2, 15.0), (40, 20, 4, 30.0)], source='closed_form'); "
+            "print('torch' in sys.modules, c.source)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["False", "closed_form"]
+
+
+def test_calibration_to_json_and_validation():
+    c = calibrate_weighting([(20, 10, 2, 15.0), (40, 20, 4, 30.0)], source="closed_form")
+    out = c.to_json()
+    assert list(out) == ["source", "weights", "timesteps", "predicted", "rms_error",
+                         "g_closed_form", "t_effective"]
+    assert out["source"] == "closed_form" and out["weights"] == c.weights.tolist()
+    assert out["timesteps"] == reference_timesteps().tolist()
+    assert out["predicted"] == c.predicted.tolist() and out["rms_error"] == c.rms_error
+    assert json.loads(json.dumps(out)) == out
+    assert c.settings == [(20, 10, 2), (40, 20, 4)] and np.array_equal(c.measured, [15.0, 30.0])
+    with pytest.raises(ValueError, match="measured must be a non-empty sequence"):
+        calibrate_weighting([])
+    with pytest.raises(ValueError, match="source must be 'simulated' or 'closed_form'"):
+        calibrate_weighting([(20, 10, 2, 15.0)], source="trained")
+    with pytest.raises(ValueError, match="K must be <= N = 20, got 30"):
+        calibrate_weighting([(20, 10, 30, 15.0)], source="closed_form")
+
+
+def _fake_sweep(N, d, K, middle):
+    M = np.array([N // 2, N])
+    return gd.SweepResult(N, d, K, M, np.array([0.0, 1.0]), np.array([0.1, 1e-6]),
+                          np.array([2.0, 0.5]), 0.55 * N, middle, 0.95 * N, 10, 30, 0)
+
+
+@pytest.mark.parametrize("with_calibration", [True, False])
+def test_save_summary_writes_the_json_and_the_figure(tmp_path, with_calibration):
+    results = [_fake_sweep(20, 10, 2, 16.0), _fake_sweep(40, 20, 4, 31.0)]
+    predicted = {(r.N, r.d, r.K): {"closed form x0": 0.7 * r.N, "closed form eps": float(r.N)}
+                 for r in results}
+    cal = (calibrate_weighting([(r.N, r.d, r.K, r.middle) for r in results], source="closed_form")
+           if with_calibration else None)
+    out_dir = tmp_path / "new"
+    paths = gd.save_summary(results, predicted, cal, out_dir)
+    assert paths == [out_dir / "gmm_summary.json", out_dir / "gmm_memorization_ratio.png"]
+    text = paths[0].read_text()
+    summary = json.loads(text)
+    assert list(summary) == ["settings", "calibration"]
+    assert summary["calibration"] == (cal.to_json() if with_calibration else None)
+    assert [s["N"] for s in summary["settings"]] == [20, 40]
+    assert summary["settings"][1] == dict(results[1].to_json(), predicted=predicted[(40, 20, 4)])
+    assert text == json.dumps(summary, indent=1)                   # indent 1, no trailing newline
+    assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].stat().st_size > 1000
+
+
+@needs_torch
 def test_cli_train_gmm_smoke(tmp_path, capsys):
     assert main(["train", "gmm", "--N", "12", "--d", "3", "--K", "2", "--epochs", "30",
                  "--n-eval", "20", "--no-simulate", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "M_mem/N" in out and (tmp_path / "gmm_memorization_ratio.png").stat().st_size > 1000
+    summary = json.loads((tmp_path / "gmm_summary.json").read_text())
+    assert summary["calibration"] is None and summary["settings"][0]["N"] == 12
+    assert summary["settings"][0]["predicted"] == {"closed form x0": crossover_point(12, 3, 2),
+                                                   "closed form eps": crossover_point(
+                                                       12, 3, 2, weighting="eps")}
     assert main(["train", "gmm", "--N", "x"]) == 2
     assert "expected comma-separated integers" in capsys.readouterr().err
 
 
+@needs_torch
 @pytest.mark.slow
 def test_gmm_transition_is_near_0_8_N():
     """(N, d, K) = (20, 10, 2), 4000 epochs: M_mem / N in [0.65, 0.95] (measured 0.8)."""
