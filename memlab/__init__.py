@@ -9,14 +9,12 @@ Two subpackages:
   imports ``memlab.theory``, never the reverse.
 
 The most used theory functions are importable from the top level and are loaded on
-first use (the names are those of ``memlab.theory.__all__``)::
+first use (the functions that ``memlab.theory`` re-exports)::
 
     >>> import memlab
     >>> round(memlab.crossover_point(200, 50, 12), 1)
     153.8
 """
-
-import importlib
 
 __version__ = "0.1.0"
 
@@ -24,14 +22,17 @@ _SUBPACKAGES = ("theory", "verification")
 
 
 def __getattr__(name):
+    import importlib
+
     if name in _SUBPACKAGES:
         return importlib.import_module(f"{__name__}.{name}")
     theory = importlib.import_module(f"{__name__}.theory")
-    if name in theory.__all__:
+    if name in theory._EXPORTS:
         return getattr(theory, name)
     raise AttributeError(f"module 'memlab' has no attribute {name!r}")
 
 
 def __dir__():
-    theory = importlib.import_module(f"{__name__}.theory")
-    return sorted(set(globals()) | set(_SUBPACKAGES) | set(theory.__all__))
+    from memlab.theory import _EXPORTS
+
+    return sorted(set(globals()) | set(_SUBPACKAGES) | set(_EXPORTS))

@@ -16,11 +16,11 @@ def _python_blocks(path):
     return re.findall(r"```python\n(.*?)```", path.read_text(), flags=re.S)
 
 
-def test_readme_python_examples_run():
+def test_readme_python_examples_run(tmp_path):
     blocks = _python_blocks(ROOT / "README.md")
     assert blocks
     for code in blocks:
-        subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, capture_output=True)
+        subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path, capture_output=True)
 
 
 def test_readme_commands_are_the_ci_commands():

@@ -53,11 +53,11 @@ def test_inventory_finds_every_source_file():
     assert "memlab.theory.gmm" in PUBLIC and "memlab._validation" not in PUBLIC
 
 
-def test_theory_does_not_import_verification_numba_or_torch():
+def test_theory_does_not_import_verification_numba_or_torch(tmp_path):
     out = _run(f"import sys; import {', '.join(THEORY)}; "
                "print(sorted(m for m in sys.modules if m.split('.')[0] in "
                "('verification', 'numba', 'torch', 'matplotlib')"
-               " or m.startswith('memlab.verification')))")
+               " or m.startswith('memlab.verification')))", cwd=tmp_path)
     assert out.strip() == "[]"
 
 
@@ -96,32 +96,37 @@ def test_no_top_level_theory_or_verification_outside_the_checkout(tmp_path):
     assert out.split() == ["None", "None"]
 
 
-def test_import_theory_is_fast():
+def test_import_theory_is_fast(tmp_path):
     out = _run("import time; t = time.perf_counter(); import memlab.theory; "
-               "print(time.perf_counter() - t)")
+               "print(time.perf_counter() - t)", cwd=tmp_path)
     assert float(out) < 0.5
 
 
 def test_lazy_exports():
     import memlab.theory as theory
     assert memlab.crossover_point is importlib.import_module("memlab.theory.gmm").crossover_point
-    assert theory.crossover_point is memlab.crossover_point
     assert theory.rhm is importlib.import_module("memlab.theory.rhm")
-    for name in theory.__all__:
-        assert getattr(theory, name) is getattr(memlab, name)
-    assert set(theory.__all__) >= {m.rsplit(".", 1)[1] for m in PUBLIC
-                                   if m.count(".") == 2 and m.startswith("memlab.theory.")}
+    for name, sub in theory._EXPORTS.items():           # each name is defined where listed
+        obj = getattr(memlab, name)
+        assert obj is getattr(theory, name)
+        assert obj.__module__.startswith(f"memlab.theory.{sub}"), (name, obj.__module__)
+    on_disk = {p.stem if p.suffix == ".py" else p.name for p in (PACKAGE_DIR / "theory").iterdir()
+               if not p.name.startswith("_") and (p.suffix == ".py" or (p / "__init__.py").is_file())}
+    assert set(theory._SUBMODULES) == on_disk
+    assert set(theory.__all__) == on_disk | set(theory._EXPORTS)
+    with pytest.raises(AttributeError, match="no attribute 'metrics'"):
+        memlab.metrics                                    # submodules only under memlab.theory
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         memlab.nope
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         theory.nope
 
 
-def test_version():
+def test_version(tmp_path):
     from importlib.metadata import version
     assert memlab.__version__ == version("memlab")
     out = subprocess.run([sys.executable, "-m", "memlab", "--version"], capture_output=True,
-                         text=True, check=True).stdout
+                         text=True, check=True, cwd=tmp_path).stdout
     assert out.strip() == f"memlab {memlab.__version__}"
 
 
@@ -138,3 +143,21 @@ def test_docstring_examples(name):
     if name in PUBLIC:
         assert result.attempted > 0, f"{name} has no docstring examples"
     assert result.failed == 0
+
+
+def _text_files():
+    out = subprocess.run(["git", "ls-files"], capture_output=True, text=True, cwd=PACKAGE_DIR.parent)
+    if out.returncode != 0:
+        pytest.skip("not a git checkout")
+    return [PACKAGE_DIR.parent / f for f in out.stdout.split()
+            if f.endswith((".py", ".md", ".yml", ".toml", ".txt", ".cfg"))]
+
+
+def test_sources_have_no_control_characters():
+    """A docstring written through a non-raw string turns \\nu, \\frac, \\beta into control
+    characters: none may be in a source or docs file."""
+    bad = [f"{p.relative_to(PACKAGE_DIR.parent)}:{i}"
+           for p in _text_files() if p.is_file() and not p.is_symlink()
+           for i, line in enumerate(p.read_text().splitlines(), 1)
+           if any(ord(c) < 32 and c != "\t" for c in line)]
+    assert bad == []

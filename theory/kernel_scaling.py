@@ -410,24 +410,16 @@ class KernelPrediction:
 def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> KernelPrediction:
     r"""Local eigenvalue and memorization time of a kernel, with its regime check (seed 000 App. G).
 
-    For the kernel's small-distance expansion :math:`K = 1 - C(d) r^
-u`
+    For the kernel's small-distance expansion :math:`K = 1 - C(d) r^\nu`
     (:func:`kernel_expansion`), the local modes around each of the P training
     points have eigenvalue and learning time (Favero et al. 2025, App. G,
     eqs. 22, 24 and 39)
 
     .. math::
 
-        \lambda_i = -C(d)\,rac{eta_d(1,
-u)}{\gamma_d(1)}\,rac{\sigma^
-u}{P},
-        \qquad 	au_{
-m mem} = rac1{\lambda_i}
-        \simeq rac{P}{C\,
-u\,2^{
-u/2-1} d^{
-u/2-1}\sigma^
-u} .
+        \lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P},
+        \qquad \tau_{\rm mem} = \frac1{\lambda_i}
+        \simeq \frac{P}{C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu} .
 
     The derivation needs the noisy components to be well separated,
     :math:`\sigma\sqrt{2d} \ll \sqrt{2d}` (the typical distance between

@@ -466,7 +466,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (ValueError, TypeError) as exc:
+    except ValueError as exc:
         print(f"memlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

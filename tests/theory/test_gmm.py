@@ -11,7 +11,7 @@ import math
 import mpmath as mp
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
@@ -304,6 +304,7 @@ def test_gap_decreasing_in_M(N, K):
     assert gap[-1] < 0
 
 
+@settings(max_examples=20)
 @given(st.integers(min_value=1, max_value=60), st.floats(min_value=0.05, max_value=10.0))
 def test_crossover_root_any_sigma2(N, sigma2):
     m = gmm.crossover_point(N, 10, 1, sigma2=sigma2)

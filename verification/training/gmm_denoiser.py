@@ -37,7 +37,8 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import check_NdK, check_positive_int, check_positive_real, check_rng
+from memlab._validation import (check_instance, check_NdK, check_positive_int, check_positive_real,
+                                check_rng)
 from memlab.theory.gmm import (generalizing_excess_loss, gmm_denoiser, loss_weighting,
                                partial_memorization_excess_loss, sample_gmm)
 from memlab.theory.metrics import first_crossing, memorization_ratio
@@ -519,6 +520,18 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
     """
     import matplotlib.pyplot as plt
 
+    results = list(results)
+    if not results:
+        raise ValueError("results must contain at least one SweepResult, got none")
+    for i, r in enumerate(results):
+        check_instance(f"results[{i}]", r, SweepResult)
+    check_instance("predicted", predicted, dict)
+    missing = [(r.N, r.d, r.K) for r in results if (r.N, r.d, r.K) not in predicted]
+    if missing:
+        raise ValueError(f"predicted must have an entry for every (N, d, K) of results, "
+                         f"missing {missing}")
+    if calibration is not None:
+        check_instance("calibration", calibration, CalibratedWeighting)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])

@@ -164,6 +164,14 @@ def test_save_summary_writes_the_json_and_the_figure(tmp_path, with_calibration)
     assert summary["settings"][1] == dict(results[1].to_json(), predicted=predicted[(40, 20, 4)])
     assert text == json.dumps(summary, indent=1)                   # indent 1, no trailing newline
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].stat().st_size > 1000
+    with pytest.raises(ValueError, match="^results must contain at least one SweepResult"):
+        gd.save_summary([], predicted, cal, out_dir)
+    with pytest.raises(TypeError, match="^results\\[0\\] must be a SweepResult, got dict"):
+        gd.save_summary([{}], predicted, cal, out_dir)
+    with pytest.raises(ValueError, match="^predicted must have an entry .* missing \\[\\(40, 20, 4\\)\\]"):
+        gd.save_summary(results, {(20, 10, 2): {}}, cal, out_dir)
+    with pytest.raises(TypeError, match="^calibration must be a CalibratedWeighting, got str"):
+        gd.save_summary(results, predicted, "cal", out_dir)
 
 
 @needs_torch
