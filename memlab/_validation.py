@@ -1,9 +1,26 @@
 """Argument validation shared by every memlab module.
 
 Every public function checks its inputs with these helpers, so that bad input
-raises a ``ValueError`` (or ``TypeError``) whose message names the argument and
+raises an exception whose message starts with the argument's name and shows
 the value received, e.g. ``"N must be a positive integer, got -3"``; nothing is
 checked with ``assert`` and no NaN leaks out of a bad argument.
+
+The rule is the same everywhere:
+
+* an object of the wrong *type* raises :class:`TypeError`: ``True``/``False``
+  (also ``numpy.bool_``) where a number is expected, a ``str`` (also a numeric
+  string such as ``"3"``), ``bytes``, a ``complex``, ``None``, a ``dict``, an
+  arbitrary object, or an array of bool, string, complex or (non-numeric)
+  object dtype;
+* a number of the right type but the wrong *value* raises :class:`ValueError`:
+  NaN, infinity, a non-integral float where an integer is expected, or a value
+  outside the allowed range.
+
+Integral floats such as ``200.0`` (and numpy integer and float scalars) are
+accepted where an integer is expected. Python integers of any size are
+accepted by the integer checkers (pass ``maximum=`` to bound them); the real
+checkers reject integers too large for a float with a ``ValueError``
+(``"must be finite"``) rather than an ``OverflowError``.
 """
 
 from __future__ import annotations
@@ -21,51 +38,114 @@ __all__ = [
     "check_array",
     "check_rng",
     "check_tokens",
+    "check_choice",
+    "check_bool",
+    "MAX_SAMPLES",
 ]
+
+#: Upper bound on sample-count arguments (``trials``, ``n_samples``, ``n_projections``, ...):
+#: one billion, far beyond what fits in memory or time, so that a mistyped count fails at once.
+MAX_SAMPLES = 10**9
 
 
 def _show(value) -> str:
-    """repr of a value for messages, with numpy scalars shown as plain Python numbers."""
+    """repr of a value for messages, with numpy scalars shown as plain Python numbers.
+
+    Long reprs (huge integers, big arrays) are shortened so that a message stays readable
+    and building it never takes long.
+    """
     if isinstance(value, np.generic):
         value = value.item()
-    return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 200:
+        return f"an integer with {value.bit_length()} bits"
+    text = repr(value)
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _is_integral(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
+def _is_bool(value) -> bool:
+    return isinstance(value, (bool, np.bool_))
+
+
+def _scalar(value):
+    """A 0-d numeric numpy array as its Python scalar; anything else unchanged."""
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "iuf":
+        return value.item()
+    return value
+
+
+def _integer(name: str, value, what: str) -> int:
+    """``value`` as ``int``: TypeError for a non-number, ValueError for a non-integral number."""
+    value = _scalar(value)
+    if _is_bool(value):
+        raise TypeError(f"{name} must be {what}, got {_show(value)}")
     if isinstance(value, numbers.Integral):
-        return True
-    # Accept floats that are exactly integers (e.g. 200.0), reject 2.5 and NaN.
+        return int(value)
     if isinstance(value, numbers.Real):
-        v = float(value)
-        return math.isfinite(v) and v.is_integer()
-    return False
+        try:
+            v = float(value)
+        except OverflowError:
+            raise ValueError(f"{name} must be {what}, got {_show(value)}") from None
+        if math.isfinite(v) and v.is_integer():
+            return int(v)
+        raise ValueError(f"{name} must be {what}, got {_show(value)}")
+    raise TypeError(f"{name} must be {what}, got {_show(value)}")
 
 
-def check_positive_int(name: str, value, *, minimum: int = 1) -> int:
-    """Return ``value`` as ``int`` if it is an integer ``>= minimum``.
+def check_positive_int(name: str, value, *, minimum: int = 1, maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` if it is an integer in ``[minimum, maximum]``.
+
+    Integral floats (``200.0``), numpy integers and 0-d numeric arrays are
+    accepted. Python integers of any size are returned as they are when
+    ``maximum`` is ``None``; callers that need a bound pass ``maximum``.
 
     Raises
     ------
+    TypeError
+        If ``value`` is not a real number: ``True``/``False``, a string (also
+        ``"3"``), bytes, a complex number, ``None``, a list, any other object.
     ValueError
-        If ``value`` is not an integer (``2.5``, NaN, a string, ``True``) or is
-        smaller than ``minimum``.
+        If ``value`` is a non-integral or non-finite number (``2.5``, NaN,
+        inf), is smaller than ``minimum`` or larger than ``maximum``.
+
+    Examples
+    --------
+    >>> check_positive_int("N", 200.0)
+    200
+    >>> check_positive_int("N", "3")
+    Traceback (most recent call last):
+        ...
+    TypeError: N must be a positive integer, got '3'
+    >>> check_positive_int("trials", 10**10, maximum=10**9)
+    Traceback (most recent call last):
+        ...
+    ValueError: trials must be <= 1000000000, got 10000000000
     """
-    if not _is_integral(value):
-        raise ValueError(f"{name} must be a positive integer, got {_show(value)}")
-    ivalue = int(value)
+    what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
+    ivalue = _integer(name, value, what)
     if ivalue < minimum:
-        what = "a positive integer" if minimum == 1 else f"an integer >= {minimum}"
         raise ValueError(f"{name} must be {what}, got {_show(value)}")
+    if maximum is not None and ivalue > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {_show(value)}")
     return ivalue
 
 
-def check_nonnegative_int(name: str, value) -> int:
-    """Return ``value`` as ``int`` if it is an integer ``>= 0``."""
-    if not _is_integral(value) or int(value) < 0:
-        raise ValueError(f"{name} must be a non-negative integer, got {_show(value)}")
-    return int(value)
+def check_nonnegative_int(name: str, value, *, maximum: int | None = None) -> int:
+    """Return ``value`` as ``int`` if it is an integer in ``[0, maximum]``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (see :func:`check_positive_int`).
+    ValueError
+        If ``value`` is non-integral, non-finite, negative or above ``maximum``.
+    """
+    what = "a non-negative integer"
+    ivalue = _integer(name, value, what)
+    if ivalue < 0:
+        raise ValueError(f"{name} must be {what}, got {_show(value)}")
+    if maximum is not None and ivalue > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {_show(value)}")
+    return ivalue
 
 
 def check_real(name: str, value, *, lo: float | None = None, hi: float | None = None,
@@ -73,11 +153,25 @@ def check_real(name: str, value, *, lo: float | None = None, hi: float | None = 
     """Return ``value`` as a finite ``float`` inside the given interval.
 
     ``lo``/``hi`` are the bounds (``None`` for unbounded); ``lo_open``/``hi_open``
-    make them strict.
+    make them strict. Python ints, floats, fractions, numpy integer and float
+    scalars and 0-d numeric arrays are accepted.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number: ``True``/``False``, a string (also
+        ``"3"``), bytes, a complex number, ``None``, any other object.
+    ValueError
+        If ``value`` is NaN, infinite, too large for a float (``10**400``) or
+        outside the interval.
     """
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise ValueError(f"{name} must be a real number, got {_show(value)}")
-    v = float(value)
+    value = _scalar(value)
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {_show(value)}")
+    try:
+        v = float(value)
+    except OverflowError:
+        raise ValueError(f"{name} must be finite, got {_show(value)}") from None
     if not math.isfinite(v):
         raise ValueError(f"{name} must be finite, got {_show(value)}")
     if lo is not None and (v < lo or (lo_open and v == lo)):
@@ -88,8 +182,45 @@ def check_real(name: str, value, *, lo: float | None = None, hi: float | None = 
 
 
 def check_positive_real(name: str, value) -> float:
-    """Return ``value`` as a finite ``float > 0``."""
+    """Return ``value`` as a finite ``float > 0``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a real number (see :func:`check_real`).
+    ValueError
+        If ``value`` is NaN, infinite, too large for a float, or ``<= 0``.
+    """
     return check_real(name, value, lo=0.0, lo_open=True)
+
+
+def _real_array(name: str, value, what: str) -> np.ndarray:
+    """``value`` as a float64 array (not yet checked for finiteness).
+
+    TypeError for a wrong kind of object or dtype; an object array of real numbers (e.g. a
+    Python int beyond int64) is converted, with overflow reported as "must be finite".
+    """
+    if value is None or isinstance(value, (str, bytes, dict, set, frozenset)) or _is_bool(value):
+        raise TypeError(f"{name} must be {what}, got {_show(value)}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):  # ragged nesting and the like
+        raise ValueError(f"{name} must be {what}, got {_show(value)}") from None
+    kind = arr.dtype.kind
+    if kind in "iuf":
+        with np.errstate(over="ignore"):
+            return arr.astype(np.float64)
+    if kind == "O":
+        flat = arr.ravel()
+        if all(isinstance(e, numbers.Real) and not _is_bool(e) for e in flat):
+            out = np.empty(flat.shape, dtype=np.float64)
+            for i, e in enumerate(flat):
+                try:
+                    out[i] = float(e)
+                except OverflowError:
+                    raise ValueError(f"{name} must be finite, got a value {_show(e)}") from None
+            return out.reshape(arr.shape)
+    raise TypeError(f"{name} must be {what}, got {_show(value)} (dtype {arr.dtype})")
 
 
 def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
@@ -98,16 +229,22 @@ def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
                 allow_empty: bool = False) -> np.ndarray:
     """Return ``value`` as a finite float64 array, checking shape and range.
 
+    Integer and float arrays, scalars and (nested) lists of numbers are
+    accepted; so is an object array whose elements are all real numbers
+    (a list holding a Python int beyond int64).
+
     Raises
     ------
+    TypeError
+        If ``value`` is not numeric: ``None``, a string (also ``"3"``), bytes,
+        a dict, ``True``/``False``, or an array of bool, string, complex,
+        datetime or object (other than real numbers) dtype.
     ValueError
-        If the array cannot be converted to float, has the wrong number of
-        dimensions, is empty, contains NaN/inf, or leaves ``[lo, hi]``.
+        If the array is ragged, has the wrong number of dimensions, is empty,
+        contains NaN/inf (or a number too large for a float), or leaves
+        ``[lo, hi]``.
     """
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be an array of real numbers, got {_show(value)}") from None
+    arr = _real_array(name, value, "an array of real numbers")
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:
@@ -130,17 +267,33 @@ def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
     return arr
 
 
-def check_rng(seed) -> np.random.Generator:
+def check_rng(seed, name: str = "seed") -> np.random.Generator:
     """Turn ``seed`` (int, ``numpy.random.Generator`` or None) into a Generator.
 
     A fixed integer seed gives bit-for-bit reproducible draws on one machine.
+    Integral floats are accepted; Python integers of any size are valid seeds.
+
+    Raises
+    ------
+    TypeError
+        If ``seed`` is neither an integer, a Generator nor ``None``
+        (``True``, ``"3"``, ``1+2j``, a ``RandomState``, ...).
+    ValueError
+        If ``seed`` is a negative, non-integral or non-finite number.
     """
     if seed is None or isinstance(seed, np.random.Generator):
         return np.random.default_rng(seed)
-    if _is_integral(seed) and int(seed) >= 0:
-        return np.random.default_rng(int(seed))
-    raise ValueError(
-        f"seed must be a non-negative integer, a numpy.random.Generator or None, got {_show(seed)}")
+    what = "a non-negative integer, a numpy.random.Generator or None"
+    value = _scalar(seed)
+    if _is_bool(value) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be {what}, got {_show(seed)}")
+    try:
+        ivalue = _integer(name, value, what)
+    except ValueError:
+        raise ValueError(f"{name} must be {what}, got {_show(seed)}") from None
+    if ivalue < 0:
+        raise ValueError(f"{name} must be {what}, got {_show(seed)}")
+    return np.random.default_rng(ivalue)
 
 
 def check_tokens(name: str, value, *, length: int | None = None,
@@ -150,9 +303,25 @@ def check_tokens(name: str, value, *, length: int | None = None,
     ``value`` has shape (batch, length) or (length,); integral floats are
     accepted. ``length`` (if given) is the required string length and
     ``n_tokens`` (if given) bounds the tokens to [0, n_tokens); otherwise
-    tokens must be non-negative.
+    tokens must be non-negative (and below 2**63).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is ``None``, a string or bytes, or an array of bool,
+        string, complex or object dtype.
+    ValueError
+        If the shape is wrong, the array is empty, a float token is not an
+        integer, or a token is out of range.
     """
-    arr = np.asarray(value)
+    if value is None or isinstance(value, (str, bytes, dict)) or _is_bool(value):
+        raise TypeError(f"{name} must be an array of integer tokens, got {_show(value)}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of integer tokens, got {_show(value)}") from None
+    if arr.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
     if length is None:
         if arr.ndim not in (1, 2) or arr.size == 0:
             raise ValueError(f"{name} must be a non-empty array of token strings (batch, d), "
@@ -163,18 +332,61 @@ def check_tokens(name: str, value, *, length: int | None = None,
                              f"got shape {arr.shape}")
         if arr.size == 0:
             raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.integer):
-        if not (np.issubdtype(arr.dtype, np.floating) and np.all(np.isfinite(arr))
-                and np.all(arr == np.round(arr))):
+    if arr.dtype.kind == "f":
+        if not (np.all(np.isfinite(arr)) and np.all(arr == np.round(arr))):
             raise ValueError(f"{name} must hold integer tokens, got dtype {arr.dtype}")
-    arr = arr.astype(np.int64)
+    # range checks in the input's own dtype, so that nothing wraps when cast to int64
+    amin, amax = arr.min(), arr.max()
     if n_tokens is None:
-        if arr.min() < 0:
-            raise ValueError(f"{name} must hold non-negative tokens, got {_show(arr.min())}")
-    elif arr.min() < 0 or arr.max() >= n_tokens:
+        if amin < 0:
+            raise ValueError(f"{name} must hold non-negative tokens, got {_show(amin)}")
+        if amax >= 2.0**63:
+            raise ValueError(f"{name} must hold tokens below 2**63, got {_show(amax)}")
+    elif amin < 0 or amax >= n_tokens:
         bad = arr[(arr < 0) | (arr >= n_tokens)].ravel()[0]
         raise ValueError(f"{name} must hold tokens in [0, {n_tokens}), got {_show(bad)}")
+    arr = arr.astype(np.int64)
     return arr.reshape(-1, arr.shape[-1]), arr.ndim == 1
+
+
+def check_choice(name: str, value, choices: tuple):
+    """Return ``value`` if it is one of the strings ``choices``.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a ``str`` (``None``, bytes, a number, a list, ...).
+    ValueError
+        If ``value`` is a string that is not one of ``choices``; the message is
+        ``"{name} must be one of {choices}, got {value!r}"``.
+
+    Examples
+    --------
+    >>> check_choice("process", "vp", ("vp", "ou"))
+    'vp'
+    >>> check_choice("process", b"vp", ("vp", "ou"))
+    Traceback (most recent call last):
+        ...
+    TypeError: process must be one of ('vp', 'ou'), got b'vp'
+    """
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {tuple(choices)}, got {_show(value)}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_bool(name: str, value) -> bool:
+    """Return ``value`` as ``bool`` if it is ``True``/``False`` (or a ``numpy.bool_``).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is anything else (``0``, ``1``, ``"yes"``, ``None``, ...).
+    """
+    if not _is_bool(value):
+        raise TypeError(f"{name} must be True or False, got {_show(value)}")
+    return bool(value)
 
 
 def check_NdK(N, d, K) -> tuple[int, int, int]:
@@ -186,6 +398,8 @@ def check_NdK(N, d, K) -> tuple[int, int, int]:
 
     Raises
     ------
+    TypeError
+        If one is not a real number (``"3"``, ``True``, ``None``, ...).
     ValueError
         If one is not a positive integer, or ``K > N``.
     """

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validation import check_array, check_NdK, check_positive_int, check_positive_real, check_rng
+from .._validation import MAX_SAMPLES, check_array, check_NdK, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
 from .schedules import check_timesteps, resolve_timesteps
 from .schedules import sigma as _sigma
@@ -114,7 +114,7 @@ def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0, seed=None) -> GMM
     >>> data.x.shape, data.means.shape
     ((200, 50), (12, 50))
     """
-    N = check_positive_int("N", N)
+    N = check_positive_int("N", N, maximum=MAX_SAMPLES)
     d = check_positive_int("d", d)
     K = check_positive_int("K", K)
     sigma2 = check_positive_real("sigma2", sigma2)
@@ -370,6 +370,18 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
     ``[lo, hi]`` (``lo``, ``hi`` the 1e-15 and 1 - 1e-16 quantiles), which
     removes the :math:`\sqrt x` behaviour of the d = 1 law at 0.
     """
+    return _min_distance_values(d, np.arange(1, n_max + 1, dtype=float), p_same, shift_mean,
+                                shift_var)
+
+
+@functools.lru_cache(maxsize=64)
+def _min_distance_nodes(d: int, p_same: float, shift_mean: float, shift_var: float):
+    """Quadrature nodes of :func:`_min_distance_table_full`, independent of n (cached).
+
+    Returns ``(wz, lo, width, log_S, wv)``: the outer weights, the ends ``lo``
+    of ``[0, lo]``, ``v1 - v0`` and, per outer node, ``log S`` on the Simpson
+    grid and the Simpson weights times ``2 v``. 48 x 2049 floats (0.8 MB).
+    """
     z, wz = special.roots_hermitenorm(_N_LAMBDA)
     wz = wz / np.sqrt(2.0 * np.pi)
     lam = np.where(z < 0, stats.chi2.ppf(special.ndtr(z), d), stats.chi2.isf(special.ndtr(-z), d))
@@ -384,8 +396,9 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
     simpson = np.ones(_N_GRID)
     simpson[1:-1:2], simpson[2:-1:2] = 4.0, 2.0
     simpson /= 3.0 * (_N_GRID - 1)
-    n = np.arange(1, n_max + 1, dtype=float)
-    table = np.zeros(n_max)
+    log_S = np.empty((_N_LAMBDA, _N_GRID))
+    wv = np.empty((_N_LAMBDA, _N_GRID))
+    width = np.empty(_N_LAMBDA)
     for j in range(_N_LAMBDA):
         v0, v1 = np.sqrt(lo[j]), np.sqrt(hi[j])
         v = v0 + (v1 - v0) * u
@@ -395,9 +408,31 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
             S_other = stats.ncx2.sf(x[None, :], d, lam[j] + shifts[:, None])
             S = p_same * S + (1.0 - p_same) * (wh @ S_other)
         with np.errstate(divide="ignore"):
-            log_S = np.log(S)
-        # integral over [lo, hi] of S^n dx = int 2 v S(v^2)^n dv, all n at once
-        integ = np.exp(np.outer(n, log_S)) @ (simpson * 2.0 * v) * (v1 - v0)
+            log_S[j] = np.log(S)
+        wv[j] = simpson * 2.0 * v
+        width[j] = v1 - v0
+    for arr in (wz, lo, width, log_S, wv):
+        arr.setflags(write=False)
+    return wz, lo, width, log_S, wv
+
+
+_N_CHUNK = 512   # n values per block in _min_distance_values: 512 x 2049 floats = 8 MB
+
+
+def _min_distance_values(d: int, n: np.ndarray, p_same: float, shift_mean: float,
+                         shift_var: float) -> np.ndarray:
+    """``T(n)`` of :func:`_min_distance_table_full` at the given n only (float array).
+
+    Cost: O(len(n) x 48 x 2049) exponentials (about 0.5 ms per n) after the
+    cached nodes; memory O(512 x 2049) whatever len(n) is.
+    """
+    wz, lo, width, log_S, wv = _min_distance_nodes(d, p_same, shift_mean, shift_var)
+    n = np.asarray(n, dtype=float)
+    table = np.zeros(n.shape[0])
+    for j in range(_N_LAMBDA):
+        # integral over [lo, hi] of S^n dx = int 2 v S(v^2)^n dv, for a block of n at once
+        integ = np.concatenate([np.exp(np.outer(n[i:i + _N_CHUNK], log_S[j])) @ wv[j]
+                                for i in range(0, n.shape[0], _N_CHUNK)]) * width[j]
         table += wz[j] * (lo[j] + integ)
     return table / d
 
@@ -450,7 +485,7 @@ def _other_component_shift(d: int, sigma2: float) -> tuple[float, float]:
     sphere of radius :math:`\sqrt d` (:math:`\mathrm{Var}\cos\theta = 1/d`), so
     E s = 2d/sigma2 and Var s = 4d/sigma2^2 + 8d/sigma2 (to leading order).
     """
-    return 2.0 * d / sigma2, 4.0 * d / sigma2**2 + 8.0 * d / sigma2
+    return 2.0 * d / sigma2, 4.0 * d / sigma2 / sigma2 + 8.0 * d / sigma2
 
 
 def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
@@ -498,7 +533,15 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
     d, K : int
         Dimension and number of components.
     sigma2 : float
-        Component variance.
+        Component variance; for K > 1 it must be >= 0.1 (smaller values raise ValueError: the
+        quadrature, checked finite from 0.1 to 1e300, breaks down when the other
+        components are more than ~100 sigma away; at such separation
+        :math:`C_{\rm eff}` is dominated by the distance to other components).
+
+    Raises
+    ------
+    ValueError
+        If K > 1 and sigma2 < 0.1, or M takes more than 65536 distinct values above 4096.
 
     Examples
     --------
@@ -517,9 +560,27 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
 
 def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
     """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    if K > 1 and sigma2 < _SIGMA2_MIN:
+        raise ValueError(f"sigma2 must be >= {_SIGMA2_MIN} for the finite-d constant C_eff "
+                         f"(its quadrature does not resolve components that far apart; give C "
+                         f"instead), got {sigma2!r}")
     shift_mean, shift_var = _other_component_shift(d, sigma2)
-    table = _min_distance_table(d, int(Ms.max()), 1.0 / K, shift_mean, shift_var)
-    return table[Ms - 1]
+    m_max = int(Ms.max())
+    if m_max <= _TABLE_MAX:
+        table = _min_distance_table(d, m_max, 1.0 / K, shift_mean, shift_var)
+        return table[Ms - 1]
+    # large M: only the distinct values asked for, never a table up to max(M)
+    uniq, inverse = np.unique(Ms, return_inverse=True)
+    if uniq.size > _DISTINCT_MAX:
+        raise ValueError(f"M must take at most {_DISTINCT_MAX} distinct values above "
+                         f"{_TABLE_MAX} (about 1 ms each), got {uniq.size}")
+    vals = _min_distance_values(d, uniq.astype(float), 1.0 / K, shift_mean, shift_var)
+    return vals[inverse].reshape(Ms.shape)
+
+
+_SIGMA2_MIN = 0.1        # below, the other-component shift 2d/sigma2 defeats the quadrature
+_TABLE_MAX = 4096        # C_eff(M) for M <= this comes from one cached table (8 s to build)
+_DISTINCT_MAX = 2**16    # distinct M above _TABLE_MAX per call (about 1 min of quadrature)
 
 
 def _check_M(M, N):
@@ -609,10 +670,16 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
                               {C\, \mathrm{mean}_l[\lambda]}\Big),
 
     clipped to [0, N]. With ``C=None`` (default) the finite-d constant
-    :math:`C_{\rm eff}(M)` of :func:`effective_constant` is used and gap(M) is
-    evaluated at every integer M = 1..N; :math:`M^*` is the zero of its
-    piecewise-linear interpolant (gap is decreasing in M, so the root is
-    unique), or 1 when gap(1) <= 0 (only for N = 1).
+    :math:`C_{\rm eff}(M)` of :func:`effective_constant` is used; :math:`M^*` is
+    the zero of the piecewise-linear interpolant of gap over the integers M
+    (gap is decreasing in M, so the root is unique), or 1 when gap(1) <= 0
+    (only for N = 1).
+
+    Cost: for N <= 4096 gap is evaluated at every M = 1..N from one cached
+    table (O(N) quadrature, about 10 s for N = 4096 on a cold cache, 70 MB);
+    above, the first M with gap(M) <= 0 is found by bisection on the integers
+    (O(log N) evaluations, well under a second for N = 1e9, memory O(1) in
+    N), giving the same number as evaluating every M.
 
     Parameters
     ----------
@@ -623,7 +690,8 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     timesteps : array, optional
         VP times; default seed 001's 26-point grid.
     sigma2 : float
-        Component variance.
+        Component variance; with ``C=None`` and K > 1 it must be >= 0.1 (see
+        :func:`effective_constant`), otherwise any positive value.
     C : float, optional
         Constant of the partial-memorization excess; ``None`` for finite-d.
 
@@ -656,7 +724,41 @@ def crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     if C is not None:
         C = check_positive_real("C", C)
         return float(np.clip(N * (1.0 - ratio / C), 0.0, N))
-    Ms = np.arange(1, N + 1, dtype=np.int64)
-    g = _effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
-    # g[N-1] < 0, so a crossing exists; g[0] <= 0 (only for N = 1) returns M = 1
+    if N <= _TABLE_MAX:
+        Ms = np.arange(1, N + 1, dtype=np.int64)
+        g = _effective_constant(Ms, d, K, sigma2) * (1.0 - Ms / N) - ratio   # gap / (d sigma2 mean lam)
+        # g[N-1] < 0, so a crossing exists; g[0] <= 0 (only for N = 1) returns M = 1
+        return first_crossing(Ms, g, 0.0, above=False)
+    return _crossover_bisection(N, d, K, sigma2, float(ratio))
+
+
+def _crossover_bisection(N: int, d: int, K: int, sigma2: float, ratio: float) -> float:
+    """:func:`crossover_point` with finite-d C for large N, without evaluating every M.
+
+    g(M) = C_eff(M)(1 - M/N) - ratio is decreasing (both factors are positive
+    and decreasing) and g(N) = -ratio < 0, so the first M with g(M) <= 0 is
+    found by bisection on the integers in O(log N) evaluations of C_eff; the
+    last bracket (at most 9 consecutive M, evaluated as one block like the
+    table of the small-N path) is interpolated as there.
+    """
+    shift_mean, shift_var = _other_component_shift(d, sigma2)
+
+    def gap(ms):
+        ms = np.asarray(ms, dtype=np.int64)
+        c = _min_distance_values(d, ms.astype(float), 1.0 / K, shift_mean, shift_var)
+        return c * (1.0 - ms / N) - ratio
+
+    lo, hi = 1, N                      # g(lo) > 0 >= g(hi)
+    if gap([1, 2, 3, 4])[0] <= 0:
+        return 1.0
+    while hi - lo > 8:
+        mid = (lo + hi) // 2
+        if gap([mid, mid + 1, mid + 2, mid + 3])[0] <= 0:
+            hi = mid
+        else:
+            lo = mid
+    Ms = np.arange(lo, hi + 1, dtype=np.int64)
+    g = gap(Ms)
+    if not (g[0] > 0 >= g[-1]):        # cannot happen for a decreasing gap
+        raise RuntimeError(f"crossover bisection lost its bracket [{lo}, {hi}]: {g[0]}, {g[-1]}")
     return first_crossing(Ms, g, 0.0, above=False)

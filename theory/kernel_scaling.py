@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validation import check_array, check_positive_int, check_positive_real
+from .._validation import (MAX_SAMPLES, check_array, check_choice, check_positive_int,
+                          check_positive_real)
 
 __all__ = [
     "gamma_d",
@@ -205,10 +206,11 @@ def gamma_d(d, R=None, *, n_radial=200):
     0.353553
     """
     d = check_positive_int("d", d)
+    n_radial = check_positive_int("n_radial", n_radial, maximum=MAX_SAMPLES)
     if R is None:
         return float(d)
     f = _cutoff(R)
-    r, w = _radial_nodes(0.5 * d, check_positive_int("n_radial", n_radial))
+    r, w = _radial_nodes(0.5 * d, n_radial)
     return float(w @ (r * r * f(r) ** 2))
 
 
@@ -246,13 +248,13 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
     if R is None:
         return float(-np.exp(_log_abs_beta1(d, nu)))
     f = _cutoff(R)
-    n_radial = check_positive_int("n_radial", n_radial)
+    n_radial = check_positive_int("n_radial", n_radial, maximum=MAX_SAMPLES)
     rho, w_rho = _radial_nodes(0.5 * d, n_radial)
     q, w_q = _radial_nodes(0.5 * (d + nu), n_radial)
     # E_q[q^nu g(q)] = E[q^nu] E_{q ~ shifted}[g(q)], E[q^nu] = 2^{nu/2} Gamma((d+nu)/2)/Gamma(d/2)
     q_moment = np.exp(0.5 * nu * np.log(2.0) + special.gammaln(0.5 * (d + nu))
                       - special.gammaln(0.5 * d))
-    c, w_c = _angle_nodes(d, check_positive_int("n_angle", n_angle))
+    c, w_c = _angle_nodes(d, check_positive_int("n_angle", n_angle, maximum=MAX_SAMPLES))
     P, Q, Cc = rho[:, None, None], q[None, :, None], c[None, None, :]
     base = 0.5 * (P * P + Q * Q)
     cross = P * Q * Cc
@@ -300,15 +302,40 @@ def eigenvalue(P, sigma, d, nu, C):
     6.87842e-05
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
-    out = -Cc * eigenvalue_ratio(dd, nn) * s**nn / Pa
+    out = _exp_checked(_log_eigenvalue(Pa, s, dd, nn, Cc), "eigenvalue")
     return _out(out, P, sigma, d, nu, C)
+
+
+def _log_eigenvalue(Pa, s, dd, nn, Cc):
+    """log lambda_i, from logs of every factor (sigma^nu / P neither overflows nor underflows)."""
+    return np.log(Cc) + _log_abs_beta1(dd, nn) - np.log(dd) + nn * np.log(s) - np.log(Pa)
+
+
+def _exp_checked(log_value, what):
+    """exp(log_value); ValueError where it exceeds the float range (underflow gives 0)."""
+    if np.any(log_value > _LOG_MAX):
+        raise ValueError(f"{what} = exp({float(np.max(log_value))!r}) exceeds the float range "
+                         f"(1.8e308); its log is finite, but not the value")
+    with np.errstate(under="ignore"):
+        return np.exp(log_value)
+
+
+_LOG_MAX = float(np.log(np.finfo(float).max))
 
 
 def memorization_time(P, sigma, d, nu, C):
     r"""Memorization time :math:`\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu` (seed eqs. 24, 39).
 
     In units of the gradient-flow time of the kernel regression (learning
-    rate 1, loss normalised by the number of samples).
+    rate 1, loss normalised by the number of samples). Computed from the
+    logs of its factors, so P up to 1e300 and sigma from 1e-150 to 1e150 are
+    fine; a time beyond the float range (about 1.8e308, e.g. P = 1e300,
+    sigma = 1e-150) raises ValueError rather than returning inf.
+
+    Raises
+    ------
+    ValueError
+        If the memorization time exceeds the float range.
 
     Examples
     --------
@@ -316,7 +343,9 @@ def memorization_time(P, sigma, d, nu, C):
     >>> round(t2 / t1, 12)
     2.0
     """
-    return _out(1.0 / np.asarray(eigenvalue(P, sigma, d, nu, C)), P, sigma, d, nu, C)
+    Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
+    out = _exp_checked(-_log_eigenvalue(Pa, s, dd, nn, Cc), "memorization time")
+    return _out(out, P, sigma, d, nu, C)
 
 
 def memorization_time_asymptotic(P, sigma, d, nu, C):
@@ -326,7 +355,8 @@ def memorization_time_asymptotic(P, sigma, d, nu, C):
     ``memorization_time / memorization_time_asymptotic - 1``.
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
-    out = Pa / (-Cc * eigenvalue_ratio_asymptotic(dd, nn) * s**nn)
+    log_rate = np.log(Cc) + np.log(nn) + (0.5 * nn - 1.0) * (np.log(2.0) + np.log(dd)) + nn * np.log(s)
+    out = _exp_checked(np.log(Pa) - log_rate, "memorization time")
     return _out(out, P, sigma, d, nu, C)
 
 
@@ -571,8 +601,7 @@ def kernel_expansion(kernel: str, d=None, *, ell=None):
     """
     import sympy as sp
 
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    check_choice("kernel", kernel, KERNELS)
     r, ds, ls = sp.symbols("r d ell", positive=True)
     theta = sp.acos(1 - r**2 / (2 * ds))
     k1 = (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / sp.pi

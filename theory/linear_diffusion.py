@@ -42,7 +42,7 @@ import numpy as np
 from scipy import special, stats
 
 from .metrics import first_crossing
-from .._validation import (check_array, check_positive_int, check_positive_real, check_real,
+from .._validation import (MAX_SAMPLES, check_array, check_bool, check_positive_int, check_positive_real, check_real,
                           check_rng)
 
 __all__ = [
@@ -70,7 +70,7 @@ def _kde_width2(sigma, m, d):
 
 
 def _check_model_args(n, d, mu, sigma, T, lam):
-    n = check_positive_int("n", n, minimum=2)
+    n = check_positive_int("n", n, minimum=2, maximum=MAX_SAMPLES)
     d = check_positive_int("d", d)
     mu = check_real("mu", mu)
     sigma = check_positive_real("sigma", sigma)
@@ -87,7 +87,7 @@ def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tr
     given (seed 003 eq. 22).
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
-    shape = (n, d) if trials is None else (check_positive_int("trials", trials), n, d)
+    shape = (n, d) if trials is None else (check_positive_int("trials", trials, maximum=MAX_SAMPLES), n, d)
     rng = check_rng(seed)
     Y = mu + sigma * rng.standard_normal(shape)
     X = np.exp(-T) * Y + np.sqrt(lam * -np.expm1(-2.0 * T)) * rng.standard_normal(shape)
@@ -425,8 +425,9 @@ def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_ori
     (True, True)
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
-    trials = check_positive_int("trials", trials)
-    chunk = check_positive_int("chunk", chunk)
+    trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
+    chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
+    confidence = check_real("confidence", confidence)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     rng = check_rng(seed)
@@ -438,7 +439,8 @@ def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_ori
 def _original_set(original, n_original, d, mu, sigma, rng):
     """The original dataset (drawn, or the one given) and log int rho_O^2, computed once."""
     if original is None:
-        n_original = check_positive_int("n_original", n_original, minimum=2)
+        n_original = check_positive_int("n_original", n_original, minimum=2,
+                                        maximum=MAX_SAMPLES)
         original = mu + sigma * rng.standard_normal((n_original, d))
     else:
         original = check_array("original", original, ndim=2)
@@ -522,12 +524,14 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     """
     n_values = [check_positive_int("n", n, minimum=2) for n in np.atleast_1d(n_values)]
     _check_model_args(n_values[0], d, mu, sigma, T, lam)
-    trials = check_positive_int("trials", trials)
-    sets = check_positive_int("n_original_sets", n_original_sets)
+    trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
+    sets = check_positive_int("n_original_sets", n_original_sets, maximum=MAX_SAMPLES)
+    progress = check_bool("progress", progress)
     if sets > trials:
         raise ValueError(f"n_original_sets must be <= trials = {trials}, got {sets}")
     if original is not None and sets != 1:
         raise ValueError(f"original can be given only with n_original_sets = 1, got {sets}")
+    confidence = check_real("confidence", confidence)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     rng = check_rng(seed)
@@ -578,7 +582,7 @@ def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tri
     1.0
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
-    trials = check_positive_int("trials", trials)
+    trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
     Y, X = sample_training_set(n, d, mu=mu, sigma=sigma, T=T, lam=lam, trials=trials, seed=seed)
     h2 = _hellinger_to_isotropic(fit_linear_model(Y, X, T=T, lam=lam), mu, sigma)
     err = float(h2.std(ddof=1) / np.sqrt(trials)) if trials > 1 else float("nan")
@@ -610,9 +614,10 @@ def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
     sigma = check_positive_real("sigma", sigma)
     T = check_positive_real("T", T)
     lam = check_positive_real("lam", lam)
-    signal = np.exp(-2.0 * T) * sigma**2
-    c = signal / (signal + lam * -np.expm1(-2.0 * T))
-    return float(-np.expm1(0.5 * d * (np.log(2.0) + 0.5 * np.log(c) - np.log1p(c))))
+    # log c = log(signal) - log(signal + noise), all in logs: e^{-2T} sigma^2 may under/overflow
+    log_signal = -2.0 * T + 2.0 * np.log(sigma)
+    log_c = log_signal - np.logaddexp(log_signal, np.log(lam) + np.log(-np.expm1(-2.0 * T)))
+    return float(-np.expm1(0.5 * d * (np.log(2.0) + 0.5 * log_c - np.log1p(np.exp(log_c)))))
 
 
 def transition_n(n_values, probabilities) -> float:

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from .._validation import (_show, check_array, check_positive_int, check_real, check_rng,
+from .._validation import (MAX_SAMPLES, _show, check_array, check_bool, check_positive_int, check_real, check_rng,
                           check_tokens)
 
 __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing",
@@ -119,9 +119,15 @@ def first_crossing(x, y, level, *, above=True, log_x=False) -> float:
     (``above=False``) is found and the crossing is interpolated linearly inside
     the segment before it, in x or in log(x) (``log_x``). Returns ``x[0]`` if
     the first point already satisfies the condition and NaN if no point does;
-    callers decide what those cases mean. Inputs are assumed validated.
+    callers decide what those cases mean.
     """
-    y = np.asarray(y, dtype=float)
+    x = check_array("x", x, ndim=1)
+    y = check_array("y", y, ndim=1)
+    if x.shape != y.shape:
+        raise ValueError(f"y must have the shape of x {x.shape}, got {y.shape}")
+    level = check_real("level", level)
+    above = check_bool("above", above)
+    log_x = check_bool("log_x", log_x)
     hit = np.flatnonzero(y > level if above else y <= level)
     if hit.size == 0:
         return float("nan")
@@ -188,6 +194,7 @@ def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
     """
     x, train, single = _points_pair(x, train)
     k = check_positive_int("k", k)
+    chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
     if k > train.shape[0]:
         raise ValueError(f"k must be <= len(train) = {train.shape[0]}, got {_show(k)}")
     c = train.mean(axis=0)
@@ -236,6 +243,7 @@ def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
     """
     train, _ = check_tokens("train", train)
     xs, _ = check_tokens("x", x)
+    chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
     if xs.shape[1] != train.shape[1]:
         raise ValueError(f"x must have length {train.shape[1]} like train, got {xs.shape[1]}")
     d = train.shape[1]
@@ -278,7 +286,7 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
     y = check_array("y", y, ndim=2)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"y must have dimension {x.shape[1]} like x, got {y.shape[1]}")
-    n_projections = check_positive_int("n_projections", n_projections)
+    n_projections = check_positive_int("n_projections", n_projections, maximum=MAX_SAMPLES)
     p = check_real("p", p, lo=1.0)
     rng = check_rng(seed)
     theta = rng.standard_normal((x.shape[1], n_projections))

@@ -58,6 +58,19 @@ def _log_n(n, log_n):
     return np.log(arr)
 
 
+def _log_expm1(x):
+    """log(expm1(x)) for x > 0 without overflow: x + log1p(-exp(-x)) for large x."""
+    x = np.asarray(x, dtype=float)
+    with np.errstate(over="ignore"):
+        direct = np.log(np.expm1(np.minimum(x, 700.0)))
+    return np.where(x < 30.0, direct, x + np.log1p(-np.exp(-x)))
+
+
+def _log_h2(s, dd, ln):
+    """log(h_M^2 / 1) = 2 log(sigma) - log(expm1(2 log(n) / d)), finite for all valid inputs."""
+    return 2.0 * np.log(s) - _log_expm1(2.0 * ln / dd)
+
+
 def _sd(sigma, d):
     s = check_array("sigma", sigma, lo=0.0, lo_open=True)
     dd = check_array("d", d, lo=1.0)
@@ -80,7 +93,12 @@ def mixing_width(sigma, d, n=None, *, log_n=None):
     """
     s, dd = _sd(sigma, d)
     ln = _log_n(n, log_n)
-    return _out(s / np.sqrt(np.expm1(2.0 * ln / dd)), sigma, d, n if log_n is None else log_n)
+    with np.errstate(over="ignore", under="ignore"):
+        direct = s / np.sqrt(np.expm1(2.0 * ln / dd))
+        logged = np.exp(0.5 * _log_h2(s, dd, ln))
+    # the direct quotient where it is an ordinary float, the log form where expm1 overflows
+    out = np.where(np.isfinite(direct) & (direct > 1e-300), direct, logged)
+    return _out(out, sigma, d, n if log_n is None else log_n)
 
 
 def mixing_time(sigma, d, n=None, *, log_n=None):
@@ -111,7 +129,13 @@ def mixing_time(sigma, d, n=None, *, log_n=None):
     """
     s, dd = _sd(sigma, d)
     ln = _log_n(n, log_n)
-    out = 0.5 * np.log1p(s * s / np.expm1(2.0 * ln / dd))
+    with np.errstate(over="ignore", under="ignore"):
+        r = s * s / np.expm1(2.0 * ln / dd)
+        direct = 0.5 * np.log1p(r)
+    # log(1 + e^{log r}) where sigma^2 or expm1 leaves the float range
+    logged = 0.5 * np.logaddexp(0.0, _log_h2(s, dd, ln))
+    ok = np.isfinite(r) & (r > 1e-300) & (s * s > 1e-300) & np.isfinite(s * s)
+    out = np.where(ok, direct, logged)
     return _out(out, sigma, d, n if log_n is None else log_n)
 
 
@@ -157,7 +181,8 @@ def excess_entropy(t, sigma, d, n=None, *, log_n=None):
     s, dd = _sd(sigma, d)
     ln = _log_n(n, log_n)
     delta = -np.expm1(-2.0 * tt)
-    val = ln / dd - 0.5 * np.log1p(s * s * np.exp(-2.0 * tt) / delta)
+    # log1p(sigma^2 e^{-2t} / Delta) as logaddexp(0, .) of its log: no overflow for tiny t, huge sigma
+    val = ln / dd - 0.5 * np.logaddexp(0.0, 2.0 * np.log(s) - 2.0 * tt - np.log(delta))
     return _out(np.maximum(val, 0.0), t, sigma, d, n if log_n is None else log_n)
 
 
@@ -196,6 +221,16 @@ def _kde_terms(u, d, n):
     log_v = -np.log(n) - half_d * np.log(u) + np.log(-np.expm1(-half_d * np.log1p(1.0 / u)))
     # B = a - 2 b, a = expm1(-d/2 log1p(u)), b = expm1(-d/2 log1p(u/2))
     b_part = np.expm1(-half_d * np.log1p(u)) - 2.0 * np.expm1(-half_d * np.log1p(0.5 * u))
+    # for (d/2) u < 1e-4 the difference cancels: B = sum_k c_k (1 - 2^{1-k}) u^k, k >= 2, with
+    # c_k = (-1)^k (d/2)_k / k! (binomial series); 5 terms leave a relative error < 1e-16
+    au = half_d * u
+    series = np.zeros(np.broadcast(au, u).shape)
+    coef = np.ones_like(series)
+    for k in range(1, 7):
+        coef = coef * -(half_d + k - 1) * u / k
+        if k >= 2:
+            series = series + coef * (1.0 - 2.0 ** (1 - k))
+    b_part = np.where(au < 1e-4, series, b_part)
     with np.errstate(divide="ignore", invalid="ignore"):
         log_s = np.logaddexp(log_v, np.log(np.maximum(b_part, 0.0)))
         terms = np.stack(np.broadcast_arrays(np.log(2.0) - half_d * np.log1p(0.5 * u),
@@ -295,16 +330,30 @@ def _optimal_bandwidth_scalar(sigma, d, n):
         raise ValueError(f"n must be >= 1, got {n!r}")
 
     def objective(log_h):
-        v = _log_s_monotone(*_kde_terms(np.exp(2.0 * log_h) / sigma**2, float(d), n))
+        v = _log_s_monotone(*_kde_terms(np.exp(2.0 * (log_h - np.log(sigma))), float(d), n))
         return np.where(np.isfinite(v), v, 1e300)   # +inf (no L2 gain at all) breaks Brent
 
     lh0 = np.log(amise_bandwidth(sigma, d, n))
-    grid = lh0 + np.linspace(-8.0, 8.0, 801)
-    j = int(np.argmin(objective(grid)))
-    lo, hi = grid[max(j - 1, 0)], grid[min(j + 1, len(grid) - 1)]
+    for _ in range(_MAX_WIDENINGS + 1):
+        grid = lh0 + np.linspace(-8.0, 8.0, 801)
+        j = int(np.argmin(objective(grid)))
+        if 0 < j < len(grid) - 1:
+            break
+        lh0 = grid[j]           # minimum at the grid's edge: recentre there and search again
+    else:
+        raise ValueError(f"optimal_bandwidth: no interior minimum of the MISE within "
+                         f"{_MAX_WIDENINGS} widenings of +-8 in log h around the AMISE "
+                         f"bandwidth (sigma={sigma!r}, d={d!r}, n={n!r})")
+    lo, hi = grid[j - 1], grid[j + 1]
     res = optimize.minimize_scalar(lambda lh: float(objective(np.array(lh))), bounds=(lo, hi),
                                    method="bounded", options={"xatol": 1e-12})
+    if not res.success or not lo < res.x < hi:
+        raise ValueError(f"optimal_bandwidth: Brent search did not converge inside "
+                         f"[{np.exp(lo)!r}, {np.exp(hi)!r}] (sigma={sigma!r}, d={d!r}, n={n!r})")
     return float(np.exp(res.x))
+
+
+_MAX_WIDENINGS = 4   # recentrings of optimal_bandwidth's grid when its minimum is at an edge
 
 
 def optimal_bandwidth(sigma, d, n):
@@ -312,7 +361,9 @@ def optimal_bandwidth(sigma, d, n):
 
     Minimises the exact MISE (:func:`kde_log_mise`) over h: a grid of 801
     points over +-8 in :math:`\log h` around the AMISE bandwidth, then a
-    bounded Brent refinement between the grid neighbours of the minimum. The
+    bounded Brent refinement between the grid neighbours of the minimum (if
+    the grid's minimum is at its edge, the grid is recentred there, up to 4
+    times, else ValueError; a Brent result on the bracket's edge also raises). The
     objective is :math:`\log S` where the KDE is good and
     :math:`-\log(1 - S)` (:func:`kde_log_gain`) where :math:`S` is close to 1,
     so the shallow optimum of high dimensions (S = 1 - 1e-12 at d = 100,

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array, check_positive_int, check_real
+from .._validation import (MAX_SAMPLES, check_array, check_choice, check_instance, check_positive_int,
+                           check_real)
 
 __all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps",
            "resolve_timesteps"]
@@ -33,14 +34,13 @@ PROCESSES = ("vp", "ou")
 
 
 def _check_process(process: str) -> str:
-    if process not in PROCESSES:
-        raise ValueError(f"process must be one of {PROCESSES}, got {process!r}")
-    return process
+    return check_choice("process", process, PROCESSES)
 
 
 def check_timesteps(t, process: str = "vp", name: str = "t") -> np.ndarray:
     """Validate times for ``process``: VP needs ``0 < t < 1``, OU needs ``t > 0``."""
     _check_process(process)
+    check_instance("name", name, str)
     hi = 1.0 if process == "vp" else None
     return check_array(name, t, lo=0.0, lo_open=True, hi=hi, hi_open=True)
 
@@ -124,6 +124,19 @@ def snr(t, process: str = "vp"):
     VP: :math:`(1 - t^2)/t^2`; OU: :math:`1/(e^{2t} - 1)`, computed with
     ``expm1`` so that small ``t`` keeps full precision.
 
+    Parameters
+    ----------
+    t : float or array
+        Times; VP: ``1e-154 <= t < 1`` (below 1e-154 the SNR exceeds the
+        float range, ValueError); OU: ``t > 0`` (any size; the SNR underflows
+        to 0 beyond t = 354).
+    process : {"vp", "ou"}
+
+    Raises
+    ------
+    ValueError
+        For a time outside the range above.
+
     Examples
     --------
     >>> round(snr(0.3), 3)   # the "representative t" of seed 001, Fig. 2
@@ -131,10 +144,17 @@ def snr(t, process: str = "vp"):
     """
     tt = check_timesteps(t, process)
     if process == "vp":
-        out = (1.0 - tt * tt) / (tt * tt)
+        if np.any(tt < _VP_SNR_T_MIN):
+            raise ValueError(f"t must be >= {_VP_SNR_T_MIN} for the VP SNR (1 - t^2)/t^2, which "
+                             f"exceeds the float range below, got {float(tt.min())!r}")
+        out = (1.0 - tt) * (1.0 + tt) / tt / tt
     else:
-        out = 1.0 / np.expm1(2.0 * tt)
+        # e^{-2t} / (1 - e^{-2t}): underflows to 0 for t > 354 instead of overflowing expm1
+        out = np.exp(-2.0 * tt) / -np.expm1(-2.0 * tt)
     return _scalar_out(out, t)
+
+
+_VP_SNR_T_MIN = 1e-154   # (1 - t^2)/t^2 < 1.8e308 above this
 
 
 def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
@@ -158,7 +178,7 @@ def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
     >>> len(t), round(float(t[0]), 12), round(float(t[-1]), 12)
     (26, 0.999, 0.001)
     """
-    n_steps = check_positive_int("n_steps", n_steps)
+    n_steps = check_positive_int("n_steps", n_steps, maximum=MAX_SAMPLES)
     eps = check_real("eps", eps, lo=0.0, hi=0.5, lo_open=True, hi_open=True)
     ell = np.arange(n_steps + 1, dtype=np.float64)
     return (1.0 - eps) - ell * (1.0 - 2.0 * eps) / n_steps

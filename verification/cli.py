@@ -211,8 +211,14 @@ def _report(args) -> int:
     from memlab.verification.report import run_report
 
     mode = "full" if args.full else "quick"
-    rows = run_report(args.out, mode=mode, checks=args.checks.split(",") if args.checks else None,
-                      progress=not args.quiet)
+    try:
+        rows = run_report(args.out, mode=mode,
+                          checks=args.checks.split(",") if args.checks else None,
+                          progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(f"memlab report: interrupted; completed checks are kept in {args.out}/.cache "
+              "and re-used by the next run", file=sys.stderr)
+        return 130
     width = max(len(r.prediction) for r in rows)
     print(f"memlab report ({mode}): {len(rows)} predictions, written to {args.out}/summary.md")
     for r in rows:

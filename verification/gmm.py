@@ -28,9 +28,11 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from memlab._validation import check_NdK, check_positive_int, check_positive_real, check_rng
-from memlab.theory.gmm import (crossover_point, generalizing_excess_loss, loss_weighting,
+from memlab._validation import (check_array, check_instance, check_NdK, check_positive_int,
+                                check_positive_real, check_real, check_rng)
+from memlab.theory.gmm import (GMMData, crossover_point, generalizing_excess_loss, loss_weighting,
                                partial_memorization_excess_loss, sample_gmm)
+from memlab.verification._checks import check_bool, check_count, check_index
 from memlab.theory.metrics import first_crossing
 from memlab.theory.schedules import alpha, resolve_timesteps, sigma, snr
 
@@ -187,16 +189,32 @@ def noisy_point_losses(data, t: float, y, i: int):
     (float, ndarray of shape (N,))
         ``||x_*(y) - x^i||^2`` and ``||x_pmem,M(y) - x^i||^2`` for M = 1..N.
     """
-    X = np.ascontiguousarray(data.x)
+    X, means, sigma2 = _check_data(data)
     N, d = X.shape
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    t = check_real("t", t, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    y = check_array("y", y, ndim=1)
     if y.shape != (d,):
         raise ValueError(f"y must have shape ({d},), got {y.shape}")
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    i = check_index("i", i, N)     # the kernel reads X[i] without bounds checks
     out = np.empty(N)
-    lg = _point_losses(X, np.ascontiguousarray(data.means), float(data.sigma2),
-                       float(alpha(t)), float(sigma(t)), int(i), y, np.empty(max(N, 1)),
-                       np.empty(d), out)
+    lg = _point_losses(X, means, sigma2, float(alpha(t)), float(sigma(t)), i, y,
+                       np.empty(N), np.empty(d), out)
     return lg, out
+
+
+def _check_data(data):
+    """Checked ``(x, means, sigma2)`` of a GMMData for the kernels: C-contiguous float64,
+    x (N, d) and means (K, d) finite with K <= N (the kernel reuses a length-N buffer for K)."""
+    check_instance("data", data, GMMData)
+    X = check_array("data.x", data.x, ndim=2)
+    means = check_array("data.means", data.means, ndim=2)
+    if means.shape[1] != X.shape[1]:
+        raise ValueError(f"data.means must have shape (K, {X.shape[1]}), got {means.shape}")
+    if means.shape[0] > X.shape[0]:
+        raise ValueError(f"data.means must have K <= N = {X.shape[0]} rows, got {means.shape[0]}")
+    sigma2 = check_positive_real("data.sigma2", data.sigma2)
+    return np.ascontiguousarray(X), np.ascontiguousarray(means), sigma2
 
 
 def baseline_point_losses(data, t: float, Zn, M_values=None):
@@ -216,15 +234,38 @@ def baseline_point_losses(data, t: float, Zn, M_values=None):
     """
     from memlab.theory.gmm import empirical_denoiser, gmm_denoiser
 
-    X = data.x
+    X, means, sigma2 = _check_data(data)
     N, d = X.shape
-    Zn = np.asarray(Zn, dtype=np.float64).reshape(-1, N, d)
+    t = check_real("t", t, lo=0.0, hi=1.0, lo_open=True, hi_open=True)
+    Zn = check_array("Zn", Zn, ndim=(2, 3))
+    if Zn.shape[-2:] != (N, d):
+        raise ValueError(f"Zn must have shape (n_noise, {N}, {d}) or ({N}, {d}), got {Zn.shape}")
+    Zn = Zn.reshape(-1, N, d)
+    Ms = _check_M_values(M_values, N)
     Y = (alpha(t) * X[None] + sigma(t) * Zn).reshape(-1, d)
     X0 = np.broadcast_to(X[None], Zn.shape).reshape(-1, d)
-    Ms = np.arange(1, N + 1) if M_values is None else np.asarray(M_values, dtype=np.int64)
-    gen = float(((gmm_denoiser(t, Y, data.means, data.sigma2) - X0) ** 2).sum(1).mean())
+    gen = float(((gmm_denoiser(t, Y, means, sigma2) - X0) ** 2).sum(1).mean())
     pm = np.array([((empirical_denoiser(t, Y, X, int(M)) - X0) ** 2).sum(1).mean() for M in Ms])
     return gen, pm
+
+
+def _check_M_values(M_values, N):
+    """M values as an int64 array of integers in [1, N] (default 1..N)."""
+    if M_values is None:
+        return np.arange(1, N + 1)
+    Ms = np.atleast_1d(np.asarray(M_values))
+    if Ms.ndim != 1 or Ms.size == 0:
+        raise ValueError(f"M_values must be a non-empty 1-d sequence of integers, got shape {Ms.shape}")
+    Ms = np.array([check_positive_int("M_values", M) for M in Ms], dtype=np.int64)
+    if Ms.max() > N:
+        raise ValueError(f"M_values must be <= N = {N}, got {int(Ms.max())}")
+    return Ms
+
+
+#: Upper bound on ``n_noise * N * d``, the noise draws held in memory per time (800 MB).
+MAX_NOISE_ELEMENTS = 10**8
+#: Upper bound on ``n_datasets`` and on ``n_boot``.
+MAX_REPEATS = 10**6
 
 
 @dataclass(frozen=True)
@@ -394,11 +435,12 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int
     (26, 40)
     """
     N, d, K = check_NdK(N, d, K)
-    n_noise = check_positive_int("n_noise", n_noise)
-    n_datasets = check_positive_int("n_datasets", n_datasets)
+    n_noise = check_count("n_noise", n_noise, max(1, MAX_NOISE_ELEMENTS // (N * d)))
+    n_datasets = check_count("n_datasets", n_datasets, MAX_REPEATS)
     sigma2 = check_positive_real("sigma2", sigma2)
     t = resolve_timesteps(timesteps)
     rng = check_rng(seed)
+    progress = check_bool("progress", progress)
     T = t.shape[0]
     a_t, s_t = alpha(t), sigma(t)
     gen_m = np.empty((n_datasets, T))
@@ -537,12 +579,21 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
     '0.8 N (closed form 0.67 N)'
     """
     N, d, K = check_NdK(N, d, K)
-    n_boot = check_positive_int("n_boot", n_boot)
+    n_boot = check_count("n_boot", n_boot, MAX_REPEATS)
+    confidence = check_real("confidence", confidence)
     if not 0.0 < confidence < 1.0:
         raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
     rng = check_rng(seed)
+    progress = check_bool("progress", progress)
+    if curves is not None:
+        check_instance("curves", curves, LossCurves)
+    n_sets = (check_count("n_datasets", n_datasets, MAX_REPEATS, minimum=2) if curves is None
+              else curves.n_datasets)
+    if n_boot * n_sets > MAX_NOISE_ELEMENTS:     # the bootstrap index array
+        raise ValueError(f"n_boot must be <= {MAX_NOISE_ELEMENTS // n_sets} "
+                         f"for {n_sets} datasets, got {n_boot}")
     if curves is None:
-        n_datasets = check_positive_int("n_datasets", n_datasets, minimum=2)
+        n_datasets = n_sets
         curves = simulate_loss_curves(N, d, K, timesteps=timesteps, n_noise=n_noise,
                                       n_datasets=n_datasets, sigma2=sigma2, seed=rng,
                                       progress=progress)
@@ -634,10 +685,13 @@ def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> Close
     finite-d constant. Use :meth:`ClosedFormAgreement.worst` to see up to
     which SNR the high-SNR closed forms hold.
     """
+    check_instance("curves", curves, LossCurves)
     N = curves.N
     if M_values is None:
         M_values = [max(1, N // 10), max(1, N // 4), max(1, N // 2), max(1, (3 * N) // 4)]
-    Ms = np.unique(np.asarray(M_values, dtype=np.int64))
+    Ms = np.unique(_check_M_values(M_values, N))
+    if C is not None:
+        C = check_positive_real("C", C)
     gm, ge = curves.gen_excess
     pm, pe = curves.pmem_excess
     return ClosedFormAgreement(
@@ -663,8 +717,12 @@ def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    check_instance("curves", curves, LossCurves)
     if M_values is None:
-        M_values = sorted({max(1, curves.N // 4), curves.N // 2, (3 * curves.N) // 4})
+        M_values = sorted({max(1, curves.N // 4), max(1, curves.N // 2), max(1, (3 * curves.N) // 4)})
+    M_values = [int(M) for M in _check_M_values(M_values, curves.N)]
+    if C is not None:
+        C = check_positive_real("C", C)
     psi = snr(curves.timesteps)
     order = np.argsort(psi)
     fig = Figure(figsize=(7, 4.5))
@@ -700,6 +758,9 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting="x0", *, crossover=Non
     """
     from matplotlib.figure import Figure
 
+    check_instance("curves", curves, LossCurves)
+    if crossover is not None:
+        check_instance("crossover", crossover, CrossoverEstimate)
     wc = curves.weighted(weighting)
     lam = wc.weights
     mean_lam = lam.mean()

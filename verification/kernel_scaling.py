@@ -21,7 +21,9 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from memlab._validation import check_array, check_positive_int, check_positive_real, check_rng
+from memlab._validation import (check_array, check_instance, check_positive_int,
+                                check_positive_real, check_rng)
+from memlab.verification._checks import check_choice, check_count
 from memlab.theory.kernel_scaling import KERNELS
 from memlab.theory.metrics import first_crossing, fit_power_law
 
@@ -31,6 +33,13 @@ __all__ = ["MCConstants", "monte_carlo_constants", "RayleighQuotient", "rayleigh
            "CUTOFFS"]
 
 CUTOFFS = ("one", "exp", "gauss")
+#: Upper bound on Monte Carlo sample counts (``n_samples``) and on ``d``.
+MAX_SAMPLES = 10**10
+#: Upper bound on ``chunk * d``: the two (chunk, d) sample arrays drawn at once (800 MB each).
+MAX_CHUNK_ELEMENTS = 10**8
+#: Upper bound on the samples of one Rayleigh-quotient batch, ``n_centre/8 + (P-1) n_other/8``,
+#: and on the P m samples of the gradient flow: both build dense matrices of that side.
+MAX_GRAM = 10_000
 _FASTMATH = {"reassoc", "contract"}
 
 
@@ -87,14 +96,16 @@ class MCConstants:
 
 
 def _cutoff_code(cutoff):
-    if cutoff not in CUTOFFS:
-        raise ValueError(f"cutoff must be one of {CUTOFFS}, got {cutoff!r}")
-    return CUTOFFS.index(cutoff)
+    return CUTOFFS.index(check_choice("cutoff", cutoff, CUTOFFS))
 
 
 def predicted_eigenvalue(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None):
     """Seed 000 eq. 22 for the cutoff used by :func:`rayleigh_quotient` (same default scale)."""
     from memlab.theory.kernel_scaling import beta_d, gamma_d, kernel_expansion
+    P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
+    _cutoff_code(cutoff)
+    if cutoff_scale is not None:
+        cutoff_scale = check_positive_real("cutoff_scale", cutoff_scale)
     C, nu = kernel_expansion(kernel, d, ell=ell)
     R = cutoff_function(cutoff, np.sqrt(d) if cutoff_scale is None else cutoff_scale)
     return -C * beta_d(d, nu, R) / gamma_d(d, R) * sigma**nu / P
@@ -124,16 +135,17 @@ def monte_carlo_constants(d, nu, *, cutoff="one", scale=1.0, n_samples=1_000_000
     >>> abs(r.gamma - 8) < 5 * r.gamma_stderr
     True
     """
-    d = check_positive_int("d", d)
+    d = check_count("d", d, MAX_CHUNK_ELEMENTS)
     nu = check_positive_real("nu", nu)
     code = _cutoff_code(cutoff)
     scale = check_positive_real("scale", scale)
-    n_samples = check_positive_int("n_samples", n_samples, minimum=2)
+    n_samples = check_count("n_samples", n_samples, MAX_SAMPLES, minimum=2)
+    chunk = check_count("chunk", chunk, max(1, MAX_CHUNK_ELEMENTS // d))
     rng = check_rng(seed)
     tot = np.zeros(4)
     for b0 in range(0, n_samples, chunk):
         m = min(chunk, n_samples - b0)
-        U = rng.standard_normal((m, d))
+        U = rng.standard_normal((m, d))        # C-contiguous float64 (m, d), as the kernel needs
         V = rng.standard_normal((m, d))
         tot += _constants_kernel(U, V, nu, code, scale).sum(axis=0)
     n = n_samples
@@ -174,8 +186,7 @@ def _gram(kernel, A, B, d, ell):
 
 
 def _check_setting(kernel, P, sigma, d, ell):
-    if kernel not in KERNELS:
-        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    check_choice("kernel", kernel, KERNELS)
     return (check_positive_int("P", P), check_positive_real("sigma", sigma),
             check_positive_int("d", d), check_positive_real("ell", ell))
 
@@ -227,10 +238,15 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     """
     P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     code = _cutoff_code(cutoff)
-    n0 = check_positive_int("n_centre", n_centre, minimum=16)
-    n1 = check_positive_int("n_other", n_other, minimum=2)
+    n0 = check_count("n_centre", n_centre, 8 * MAX_GRAM, minimum=16)
+    n1 = check_count("n_other", n_other, 8 * MAX_GRAM, minimum=2)
+    if max(2, n0 // 8) + (P - 1) * max(2, n1 // 8) > MAX_GRAM:
+        raise ValueError(f"n_other must keep n_centre/8 + (P - 1) n_other/8 <= {MAX_GRAM} samples "
+                         f"per batch, got n_centre = {n0}, n_other = {n1}, P = {P}")
+    if cutoff_scale is not None:
+        cutoff_scale = check_positive_real("cutoff_scale", cutoff_scale)
     rng = check_rng(seed)
-    X = rng.standard_normal((P, d)) if data is None else np.asarray(data, dtype=float)
+    X = rng.standard_normal((P, d)) if data is None else check_array("data", data, ndim=2)
     if X.shape != (P, d):
         raise ValueError(f"data must have shape ({P}, {d}), got {X.shape}")
     R = cutoff_function(CUTOFFS[code], np.sqrt(d) if cutoff_scale is None else cutoff_scale)
@@ -292,9 +308,17 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     in P, for :math:`\sigma` small against the distance between training
     points (about :math:`\sqrt{2d}`) and against the kernel's length scale.
     """
+    check_choice("kernel", kernel, KERNELS)
+    d = check_positive_int("d", d)
+    sig = check_array("sigmas", sigmas, ndim=1, lo=0.0, lo_open=True)
+    Ps = np.array([check_positive_int("P_values", p) for p in np.atleast_1d(P_values)], dtype=int)
+    if sig.size < 2 or Ps.size < 2:
+        raise ValueError(f"sigmas and P_values need at least 2 values each to fit a power law, "
+                         f"got {sig.size} and {Ps.size}")
+    P_fixed = check_positive_int("P_fixed", P_fixed)
+    sigma_fixed = check_positive_real("sigma_fixed", sigma_fixed)
+    _check_setting(kernel, P_fixed, sigma_fixed, d, ell)
     rng = check_rng(seed)
-    sig = np.asarray(sigmas, dtype=float)
-    Ps = np.asarray(P_values, dtype=int)
     data = rng.standard_normal((int(P_fixed), d))
     eig_s = tuple(rayleigh_quotient(kernel, int(P_fixed), float(s), d, ell=ell,
                                     n_centre=n_centre, data=data, seed=rng)
@@ -370,6 +394,10 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
 
     P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     m = check_positive_int("m", m)
+    if P * m > MAX_GRAM:
+        raise ValueError(f"m must keep P * m <= {MAX_GRAM} samples (dense Gram matrix), "
+                         f"got P = {P}, m = {m}")
+    threshold = check_positive_real("threshold", threshold)
     rng = check_rng(seed)
     C, nu = kernel_expansion(kernel, d, ell=ell)
     tau_pred = float(memorization_time(P, sigma, d, nu, C))
@@ -418,6 +446,8 @@ def plot_eigenvalue_scaling(fit: ScalingFit, kernel, d, *, ell=1.0):
     """Measured Rayleigh quotients against sigma and P, with the prediction of seed 000 eq. 22."""
     from matplotlib.figure import Figure
 
+    check_instance("fit", fit, ScalingFit)
+    check_choice("kernel", kernel, KERNELS)
     fig = Figure(figsize=(10, 4))
     ax1, ax2 = fig.add_subplot(1, 2, 1), fig.add_subplot(1, 2, 2)
     e = np.array([q.estimate for q in fit.eig_sigma])

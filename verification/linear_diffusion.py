@@ -19,7 +19,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from memlab._validation import check_array, check_positive_int, check_rng
+from memlab._validation import check_array, check_positive_real, check_real, check_rng
+from memlab.verification._checks import check_count
+
+#: Upper bound on Monte Carlo ``n_samples``.
+MAX_SAMPLES = 10**8
+#: Upper bound on the number of grid points, ``n_grid ** d``.
+MAX_GRID_POINTS = 2 * 10**6
 from memlab.theory.linear_diffusion import fit_linear_model
 
 __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hellinger_vs_n",
@@ -65,10 +71,19 @@ def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0
     original = check_array("original", original, ndim=2)
     n, d = Y.shape
     if d not in (1, 2):
-        raise ValueError(f"grid integration needs d = 1 or 2, got {d}")
+        raise ValueError(f"Y must have d = 1 or 2 columns (grid integration), got {d}")
     if n <= d:
-        raise ValueError(f"rho_G is degenerate for n <= d; need n > {d}, got {n}")
-    n_grid = check_positive_int("n_grid", n_grid)
+        raise ValueError(f"Y must have n > d = {d} rows (rho_G is degenerate otherwise), got {n}")
+    if X.shape[0] != n:
+        raise ValueError(f"X must have {n} rows like Y, got shape {X.shape}")
+    if original.shape[1] != d:
+        raise ValueError(f"original must have shape (n_original, {d}), got {original.shape}")
+    mu = check_real("mu", mu)
+    sigma = check_positive_real("sigma", sigma)
+    T = check_positive_real("T", T)
+    lam = check_positive_real("lam", lam)
+    half_width = check_positive_real("half_width", half_width)
+    n_grid = check_count("n_grid", n_grid, int(MAX_GRID_POINTS ** (1.0 / d)), minimum=2)
     model = fit_linear_model(Y, X, T=T, lam=lam)
     cov_G = model.theta1 @ model.theta1.T * model.sigma_X2
     axis = np.linspace(mu - half_width * sigma, mu + half_width * sigma, n_grid)
@@ -113,7 +128,19 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
     >>> round(exact, 4), bool(abs(est - exact) < 3 * se)
     (0.1175, True)
     """
-    n_samples = check_positive_int("n_samples", n_samples, minimum=2)
+    n_samples = check_count("n_samples", n_samples, MAX_SAMPLES, minimum=2)
+    m1 = check_array("m1", m1, ndim=1)
+    k = m1.size
+    m2 = check_array("m2", m2, ndim=1)
+    S1 = check_array("S1", S1, ndim=2)
+    S2 = check_array("S2", S2, ndim=2)
+    if m2.shape != (k,):
+        raise ValueError(f"m2 must have shape ({k},) like m1, got {m2.shape}")
+    for name, S in (("S1", S1), ("S2", S2)):
+        if S.shape != (k, k):
+            raise ValueError(f"{name} must have shape ({k}, {k}), got {S.shape}")
+    if n_samples * k > MAX_SAMPLES:
+        raise ValueError(f"n_samples must be <= {MAX_SAMPLES // k} in dimension {k}, got {n_samples}")
     rng = check_rng(seed)
     p = stats.multivariate_normal(mean=m1, cov=S1)
     q = stats.multivariate_normal(mean=m2, cov=S2)

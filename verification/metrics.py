@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from memlab._validation import check_array, check_positive_real
 from memlab.theory.metrics import PHASES, phase_diagram
+from memlab.verification._checks import check_count
 
 __all__ = ["plot_phase_diagram"]
 
@@ -31,7 +33,14 @@ def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None
     import matplotlib.pyplot as plt
     from matplotlib.colors import ListedColormap
 
-    ps = np.asarray(P_star, dtype=float)
+    ps = check_array("P_star", P_star, ndim=1, lo=0.0, lo_open=True)
+    tau_mem_per_P = check_positive_real("tau_mem_per_P", tau_mem_per_P)
+    for name, rng in (("P_range", P_range), ("tau_range", tau_range)):
+        if rng is not None:
+            r = check_array(name, rng, ndim=1, lo=0.0, lo_open=True)
+            if r.shape != (2,) or not r[0] < r[1]:
+                raise ValueError(f"{name} must be a pair (low, high) with 0 < low < high, got {rng!r}")
+    n_grid = check_count("n_grid", n_grid, 5000, minimum=2)
     lo, hi = P_range or (ps.min() / 10, ps.max() * 100)
     tlo, thi = tau_range or (lo, hi * max(tau_mem_per_P, 1.0) * 10)
     P = np.geomspace(lo, hi, n_grid)

@@ -24,11 +24,16 @@ import numba
 import numpy as np
 
 from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.verification._checks import check_bool, check_count
 from memlab.theory.mixing import mixing_time
 
 __all__ = ["CollapseTimes", "collapse_times", "collapse_time_scan"]
 
 _FASTMATH = {"reassoc", "contract"}
+#: Upper bound on ``n_paths * n_steps * d``, the standard normals of one dataset (800 MB).
+MAX_NOISE_ELEMENTS = 10**8
+#: Upper bound on ``n * d`` (training points held and scanned per step) and on ``n_datasets``.
+MAX_POINTS = 10**7
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -158,12 +163,12 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
     >>> r.n_samples > 0
     True
     """
-    d = check_positive_int("d", d)
-    n = check_positive_int("n", n, minimum=2)
+    d = check_count("d", d, MAX_POINTS // 2)
+    n = check_count("n", n, max(2, MAX_POINTS // d), minimum=2)
     sigma = check_positive_real("sigma", sigma)
-    n_paths = check_positive_int("n_paths", n_paths)
-    n_datasets = check_positive_int("n_datasets", n_datasets)
-    n_steps = check_positive_int("n_steps", n_steps)
+    n_paths = check_count("n_paths", n_paths, MAX_NOISE_ELEMENTS // d)
+    n_datasets = check_count("n_datasets", n_datasets, MAX_POINTS)
+    n_steps = check_count("n_steps", n_steps, max(1, MAX_NOISE_ELEMENTS // (n_paths * d)))
     tm = mixing_time(sigma, d, n)
     t_max = 4.0 * tm + 0.5 if t_max is None else check_positive_real("t_max", t_max)
     rng = check_rng(seed)
@@ -172,6 +177,7 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
     for j in range(n_datasets):
         data = sigma * rng.standard_normal((n, d))
         xi = rng.standard_normal((n_paths, n_steps, d))
+        # shapes the kernel relies on: data (n, d), times (n_steps + 1,), xi (n_paths, n_steps, d)
         t[j] = _collapse_kernel(data, times, xi)
     ok = t[np.isfinite(t)]
     med = float(np.nanmedian(t)) if ok.size else float("nan")
@@ -193,8 +199,22 @@ def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_st
     """
     alpha = check_positive_real("alpha", alpha)
     rng = check_rng(seed)
+    progress = check_bool("progress", progress)
+    try:
+        dims = list(np.atleast_1d(np.asarray(dims)).ravel())
+    except TypeError:
+        raise TypeError(f"dims must be a sequence of positive integers, "
+                        f"got {type(dims).__name__}") from None
+    if not dims:
+        raise ValueError("dims must not be empty")
+    dims = [check_positive_int("dims", d) for d in dims]
+    for d in dims:
+        if alpha * d > np.log(MAX_POINTS):
+            raise ValueError(f"dims must satisfy exp(alpha * d) <= {MAX_POINTS} training points, "
+                             f"got d = {d} with alpha = {alpha}")
+    sigma = check_positive_real("sigma", sigma)
     out = []
-    iterator = list(dims)
+    iterator = dims
     if progress:
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, desc=f"collapse times, alpha={alpha}", leave=False)

@@ -9,13 +9,24 @@ and optionally a figure. :func:`run_report` writes the figures (PNG) and
 
 Status: ``pass`` when the agreement is inside the stated tolerance, ``FAIL``
 otherwise, and ``deviation (documented)`` for a seed claim that memlab has
-measured not to hold (the docs page of the module explains it).
+measured not to hold (the docs page of the module explains it). A documented
+deviation has an explicit band for the measured value, the one its docs page
+reports; a measured value outside both the claim's tolerance and that band is
+a ``FAIL``.
 
 Caching: a check's result is stored under ``DIR/.cache/`` with a key made
-of its name, mode, the package version and the SHA-256 of every memlab source
-file it depends on (the modules the check imports, followed through their own
+of its name, its parameters (the mode), the package version, the versions of
+Python, numpy, scipy and numba, and the SHA-256 of every memlab source file it
+depends on (the modules the check imports, followed through their own
 imports); a second run re-uses every check whose key is unchanged and whose
-figures are still there, and recomputes only the others.
+figures are still there, and recomputes only the others. Each cache file
+stores its key and is written atomically (a temporary file in the same
+directory, then :func:`os.replace`); an entry that does not parse, has another
+schema or key, or whose rows do not build a :class:`Row`, is reported in one
+line on stderr, deleted and recomputed. A run restricted with ``checks`` into
+an existing directory keeps, in ``summary.md``, the rows of the other checks
+whose cache entries are valid. An interrupted run (Ctrl-C) keeps the entries
+of the checks it completed.
 
 Adding a check: write a function ``_name(mode) -> (rows, figures)`` here and add
 it to :data:`CHECKS`; nothing else is listed by hand.
@@ -38,12 +49,16 @@ import importlib.util
 import inspect
 import json
 import os
+import sys
+import tempfile
 import textwrap
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+
+from memlab.verification._io import atomic_write
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
 
@@ -61,10 +76,25 @@ class Row:
     figure: str = ""
 
 
-def _status(ok, documented=False):
+def _status(ok, documented=None, measured=None):
+    """``pass`` if ``ok``; else ``deviation (documented)`` when ``documented`` is a band
+    (low, high) of the measured value (the one its docs page reports) and ``measured``
+    lies inside it; else ``FAIL``."""
     if ok:
         return "pass"
-    return "deviation (documented)" if documented else "FAIL"
+    if documented is not None:
+        low, high = documented
+        if measured is not None and np.isfinite(measured) and low <= measured <= high:
+            return "deviation (documented)"
+    return "FAIL"
+
+
+# Documented deviations: the band of the measured value reported on the docs page.
+# docs/gmm.md: the simulated crossover at (200, 50, 12) is 0.80 N (95% CI 0.797-0.801 N)
+# against the 0.70 N of DESIGN. docs/linear_diffusion.md: the P(Delta > 0) transition at
+# d = 16 is n = 26.3 = 1.64 d (25.8-26.6 over five original sets) against n ~ d.
+GMM_REFERENCE_BAND = (0.77, 0.83)          # M*/N
+LINEAR_TRANSITION_BAND = (1.44, 1.84)      # transition n / d
 
 
 # --------------------------------------------------------------------------------------
@@ -98,8 +128,10 @@ def _gmm(mode):
             f"max |z| = {agree['pmem_z']:.1f}, max rel. error {agree['pmem_rel']:.3f} "
             "(tol. 4 s.e.)", _status(agree["pmem_z"] <= 4.0), "11"),
         Row("gmm", "seed 001's reference crossover 0.70 N (DESIGN) at (200, 50, 12)",
-            "0.70", f"{est.estimate / N:.3f}", f"{est.estimate / N - 0.70:+.3f} N (tol. 0.05 N)",
-            _status(abs(est.estimate / N - 0.70) <= 0.05, documented=True), "11/0"),
+            "0.70", f"{est.estimate / N:.3f}", f"{est.estimate / N - 0.70:+.3f} N (tol. 0.05 N; "
+            f"documented band {GMM_REFERENCE_BAND[0]:.2f}-{GMM_REFERENCE_BAND[1]:.2f} N)",
+            _status(abs(est.estimate / N - 0.70) <= 0.05, documented=GMM_REFERENCE_BAND,
+                    measured=est.estimate / N), "11/0"),
     ]
     figs = {"gmm_crossover.png": plot_weighted_loss_vs_M(curves, "x0", crossover=est),
             "gmm_excess_per_t.png": plot_excess_per_t(curves)}
@@ -152,8 +184,10 @@ def _linear(mode):
     curve = p_delta_curve([8, 12, 16, 20, 24, 28, 32, 40, 48, 64], 16, trials=trials, seed=0)
     rows.append(Row("linear", "P(Delta > 0) transition near n ~ d, d = 16 (seed 003 Fig. 3)",
                     "n = d = 16", f"n = {curve.transition:.1f} ({trials} trials per n)",
-                    f"{curve.transition / 16:.2f} d (tol. 1.25 d)",
-                    _status(curve.transition <= 1.25 * 16, documented=True), "0"))
+                    f"{curve.transition / 16:.2f} d (tol. 1.25 d; documented band "
+                    f"{LINEAR_TRANSITION_BAND[0]:.2f}-{LINEAR_TRANSITION_BAND[1]:.2f} d)",
+                    _status(curve.transition <= 1.25 * 16, documented=LINEAR_TRANSITION_BAND,
+                            measured=curve.transition / 16), "0"))
     return rows, {"p_delta_vs_n.png": plot_p_delta_vs_n([curve])}
 
 
@@ -386,13 +420,69 @@ def _source_files(func):
     return sorted(set(_closure(tree, __name__)) | {Path(__file__)})
 
 
+CACHE_SCHEMA = "memlab-report-cache-v3"
+
+
+@functools.lru_cache(maxsize=None)
+def _environment():
+    """Versions that can change a check's numbers: Python, numpy, scipy, numba."""
+    from importlib import metadata
+
+    parts = [f"python={sys.version.split()[0]}", f"numpy={np.__version__}"]
+    for dist in ("scipy", "numba"):
+        try:
+            parts.append(f"{dist}={metadata.version(dist)}")
+        except metadata.PackageNotFoundError:
+            parts.append(f"{dist}=none")
+    return "|".join(parts)
+
+
 def _key(name, mode):
     from memlab import __version__
 
-    h = hashlib.sha256(f"{name}|{mode}|report-v2|{__version__}".encode())
+    h = hashlib.sha256(f"{name}|{mode}|{CACHE_SCHEMA}|{__version__}|{_environment()}".encode())
     for path in _source_files(CHECKS[name]):
         h.update(path.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _save_figure(fig, path):
+    import io
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    atomic_write(path, buf.getvalue())
+
+
+def _load_cache(path, name, mode, key):
+    """(rows, figures) of a valid cache entry at ``path``; None if there is none.
+
+    An entry that is invalid (bad JSON, another schema, check, mode or key, rows that do
+    not build a Row) is named in one line on stderr and deleted.
+    """
+    if not path.exists():
+        return None
+    try:
+        saved = json.loads(path.read_text())
+        if not isinstance(saved, dict) or saved.get("schema") != CACHE_SCHEMA:
+            raise ValueError("unknown schema")
+        if saved.get("key") != key or saved.get("check") != name or saved.get("mode") != mode:
+            raise ValueError("key does not match")
+        rows = [Row(**r) for r in saved["rows"]]
+        if any(not isinstance(v, str) for r in rows for v in asdict(r).values()):
+            raise ValueError("row fields are not text")
+        figures = saved["figures"]
+        if not isinstance(figures, list) or not all(isinstance(f, str) and f == Path(f).name
+                                                    for f in figures):
+            raise ValueError("bad figure list")
+    except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
+        reason = "bad JSON" if isinstance(exc, json.JSONDecodeError) else str(exc) or type(
+            exc).__name__
+        print(f"memlab report: discarding invalid cache entry {path} ({reason}); recomputing "
+              f"{name}", file=sys.stderr)
+        path.unlink(missing_ok=True)
+        return None
+    return rows, figures
 
 
 def _run_check(name, mode):
@@ -408,9 +498,9 @@ def ensure_writable_dir(out):
     out = Path(out)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        probe = out / ".memlab-write-test"
-        probe.write_text("")
-        probe.unlink()
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".memlab-write-test-")
+        os.close(fd)
+        os.unlink(probe)
     except OSError as exc:
         raise ValueError(f"out must be a writable directory, got {str(out)!r} "
                          f"({exc.strerror})") from None
@@ -421,7 +511,10 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
 
     ``mode`` is ``"quick"`` (CPU-sized, a few minutes on 2 cores) or ``"full"``
     (larger samples plus the trained GMM denoisers). ``checks`` restricts the
-    run to some names of :data:`CHECKS`.
+    run to some names of :data:`CHECKS`; the returned rows are those of the checks
+    run, while ``summary.md`` also keeps the rows of the other checks of the same
+    mode that have a valid cache entry in ``out`` (marked "cached, not rerun").
+    A KeyboardInterrupt propagates after the completed checks' entries are saved.
     """
     import matplotlib
     matplotlib.use("Agg")
@@ -439,7 +532,7 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
     ensure_writable_dir(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)
-    rows, timings = [], {}
+    rows, timings, by_check = [], {}, {}
     iterator = names
     if progress:
         from tqdm import tqdm
@@ -447,22 +540,35 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
     for name in iterator:
         key = _key(name, mode)
         path = cache / f"{name}-{key}.json"
-        if path.exists():
-            saved = json.loads(path.read_text())
-            if all((out / f).exists() for f in saved["figures"]):
-                rows += [Row(**r) for r in saved["rows"]]
-                timings[name] = "cached"
-                continue
+        saved = _load_cache(path, name, mode, key)
+        if saved is not None and all((out / f).exists() for f in saved[1]):
+            rows += saved[0]
+            by_check[name] = saved[0]
+            timings[name] = "cached"
+            continue
         t0 = time.perf_counter()
         new_rows, figs = _run_check(name, mode)
         for fname, fig in figs.items():
-            fig.savefig(out / fname, dpi=110)
+            _save_figure(fig, out / fname)
             plt.close(fig)
         timings[name] = f"{time.perf_counter() - t0:.1f} s"
-        path.write_text(json.dumps({"rows": [asdict(r) for r in new_rows],
-                                    "figures": sorted(figs)}, indent=1))
+        atomic_write(path, json.dumps({"schema": CACHE_SCHEMA, "check": name, "mode": mode,
+                                        "key": key, "rows": [asdict(r) for r in new_rows],
+                                        "figures": sorted(figs)}, indent=1))
         rows += new_rows
-    _write_summary(out / "summary.md", rows, mode, timings)
+        by_check[name] = new_rows
+    if checks is not None:                     # keep the other checks' valid cached rows
+        for name in CHECKS:
+            if name in by_check or (mode != "full" and name in FULL_ONLY):
+                continue
+            key = _key(name, mode)
+            saved = _load_cache(cache / f"{name}-{key}.json", name, mode, key)
+            if saved is not None and all((out / f).exists() for f in saved[1]):
+                by_check[name] = saved[0]
+                timings[name] = "cached, not rerun"
+    summary_rows = [r for name in CHECKS for r in by_check.get(name, [])]
+    _write_summary(out / "summary.md", summary_rows, mode,
+                   {n: timings[n] for n in CHECKS if n in timings})
     return rows
 
 
@@ -484,4 +590,4 @@ def _write_summary(path, rows, mode, timings):
               "Figures: " + ", ".join(sorted({p.name for p in path.parent.glob('*.png')})) + ".",
               "", "Documented deviations are explained in docs/: the GMM reference crossover "
               "in docs/gmm.md, the P(Delta > 0) transition in docs/linear_diffusion.md.", ""]
-    path.write_text("\n".join(lines))
+    atomic_write(path, "\n".join(lines))

@@ -41,13 +41,25 @@ from dataclasses import dataclass
 import numpy as np
 
 from memlab.theory import rhm
-from memlab._validation import check_instance, check_positive_int, check_real, check_rng
+from memlab._validation import check_array, check_instance, check_positive_int, check_real, check_rng
+from memlab.verification._checks import check_choice, check_count
 
 __all__ = ["enumerate_strings", "brute_force_posterior", "dense_belief_propagation",
            "LevelAccuracy", "denoiser_accuracy_by_level", "GenerationErrors", "generation_errors",
            "bp_throughput", "plot_denoiser_accuracy", "plot_generation_errors"]
 
 MAX_ENUMERATION = 200_000
+#: Upper bound on sample counts (``n_strings``, ``n_samples``, ``batch``) and on ``repeat``.
+MAX_SAMPLES = 10**7
+
+
+def _check_likelihood(grammar, likelihood):
+    """Leaf likelihoods as a non-negative float64 array (batch, d, v); (d, v) is one string."""
+    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0)
+    if lik.shape[-2:] != (grammar.d, grammar.v):
+        raise ValueError(f"likelihood must have shape (batch, {grammar.d}, {grammar.v}), "
+                         f"got {lik.shape}")
+    return lik.reshape(-1, grammar.d, grammar.v)
 
 
 def enumerate_strings(grammar):
@@ -90,8 +102,9 @@ def brute_force_posterior(grammar, likelihood):
     (batch, s^l, v), log_likelihood (batch,). Every string has prior
     probability 1/num_strings.
     """
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    lik = _check_likelihood(grammar, likelihood)
     x, latents = enumerate_strings(grammar)
-    lik = np.asarray(likelihood, dtype=np.float64).reshape(-1, grammar.d, grammar.v)
     v, d = grammar.v, grammar.d
     # w[b, n] = prod_i lik[b, i, x_n,i]
     w = np.prod(lik[:, np.arange(d), x], axis=-1)
@@ -123,8 +136,9 @@ def dense_belief_propagation(grammar, likelihood):
     :math:`O(v^{s+1})` per node. Returns ``(leaves, levels, log_likelihood)``
     like :func:`brute_force_posterior`.
     """
-    v, m, s, L, d = grammar.v, grammar.m, grammar.s, grammar.L, grammar.d
-    lik = np.asarray(likelihood, dtype=np.float64).reshape(-1, d, v)
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    lik = _check_likelihood(grammar, likelihood)
+    v, m, s, L = grammar.v, grammar.m, grammar.s, grammar.L
     B = lik.shape[0]
     letters = string.ascii_lowercase[2:2 + s]
     up_expr = "z" + letters + "," + ",".join("b" + c for c in letters) + "->bz"
@@ -195,10 +209,10 @@ def denoiser_accuracy_by_level(grammar, noise, *, n_strings=512, process="unifor
     reconstructible up to a noise level and then drop sharply to chance (the
     phase transition of hierarchical data, Sclocchi et al. 2024).
     """
-    n_strings = check_positive_int("n_strings", n_strings)
-    noise = np.atleast_1d(np.asarray(noise, dtype=np.float64))
-    if noise.ndim != 1 or not np.all((noise >= 0) & (noise <= 1)):
-        raise ValueError(f"noise must be a 1-d array of values in [0, 1], got {noise!r}")
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    n_strings = check_count("n_strings", n_strings, MAX_SAMPLES)
+    noise = check_array("noise", np.atleast_1d(noise), ndim=1, lo=0.0, hi=1.0)
+    process = check_choice("process", process, rhm.PROCESSES)
     rng = check_rng(seed)
     acc = np.empty((noise.size, grammar.L + 1))
     for i, q in enumerate(noise):
@@ -236,8 +250,18 @@ class GenerationErrors:
 def generation_errors(grammar, n_steps, *, n_samples=1000, method="marginal", process="uniform",
                       train=None, seed=None) -> GenerationErrors:
     """Generate with :func:`memlab.theory.rhm.reverse_sample` for each number of steps and score the strings."""
-    n_samples = check_positive_int("n_samples", n_samples)
-    steps = [check_positive_int("n_steps", T) for T in np.atleast_1d(n_steps)]
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    n_samples = check_count("n_samples", n_samples, MAX_SAMPLES)
+    steps = [check_count("n_steps", T, MAX_SAMPLES) for T in np.atleast_1d(n_steps)]
+    if not steps:
+        raise ValueError("n_steps must not be empty")
+    method = check_choice("method", method, ("marginal", "joint"))
+    process = check_choice("process", process, rhm.PROCESSES)
+    if train is not None:
+        train = check_array("train", train, ndim=2, lo=0.0)
+        if train.shape[1] != grammar.d:
+            raise ValueError(f"train must have shape (n_train, {grammar.d}), got {train.shape}")
+        train = train.astype(np.int64)
     rng = check_rng(seed)
     errors = np.empty((len(steps), grammar.L))
     copies = np.full(len(steps), np.nan)
@@ -252,8 +276,10 @@ def generation_errors(grammar, n_steps, *, n_samples=1000, method="marginal", pr
 
 def bp_throughput(grammar, *, batch=1024, noise=0.5, repeat=5, chunk=64, seed=0) -> float:
     """Strings per second of the full BP pass (best of ``repeat``), excluding set-up."""
-    batch = check_positive_int("batch", batch)
-    repeat = check_positive_int("repeat", repeat)
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    batch = check_count("batch", batch, MAX_SAMPLES)
+    repeat = check_count("repeat", repeat, MAX_SAMPLES)
+    chunk = check_positive_int("chunk", chunk)
     noise = check_real("noise", noise, lo=0.0, hi=1.0)
     rng = check_rng(seed)
     x = rhm.add_noise(rhm.generate(grammar, batch, seed=rng), 1.0 - noise, grammar.v, seed=rng)
@@ -271,6 +297,8 @@ def plot_denoiser_accuracy(result: LevelAccuracy, grammar):
     """Accuracy of the exact denoiser per tree level against the noise level."""
     import matplotlib.pyplot as plt
 
+    check_instance("result", result, LevelAccuracy)
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
     fig, ax = plt.subplots(figsize=(6, 4))
     L = grammar.L
     colors = plt.cm.viridis(np.linspace(0, 0.9, L + 1))
@@ -292,6 +320,7 @@ def plot_generation_errors(result: GenerationErrors):
     """Per-layer error fractions of exact-denoiser samples against the number of steps."""
     import matplotlib.pyplot as plt
 
+    check_instance("result", result, GenerationErrors)
     fig, ax = plt.subplots(figsize=(6, 4))
     for ell in range(result.errors.shape[1]):
         ax.errorbar(result.n_steps, result.errors[:, ell], yerr=result.stderr[:, ell], marker="o",

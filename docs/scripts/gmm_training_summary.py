@@ -21,11 +21,12 @@ OUT = Path(__file__).resolve().parents[1] / "results" / "gmm_training"
 
 
 def main():
-    settings = []
-    for f in sorted(OUT.glob("gmm_N*_d*_K*_s0.json")):
-        N, d, K = map(int, re.match(r"gmm_N(\d+)_d(\d+)_K(\d+)_s0", f.stem).groups())
-        settings.append((N, d, K))
-    settings.sort()
+    settings = set()       # files gmm_N*_d*_K*_s0.json (earlier format) or ..._s0_{key}.json
+    for f in sorted(OUT.glob("gmm_N*_d*_K*_s0*.json")):
+        m = re.fullmatch(r"gmm_N(\d+)_d(\d+)_K(\d+)_s0(_[0-9a-f]+)?", f.stem)
+        if m:
+            settings.add(tuple(map(int, m.groups()[:3])))
+    settings = sorted(settings)
     results, predicted = [], {}
     for N, d, K in settings:
         results.append(memorization_sweep(N, d, K, out_dir=OUT, progress=False))

@@ -318,11 +318,15 @@ def test_crossover_root_any_sigma2(N, sigma2):
     (dict(N=200, d=0, K=12), "d must be a positive integer, got 0"),
     (dict(N=200.5, d=50, K=12), "N must be a positive integer, got 200.5"),
     (dict(N=200, d=math.nan, K=12), "d must be a positive integer, got nan"),
-    (dict(N=200, d=50, K="12"), "K must be a positive integer, got '12'"),
 ])
 def test_crossover_validation(kwargs, match):
     with pytest.raises(ValueError, match=match):
         gmm.crossover_point(**kwargs)
+
+
+def test_crossover_validation_type():
+    with pytest.raises(TypeError, match="K must be a positive integer, got '12'"):
+        gmm.crossover_point(N=200, d=50, K="12")
 
 
 def test_other_validation():

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import _show, check_positive_int, check_real, check_tokens
+from ..._validation import MAX_SAMPLES, _show, check_positive_int, check_real, check_tokens
 from ._grammar import _check_grammar
 from ._noise import _check_process, _leaf_likelihood
 
@@ -85,7 +85,7 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     if not np.all(np.isfinite(lik)) or lik.min() < 0:
         raise ValueError("likelihood must be finite and non-negative, got "
                          f"{_show(lik[~(np.isfinite(lik) & (lik >= 0))].ravel()[0])}")
-    chunk = check_positive_int("chunk", chunk)
+    chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
     res, _ = _belief_propagation(grammar, lik.reshape(-1, d, v), chunk, False)
     if single:
         return BPResult(res.leaves[0], tuple(x[0] for x in res.levels),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import _show, check_positive_int, check_rng
+from ..._validation import MAX_SAMPLES, _show, check_bool, check_positive_int, check_rng
 from ._grammar import _check_grammar, _num_strings
 
 
@@ -53,8 +53,10 @@ def generate(grammar, P, *, distinct=False, seed=None, return_latents=False):
     32
     """
     grammar = _check_grammar(grammar)
-    P = check_positive_int("P", P)
+    P = check_positive_int("P", P, maximum=MAX_SAMPLES)
+    distinct = check_bool("distinct", distinct)
     rng = check_rng(seed)
+    return_latents = check_bool("return_latents", return_latents)
     v, m, s, L = grammar.v, grammar.m, grammar.s, grammar.L
     n_int = (s ** L - 1) // (s - 1)
     total = _num_strings(v, m, s, L)

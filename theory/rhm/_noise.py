@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_positive_int, check_real, check_rng, check_tokens
+from ..._validation import check_choice, check_positive_int, check_real, check_rng, check_tokens
 
 PROCESSES = ("uniform", "masked")
 
 
 def _check_process(process):
-    if process not in PROCESSES:
-        raise ValueError(f"process must be one of {PROCESSES}, got {process!r}")
-    return process
+    return check_choice("process", process, PROCESSES)
 
 
 def _check_noise(process, v, abar):

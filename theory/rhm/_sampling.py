@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import check_positive_int, check_real, check_rng, check_tokens
+from ..._validation import MAX_SAMPLES, check_choice, check_positive_int, check_real, check_rng, check_tokens
 from ._bp import _belief_propagation, _exact_denoiser
 from ._grammar import _check_grammar
 from ._noise import _check_process, _leaf_likelihood
@@ -72,7 +72,7 @@ def keep_schedule(n_steps) -> np.ndarray:
     >>> keep_schedule(4)[[0, 2, 4]].round(12).tolist()
     [1.0, 0.5, 0.0]
     """
-    T = check_positive_int("n_steps", n_steps)
+    T = check_positive_int("n_steps", n_steps, maximum=MAX_SAMPLES)
     t = np.arange(T + 1)
     a = np.cos(0.5 * np.pi * t / T) ** 2
     a[0], a[-1] = 1.0, 0.0
@@ -118,9 +118,11 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
     1.0
     """
     grammar = _check_grammar(grammar)
-    n = check_positive_int("n_samples", n_samples)
+    n = check_positive_int("n_samples", n_samples, maximum=MAX_SAMPLES)
     abars = keep_schedule(n_steps)
     process = _check_process(process)
+    if not isinstance(method, str):
+        check_choice("method", method, ("marginal", "joint"))
     if method not in ("marginal", "joint"):
         raise ValueError(f"method must be 'marginal' or 'joint', got {method!r}")
     if denoiser is not None and (method != "marginal" or not callable(denoiser)):

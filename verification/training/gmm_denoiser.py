@@ -32,21 +32,28 @@ training functions themselves.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import (check_instance, check_NdK, check_positive_int, check_positive_real,
-                                check_rng)
+from memlab._validation import (check_array, check_instance, check_NdK, check_positive_int,
+                                check_positive_real, check_real, check_rng)
+from memlab.verification._checks import check_bool, check_count
+
+#: Upper bound on ``n_samples`` of :func:`ddim_sample` and on ``n_noise * N * d`` per epoch.
+MAX_SAMPLES = 10**8
 from memlab.theory.gmm import (generalizing_excess_loss, gmm_denoiser, loss_weighting,
                                partial_memorization_excess_loss, sample_gmm)
 from memlab.theory.metrics import first_crossing, memorization_ratio
 from memlab.theory.schedules import alpha, reference_timesteps, resolve_timesteps, sigma, snr
-from memlab.verification.training._common import dataclass_to_json
+from memlab.verification.training._common import (atomic_write, dataclass_to_json, manifest,
+                                                  read_json, settings_key)
 
 __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
-           "memorization_sweep", "transition_points", "linear_law", "predicted_crossovers",
+           "memorization_sweep", "transition_points", "TransitionOutsideGridWarning",
+           "linear_law", "predicted_crossovers",
            "CalibratedWeighting", "calibrate_weighting", "plot_memorization_ratio", "save_summary"]
 
 
@@ -104,10 +111,12 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     """
     import torch
 
-    train = np.asarray(train, dtype=np.float64)
-    if train.ndim != 2 or train.shape[0] < 2:
+    train = check_array("train", train, ndim=2)
+    if train.shape[0] < 2:
         raise ValueError(f"train must be an array (N, d) with N >= 2, got shape {train.shape}")
     N, d = train.shape
+    if isinstance(M_values, (str, bytes)) or not hasattr(M_values, "__iter__"):
+        raise TypeError(f"M_values must be a sequence of integers, got {type(M_values).__name__}")
     Ms = [check_positive_int("M", M) for M in M_values]
     if not Ms:
         raise ValueError("M_values must not be empty")
@@ -116,7 +125,10 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     epochs = check_positive_int("epochs", epochs)
     lr = check_positive_real("lr", lr)
     lr_variance = check_positive_real("lr_variance", lr_variance)
-    n_noise = check_positive_int("n_noise", n_noise)
+    n_noise = check_count("n_noise", n_noise, max(1, MAX_SAMPLES // (N * d)))
+    init_variance = check_positive_real("init_variance", init_variance)
+    beta2 = check_real("beta2", beta2, lo=0.0, hi=1.0, hi_open=True)
+    progress = check_bool("progress", progress)
     rng = check_rng(seed)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     ts = reference_timesteps()
@@ -174,8 +186,9 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
 
 def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
     """Deterministic DDIM samples (seed 001 App. H.2) of the GMM denoiser, shape (n, d)."""
-    means = np.asarray(means, dtype=np.float64)
-    n = check_positive_int("n_samples", n_samples)
+    means = check_array("means", means, ndim=2)
+    sigma2 = check_positive_real("sigma2", sigma2)
+    n = check_count("n_samples", n_samples, max(1, MAX_SAMPLES // means.shape[1]))
     rng = check_rng(seed)
     ts = reference_timesteps()
     x = rng.standard_normal((n, means.shape[1]))
@@ -186,9 +199,29 @@ def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
     return x
 
 
+class TransitionOutsideGridWarning(UserWarning):
+    """A point of the memorization transition lies outside the swept M grid: reached
+    already at the smallest M, or never reached. :func:`memorization_sweep` reports it as
+    NaN with a flag in :attr:`SweepResult.flags`, never as the grid's edge."""
+
+
+_LEVELS = (0.1 - 1e-12, 0.5 - 1e-12, 0.9 - 1e-12)
+
+
+def _transition_flags(M_values, ratios):
+    """{"start"|"middle"|"end": "ok", "below_grid" (reached at the smallest M) or
+    "not_reached"} for the points of :func:`transition_points`."""
+    order = np.argsort(np.asarray(M_values, dtype=float))
+    ratios = np.asarray(ratios, dtype=float)[order]
+    return {name: ("not_reached" if not np.any(ratios >= q) else
+                   "below_grid" if ratios[0] >= q else "ok")
+            for name, q in zip(("start", "middle", "end"), _LEVELS)}
+
+
 def transition_points(M_values, ratios):
     """(start, middle, end) of the transition: the first M (interpolated linearly)
-    where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached.
+    where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached,
+    and NaN where the smallest M already reaches it (the point lies below the grid).
 
     Examples
     --------
@@ -197,20 +230,24 @@ def transition_points(M_values, ratios):
     (4.0, 7.0, 9.6)
     >>> transition_points([2, 4, 6], [0.0, 0.2, 0.4])[1:]     # the ratio never reaches 0.5
     (nan, nan)
+    >>> transition_points([2, 4, 6], [0.3, 0.6, 1.0])[0]     # already above 0.1 at M = 2
+    nan
     """
     M_values = np.asarray(M_values, dtype=float)
     ratios = np.asarray(ratios, dtype=float)
     order = np.argsort(M_values)
+    flags = _transition_flags(M_values, ratios)
     return tuple(first_crossing(M_values[order], ratios[order], q, above=True, log_x=False)
-                 if np.any(ratios >= q) else float("nan") for q in (0.1 - 1e-12, 0.5 - 1e-12,
-                                                                   0.9 - 1e-12))
+                 if flag == "ok" else float("nan") for q, flag in zip(_LEVELS, flags.values()))
 
 
 @dataclass(frozen=True)
 class SweepResult:
     """Memorization ratio against M for one (N, d, K): ``M``, ``ratio``,
     ``sigma2`` (learned), ``final_loss``, ``start``/``middle``/``end`` of the
-    transition (M_mem = middle), and the settings."""
+    transition (M_mem = middle), and the settings. ``flags`` says, for each of
+    ``start``, ``middle`` and ``end``, ``"ok"``, ``"below_grid"`` (reached at the
+    smallest M: the value is NaN) or ``"not_reached"`` (NaN)."""
 
     N: int
     d: int
@@ -225,9 +262,27 @@ class SweepResult:
     n_eval: int
     epochs: int
     seed: int
+    flags: dict = field(default_factory=dict)
 
     def to_json(self) -> dict:
         return dataclass_to_json(self)
+
+
+SWEEP_FORMAT = "memlab-gmm-sweep-v2"
+
+
+def _legacy_runs(path, settings):
+    """Runs of a sweep file of the earlier format (``gmm_N{N}_d{d}_K{K}_s{seed}.json``, no
+    settings key, e.g. those committed under docs/results/), read-only: used only when the
+    settings it records match; else {}."""
+    if not path.exists():
+        return {}
+    saved = read_json(path, "GMM sweep")
+    recorded = ("N", "d", "K", "seed", "epochs", "lr", "n_noise", "n_eval")
+    if not isinstance(saved, dict) or "runs" not in saved or any(
+            saved.get(k) != settings[k] for k in recorded):
+        return {}
+    return {int(k): v for k, v in saved["runs"].items()}
 
 
 def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=4, n_eval=200,
@@ -236,22 +291,55 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
 
     ``M_values`` defaults to N/10, 2N/10, ..., N (seed 001 App. H.1) plus, as
     in the paper, 6 values spread over the observed transition. With
-    ``out_dir``, every trained M is saved to ``out_dir/gmm_N{N}_d{d}_K{K}_s{seed}.json``
-    after each batch of models and re-used on a second call: an interrupted sweep
-    resumes. The models of a batch are trained together (:func:`train_gmm_denoisers`).
+    ``out_dir``, every trained M is saved to
+    ``out_dir/gmm_N{N}_d{d}_K{K}_s{seed}_{key}.json`` after each batch of models
+    (atomically) and re-used on a second call: an interrupted sweep resumes. ``key``
+    is a hash of every setting that changes the result (N, d, K, the M grid, epochs,
+    lr, n_noise, n_eval, seed, the memlab version), so a call with other settings
+    computes into its own file; the file stores the settings, its key and a manifest
+    (versions, git revision, date, torch threads), and a file whose key or settings
+    do not match raises ValueError. A file of the earlier format
+    ``gmm_N{N}_d{d}_K{K}_s{seed}.json`` (no key; those under docs/results/) is read
+    only, and only when the settings it records match. The models of a batch are
+    trained together (:func:`train_gmm_denoisers`). A transition point outside the
+    grid is NaN, flagged in ``flags``, with a :class:`TransitionOutsideGridWarning`.
     """
     N = check_positive_int("N", N)
     d = check_positive_int("d", d)
     K = check_positive_int("K", K)
-    n_eval = check_positive_int("n_eval", n_eval)
+    N, d, K = check_NdK(N, d, K)
+    n_eval = check_count("n_eval", n_eval, MAX_SAMPLES)
+    progress = check_bool("progress", progress)
     data = sample_gmm(N, d, K, seed=seed)
+    step = max(1, N // 10)
+    grid = list(M_values) if M_values is not None else [step * i for i in range(1, 11)]
+    grid = sorted({min(N, max(1, int(M))) for M in grid})
     path = None
     done = {}
+    legacy = None
     if out_dir is not None:
-        path = Path(out_dir) / f"gmm_N{N}_d{d}_K{K}_s{seed}.json"
+        from memlab import __version__
+
+        settings = {"format": SWEEP_FORMAT, "N": N, "d": d, "K": K,
+                    "M_values": None if M_values is None else grid,
+                    "epochs": check_positive_int("epochs", epochs),
+                    "lr": float(check_positive_real("lr", lr)),
+                    "n_noise": check_positive_int("n_noise", n_noise), "n_eval": n_eval,
+                    "seed": int(seed), "memlab_version": __version__}
+        key = settings_key(settings)
+        path = Path(out_dir) / f"gmm_N{N}_d{d}_K{K}_s{seed}_{key}.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists():
-            done = {int(k): v for k, v in json.loads(path.read_text())["runs"].items()}
+            saved = read_json(path, "GMM sweep")
+            if (not isinstance(saved, dict) or saved.get("key") != key
+                    or saved.get("settings") != settings or not isinstance(saved.get("runs"), dict)):
+                raise ValueError(f"{path} does not hold a sweep with these settings "
+                                 f"(key {key}); delete it or use another out_dir")
+            done = {int(k): v for k, v in saved["runs"].items()}
+        else:
+            old = Path(out_dir) / f"gmm_N{N}_d{d}_K{K}_s{seed}.json"
+            done = _legacy_runs(old, settings)
+            legacy = old.name if done else None
 
     def run(batch):
         batch = [M for M in batch if M not in done]
@@ -264,15 +352,15 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
             done[r.M] = {"ratio": memorization_ratio(xs, data.x), "sigma2": r.sigma2,
                          "final_loss": float(r.loss[-20:].mean())}
         if path is not None:
-            path.write_text(json.dumps({"N": N, "d": d, "K": K, "seed": seed,
-                                        "epochs": epochs, "lr": lr, "n_noise": n_noise,
-                                        "n_eval": n_eval,
-                                        "runs": {str(k): v for k, v in sorted(done.items())}},
-                                       indent=1))
+            info = manifest(settings)
+            if legacy:
+                info["legacy_source"] = legacy
+            atomic_write(path, json.dumps({
+                "format": SWEEP_FORMAT, "key": key, "settings": settings, "manifest": info,
+                "N": N, "d": d, "K": K, "seed": seed, "epochs": epochs, "lr": lr,
+                "n_noise": n_noise, "n_eval": n_eval,
+                "runs": {str(k): v for k, v in sorted(done.items())}}, indent=1))
 
-    step = max(1, N // 10)
-    grid = list(M_values) if M_values is not None else [step * i for i in range(1, 11)]
-    grid = sorted({min(N, max(1, int(M))) for M in grid})
     run(grid)
     if M_values is None:                       # refine inside the transition seen on the grid
         Ms = np.array(grid)                    # (the base grid only: resuming adds nothing)
@@ -283,9 +371,16 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     Ms = np.array(sorted(done))
     rs = np.array([done[M]["ratio"] for M in Ms])
     start, middle, end = transition_points(Ms, rs)
+    flags = _transition_flags(Ms, rs)
+    outside = {k: v for k, v in flags.items() if v != "ok"}
+    if outside:
+        warnings.warn(f"memorization transition of (N, d, K) = ({N}, {d}, {K}) outside the M "
+                      f"grid [{Ms.min()}, {Ms.max()}]: "
+                      + ", ".join(f"{k} {v.replace('_', ' ')}" for k, v in outside.items())
+                      + "; reported as NaN", TransitionOutsideGridWarning, stacklevel=2)
     return SweepResult(N, d, K, Ms, rs, np.array([done[M]["sigma2"] for M in Ms]),
                        np.array([done[M]["final_loss"] for M in Ms]), start, middle, end,
-                       n_eval, epochs, seed)
+                       n_eval, epochs, seed, flags)
 
 
 def linear_law(results):

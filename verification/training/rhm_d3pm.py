@@ -54,8 +54,13 @@ import numpy as np
 
 from memlab.theory import rhm
 from memlab._validation import check_instance, check_positive_int, check_positive_real, check_rng
+from memlab.verification._checks import check_bool, check_count
+
+#: Upper bound on ``channels`` of :func:`make_unet` and on ``batch_size``, ``n_val``, ``n_generate``.
+MAX_SIZE = 10**5
 from memlab.theory.metrics import PowerLawFit, first_crossing, fit_power_law, memorization_onset
-from memlab.verification.training._common import dataclass_to_json
+from memlab.verification.training._common import (atomic_write, dataclass_to_json, manifest,
+                                                  settings_key)
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
            "plot_training_curves", "plot_tau_vs_P", "save_summary"]
@@ -65,6 +70,11 @@ def make_unet(v, s, L, channels=128):
     """The U-Net of seed 000 App. B.3 (see the module docstring); returns a torch module
     mapping (tokens (B, d) long, abar (B,) float) to logits (B, d, v)."""
     from torch import nn
+
+    v = check_count("v", v, MAX_SIZE, minimum=2)
+    s = check_count("s", s, MAX_SIZE, minimum=2)
+    L = check_positive_int("L", L)
+    channels = check_count("channels", channels, MAX_SIZE)
 
     class UNet(nn.Module):
         def __init__(self):
@@ -121,8 +131,10 @@ class D3PMRun:
 
     @classmethod
     def from_json(cls, data: dict) -> "D3PMRun":
-        """Rebuild a run from :meth:`to_json` output (e.g. a saved ``d3pm_P*.json``)."""
-        kw = dict(data)
+        """Rebuild a run from :meth:`to_json` output (e.g. a saved ``d3pm_P*.json``; its
+        ``format``, ``key``, ``settings`` and ``manifest`` entries are not fields)."""
+        kw = {k: v for k, v in data.items()
+              if k not in ("format", "key", "settings", "manifest")}
         for k in ("steps", "train_loss", "val_loss", "copy_fraction", "layer_errors"):
             kw[k] = np.asarray(kw[k], dtype=float)
         return cls(**kw)
@@ -163,17 +175,34 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
         least 8 and at least 4096 noisy strings per set, which keeps the
         evaluation noise of the losses near 0.01 nats).
     out_dir : path, optional
-        Checkpoint ``d3pm_P{P}_s{seed}.pt`` and history JSON there; a second
-        call resumes from the checkpoint.
+        Checkpoint ``d3pm_P{P}_s{seed}_{key}.pt`` (at every evaluation) and history
+        ``d3pm_P{P}_s{seed}_{key}.json`` there, both written atomically; a second
+        call with the same settings resumes from the checkpoint. ``key`` hashes every
+        setting that changes the result (the grammar's rules and seed, P, steps,
+        batch_size, lr, channels, n_val, n_generate, gen_steps, n_eval, threshold,
+        n_levels, the schedule, seed, the memlab version), so other settings train
+        into their own files. The checkpoint holds tensors, the history and the
+        random states only and is read with ``torch.load(weights_only=True)``; a
+        checkpoint with another key raises ValueError. The JSON adds ``settings``,
+        ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
+        :meth:`D3PMRun.to_json`. Needs an integer ``seed``.
     """
     import torch
 
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     P = check_positive_int("P", P)
     steps = check_positive_int("steps", steps)
-    batch_size = check_positive_int("batch_size", batch_size)
+    batch_size = check_count("batch_size", batch_size, MAX_SIZE)
     lr = check_positive_real("lr", lr)
-    n_val = check_positive_int("n_val", n_val)
+    n_val = check_count("n_val", n_val, MAX_SIZE)
+    channels = check_count("channels", channels, MAX_SIZE)
+    n_generate = check_count("n_generate", n_generate, MAX_SIZE)
+    gen_steps = check_positive_int("gen_steps", gen_steps)
+    n_eval = check_positive_int("n_eval", n_eval)
+    threshold = check_positive_real("threshold", threshold)
+    if n_levels is not None:
+        n_levels = check_positive_int("n_levels", n_levels)
+    progress = check_bool("progress", progress)
     rng = check_rng(seed)
     torch.manual_seed(int(rng.integers(2**62)))
     v, L = grammar.v, grammar.L
@@ -204,13 +233,42 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
     start = 0
     ckpt = None
     if out_dir is not None:
-        ckpt = Path(out_dir) / f"d3pm_P{P}_s{seed}.pt"
+        import hashlib
+        import io
+
+        from memlab import __version__
+
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            raise ValueError(f"seed must be an integer when out_dir is given (results are "
+                             f"keyed on it), got {seed!r}")
+        rules = hashlib.sha256(b"".join(np.ascontiguousarray(r, dtype=np.int64).tobytes()
+                                        for r in grammar.rules)).hexdigest()[:16]
+        settings = {"format": D3PM_FORMAT,
+                    "grammar": {"v": v, "m": grammar.m, "s": grammar.s, "L": L,
+                                "seed": grammar.seed, "rules_sha256": rules},
+                    "P": P, "steps": steps, "batch_size": batch_size, "lr": float(lr),
+                    "channels": channels, "n_val": n_val, "n_generate": n_generate,
+                    "gen_steps": gen_steps, "n_eval": n_eval, "threshold": float(threshold),
+                    "n_levels": n_levels, "schedule": "cosine, T = 1000", "seed": int(seed),
+                    "memlab_version": __version__}
+        key = settings_key(settings)
+        stem = f"d3pm_P{P}_s{seed}_{key}"
+        ckpt = Path(out_dir) / f"{stem}.pt"
         ckpt.parent.mkdir(parents=True, exist_ok=True)
         if ckpt.exists():
-            state = torch.load(ckpt, weights_only=False)
+            try:
+                state = torch.load(ckpt, weights_only=True)
+            except Exception as exc:               # unpickling errors of any kind
+                raise ValueError(f"{ckpt} is not a readable checkpoint ({exc}); delete it or "
+                                 "use another out_dir") from None
+            if not isinstance(state, dict) or state.get("key") != key:
+                raise ValueError(f"{ckpt} holds a checkpoint of other settings (key "
+                                 f"{state.get('key') if isinstance(state, dict) else None!r}, "
+                                 f"expected {key}); delete it or use another out_dir")
             net.load_state_dict(state["net"])
             opt.load_state_dict(state["opt"])
             gen.set_state(state["gen"])
+            rng.bit_generator.state = json.loads(state["rng"])
             hist, start = state["hist"], state["step"]
 
     def loss_on(tokens, abar, clean):
@@ -254,8 +312,11 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
             hist["layer_errors"].append(rhm.layer_error_fractions(grammar, xs).tolist())
             net.train()
             if ckpt is not None:
-                torch.save({"net": net.state_dict(), "opt": opt.state_dict(),
-                            "gen": gen.get_state(), "hist": hist, "step": step + 1}, ckpt)
+                buf = io.BytesIO()
+                torch.save({"key": key, "net": net.state_dict(), "opt": opt.state_dict(),
+                            "gen": gen.get_state(), "rng": json.dumps(rng.bit_generator.state),
+                            "hist": hist, "step": step + 1}, buf)
+                atomic_write(ckpt, buf.getvalue())
     st = np.array(hist["steps"], dtype=float)
     tr, va = np.array(hist["train_loss"]), np.array(hist["val_loss"])
     tau = memorization_onset(st, tr, va, threshold) if st.size >= 2 else float("nan")
@@ -265,8 +326,13 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
                   batch_size, lr,
                   channels, int(seed) if isinstance(seed, int) else -1)
     if out_dir is not None:
-        (Path(out_dir) / f"d3pm_P{P}_s{seed}.json").write_text(json.dumps(run.to_json(), indent=1))
+        atomic_write(Path(out_dir) / f"{stem}.json",
+                     json.dumps(dict(run.to_json(), format=D3PM_FORMAT, key=key,
+                                     settings=settings, manifest=manifest(settings)), indent=1))
     return run
+
+
+D3PM_FORMAT = "memlab-d3pm-v2"
 
 
 TAU_DEFINITIONS = ("tau_mem", "tau_val_min", "tau_copy_onset", "tau_copy_half")

@@ -25,6 +25,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab.verification._checks import check_count, check_device
+
+#: Upper bound on ``width`` and on ``P * m``, the training samples.
+MAX_SIZE = 10**6
 from memlab.theory.metrics import first_crossing
 
 __all__ = ["TrainingRun", "train_score_network"]
@@ -103,11 +107,19 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     P = check_positive_int("P", P)
     sigma = check_positive_real("sigma", sigma)
     d = check_positive_int("d", d)
-    width = check_positive_int("width", width)
-    m = check_positive_int("m", m)
+    width = check_count("width", width, MAX_SIZE)
+    m = check_count("m", m, max(1, MAX_SIZE // P))
+    if not isinstance(parametrisation, str):
+        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
     if parametrisation not in ("ntk", "mf"):
         raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
-    seed = int(seed)
+    if max_time is not None:
+        max_time = check_positive_real("max_time", max_time)
+    if batch_size is not None:
+        batch_size = check_count("batch_size", batch_size, P * m)
+    eval_every = check_positive_int("eval_every", eval_every)
+    device = check_device("device", device)
+    seed = check_positive_int("seed", seed, minimum=0)
     rng = check_rng(seed)
     torch.manual_seed(seed)
 

@@ -50,30 +50,37 @@ def test_batched_training_keeps_models_independent():
 
 @needs_torch
 def test_sweep_resumes_from_its_json(tmp_path, monkeypatch):
-    r1 = gd.memorization_sweep(12, 3, 2, M_values=[4, 12], epochs=30, n_eval=20,
-                               out_dir=tmp_path, progress=False)
-    saved = json.loads((tmp_path / "gmm_N12_d3_K2_s0.json").read_text())
+    with pytest.warns(gd.TransitionOutsideGridWarning):    # 2 points: M_mem below M = 4
+        r1 = gd.memorization_sweep(12, 3, 2, M_values=[4, 12], epochs=30, n_eval=20,
+                                   out_dir=tmp_path, progress=False)
+    (saved_path,) = tmp_path.glob("gmm_N12_d3_K2_s0_*.json")     # keyed on the settings
+    saved = json.loads(saved_path.read_text())
     assert sorted(saved["runs"]) == ["12", "4"] and r1.ratio[-1] == 1.0
 
     def boom(*a, **k):
         raise AssertionError("should not retrain")
 
     monkeypatch.setattr(gd, "train_gmm_denoisers", boom)
-    r2 = gd.memorization_sweep(12, 3, 2, M_values=[4, 12], epochs=30, n_eval=20,
-                               out_dir=tmp_path, progress=False)
+    with pytest.warns(gd.TransitionOutsideGridWarning):
+        r2 = gd.memorization_sweep(12, 3, 2, M_values=[4, 12], epochs=30, n_eval=20,
+                                   out_dir=tmp_path, progress=False)
     assert np.array_equal(r1.ratio, r2.ratio)
 
 
 @needs_torch
 def test_default_sweep_resumes_without_training(tmp_path, monkeypatch):
-    r1 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path, progress=False)
+    with pytest.warns(gd.TransitionOutsideGridWarning):    # 15 epochs: M = 1 already copies
+        r1 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path,
+                                   progress=False)
     assert r1.M.size >= 10
 
     def boom(*a, **k):
         raise AssertionError("should not retrain")
 
     monkeypatch.setattr(gd, "train_gmm_denoisers", boom)
-    r2 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path, progress=False)
+    with pytest.warns(gd.TransitionOutsideGridWarning):
+        r2 = gd.memorization_sweep(10, 2, 2, epochs=15, n_eval=10, out_dir=tmp_path,
+                                   progress=False)
     assert np.array_equal(r1.M, r2.M) and np.array_equal(r1.ratio, r2.ratio)
 
 
@@ -176,8 +183,9 @@ def test_save_summary_writes_the_json_and_the_figure(tmp_path, with_calibration)
 
 @needs_torch
 def test_cli_train_gmm_smoke(tmp_path, capsys):
-    assert main(["train", "gmm", "--N", "12", "--d", "3", "--K", "2", "--epochs", "30",
-                 "--n-eval", "20", "--no-simulate", "--quiet", "--out", str(tmp_path)]) == 0
+    with pytest.warns(gd.TransitionOutsideGridWarning):    # 30 epochs: M = 1 already copies
+        assert main(["train", "gmm", "--N", "12", "--d", "3", "--K", "2", "--epochs", "30",
+                     "--n-eval", "20", "--no-simulate", "--quiet", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "M_mem/N" in out and (tmp_path / "gmm_memorization_ratio.png").stat().st_size > 1000
     summary = json.loads((tmp_path / "gmm_summary.json").read_text())

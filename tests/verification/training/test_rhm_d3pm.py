@@ -25,9 +25,13 @@ def test_unet_shapes_and_d3pm_smoke_with_resume(tmp_path):
     assert r.steps.size == r.train_loss.size == r.copy_fraction.size >= 3
     assert r.layer_errors.shape == (r.steps.size, 2)
     assert r.train_loss[-1] < r.train_loss[0]
-    longer = rd.train_d3pm(g, 8, steps=80, **kw)               # resumes at step 40
-    assert np.array_equal(longer.train_loss[:r.steps.size], r.train_loss)
-    again = rd.D3PMRun.from_json(json.loads((tmp_path / "d3pm_P8_s0.json").read_text()))
+    resumed = rd.train_d3pm(g, 8, steps=40, **kw)              # resumes: nothing left to train
+    assert np.array_equal(resumed.train_loss, r.train_loss)
+    longer = rd.train_d3pm(g, 8, steps=80, **kw)               # other settings: its own files
+    assert len(list(tmp_path.glob("d3pm_P8_s0_*.pt"))) == 2
+    (path,) = [p for p in tmp_path.glob("d3pm_P8_s0_*.json")
+               if json.loads(p.read_text())["settings"]["steps"] == 80]
+    again = rd.D3PMRun.from_json(json.loads(path.read_text()))
     assert np.array_equal(again.val_loss, longer.val_loss)
     with pytest.raises(ValueError, match="^P \\+ n_val must be <="):
         rd.train_d3pm(g, 30, steps=5, **kw)
