@@ -389,6 +389,29 @@ def check_bool(name: str, value) -> bool:
     return bool(value)
 
 
+def check_instances(name: str, values, cls) -> list:
+    """Return ``values`` as a non-empty list whose items are all instances of ``cls``.
+
+    Raises
+    ------
+    ValueError
+        If ``values`` is empty: ``"{name} must contain at least one {cls}, got none"``.
+    TypeError
+        If an item is not a ``cls``, naming it as ``name[i]`` (see :func:`check_instance`).
+
+    Examples
+    --------
+    >>> check_instances("runs", (1, 2), int)
+    [1, 2]
+    """
+    values = list(values)
+    if not values:
+        raise ValueError(f"{name} must contain at least one {cls.__name__}, got none")
+    for i, v in enumerate(values):
+        check_instance(f"{name}[{i}]", v, cls)
+    return values
+
+
 def check_NdK(N, d, K) -> tuple[int, int, int]:
     """Return the Gaussian-mixture problem size ``(N, d, K)`` as ints.
 
@@ -437,4 +460,4 @@ def check_instance(name: str, value, cls):
     return value
 
 
-__all__ += ["check_instance"]
+__all__ += ["check_instance", "check_instances"]

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import (check_array, check_instance, check_NdK, check_positive_int,
+from memlab._validation import (check_array, check_instance, check_instances, check_NdK, check_positive_int,
                                 check_positive_real, check_real, check_rng)
 from memlab.verification._checks import check_bool, check_count
 
@@ -615,11 +615,7 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
     """
     import matplotlib.pyplot as plt
 
-    results = list(results)
-    if not results:
-        raise ValueError("results must contain at least one SweepResult, got none")
-    for i, r in enumerate(results):
-        check_instance(f"results[{i}]", r, SweepResult)
+    results = check_instances("results", results, SweepResult)
     check_instance("predicted", predicted, dict)
     missing = [(r.N, r.d, r.K) for r in results if (r.N, r.d, r.K) not in predicted]
     if missing:

@@ -53,7 +53,8 @@ from pathlib import Path
 import numpy as np
 
 from memlab.theory import rhm
-from memlab._validation import check_instance, check_positive_int, check_positive_real, check_rng
+from memlab._validation import (check_instance, check_instances, check_positive_int, check_positive_real,
+                                check_rng)
 from memlab.verification._checks import check_bool, check_count
 
 #: Upper bound on ``channels`` of :func:`make_unet` and on ``batch_size``, ``n_val``, ``n_generate``.
@@ -445,11 +446,7 @@ def save_summary(runs, fits, out_dir) -> list:
     """
     import matplotlib.pyplot as plt
 
-    runs = list(runs)
-    if not runs:
-        raise ValueError("runs must contain at least one D3PMRun, got none")
-    for i, r in enumerate(runs):
-        check_instance(f"runs[{i}]", r, D3PMRun)
+    runs = check_instances("runs", runs, D3PMRun)
     check_instance("fits", fits, dict)
     for k, f in fits.items():
         if k not in TAU_DEFINITIONS:
