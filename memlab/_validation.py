@@ -17,8 +17,9 @@ The rule is the same everywhere:
   outside the allowed range.
 
 Integral floats such as ``200.0`` (and numpy integer and float scalars) are
-accepted where an integer is expected. Python integers of any size are
-accepted by the integer checkers (pass ``maximum=`` to bound them); the real
+accepted where an integer is expected. The integer checkers accept integers up
+to :data:`MAX_INT` (``2**53``, the largest range in which every integer is
+exactly a float) unless the caller passes a tighter ``maximum=``; the real
 checkers reject integers too large for a float with a ``ValueError``
 (``"must be finite"``) rather than an ``OverflowError``.
 """
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
+from collections.abc import Iterable, Mapping
 
 import numpy as np
 
@@ -41,11 +44,22 @@ __all__ = [
     "check_choice",
     "check_bool",
     "MAX_SAMPLES",
+    "MAX_INT",
+    "MAX_ARRAY_BYTES",
+    "check_allocation",
 ]
 
 #: Upper bound on sample-count arguments (``trials``, ``n_samples``, ``n_projections``, ...):
 #: one billion, far beyond what fits in memory or time, so that a mistyped count fails at once.
 MAX_SAMPLES = 10**9
+
+#: Default upper bound of the integer checkers: ``2**53``, beyond which integers are no longer
+#: exact as floats (and sizes this large could not be computed with anyway).
+MAX_INT = 2**53
+
+#: Upper bound on the memory a single array built from user-given sizes may take (8 GiB);
+#: see :func:`check_allocation`.
+MAX_ARRAY_BYTES = 8 * 2**30
 
 
 def _show(value) -> str:
@@ -91,12 +105,12 @@ def _integer(name: str, value, what: str) -> int:
     raise TypeError(f"{name} must be {what}, got {_show(value)}")
 
 
-def check_positive_int(name: str, value, *, minimum: int = 1, maximum: int | None = None) -> int:
+def check_positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX_INT) -> int:
     """Return ``value`` as ``int`` if it is an integer in ``[minimum, maximum]``.
 
     Integral floats (``200.0``), numpy integers and 0-d numeric arrays are
-    accepted. Python integers of any size are returned as they are when
-    ``maximum`` is ``None``; callers that need a bound pass ``maximum``.
+    accepted. ``maximum`` defaults to :data:`MAX_INT`; callers that need a tighter
+    bound pass it.
 
     Raises
     ------
@@ -124,12 +138,12 @@ def check_positive_int(name: str, value, *, minimum: int = 1, maximum: int | Non
     ivalue = _integer(name, value, what)
     if ivalue < minimum:
         raise ValueError(f"{name} must be {what}, got {_show(value)}")
-    if maximum is not None and ivalue > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {_show(value)}")
+    if ivalue > maximum:
+        raise ValueError(f"{name} must be <= {_show(maximum)}, got {_show(value)}")
     return ivalue
 
 
-def check_nonnegative_int(name: str, value, *, maximum: int | None = None) -> int:
+def check_nonnegative_int(name: str, value, *, maximum: int = MAX_INT) -> int:
     """Return ``value`` as ``int`` if it is an integer in ``[0, maximum]``.
 
     Raises
@@ -143,8 +157,8 @@ def check_nonnegative_int(name: str, value, *, maximum: int | None = None) -> in
     ivalue = _integer(name, value, what)
     if ivalue < 0:
         raise ValueError(f"{name} must be {what}, got {_show(value)}")
-    if maximum is not None and ivalue > maximum:
-        raise ValueError(f"{name} must be <= {maximum}, got {_show(value)}")
+    if ivalue > maximum:
+        raise ValueError(f"{name} must be <= {_show(maximum)}, got {_show(value)}")
     return ivalue
 
 
@@ -404,6 +418,8 @@ def check_instances(name: str, values, cls) -> list:
     >>> check_instances("runs", (1, 2), int)
     [1, 2]
     """
+    if isinstance(values, (str, bytes, dict, np.ndarray)) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a sequence of {cls.__name__}, got {_show(values)}")
     values = list(values)
     if not values:
         raise ValueError(f"{name} must contain at least one {cls.__name__}, got none")
@@ -461,3 +477,79 @@ def check_instance(name: str, value, cls):
 
 
 __all__ += ["check_instance", "check_instances"]
+
+
+def check_allocation(name: str, shape, itemsize: int = 8, *, budget: int = MAX_ARRAY_BYTES):
+    """Raise ValueError naming ``name`` if an array of ``shape`` would exceed ``budget`` bytes.
+
+    Called before allocating an array whose size follows from user arguments, so that a
+    mistyped size fails at once with a clear message instead of a ``MemoryError`` (or an
+    allocation that takes the machine's memory). ``name`` is the argument (or arguments)
+    that set the size.
+
+    Examples
+    --------
+    >>> check_allocation("d", (10, 10**6))
+    >>> check_allocation("d", (10**6, 10**6))
+    Traceback (most recent call last):
+        ...
+    ValueError: d: this call needs an array of shape (1000000, 1000000) (7450.6 GiB), more than the 8 GiB memory budget
+    """
+    nbytes = int(itemsize)
+    for n in shape:
+        nbytes *= int(n)
+    if nbytes > budget:
+        raise ValueError(f"{name}: this call needs an array of shape {tuple(int(n) for n in shape)} "
+                         f"({nbytes / 2**30:.1f} GiB), more than the {budget / 2**30:g} GiB "
+                         f"memory budget")
+
+
+def check_path(name: str, value):
+    """Return ``value`` if it is a path: a ``str`` or an ``os.PathLike`` (e.g. ``pathlib.Path``).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is anything else (``None``, a number, bytes, a list, ...).
+    ValueError
+        If ``value`` is the empty string.
+
+    Examples
+    --------
+    >>> check_path("out", "memlab-report")
+    'memlab-report'
+    >>> check_path("out", 3)
+    Traceback (most recent call last):
+        ...
+    TypeError: out must be a path (str or os.PathLike), got 3
+    """
+    if not isinstance(value, (str, os.PathLike)):
+        raise TypeError(f"{name} must be a path (str or os.PathLike), got {_show(value)}")
+    if isinstance(value, str) and not value:
+        raise ValueError(f"{name} must be a non-empty path, got ''")
+    return value
+
+
+def check_mapping(name: str, value) -> Mapping:
+    """Return ``value`` if it is a mapping (a ``dict`` or another ``collections.abc.Mapping``).
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a mapping.
+    ValueError
+        If it is empty.
+
+    Examples
+    --------
+    >>> check_mapping("scans", {0.3: []})
+    {0.3: []}
+    """
+    if not isinstance(value, Mapping):
+        raise TypeError(f"{name} must be a dict, got {_show(value)}")
+    if not value:
+        raise ValueError(f"{name} must not be empty, got {{}}")
+    return value
+
+
+__all__ += ["check_path", "check_mapping"]

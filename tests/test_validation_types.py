@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from memlab._validation import (check_array, check_nonnegative_int, check_positive_int,
+from memlab._validation import (MAX_INT, check_array, check_nonnegative_int, check_positive_int,
                                 check_positive_real, check_real, check_rng)
 from memlab.theory import gmm, kernel_scaling, linear_diffusion, metrics, mixing, rhm, schedules
 
@@ -51,8 +51,15 @@ def test_numeric_string_no_longer_converted():
 
 
 def test_huge_ints():
-    assert check_positive_int("n", 10**400) == 10**400
-    assert check_nonnegative_int("n", 10**400) == 10**400
+    # by default integers are bounded by MAX_INT = 2**53 (exact as floats), so that a huge
+    # size fails at the check instead of overflowing or hanging later
+    assert check_positive_int("n", MAX_INT) == MAX_INT
+    assert check_nonnegative_int("n", MAX_INT) == MAX_INT
+    with pytest.raises(ValueError, match=r"^n must be <= 9007199254740992, got an integer"):
+        check_positive_int("n", 10**400)
+    with pytest.raises(ValueError, match=r"^n must be <= 9007199254740992, got 9007199254740993$"):
+        check_nonnegative_int("n", MAX_INT + 1)
+    assert check_positive_int("n", 10**400, maximum=10**500) == 10**400
     with pytest.raises(ValueError, match=r"^n must be <= 1000, got "):
         check_positive_int("n", 10**400, maximum=1000)
     with pytest.raises(ValueError, match=r"^x must be finite"):

@@ -49,7 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validation import MAX_SAMPLES, check_array, check_NdK, check_positive_int, check_positive_real, check_rng
+from .._validation import MAX_INT, MAX_SAMPLES, _show, check_allocation, check_array, check_NdK, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
 from .schedules import check_timesteps, resolve_timesteps
 from .schedules import sigma as _sigma
@@ -116,8 +116,10 @@ def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0, seed=None) -> GMM
     """
     N = check_positive_int("N", N, maximum=MAX_SAMPLES)
     d = check_positive_int("d", d)
-    K = check_positive_int("K", K)
+    K = check_positive_int("K", K, maximum=MAX_SAMPLES)
     sigma2 = check_positive_real("sigma2", sigma2)
+    check_allocation("N and d", (N, d))
+    check_allocation("K and d", (K, d))
     rng = check_rng(seed)
     g = rng.standard_normal((K, d))
     means = np.sqrt(d) * g / np.linalg.norm(g, axis=1, keepdims=True)
@@ -144,9 +146,17 @@ def _logits(x2: np.ndarray, centres: np.ndarray, a: np.ndarray, var: np.ndarray)
     Uses ``||x - a c||^2 = ||x||^2 - 2 a x.c + a^2 ||c||^2``; the ``||x||^2``
     term is the same for every centre and cancels in the softmax, so it is
     dropped. Shape (batch, n_centres); no (batch, n, d) intermediate.
+
+    Each row is shifted by its largest numerator before dividing by ``2 var`` (the
+    softmax is unchanged), so that a tiny variance (t down to the smallest float) gives
+    logits 0 and -inf, never inf - inf = NaN.
     """
     cc = np.einsum("ij,ij->i", centres, centres)
-    return (2.0 * a[:, None] * (x2 @ centres.T) - (a * a)[:, None] * cc[None, :]) / (2.0 * var[:, None])
+    num = 2.0 * a[:, None] * (x2 @ centres.T) - (a * a)[:, None] * cc[None, :]
+    num = num - num.max(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        logits = num / (2.0 * var[:, None])
+    return np.where(num == 0.0, 0.0, logits)
 
 
 def _time_and_batch(t, x2: np.ndarray):
@@ -456,6 +466,9 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
     (relative accuracy about 1e-9, checked against nested adaptive quadrature
     and Monte Carlo in the tests).
 
+    The quadrature takes seconds per new d (cached afterwards); d is limited to
+    ``10**6`` and n to ``10**9`` (ValueError beyond).
+
     Parameters
     ----------
     d : int
@@ -470,9 +483,11 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
     >>> round(nearest_neighbour_constant(50, 8), 2)
     1.53
     """
-    d = check_positive_int("d", d)
-    n = check_positive_int("n", n)
-    return float(_min_distance_table(d, n)[n - 1])
+    d = _check_quadrature_d(check_positive_int("d", d))
+    n = check_positive_int("n", n, maximum=MAX_SAMPLES)
+    if n <= _TABLE_MAX:
+        return float(_min_distance_table(d, n)[n - 1])
+    return float(_min_distance_values(d, np.array([n]), 1.0, 0.0, 0.0)[0])
 
 
 def _other_component_shift(d: int, sigma2: float) -> tuple[float, float]:
@@ -551,15 +566,25 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
     d = check_positive_int("d", d)
     K = check_positive_int("K", K)
     sigma2 = check_positive_real("sigma2", sigma2)
-    Ms = np.atleast_1d(np.asarray(M, dtype=object))
-    for m in Ms.ravel():
-        check_positive_int("M", m)
+    Ms = _check_M(M, MAX_INT)
     out = _effective_constant(Ms.astype(np.int64), d, K, sigma2)
     return float(out.ravel()[0]) if np.ndim(M) == 0 else out
 
 
+def _check_quadrature_d(d: int) -> int:
+    """``d`` if the finite-d quadrature handles it (d <= 1e6: seconds per d; 1e8 takes minutes)."""
+    if d > _QUADRATURE_D_MAX:
+        raise ValueError(f"d must be <= {_QUADRATURE_D_MAX} for the finite-d constant (its "
+                         f"quadrature takes minutes beyond; give C instead), got {d}")
+    return d
+
+
+_QUADRATURE_D_MAX = 10**6
+
+
 def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
     """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    _check_quadrature_d(d)
     if K > 1 and sigma2 < _SIGMA2_MIN:
         raise ValueError(f"sigma2 must be >= {_SIGMA2_MIN} for the finite-d constant C_eff "
                          f"(its quadrature does not resolve components that far apart; give C "
@@ -584,7 +609,12 @@ _DISTINCT_MAX = 2**16    # distinct M above _TABLE_MAX per call (about 1 min of 
 
 
 def _check_M(M, N):
+    """``M`` (an int or an array of ints in [1, N]) as an int64 array of at least one entry."""
+    if isinstance(M, (str, bytes)) or M is None:
+        raise TypeError(f"M must be a positive integer or an array of them, got {_show(M)}")
     Ms = np.atleast_1d(np.asarray(M, dtype=object))
+    if Ms.size == 0:
+        raise ValueError(f"M must not be empty, got shape {Ms.shape}")
     for m in Ms.ravel():
         check_positive_int("M", m)
         if int(m) > N:

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
-from .._validation import (MAX_SAMPLES, check_array, check_choice, check_positive_int,
+from .._validation import (MAX_SAMPLES, check_allocation, check_array, check_choice, check_positive_int,
                           check_positive_real)
 
 __all__ = [
@@ -114,7 +114,7 @@ def eigenvalue_ratio(d, nu):
     -2.0
     """
     dd, nn = _check_d_nu(d, nu)
-    return _out(-np.exp(_log_abs_beta1(dd, nn) - np.log(dd)), d, nu)
+    return _out(-_exp_checked(_log_abs_beta1(dd, nn) - np.log(dd), _RATIO_AT), d, nu)
 
 
 def eigenvalue_ratio_asymptotic(d, nu):
@@ -126,7 +126,8 @@ def eigenvalue_ratio_asymptotic(d, nu):
     -2.0
     """
     dd, nn = _check_d_nu(d, nu)
-    return _out(-nn * 2.0 ** (0.5 * nn - 1.0) * dd ** (0.5 * nn - 1.0), d, nu)
+    return _out(-_exp_checked(np.log(nn) + (0.5 * nn - 1.0) * np.log(2.0 * dd), _RATIO_AT),
+                d, nu)
 
 
 def asymptotic_relative_error(d, nu):
@@ -146,7 +147,9 @@ def asymptotic_relative_error(d, nu):
     dd, nn = _check_d_nu(d, nu)
     log_exact = _log_abs_beta1(dd, nn) - np.log(dd)
     log_asym = np.log(nn) + (0.5 * nn - 1.0) * (np.log(2.0) + np.log(dd))
-    return _out(np.expm1(log_asym - log_exact), d, nu)
+    diff = log_asym - log_exact
+    _exp_checked(diff, "the ratio asymptotic / exact at these (d, nu)")   # range check only
+    return _out(np.expm1(diff), d, nu)
 
 
 # ----------------------------------------------------------------------------
@@ -190,13 +193,23 @@ def _angle_nodes(d: int, n: int):
     return c, w / w.sum()
 
 
+_QUADRATURE_D_MAX = 10**6
+
+
+def _check_quadrature_d(d):
+    if d > _QUADRATURE_D_MAX:
+        raise ValueError(f"d must be <= {_QUADRATURE_D_MAX} with a cutoff R (the quadrature "
+                         f"loses accuracy beyond), got {d}")
+
+
 def gamma_d(d, R=None, *, n_radial=200):
     r""":math:`\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2`, :math:`u \sim \mathcal N(0, I_d)` (seed eq. 14).
 
     ``R=None`` is the cutoff R = 1, for which :math:`\gamma_d = d` exactly.
     Otherwise ``R`` is a vectorized callable of the radius, integrated by
     Gauss-Laguerre quadrature in :math:`\|u\|^2/2 \sim \Gamma(d/2)` (one
-    dimension, by isotropy); d up to a few thousand.
+    dimension, by isotropy). With ``R``, d is limited to ``10**6`` (ValueError beyond), where
+    the quadrature still reproduces R = 1 to 1e-9; cost and memory grow as ``n_radial``.
 
     Examples
     --------
@@ -209,6 +222,7 @@ def gamma_d(d, R=None, *, n_radial=200):
     n_radial = check_positive_int("n_radial", n_radial, maximum=MAX_SAMPLES)
     if R is None:
         return float(d)
+    _check_quadrature_d(d)
     f = _cutoff(R)
     r, w = _radial_nodes(0.5 * d, n_radial)
     return float(w @ (r * r * f(r) ** 2))
@@ -234,7 +248,9 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
     q (its law becomes :math:`q^2/2 \sim \Gamma((d+\nu)/2)`), so the
     remaining integrand is smooth and generalized Gauss-Laguerre (radii) and
     Gauss-Jacobi (c, density :math:`\propto (1-c^2)^{(d-3)/2}`; c = +-1 for
-    d = 1) converge fast: R = 1 is reproduced to 1e-12 for every d.
+    d = 1) converge fast: R = 1 is reproduced to 1e-12 up to d = 1e3 and 5e-10 at d = 1e6,
+    the largest d accepted with ``R`` (the Gauss-Jacobi nodes fail beyond 3e6). Cost and
+    memory: ``n_radial**2 * n_angle`` evaluations of R (at most 8 GiB of work arrays).
 
     Examples
     --------
@@ -245,8 +261,10 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
     """
     d = check_positive_int("d", d)
     nu = check_positive_real("nu", nu)
+    if R is not None:
+        _check_quadrature_d(d)
     if R is None:
-        return float(-np.exp(_log_abs_beta1(d, nu)))
+        return float(-_exp_checked(_log_abs_beta1(d, nu), "beta_d(1, nu) at these (d, nu)"))
     f = _cutoff(R)
     n_radial = check_positive_int("n_radial", n_radial, maximum=MAX_SAMPLES)
     rho, w_rho = _radial_nodes(0.5 * d, n_radial)
@@ -254,7 +272,9 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
     # E_q[q^nu g(q)] = E[q^nu] E_{q ~ shifted}[g(q)], E[q^nu] = 2^{nu/2} Gamma((d+nu)/2)/Gamma(d/2)
     q_moment = np.exp(0.5 * nu * np.log(2.0) + special.gammaln(0.5 * (d + nu))
                       - special.gammaln(0.5 * d))
-    c, w_c = _angle_nodes(d, check_positive_int("n_angle", n_angle, maximum=MAX_SAMPLES))
+    n_angle = check_positive_int("n_angle", n_angle, maximum=MAX_SAMPLES)
+    check_allocation("n_radial and n_angle", (n_radial, n_radial, n_angle))
+    c, w_c = _angle_nodes(d, n_angle)
     P, Q, Cc = rho[:, None, None], q[None, :, None], c[None, None, :]
     base = 0.5 * (P * P + Q * Q)
     cross = P * Q * Cc
@@ -302,13 +322,17 @@ def eigenvalue(P, sigma, d, nu, C):
     6.87842e-05
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
-    out = _exp_checked(_log_eigenvalue(Pa, s, dd, nn, Cc), "eigenvalue")
+    out = _exp_checked(_log_eigenvalue(Pa, s, dd, nn, Cc), _AT.format("eigenvalue"))
     return _out(out, P, sigma, d, nu, C)
 
 
 def _log_eigenvalue(Pa, s, dd, nn, Cc):
     """log lambda_i, from logs of every factor (sigma^nu / P neither overflows nor underflows)."""
     return np.log(Cc) + _log_abs_beta1(dd, nn) - np.log(dd) + nn * np.log(s) - np.log(Pa)
+
+
+_AT = "{} at these (P, sigma, d, nu, C)"
+_RATIO_AT = "beta_d(1, nu) / gamma_d(1) at these (d, nu)"
 
 
 def _exp_checked(log_value, what):
@@ -344,7 +368,7 @@ def memorization_time(P, sigma, d, nu, C):
     2.0
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
-    out = _exp_checked(-_log_eigenvalue(Pa, s, dd, nn, Cc), "memorization time")
+    out = _exp_checked(-_log_eigenvalue(Pa, s, dd, nn, Cc), _AT.format("memorization time"))
     return _out(out, P, sigma, d, nu, C)
 
 
@@ -356,7 +380,7 @@ def memorization_time_asymptotic(P, sigma, d, nu, C):
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
     log_rate = np.log(Cc) + np.log(nn) + (0.5 * nn - 1.0) * (np.log(2.0) + np.log(dd)) + nn * np.log(s)
-    out = _exp_checked(np.log(Pa) - log_rate, "memorization time")
+    out = _exp_checked(np.log(Pa) - log_rate, _AT.format("memorization time"))
     return _out(out, P, sigma, d, nu, C)
 
 
@@ -492,6 +516,7 @@ def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> Kernel
     >>> memorization_time_prediction("laplace", 16, 0.01, 16, ell=0.1).inside_regime
     False
     """
+    check_choice("kernel", kernel, KERNELS)
     has_ell = kernel in ("laplace", "gaussian")
     if has_ell and ell is None:
         raise ValueError(f"ell must be given for the {kernel} kernel, got None")
@@ -516,6 +541,9 @@ def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> Kernel
 # ----------------------------------------------------------------------------
 
 
+_MAX_ORDER = 5   # sympy's series: 2 s at order 5 on 2 cores, over 20 minutes at order 8
+
+
 def symbolic_ratio(order: int = 3):
     r"""Derive :math:`\beta_d(1,\nu)/\gamma_d(1)` with sympy, and its series in 1/d.
 
@@ -534,6 +562,9 @@ def symbolic_ratio(order: int = 3):
         series in 1/d up to ``order`` terms (from Stirling's series of
         log Gamma); ``"symbols"``: (d, nu).
 
+    ``order`` is at most 5 (ValueError beyond): sympy's series takes about 2 s at order 5
+    on 2 cores and over 20 minutes at order 8.
+
     Examples
     --------
     >>> out = symbolic_ratio()
@@ -542,7 +573,7 @@ def symbolic_ratio(order: int = 3):
     """
     import sympy as sp
 
-    order = check_positive_int("order", order)
+    order = check_positive_int("order", order, maximum=_MAX_ORDER)
     d, nu = sp.symbols("d nu", positive=True)
 
     def moment(k):
@@ -561,6 +592,24 @@ def symbolic_ratio(order: int = 3):
     series = sp.expand(sp.simplify(series.subs(eps, 1 / d)))
     return {"beta": beta, "ratio": ratio, "leading": leading, "series": series,
             "symbols": (d, nu)}
+
+
+@functools.lru_cache(maxsize=None)
+def _symbolic_expansion(kernel):
+    """(C, nu) of a checked kernel name as a sympy expression in d and ell (derived once)."""
+    import sympy as sp
+
+    r, ds, ls = sp.symbols("r d ell", positive=True)
+    theta = sp.acos(1 - r**2 / (2 * ds))
+    k1 = (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / sp.pi
+    expr = {"ntk": (k1 + sp.cos(theta) * (sp.pi - theta) / sp.pi) / 2,
+            "nngp": k1,
+            "laplace": sp.exp(-r / ls),
+            "gaussian": sp.exp(-r**2 / (2 * ls**2))}[kernel]
+    series = sp.expand(sp.series(expr, r, 0, 4).removeO())
+    terms = sorted((sp.degree(t, r), t) for t in sp.Add.make_args(series) if t.has(r))
+    power, term = terms[0]
+    return sp.simplify(-term / r**power), int(power)
 
 
 def kernel_expansion(kernel: str, d=None, *, ell=None):
@@ -602,21 +651,16 @@ def kernel_expansion(kernel: str, d=None, *, ell=None):
     import sympy as sp
 
     check_choice("kernel", kernel, KERNELS)
-    r, ds, ls = sp.symbols("r d ell", positive=True)
-    theta = sp.acos(1 - r**2 / (2 * ds))
-    k1 = (sp.sin(theta) + (sp.pi - theta) * sp.cos(theta)) / sp.pi
-    expr = {"ntk": (k1 + sp.cos(theta) * (sp.pi - theta) / sp.pi) / 2,
-            "nngp": k1,
-            "laplace": sp.exp(-r / ls),
-            "gaussian": sp.exp(-r**2 / (2 * ls**2))}[kernel]
-    series = sp.expand(sp.series(expr, r, 0, 4).removeO())
-    terms = sorted((sp.degree(t, r), t) for t in sp.Add.make_args(series) if t.has(r))
-    power, term = terms[0]
-    C = sp.simplify(-term / r**power)
     if ell is not None:
-        C = C.subs(ls, check_positive_real("ell", ell))
+        ell = check_positive_real("ell", ell)
     if d is not None:
-        C = C.subs(ds, check_positive_int("d", d))
+        d = check_positive_int("d", d)
+    C, power = _symbolic_expansion(kernel)
+    ds, ls = sp.symbols("d ell", positive=True)
+    if ell is not None:
+        C = C.subs(ls, ell)
+    if d is not None:
+        C = C.subs(ds, d)
     if not C.free_symbols:
         C = float(C)
     return C, int(power)

@@ -42,7 +42,7 @@ import numpy as np
 from scipy import special, stats
 
 from .metrics import first_crossing
-from .._validation import (MAX_SAMPLES, check_array, check_bool, check_positive_int, check_positive_real, check_real,
+from .._validation import (MAX_SAMPLES, _show, check_allocation, check_array, check_bool, check_positive_int, check_positive_real, check_real,
                           check_rng)
 
 __all__ = [
@@ -76,6 +76,8 @@ def _check_model_args(n, d, mu, sigma, T, lam):
     sigma = check_positive_real("sigma", sigma)
     T = check_positive_real("T", T)
     lam = check_positive_real("lam", lam)
+    check_allocation("n and d", (n, d))         # a training set
+    check_allocation("d", (d, d))               # the fitted d x d matrices
     return n, d, mu, sigma, T, lam
 
 
@@ -88,6 +90,7 @@ def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tr
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
     shape = (n, d) if trials is None else (check_positive_int("trials", trials, maximum=MAX_SAMPLES), n, d)
+    check_allocation("n, d and trials", shape)
     rng = check_rng(seed)
     Y = mu + sigma * rng.standard_normal(shape)
     X = np.exp(-T) * Y + np.sqrt(lam * -np.expm1(-2.0 * T)) * rng.standard_normal(shape)
@@ -333,9 +336,13 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     (sign, log_abs) : arrays of shape (trials,) (or scalars)
         :math:`\mathrm{sign}(\Delta)` and :math:`\log|\Delta|`.
     """
-    single = np.ndim(Y) == 2
-    Y = np.atleast_3d(Y) if not single else Y[None]
-    X = X[None] if single else X
+    Y = check_array("Y", Y, ndim=(2, 3))
+    X = check_array("X", X, ndim=(2, 3))
+    if X.shape != Y.shape:
+        raise ValueError(f"X must have the shape of Y {Y.shape}, got shape {X.shape}")
+    single = Y.ndim == 2
+    if single:
+        Y, X = Y[None], X[None]
     original = check_array("original", original, ndim=2)
     sigma = check_positive_real("sigma", sigma)
     n, d = Y.shape[-2:]
@@ -347,6 +354,8 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     eps2_O = _kde_width2(sigma, N_O, d)
     if log_original_overlap is None:
         log_original_overlap = _log_self_overlap(original, eps2_O)
+    else:
+        log_original_overlap = check_real("log_original_overlap", log_original_overlap)
     centre = original.mean(axis=0)
     log_tt = _log_self_overlap(Y, eps2_n, chunk=max(1, 4_000_000 // (Y.shape[0] * n)))
     log_tg = _log_cross_overlap(Y, model, eps2_n, centre)
@@ -441,6 +450,7 @@ def _original_set(original, n_original, d, mu, sigma, rng):
     if original is None:
         n_original = check_positive_int("n_original", n_original, minimum=2,
                                         maximum=MAX_SAMPLES)
+        check_allocation("n_original and d", (n_original, d))
         original = mu + sigma * rng.standard_normal((n_original, d))
     else:
         original = check_array("original", original, ndim=2)
@@ -515,6 +525,8 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     approaches N_O: with d = 16, N_O = n = 1000, 32 sets gave a mean of 0.45
     [0.33, 0.56] with a per-set standard deviation of 0.31. With N_O = 1e4
     and n <= 64 the sets agree (transition at n = 25.8-26.6 over five sets).
+    The curve's ``transition`` is NaN when the probability does not cross 1/2 inside
+    ``n_values`` (the grid is then too short: extend it).
 
     Examples
     --------
@@ -522,8 +534,13 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     >>> bool(c.probability[0] < 0.2 < 0.8 < c.probability[1])
     True
     """
-    n_values = [check_positive_int("n", n, minimum=2) for n in np.atleast_1d(n_values)]
-    _check_model_args(n_values[0], d, mu, sigma, T, lam)
+    if isinstance(n_values, (str, bytes)) or n_values is None:
+        raise TypeError(f"n_values must be an array of integers >= 2, got {_show(n_values)}")
+    n_values = [check_positive_int(f"n_values[{i}]", n, minimum=2, maximum=MAX_SAMPLES)
+                for i, n in enumerate(np.atleast_1d(np.asarray(n_values, dtype=object)))]
+    if not n_values:
+        raise ValueError("n_values must not be empty, got []")
+    _check_model_args(max(n_values), d, mu, sigma, T, lam)
     trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
     sets = check_positive_int("n_original_sets", n_original_sets, maximum=MAX_SAMPLES)
     progress = check_bool("progress", progress)

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, special
 
-from .._validation import check_array, check_positive_real
+from .._validation import _show, check_array, check_positive_real
 
 __all__ = [
     "mixing_time",
@@ -51,7 +51,8 @@ def _out(x, *inputs):
 def _log_n(n, log_n):
     """log(n) for n > 1 (or a given log_n > 0), as an array."""
     if (n is None) == (log_n is None):
-        raise ValueError("give exactly one of n and log_n")
+        raise ValueError(f"give exactly one of n and log_n, got n={_show(n)} and "
+                         f"log_n={_show(log_n)}")
     if log_n is not None:
         return check_array("log_n", log_n, lo=0.0, lo_open=True)
     arr = check_array("n", n, lo=1.0, lo_open=True)

@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from memlab._validation import (check_array, check_instance, check_NdK, check_positive_int,
-                                check_positive_real, check_real, check_rng)
+from memlab._validation import (check_allocation, check_array, check_instance, check_NdK,
+                                check_positive_int, check_positive_real, check_real, check_rng)
 from memlab.theory.gmm import (GMMData, crossover_point, generalizing_excess_loss, loss_weighting,
                                partial_memorization_excess_loss, sample_gmm)
 from memlab.verification._checks import check_bool, check_count, check_index
@@ -435,10 +435,14 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int
     (26, 40)
     """
     N, d, K = check_NdK(N, d, K)
+    if N * d > MAX_NOISE_ELEMENTS:      # one noise draw per training point is held in memory
+        raise ValueError(f"N and d must keep N * d <= {MAX_NOISE_ELEMENTS} (noise draws held "
+                         f"in memory per time), got N = {N}, d = {d}")
     n_noise = check_count("n_noise", n_noise, max(1, MAX_NOISE_ELEMENTS // (N * d)))
     n_datasets = check_count("n_datasets", n_datasets, MAX_REPEATS)
     sigma2 = check_positive_real("sigma2", sigma2)
     t = resolve_timesteps(timesteps)
+    check_allocation("n_datasets", (3, n_datasets, t.shape[0], N))   # the per-dataset curves
     rng = check_rng(seed)
     progress = check_bool("progress", progress)
     T = t.shape[0]

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from memlab._validation import (check_array, check_instance, check_positive_int,
-                                check_positive_real, check_rng)
+from memlab._validation import (check_allocation, check_array, check_instance,
+                                check_positive_int, check_positive_real, check_rng)
 from memlab.verification._checks import check_choice, check_count
 from memlab.theory.kernel_scaling import KERNELS
 from memlab.theory.metrics import first_crossing, fit_power_law
@@ -40,6 +40,7 @@ MAX_CHUNK_ELEMENTS = 10**8
 #: Upper bound on the samples of one Rayleigh-quotient batch, ``n_centre/8 + (P-1) n_other/8``,
 #: and on the P m samples of the gradient flow: both build dense matrices of that side.
 MAX_GRAM = 10_000
+_N_OTHER = 64        # default samples per other component in rayleigh_quotient
 _FASTMATH = {"reassoc", "contract"}
 
 
@@ -148,6 +149,9 @@ def monte_carlo_constants(d, nu, *, cutoff="one", scale=1.0, n_samples=1_000_000
         U = rng.standard_normal((m, d))        # C-contiguous float64 (m, d), as the kernel needs
         V = rng.standard_normal((m, d))
         tot += _constants_kernel(U, V, nu, code, scale).sum(axis=0)
+        if not np.all(np.isfinite(tot)):
+            raise ValueError(f"nu must be small enough that |u - v|^nu and its square fit a "
+                             f"float at d = {d}, got {nu!r}")
     n = n_samples
     b, g = tot[0] / n, tot[2] / n
     b_se = np.sqrt(max(tot[1] / n - b * b, 0.0) / (n - 1))
@@ -191,6 +195,15 @@ def _check_setting(kernel, P, sigma, d, ell):
             check_positive_int("d", d), check_positive_real("ell", ell))
 
 
+def _batch_size(name, P, n0, n1):
+    """Samples of one Rayleigh-quotient batch; a ValueError naming ``name`` above MAX_GRAM."""
+    size = max(2, n0 // 8) + (P - 1) * max(2, n1 // 8)
+    if size > MAX_GRAM:
+        raise ValueError(f"{name} must keep n_centre/8 + (P - 1) n_other/8 <= {MAX_GRAM} samples "
+                         f"per batch, got n_centre = {n0}, n_other = {n1}, P = {P}")
+    return size
+
+
 @dataclass(frozen=True)
 class RayleighQuotient:
     """Estimated eigenvalue of a local function: ``estimate``, ``stderr``, ``n_samples``, ``seed``.
@@ -207,7 +220,7 @@ class RayleighQuotient:
 
 
 def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None,
-                      n_centre=4000, n_other=64, data=None, seed=None) -> RayleighQuotient:
+                      n_centre=4000, n_other=_N_OTHER, data=None, seed=None) -> RayleighQuotient:
     r"""Rayleigh quotient :math:`\langle\psi_0, K\psi_0\rangle/\|\psi_0\|^2` in :math:`L_2(p_\sigma)`.
 
     :math:`p_\sigma = \frac1P\sum_j\mathcal N(x_j, \sigma^2 I_d)` with training
@@ -240,9 +253,8 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     code = _cutoff_code(cutoff)
     n0 = check_count("n_centre", n_centre, 8 * MAX_GRAM, minimum=16)
     n1 = check_count("n_other", n_other, 8 * MAX_GRAM, minimum=2)
-    if max(2, n0 // 8) + (P - 1) * max(2, n1 // 8) > MAX_GRAM:
-        raise ValueError(f"n_other must keep n_centre/8 + (P - 1) n_other/8 <= {MAX_GRAM} samples "
-                         f"per batch, got n_centre = {n0}, n_other = {n1}, P = {P}")
+    size = _batch_size("n_other", P, n0, n1)
+    check_allocation("d", (size, d))                    # the samples of one batch
     if cutoff_scale is not None:
         cutoff_scale = check_positive_real("cutoff_scale", cutoff_scale)
     rng = check_rng(seed)
@@ -312,12 +324,18 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     d = check_positive_int("d", d)
     sig = check_array("sigmas", sigmas, ndim=1, lo=0.0, lo_open=True)
     Ps = np.array([check_positive_int("P_values", p) for p in np.atleast_1d(P_values)], dtype=int)
-    if sig.size < 2 or Ps.size < 2:
-        raise ValueError(f"sigmas and P_values need at least 2 values each to fit a power law, "
-                         f"got {sig.size} and {Ps.size}")
+    for name, values in (("sigmas", sig), ("P_values", Ps)):
+        if values.size < 3 or np.unique(values).size < 2:     # what fit_power_law needs
+            raise ValueError(f"{name} must hold at least 3 values, 2 of them distinct, to fit "
+                             f"a power law, got {values.tolist()}")
     P_fixed = check_positive_int("P_fixed", P_fixed)
     sigma_fixed = check_positive_real("sigma_fixed", sigma_fixed)
     _check_setting(kernel, P_fixed, sigma_fixed, d, ell)
+    n0 = check_count("n_centre", n_centre, 8 * MAX_GRAM, minimum=16)
+    n1 = _N_OTHER                                       # rayleigh_quotient's n_other
+    size = max(_batch_size("P_fixed", P_fixed, n0, n1),
+               max(_batch_size("P_values", int(p), n0, n1) for p in Ps))
+    check_allocation("d", (size, d))                    # the samples of one batch
     rng = check_rng(seed)
     data = rng.standard_normal((int(P_fixed), d))
     eig_s = tuple(rayleigh_quotient(kernel, int(P_fixed), float(s), d, ell=ell,
@@ -325,6 +343,14 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
                   for s in sig)
     eig_p = tuple(rayleigh_quotient(kernel, int(p), float(sigma_fixed), d, ell=ell,
                                     n_centre=n_centre, seed=rng) for p in Ps)
+    # a power law needs positive eigenvalues; they are not once sigma leaves the local regime
+    for name, value, over, eig in (("sigmas", sig.tolist(), "", eig_s),
+                                   ("sigma_fixed", float(sigma_fixed), " over P_values", eig_p)):
+        est = [e.estimate for e in eig]
+        if min(est) <= 0:
+            raise ValueError(f"{name} must be small against the distance between training points "
+                             f"and ell, so that the Rayleigh quotients{over} are positive, got "
+                             f"{value!r} (estimates {[float(f'{e:.3g}') for e in est]})")
     fs = fit_power_law(sig, [e.estimate for e in eig_s], y_err=[e.stderr for e in eig_s])
     fp = fit_power_law(Ps, [e.estimate for e in eig_p], y_err=[e.stderr for e in eig_p])
     return ScalingFit(fs, fp, sig, eig_s, Ps, eig_p)
@@ -388,6 +414,10 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     first time the loss gap exceeds ``threshold``, comes earlier and scales as
     :math:`P^{0.65}`: the test loss rises with the norm of the interpolant,
     not only with the local modes.
+
+    ``tau_mem`` is NaN when the train loss does not fall to half its initial value
+    inside ``times``, and ``tau_gap`` is NaN when the gap never exceeds ``threshold``
+    there (e.g. for a ``sigma`` far outside the local regime, or a large ``threshold``).
     """
     from memlab.theory.kernel_scaling import kernel_expansion, memorization_time
     from memlab.theory.metrics import memorization_onset
@@ -397,6 +427,7 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     if P * m > MAX_GRAM:
         raise ValueError(f"m must keep P * m <= {MAX_GRAM} samples (dense Gram matrix), "
                          f"got P = {P}, m = {m}")
+    check_allocation("d", (P * m, d))                   # the noisy training samples
     threshold = check_positive_real("threshold", threshold)
     rng = check_rng(seed)
     C, nu = kernel_expansion(kernel, d, ell=ell)

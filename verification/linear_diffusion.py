@@ -19,14 +19,18 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
-from memlab._validation import check_array, check_positive_real, check_real, check_rng
+from memlab._validation import (check_array, check_instances, check_mapping, check_positive_int,
+                                check_positive_real, check_real, check_rng)
 from memlab.verification._checks import check_count
 
 #: Upper bound on Monte Carlo ``n_samples``.
 MAX_SAMPLES = 10**8
 #: Upper bound on the number of grid points, ``n_grid ** d``.
 MAX_GRID_POINTS = 2 * 10**6
-from memlab.theory.linear_diffusion import fit_linear_model
+#: Upper bound on the dimensions ``d`` of :func:`plot_bandwidths_vs_d` and the keys of
+#: :func:`plot_hellinger_vs_n` (far beyond any figure of seed 003).
+MAX_DIM = 10**6
+from memlab.theory.linear_diffusion import DeltaCurve, MeanEstimate, fit_linear_model
 
 __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hellinger_vs_n",
            "plot_p_delta_vs_n", "plot_bandwidths_vs_d", "plot_collapse_times"]
@@ -161,19 +165,42 @@ def plot_hellinger_vs_n(results):
     :class:`memlab.theory.linear_diffusion.MeanEstimate` (seed defaults T = 2,
     lam = e^-4, sigma = 1). The dashed lines are the n -> infinity limits
     :func:`memlab.theory.linear_diffusion.hellinger_large_n_limit`. Returns a Figure.
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a dict, a key is not an integer, a value is not a pair
+        or an estimate is not a ``MeanEstimate``.
+    ValueError
+        If ``results`` is empty, a key is not a positive integer, ``n_values`` are not
+        positive, or the two sequences of a pair differ in length.
     """
     from matplotlib.figure import Figure
 
     from memlab.theory.linear_diffusion import hellinger_large_n_limit
 
+    results = check_mapping("results", results)
+    checked = []
+    for key, value in results.items():
+        d = check_positive_int("results key d", key, maximum=MAX_DIM)
+        if not isinstance(value, (tuple, list)) or len(value) != 2:
+            raise TypeError(f"results[{d}] must be a pair (n_values, estimates), "
+                            f"got {type(value).__name__}")
+        ns = check_array(f"results[{d}] n_values", value[0], ndim=1, lo=0.0, lo_open=True)
+        ests = check_instances(f"results[{d}] estimates", value[1], MeanEstimate)
+        if len(ests) != ns.size:
+            raise ValueError(f"results[{d}] must pair {ns.size} n_values with as many "
+                             f"estimates, got {len(ests)}")
+        checked.append((d, ns, ests))
+
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
-    for d, (ns, ests) in results.items():
+    for d, ns, ests in checked:
         m = np.array([e.estimate for e in ests])
         s = np.array([e.stderr for e in ests])
         line = ax.errorbar(ns, m, yerr=2 * s, marker="o", ms=3, label=f"d = {d}").lines[0]
         ax.axvline(d, color=line.get_color(), ls=":", lw=1)
-        ax.axhline(hellinger_large_n_limit(int(d)), color=line.get_color(), ls="--", lw=1)
+        ax.axhline(hellinger_large_n_limit(d), color=line.get_color(), ls="--", lw=1)
     ax.set_xscale("log")
     ax.set_xlabel("training-set size n")
     ax.set_ylabel(r"$\mathbb{E}[H^2(\rho, \rho_G)]$")
@@ -186,10 +213,12 @@ def plot_hellinger_vs_n(results):
 def plot_p_delta_vs_n(curves):
     r"""Seed 003 Fig. 3: :math:`P(\Delta > 0)` against n with Wilson intervals and the transition.
 
-    ``curves`` is a list of :class:`memlab.theory.linear_diffusion.DeltaCurve`.
-    Returns a Figure.
+    ``curves`` is a non-empty list of :class:`memlab.theory.linear_diffusion.DeltaCurve`
+    (a TypeError otherwise, a ValueError if empty). Returns a Figure.
     """
     from matplotlib.figure import Figure
+
+    curves = check_instances("curves", curves, DeltaCurve)
 
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
@@ -212,13 +241,20 @@ def plot_p_delta_vs_n(curves):
 def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
     r"""Mixing width :math:`h_M`, :math:`\sqrt{2t_M}`, exact MISE-optimal and AMISE bandwidths against d.
 
-    Returns a Figure (seed 003 Sec. 2.2 and DESIGN Sec. 5).
+    ``dims`` is a 1-D sequence of positive integer dimensions (default 31 values
+    from 1 to 1000). Returns a Figure (seed 003 Sec. 2.2 and DESIGN Sec. 5).
     """
     from matplotlib.figure import Figure
 
     from memlab.theory.mixing import compare_bandwidths
 
-    dims = np.unique(np.round(np.logspace(0, 3, 31)).astype(int)) if dims is None else np.asarray(dims)
+    sigma = check_positive_real("sigma", sigma)
+    n = check_positive_real("n", n)
+    if dims is None:
+        dims = np.unique(np.round(np.logspace(0, 3, 31)).astype(int))
+    else:
+        arr = check_array("dims", dims, ndim=1, lo=1.0)
+        dims = np.array([check_positive_int("dims", d, maximum=MAX_DIM) for d in arr])
     rows = [compare_bandwidths(sigma, int(d), n) for d in dims]
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)
@@ -239,10 +275,17 @@ def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
 def plot_collapse_times(scans):
     r"""Simulated median collapse time against :math:`t_M`, for growing d at fixed alpha.
 
-    ``scans`` maps alpha to a list of :class:`memlab.verification.mixing.CollapseTimes`.
-    Returns a Figure.
+    ``scans`` maps alpha to a non-empty list of
+    :class:`memlab.verification.mixing.CollapseTimes` (a TypeError otherwise, a
+    ValueError if ``scans`` or a list is empty). Returns a Figure.
     """
     from matplotlib.figure import Figure
+
+    from memlab.verification.mixing import CollapseTimes
+
+    scans = check_mapping("scans", scans)
+    scans = {alpha: check_instances(f"scans[{alpha!r}]", res, CollapseTimes)
+             for alpha, res in scans.items()}
 
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.add_subplot(1, 1, 1)

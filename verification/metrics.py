@@ -35,14 +35,21 @@ def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None
 
     ps = check_array("P_star", P_star, ndim=1, lo=0.0, lo_open=True)
     tau_mem_per_P = check_positive_real("tau_mem_per_P", tau_mem_per_P)
+    ranges = {}
     for name, rng in (("P_range", P_range), ("tau_range", tau_range)):
         if rng is not None:
             r = check_array(name, rng, ndim=1, lo=0.0, lo_open=True)
             if r.shape != (2,) or not r[0] < r[1]:
-                raise ValueError(f"{name} must be a pair (low, high) with 0 < low < high, got {rng!r}")
+                raise ValueError(f"{name} must be a pair (low, high) with 0 < low < high, "
+                                 f"got {rng!r}")
+            ranges[name] = (float(r[0]), float(r[1]))
     n_grid = check_count("n_grid", n_grid, 5000, minimum=2)
-    lo, hi = P_range or (ps.min() / 10, ps.max() * 100)
-    tlo, thi = tau_range or (lo, hi * max(tau_mem_per_P, 1.0) * 10)
+    lo, hi = ranges.get("P_range") or (float(ps.min()) / 10, float(ps.max()) * 100)
+    tlo, thi = ranges.get("tau_range") or (lo, hi * max(tau_mem_per_P, 1.0) * 10)
+    for name, (a, b) in (("P_star", (lo, hi)), ("tau_mem_per_P", (tlo, thi))):
+        if not (np.isfinite(a) and np.isfinite(b) and 0.0 < a < b):
+            raise ValueError(f"{name} gives an axis range ({a:g}, {b:g}) that is not finite and "
+                             f"positive; pass P_range and tau_range")
     P = np.geomspace(lo, hi, n_grid)
     tau = np.geomspace(tlo, thi, n_grid)
     PP, TT = np.meshgrid(P, tau)

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab._validation import (check_allocation, check_array, check_positive_int,
+                                check_positive_real, check_rng)
 from memlab.verification._checks import check_bool, check_count
 from memlab.theory.mixing import mixing_time
 
@@ -34,6 +35,8 @@ _FASTMATH = {"reassoc", "contract"}
 MAX_NOISE_ELEMENTS = 10**8
 #: Upper bound on ``n * d`` (training points held and scanned per step) and on ``n_datasets``.
 MAX_POINTS = 10**7
+#: Bootstrap resamples of the datasets behind ``CollapseTimes.stderr``.
+_N_BOOT = 200
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
@@ -109,14 +112,17 @@ class CollapseTimes:
     sigma : float
         Data standard deviation.
     times : ndarray (n_datasets, n_paths)
-        Collapse time of every path; NaN if no collapse on the grid.
+        Collapse time of every path; NaN if the path does not collapse on the grid
+        (its weight stays >= 1/2 up to ``t_max``: "not reached").
     estimate : float
-        Median collapse time over all paths (robust to the tail of late crossings).
+        Median collapse time over the paths that collapse (robust to the tail of
+        late crossings); NaN if none does.
     stderr : float
         Bootstrap standard error of the median, resampling whole datasets
-        (paths of one dataset share its points and are not independent).
+        (paths of one dataset share its points and are not independent); NaN with
+        a single dataset or if no path collapses.
     mean : float
-        Mean collapse time.
+        Mean collapse time of the paths that collapse; NaN if none does.
     theory : float
         :func:`memlab.theory.mixing.mixing_time` at (sigma, d, n).
     n_samples : int
@@ -135,6 +141,20 @@ class CollapseTimes:
     theory: float
     n_samples: int
     seed: object
+
+
+def _check_sizes(d, n, sigma, n_paths, n_datasets, n_steps):
+    """The size arguments of :func:`collapse_times`, checked in order, with their bounds."""
+    d = check_count("d", d, MAX_POINTS // 2)
+    n = check_count("n", n, max(2, MAX_POINTS // d), minimum=2)
+    sigma = check_positive_real("sigma", sigma)
+    n_paths = check_count("n_paths", n_paths, MAX_NOISE_ELEMENTS // d)
+    n_datasets = check_count("n_datasets", n_datasets, MAX_POINTS)
+    n_steps = check_count("n_steps", n_steps, max(1, MAX_NOISE_ELEMENTS // (n_paths * d)))
+    # the (n_datasets, n_paths) result and the (_N_BOOT, n_datasets) bootstrap indices
+    check_allocation("n_datasets", (n_datasets, n_paths))
+    check_allocation("n_datasets", (_N_BOOT, n_datasets))
+    return d, n, sigma, n_paths, n_datasets, n_steps
 
 
 def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_max=None,
@@ -157,18 +177,32 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
         End of the grid; default 4 t_M + 0.5.
     seed : int, Generator or None
 
+    Returns
+    -------
+    CollapseTimes
+        A path whose posterior weight never drops below 1/2 up to ``t_max`` has
+        collapse time NaN ("not reached"); ``estimate`` and ``mean`` are over the
+        paths that collapse (NaN if none does), and ``stderr`` is NaN with
+        ``n_datasets = 1`` or if no path collapses. Short grids and small ``d`` or
+        ``n`` (n = 2 most of all) leave more paths uncollapsed.
+
+    Raises
+    ------
+    TypeError
+        If an argument is of the wrong type (``"3"``, ``True``, ``None`` for a size, ...).
+    ValueError
+        If a size is not a positive integer (n >= 2) or exceeds its bound
+        (:data:`MAX_POINTS`, :data:`MAX_NOISE_ELEMENTS`), or ``sigma`` / ``t_max``
+        is not a finite positive number.
+
     Examples
     --------
     >>> r = collapse_times(20, 55, n_paths=8, n_datasets=2, seed=0)
     >>> r.n_samples > 0
     True
     """
-    d = check_count("d", d, MAX_POINTS // 2)
-    n = check_count("n", n, max(2, MAX_POINTS // d), minimum=2)
-    sigma = check_positive_real("sigma", sigma)
-    n_paths = check_count("n_paths", n_paths, MAX_NOISE_ELEMENTS // d)
-    n_datasets = check_count("n_datasets", n_datasets, MAX_POINTS)
-    n_steps = check_count("n_steps", n_steps, max(1, MAX_NOISE_ELEMENTS // (n_paths * d)))
+    d, n, sigma, n_paths, n_datasets, n_steps = _check_sizes(d, n, sigma, n_paths,
+                                                             n_datasets, n_steps)
     tm = mixing_time(sigma, d, n)
     t_max = 4.0 * tm + 0.5 if t_max is None else check_positive_real("t_max", t_max)
     rng = check_rng(seed)
@@ -183,7 +217,7 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
     med = float(np.nanmedian(t)) if ok.size else float("nan")
     se = float("nan")
     if n_datasets >= 2 and ok.size:
-        idx = rng.integers(0, n_datasets, size=(200, n_datasets))
+        idx = rng.integers(0, n_datasets, size=(_N_BOOT, n_datasets))
         boots = [np.nanmedian(t[b]) for b in idx]
         se = float(np.std(boots, ddof=1))
     return CollapseTimes(d, n, sigma, t, med, se, float(ok.mean()) if ok.size else float("nan"),
@@ -194,32 +228,43 @@ def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_st
                        seed=None, progress=False):
     r"""Collapse times for growing d at fixed :math:`\alpha = \log(n)/d` (n = round(e^{alpha d})).
 
-    Returns a list of :class:`CollapseTimes`, one per d; compare ``estimate``
-    with ``theory`` (:math:`t_M`) as d grows.
+    ``dims`` is a non-empty 1-D sequence of positive integers. Returns a list of
+    :class:`CollapseTimes`, one per d; compare ``estimate`` with ``theory``
+    (:math:`t_M`) as d grows. As in :func:`collapse_times`, a path that does not
+    collapse on the grid has time NaN ("not reached"), and so may a summary of a d
+    where no path collapses; small ``alpha * d`` (n = 2) leaves the most such paths.
+
+    Raises
+    ------
+    TypeError
+        If an argument is of the wrong type.
+    ValueError
+        If ``alpha`` is not a finite positive number, ``dims`` is empty, not 1-D,
+        holds a non-positive or non-integer value or a d with
+        ``exp(alpha * d) > MAX_POINTS``, or a size is out of range (as in
+        :func:`collapse_times`, checked for every d before any simulation).
     """
     alpha = check_positive_real("alpha", alpha)
     rng = check_rng(seed)
     progress = check_bool("progress", progress)
-    try:
-        dims = list(np.atleast_1d(np.asarray(dims)).ravel())
-    except TypeError:
-        raise TypeError(f"dims must be a sequence of positive integers, "
-                        f"got {type(dims).__name__}") from None
-    if not dims:
-        raise ValueError("dims must not be empty")
-    dims = [check_positive_int("dims", d) for d in dims]
+    dims = [check_positive_int("dims", d) for d in check_array("dims", dims, ndim=1, lo=1.0)]
     for d in dims:
         if alpha * d > np.log(MAX_POINTS):
             raise ValueError(f"dims must satisfy exp(alpha * d) <= {MAX_POINTS} training points, "
                              f"got d = {d} with alpha = {alpha}")
     sigma = check_positive_real("sigma", sigma)
+    sizes = [(d, max(2, int(round(np.exp(alpha * d))))) for d in dims]
+    for d, n in sizes:
+        if n * d > max(2 * d, MAX_POINTS):
+            raise ValueError(f"dims must satisfy n * d <= {MAX_POINTS} with n = round(exp(alpha * d)), "
+                             f"got d = {d} (n = {n}) with alpha = {alpha}")
+        _check_sizes(d, n, sigma, n_paths, n_datasets, n_steps)
     out = []
-    iterator = dims
+    iterator = sizes
     if progress:
         from tqdm.auto import tqdm
         iterator = tqdm(iterator, desc=f"collapse times, alpha={alpha}", leave=False)
-    for d in iterator:
-        n = max(2, int(round(np.exp(alpha * d))))
+    for d, n in iterator:
         out.append(collapse_times(d, n, sigma=sigma, n_paths=n_paths, n_datasets=n_datasets,
                                   n_steps=n_steps, seed=rng))
     return out

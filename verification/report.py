@@ -53,11 +53,13 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
+from memlab._validation import check_bool, check_choice, check_path
 from memlab.verification._io import atomic_write
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
@@ -493,9 +495,10 @@ def _run_check(name, mode):
 def ensure_writable_dir(out):
     """Create ``out`` if needed and check that a file can be written there.
 
-    Raises ValueError naming ``out`` otherwise (used by the report and the CLI).
+    Raises ValueError naming ``out`` otherwise (used by the report and the CLI), and
+    TypeError if ``out`` is not a path (a ``str`` or an ``os.PathLike``).
     """
-    out = Path(out)
+    out = Path(check_path("out", out))
     try:
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(dir=out, prefix=".memlab-write-test-")
@@ -504,6 +507,20 @@ def ensure_writable_dir(out):
     except OSError as exc:
         raise ValueError(f"out must be a writable directory, got {str(out)!r} "
                          f"({exc.strerror})") from None
+
+
+def _check_names(checks):
+    """``checks`` as a list of str: a TypeError naming it for a non-iterable, a string or a
+    non-str item."""
+    if isinstance(checks, (str, bytes)) or not isinstance(checks, Iterable):
+        raise TypeError(f"checks must be a list of names from {sorted(CHECKS)}, "
+                        f"got {type(checks).__name__}")
+    checks = list(checks)
+    for i, name in enumerate(checks):
+        if not isinstance(name, str):
+            raise TypeError(f"checks must hold names (str), got {type(name).__name__} at "
+                            f"position {i}")
+    return checks
 
 
 def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True) -> list:
@@ -520,14 +537,16 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    if mode not in ("quick", "full"):
-        raise ValueError(f"mode must be 'quick' or 'full', got {mode!r}")
+    check_path("out", out)
+    mode = check_choice("mode", mode, ("quick", "full"))
     names = [n for n in CHECKS if mode == "full" or n not in FULL_ONLY]
     if checks is not None:
+        checks = _check_names(checks)
         unknown = sorted(set(checks) - set(CHECKS))
         if unknown:
             raise ValueError(f"checks must be names from {sorted(CHECKS)}, got {unknown}")
         names = [n for n in names if n in set(checks)]
+    progress = check_bool("progress", progress)
     out = Path(out)
     ensure_writable_dir(out)
     cache = out / ".cache"

@@ -41,7 +41,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from memlab.theory import rhm
-from memlab._validation import check_array, check_instance, check_positive_int, check_real, check_rng
+from memlab._validation import (check_allocation, check_array, check_instance, check_positive_int, check_real,
+                                check_rng, check_tokens)
 from memlab.verification._checks import check_choice, check_count
 
 __all__ = ["enumerate_strings", "brute_force_posterior", "dense_belief_propagation",
@@ -133,10 +134,13 @@ def dense_belief_propagation(grammar, likelihood):
     and downward :math:`\nu^\downarrow_{n_j}(c) = \sum_{a, c_{j'\ne j}}
     \nu^\downarrow_n(a) T_{a\,c_1..c_s}|_{c_j = c} \prod_{j' \ne j}\nu_{n_{j'}}(c_{j'})`
     with ``numpy.einsum`` per node, vectorised over the batch only. Cost
-    :math:`O(v^{s+1})` per node. Returns ``(leaves, levels, log_likelihood)``
-    like :func:`brute_force_posterior`.
+    :math:`O(v^{s+1})` per node and memory :math:`v^{s+1}` floats per layer tensor, so the
+    grammar is limited to tensors of at most 8 GiB (ValueError beyond; e.g. v = 16, s = 2
+    needs 32 KiB, v = 1000, s = 3 would need 7.3 TiB). Returns
+    ``(leaves, levels, log_likelihood)`` like :func:`brute_force_posterior`.
     """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
+    check_allocation("grammar", (grammar.L,) + (grammar.v,) * (grammar.s + 1))
     lik = _check_likelihood(grammar, likelihood)
     v, m, s, L = grammar.v, grammar.m, grammar.s, grammar.L
     B = lik.shape[0]
@@ -249,7 +253,12 @@ class GenerationErrors:
 
 def generation_errors(grammar, n_steps, *, n_samples=1000, method="marginal", process="uniform",
                       train=None, seed=None) -> GenerationErrors:
-    """Generate with :func:`memlab.theory.rhm.reverse_sample` for each number of steps and score the strings."""
+    """Generate with :func:`memlab.theory.rhm.reverse_sample` for each number of steps and score the strings.
+
+    ``train`` (integer token strings, shape (n_train, d) or (d,)) is optional: the
+    fraction of generated strings that copy one of its strings is ``copies``, which is
+    NaN for every number of steps when no ``train`` is given.
+    """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     n_samples = check_count("n_samples", n_samples, MAX_SAMPLES)
     steps = [check_count("n_steps", T, MAX_SAMPLES) for T in np.atleast_1d(n_steps)]
@@ -258,10 +267,7 @@ def generation_errors(grammar, n_steps, *, n_samples=1000, method="marginal", pr
     method = check_choice("method", method, ("marginal", "joint"))
     process = check_choice("process", process, rhm.PROCESSES)
     if train is not None:
-        train = check_array("train", train, ndim=2, lo=0.0)
-        if train.shape[1] != grammar.d:
-            raise ValueError(f"train must have shape (n_train, {grammar.d}), got {train.shape}")
-        train = train.astype(np.int64)
+        train = check_tokens("train", train, length=grammar.d)[0]
     rng = check_rng(seed)
     errors = np.empty((len(steps), grammar.L))
     copies = np.full(len(steps), np.nan)

@@ -65,7 +65,7 @@ def test_linear_command(capsys, tmp_path):
 @pytest.mark.parametrize("argv,msg", [
     (["mixing-time", "--sigma", "-1"], "sigma must be > 0.0"),
     (["mixing-time", "--n", "1"], "n must be > 1.0"),
-    (["linear", "--d", "16", "--n", "1,8", "--quiet"], "n must be an integer >= 2, got 1"),
+    (["linear", "--d", "16", "--n", "1,8", "--quiet"], "n_values[0] must be an integer >= 2, got 1"),
     (["linear", "--trials", "0", "--quiet"], "trials must be a positive integer, got 0"),
 ])
 def test_seed003_bad_input(capsys, argv, msg):

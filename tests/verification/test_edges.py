@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import tempfile
 import textwrap
 
 import numpy as np
@@ -14,6 +15,7 @@ from memlab.verification import kernel_scaling as vk
 from memlab.verification import linear_diffusion as vl
 from memlab.verification import metrics as vm
 from memlab.verification import mixing as vx
+from memlab.verification import report
 from memlab.verification import rhm as vr
 
 DATA = sample_gmm(20, 5, 3, seed=0)
@@ -135,6 +137,60 @@ BAD = [
      ValueError, "likelihood"),
     ("rhm chunk", lambda: vr.bp_throughput(G, chunk=0), ValueError, "chunk"),
     ("rhm plot result", lambda: vr.plot_generation_errors(3), TypeError, "result"),
+    # sizes that set an allocation, checked before it is made
+    ("gmm N * d too large", lambda: vg.simulate_loss_curves(40, 10**8, 4), ValueError, "N"),
+    ("rayleigh d huge", lambda: vk.rayleigh_quotient("laplace", 8, 0.1, 10**12, n_centre=50,
+                                                     n_other=8), ValueError, "d"),
+    ("gradient flow d huge", lambda: vk.kernel_gradient_flow("laplace", 4, 0.1, 10**12, m=4),
+     ValueError, "d"),
+    ("fit d huge", lambda: vk.fit_eigenvalue_scaling("laplace", 10**12, sigmas=[0.05, 0.1, 0.2],
+                                                     P_fixed=8, P_values=[8, 16, 32],
+                                                     sigma_fixed=0.1, n_centre=50),
+     ValueError, "d"),
+    ("fit P_fixed huge", lambda: vk.fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1, 0.2],
+                                                           P_fixed=10**12, P_values=[8, 16, 32],
+                                                           sigma_fixed=0.1, n_centre=50),
+     ValueError, "P_fixed"),
+    ("fit P_values huge", lambda: vk.fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1, 0.2],
+                                                            P_fixed=8, P_values=[8, 16, 10**6],
+                                                            sigma_fixed=0.1, n_centre=50),
+     ValueError, "P_values"),
+    ("fit two sigmas", lambda: vk.fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1],
+                                                         P_fixed=8, P_values=[8, 16, 32],
+                                                         sigma_fixed=0.1, n_centre=50),
+     ValueError, "sigmas"),
+    ("fit equal P_values", lambda: vk.fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1, 0.2],
+                                                             P_fixed=8, P_values=[8, 8, 8],
+                                                             sigma_fixed=0.1, n_centre=50),
+     ValueError, "P_values"),
+    ("fit sigma_fixed huge", lambda: vk.fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1, 0.2],
+                                                               P_fixed=8, P_values=[8, 16, 32],
+                                                               sigma_fixed=1e6, n_centre=50,
+                                                               seed=0),
+     ValueError, "sigma_fixed"),
+    ("mc nu overflows", lambda: vk.monte_carlo_constants(2, 1e4, n_samples=100, seed=0),
+     ValueError, "nu"),
+    ("rhm train not integer", lambda: vr.generation_errors(G, [2], n_samples=4,
+                                                           train=np.full((2, 4), 0.5)),
+     ValueError, "train"),
+    ("rhm train length", lambda: vr.generation_errors(G, [2], n_samples=4,
+                                                      train=np.zeros((2, 3), dtype=int)),
+     ValueError, "train"),
+    ("report dir not a path", lambda: report.ensure_writable_dir(3), TypeError, "out"),
+    ("report out None", lambda: report.run_report(None, checks=["metrics"], progress=False),
+     TypeError, "out"),
+    ("report mode", lambda: report.run_report(tempfile.mkdtemp(), mode="fast", progress=False),
+     ValueError, "mode"),
+    ("report checks str", lambda: report.run_report(tempfile.mkdtemp(), checks="metrics",
+                                                    progress=False), TypeError, "checks"),
+    ("report checks int", lambda: report.run_report(tempfile.mkdtemp(), checks=3, progress=False),
+     TypeError, "checks"),
+    ("report checks items", lambda: report.run_report(tempfile.mkdtemp(), checks=[1.0],
+                                                      progress=False), TypeError, "checks"),
+    ("report checks unknown", lambda: report.run_report(tempfile.mkdtemp(), checks=["nope"],
+                                                        progress=False), ValueError, "checks"),
+    ("report progress", lambda: report.run_report(tempfile.mkdtemp(), checks=["metrics"],
+                                                  progress="yes"), TypeError, "progress"),
 ]
 
 
@@ -142,4 +198,21 @@ BAD = [
 def test_bad_call_names_its_argument(call, exc, name):
     with pytest.raises(exc) as info:
         call()
-    assert str(info.value).startswith(name + " "), str(info.value)
+    # "name must be ..." or, from check_allocation, "name: this call needs an array ..."
+    assert str(info.value).startswith((name + " ", name + ":")), str(info.value)
+
+
+def test_generation_errors_copies_nan_without_train_and_1d_train():
+    """copies is NaN without a train set (documented); one training string may be 1-d."""
+    no_train = vr.generation_errors(G, [2], n_samples=8, seed=0)
+    assert np.all(np.isnan(no_train.copies))
+    x, _ = vr.enumerate_strings(G)
+    one = vr.generation_errors(G, [2], n_samples=8, train=x[0], seed=0)
+    assert one.copies.shape == (1,) and 0.0 <= one.copies[0] <= 1.0
+
+
+def test_kernel_gradient_flow_not_reached_is_nan():
+    """Far outside the local regime the train loss never halves: tau_mem is NaN (documented)."""
+    r = vk.kernel_gradient_flow("laplace", 4, 1e6, 2, m=4, seed=0)
+    assert np.isnan(r.tau_mem) and np.all(np.isfinite(r.train_loss))
+    assert "NaN" in vk.kernel_gradient_flow.__doc__

@@ -59,3 +59,34 @@ def test_collapse_time_converges_large_d():
     for r in res:
         assert abs(r.estimate - r.theory) < 3 * r.stderr
         assert abs(r.estimate / r.theory - 1) < 0.05
+
+
+@pytest.mark.parametrize("dims, exc", [(np.ones((2, 2)), ValueError), ([], ValueError),
+                                       (10**400, ValueError), ([2.5], ValueError),
+                                       ("3", TypeError), (None, TypeError)])
+def test_scan_dims_checked(dims, exc):
+    with pytest.raises(exc, match="dims"):
+        vm.collapse_time_scan(0.3, dims, n_paths=2, n_datasets=2, n_steps=5)
+
+
+def test_scan_checks_sizes_before_simulating():
+    """A size too large for the last d fails before the first d is simulated."""
+    with pytest.raises(ValueError, match="n_paths"):
+        vm.collapse_time_scan(0.1, [2, 50], n_paths=3 * 10**6, n_datasets=1, n_steps=1)
+
+
+def test_scan_n_times_d_bound_names_dims():
+    with pytest.raises(ValueError, match="dims"):
+        vm.collapse_time_scan(1.0, [16])
+
+
+def test_allocation_bound_names_n_datasets():
+    with pytest.raises(ValueError, match="n_datasets"):
+        vm.collapse_times(2, 3, n_paths=10**6, n_datasets=10**7, n_steps=1)
+
+
+def test_uncollapsed_path_is_nan_and_documented():
+    """A grid too short for any crossing: every time NaN ("not reached"), as documented."""
+    r = vm.collapse_times(3, 6, n_paths=4, n_datasets=2, n_steps=2, t_max=1e-6, seed=0)
+    assert np.isnan(r.times).all() and np.isnan(r.estimate) and r.n_samples == 0
+    assert "NaN" in vm.collapse_times.__doc__ and "NaN" in vm.collapse_time_scan.__doc__

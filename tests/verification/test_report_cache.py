@@ -131,3 +131,32 @@ def test_documented_deviation_fails_outside_its_band():
                           measured=1.63) == "deviation (documented)"
     assert report._status(False, documented=report.LINEAR_TRANSITION_BAND,
                           measured=3.0) == "FAIL"
+
+
+def test_concurrent_reports_into_one_directory_leave_it_consistent(tmp_path, fake_checks):
+    """Four writers at once: every cache entry is whole and valid, the summary has both
+    rows, no temporary file is left, and a later run is served from the cache."""
+    barrier, errors = threading.Barrier(4), []
+
+    def run():
+        barrier.wait()
+        try:
+            report.run_report(tmp_path, checks=["a", "b"], progress=False)
+        except Exception as exc:            # pragma: no cover - the failure being tested
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert not [p for p in tmp_path.rglob("*") if p.suffix == ".tmp"]
+    for name in ("a", "b"):
+        saved = json.loads(_entry(tmp_path, name).read_text())
+        assert saved["check"] == name and saved["schema"] == report.CACHE_SCHEMA
+    summary = (tmp_path / "summary.md").read_text()
+    assert "first prediction" in summary and "second prediction" in summary
+    fake_checks.clear()
+    report.run_report(tmp_path, checks=["a", "b"], progress=False)
+    assert fake_checks == []

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import MAX_SAMPLES, _show, check_positive_int, check_real, check_tokens
+from ..._validation import MAX_SAMPLES, check_array, check_positive_int, check_real, check_tokens
 from ._grammar import _check_grammar
 from ._noise import _check_process, _leaf_likelihood
 
@@ -75,16 +75,11 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     """
     grammar = _check_grammar(grammar)
     v, d = grammar.v, grammar.d
-    lik = np.asarray(likelihood, dtype=np.float64)
+    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0)
     single = lik.ndim == 2
-    if lik.ndim not in (2, 3) or lik.shape[-2:] != (d, v):
+    if lik.shape[-2:] != (d, v):
         raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "
                          f"got shape {lik.shape}")
-    if lik.size == 0:
-        raise ValueError(f"likelihood must not be empty, got shape {lik.shape}")
-    if not np.all(np.isfinite(lik)) or lik.min() < 0:
-        raise ValueError("likelihood must be finite and non-negative, got "
-                         f"{_show(lik[~(np.isfinite(lik) & (lik >= 0))].ravel()[0])}")
     chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
     res, _ = _belief_propagation(grammar, lik.reshape(-1, d, v), chunk, False)
     if single:

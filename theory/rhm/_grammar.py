@@ -11,11 +11,23 @@ from ..._validation import (_show, check_instance, check_nonnegative_int, check_
                             check_rng)
 
 
+#: Largest vocabulary (tables of v x v x m floats are built per layer).
+MAX_VOCABULARY = 2**16
+#: Largest string length d = s**L (strings are stored as int64 arrays of d tokens).
+MAX_LENGTH = 2**24
+
+
 def _check_shape_params(v, m, s, L):
-    v = check_positive_int("v", v, minimum=2)
+    v = check_positive_int("v", v, minimum=2, maximum=MAX_VOCABULARY)
     m = check_positive_int("m", m)
-    s = check_positive_int("s", s, minimum=2)
-    L = check_positive_int("L", L)
+    s = check_positive_int("s", s, minimum=2, maximum=MAX_LENGTH)
+    L = check_positive_int("L", L, maximum=MAX_LENGTH.bit_length())
+    if s ** L > MAX_LENGTH:
+        raise ValueError(f"L must keep the string length s**L <= {MAX_LENGTH} (s={s}), "
+                         f"got {_show(L)}")
+    if v ** s > 2**62:
+        raise ValueError(f"s must keep v**s < 2**62 (s-tuples are coded as int64; v={v}), "
+                         f"got {_show(s)}")
     if m > v ** (s - 1):
         raise ValueError(f"m must be <= v^(s-1) = {v ** (s - 1)} for unambiguous rules "
                          f"(v={v}, s={s}), got {_show(m)}")
@@ -251,7 +263,7 @@ def sample_complexity(v, m, L) -> tuple:
     >>> sample_complexity(16, 4, 3)
     (256, 1024, 4096)
     """
-    v = check_positive_int("v", v, minimum=2)
+    v = check_positive_int("v", v, minimum=2, maximum=MAX_VOCABULARY)
     m = check_positive_int("m", m)
-    L = check_positive_int("L", L)
+    L = check_positive_int("L", L, maximum=MAX_LENGTH.bit_length())
     return tuple(v * m ** (ell + 1) for ell in range(1, L + 1))

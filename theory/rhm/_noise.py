@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..._validation import check_choice, check_positive_int, check_real, check_rng, check_tokens
+from ._grammar import MAX_VOCABULARY
 
 PROCESSES = ("uniform", "masked")
 
@@ -16,7 +17,7 @@ def _check_process(process):
 def _check_noise(process, v, abar):
     """Checked (process, v, abar), in that order."""
     process = _check_process(process)
-    v = check_positive_int("v", v, minimum=2)
+    v = check_positive_int("v", v, minimum=2, maximum=MAX_VOCABULARY)
     abar = check_real("abar", abar, lo=0.0, hi=1.0)
     return process, v, abar
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..._validation import MAX_SAMPLES, check_choice, check_positive_int, check_real, check_rng, check_tokens
+from ..._validation import (MAX_SAMPLES, check_array, check_choice, check_positive_int, check_real,
+                           check_rng, check_tokens)
 from ._bp import _belief_propagation, _exact_denoiser
 from ._grammar import _check_grammar
 from ._noise import _check_process, _leaf_likelihood
@@ -138,7 +139,7 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
             p0 = eye[_sample_posterior(grammar, x, float(a_t), process, rng)]
         else:
             p0 = (_exact_denoiser(grammar, x, float(a_t), process) if denoiser is None
-                  else np.array(denoiser(x, a_t), dtype=np.float64))
+                  else _checked_output(denoiser(x, a_t), (n, d, v)))
             dead = p0.sum(axis=-1) == 0              # zero-probability evidence (masked only)
             p0[dead] = 1.0 / v
         if process == "uniform":
@@ -156,6 +157,22 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
     return x
 
 
+def _checked_output(p0, shape):
+    """A user denoiser's output as a float64 array of ``shape`` with non-negative entries.
+
+    Rows need not be normalised (the sampler normalises them); an all-zero row is treated
+    as uniform, as for the exact denoiser.
+    """
+    try:
+        p0 = check_array("denoiser output", p0, ndim=len(shape), lo=0.0)
+    except (TypeError, ValueError) as exc:
+        raise type(exc)(f"denoiser returned a bad value: {exc}") from None
+    if p0.shape != shape:
+        raise ValueError(f"denoiser must return per-token probabilities of shape {shape}, "
+                         f"got shape {p0.shape}")
+    return p0.copy()
+
+
 def denoiser_hellinger(p, q) -> np.ndarray:
     r"""Hellinger distance between two denoisers' per-token outputs, averaged over tokens.
 
@@ -165,13 +182,13 @@ def denoiser_hellinger(p, q) -> np.ndarray:
     outputs or a network against :func:`exact_denoiser` (seed 000 Fig. 5b).
     Returns an array over the leading batch axes (a float for a single string).
     """
-    p = np.asarray(p, dtype=np.float64)
-    q = np.asarray(q, dtype=np.float64)
-    if p.shape != q.shape or p.ndim < 2:
-        raise ValueError(f"p and q must have the same shape (..., d, v), got {p.shape} and {q.shape}")
+    p = check_array("p", p, lo=0.0)
+    q = check_array("q", q, lo=0.0)
+    if p.ndim < 2:
+        raise ValueError(f"p must have at least 2 dimensions (..., d, v), got shape {p.shape}")
+    if p.shape != q.shape:
+        raise ValueError(f"q must have the shape of p {p.shape}, got shape {q.shape}")
     for name, a in (("p", p), ("q", q)):
-        if not np.all(np.isfinite(a)) or a.min() < 0:
-            raise ValueError(f"{name} must hold finite non-negative probabilities")
         if not np.allclose(a.sum(axis=-1), 1.0, atol=1e-6):
             raise ValueError(f"{name} must sum to 1 over its last axis, got sums in "
                              f"[{a.sum(-1).min():.6g}, {a.sum(-1).max():.6g}]")
