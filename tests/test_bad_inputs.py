@@ -69,6 +69,14 @@ NONFINITE = {
         ("nan", "a path whose posterior weight stays >= 1/2 up to t_max"),
     "memlab.verification.mixing.collapse_time_scan":
         ("nan", "a path whose posterior weight stays >= 1/2 up to t_max"),
+    "memlab.verification.training.rhm_d3pm.train_d3pm":
+        ("nan", "tau_mem when the loss gap never exceeds threshold"),
+    "memlab.verification.training.rhm_d3pm.D3PMRun.tau_gap":
+        ("nan", "the loss gap never exceeds threshold"),
+    "memlab.verification.training.rhm_d3pm.D3PMRun.tau_copy":
+        ("nan", "the copy fraction never reaches level"),
+    "memlab.verification.training.score_net.train_score_network":
+        ("nan", "tau_mem when the train loss does not halve within max_time"),
     "memlab.verification.training.gmm_denoiser.transition_points":
         ("nan", "a memorization level not reached inside the M grid"),
     "memlab.verification.training.gmm_denoiser.memorization_sweep":
@@ -79,6 +87,8 @@ NONFINITE = {
 # (function, argument, bad value) that are valid calls, only slow: not exercised.
 VALID_BUT_SLOW = {
     ("memlab.verification.report.run_report", "checks", "None"): "None runs every check (minutes)",
+    ("memlab.verification.training.score_net.train_score_network", "max_time", "None"):
+        "None trains for the default 10,000 steps (about 6 s alone, more on a loaded machine)",
 }
 
 
@@ -199,10 +209,16 @@ def _calibration():
 
 @cache
 def _d3pm_runs():
+    """Planted D3PM runs (no training): the copy fraction rises from 0 to 1 after 20 P
+    steps, and the validation loss follows it, so every time scale is reached."""
     from memlab.verification.training import rhm_d3pm as rd
-    kw = dict(steps=8, batch_size=4, channels=4, n_val=4, n_generate=4, gen_steps=2,
-              n_eval=4, progress=False)
-    return [rd.train_d3pm(_grammar(), P, seed=P, **kw) for P in (4, 8)]
+
+    def planted(P, n=50):
+        steps = np.geomspace(10, 1e5, n)
+        copies = np.clip(np.log(steps / (20 * P)), 0, 1)
+        return rd.D3PMRun(P, steps, np.ones(n), 1 + copies, copies, np.zeros((n, 2)),
+                          20.0 * P, 20.0 * P, 0.2, 32, 1e-3, 8, 0)
+    return [planted(P) for P in (4, 8, 16)]
 
 
 @cache

@@ -475,6 +475,14 @@ def main(argv=None) -> int:
     except ValueError as exc:
         print(f"memlab {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        # the report has its own message; training saves each finished sweep or run as its
+        # own entry (atomically), so an interrupted command resumes from those
+        out = getattr(args, "out", None)
+        where = f" in {out}" if out else ""
+        print(f"memlab {args.command}: interrupted; finished entries are kept{where} and "
+              "re-used by the next run", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -427,7 +427,7 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     if P * m > MAX_GRAM:
         raise ValueError(f"m must keep P * m <= {MAX_GRAM} samples (dense Gram matrix), "
                          f"got P = {P}, m = {m}")
-    check_allocation("d", (P * m, d))                   # the noisy training samples
+    check_allocation("P, m and d", (P * m, d))                   # the noisy training samples
     threshold = check_positive_real("threshold", threshold)
     rng = check_rng(seed)
     C, nu = kernel_expansion(kernel, d, ell=ell)

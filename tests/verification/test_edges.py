@@ -142,7 +142,7 @@ BAD = [
     ("rayleigh d huge", lambda: vk.rayleigh_quotient("laplace", 8, 0.1, 10**12, n_centre=50,
                                                      n_other=8), ValueError, "d"),
     ("gradient flow d huge", lambda: vk.kernel_gradient_flow("laplace", 4, 0.1, 10**12, m=4),
-     ValueError, "d"),
+     ValueError, "P, m and d"),
     ("fit d huge", lambda: vk.fit_eigenvalue_scaling("laplace", 10**12, sigmas=[0.05, 0.1, 0.2],
                                                      P_fixed=8, P_values=[8, 16, 32],
                                                      sigma_fixed=0.1, n_centre=50),

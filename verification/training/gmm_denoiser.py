@@ -38,18 +38,46 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import (check_array, check_instance, check_instances, check_NdK, check_positive_int,
-                                check_positive_real, check_real, check_rng)
-from memlab.verification._checks import check_bool, check_count
-
-#: Upper bound on ``n_samples`` of :func:`ddim_sample` and on ``n_noise * N * d`` per epoch.
-MAX_SAMPLES = 10**8
-from memlab.theory.gmm import (generalizing_excess_loss, gmm_denoiser, loss_weighting,
-                               partial_memorization_excess_loss, sample_gmm)
+from memlab._validation import (
+    check_allocation,
+    check_array,
+    check_instance,
+    check_instances,
+    check_NdK,
+    check_nonnegative_int,
+    check_path,
+    check_positive_int,
+    check_positive_real,
+    check_real,
+    check_rng,
+)
+from memlab.theory.gmm import (
+    generalizing_excess_loss,
+    gmm_denoiser,
+    loss_weighting,
+    partial_memorization_excess_loss,
+    sample_gmm,
+)
 from memlab.theory.metrics import first_crossing, memorization_ratio
-from memlab.theory.schedules import alpha, reference_timesteps, resolve_timesteps, sigma, snr
-from memlab.verification.training._common import (atomic_write, dataclass_to_json, manifest,
-                                                  read_json, settings_key)
+from memlab.theory.schedules import (
+    alpha,
+    reference_timesteps,
+    resolve_timesteps,
+    sigma,
+    snr,
+)
+from memlab.verification._checks import check_bool, check_count
+from memlab.verification.training._common import (
+    atomic_write,
+    dataclass_to_json,
+    manifest,
+    read_json,
+    settings_key,
+)
+
+#: Upper bound on ``n_samples`` of :func:`ddim_sample`, on ``n_noise * N * d`` per epoch and
+#: on ``epochs``.
+MAX_SAMPLES = 10**8
 
 __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_sample", "SweepResult",
            "memorization_sweep", "transition_points", "TransitionOutsideGridWarning",
@@ -72,6 +100,18 @@ class GMMTrainingRun:
     n_noise: int
     seed: int
 
+    @property
+    def converged(self) -> bool:
+        """The stated convergence criterion: the mean loss over the last tenth of the epochs
+        is within 1% (relative) of the mean over the tenth before it. False for runs of
+        fewer than 20 epochs (too short to tell) and for a non-finite loss."""
+        loss = np.asarray(self.loss, dtype=float)
+        k = loss.size // 10
+        if k < 2 or not np.all(np.isfinite(loss)):
+            return False
+        last, before = loss[-k:].mean(), loss[-2 * k:-k].mean()
+        return bool(abs(last - before) <= 0.01 * abs(before))
+
 
 def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noise=4,
                        weighting="eps", init_variance=1e-6, beta2=0.99, seed=0,
@@ -93,6 +133,11 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
     a 4x smaller variance rate (N = 40, d = 10, K = 2, M = 20 and 32; see
     docs/training.md).
     """
+    train = check_array("train", train, ndim=2)
+    M = check_positive_int("M", M)
+    if M > train.shape[0]:
+        raise ValueError(f"M must be <= N = {train.shape[0]} (partial memorization init), "
+                         f"got {M}")
     return train_gmm_denoisers(train, [M], epochs=epochs, lr=lr, lr_variance=lr_variance,
                                n_noise=n_noise, weighting=weighting, init_variance=init_variance,
                                beta2=beta2, seed=seed, progress=progress)[0]
@@ -115,14 +160,16 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     if train.shape[0] < 2:
         raise ValueError(f"train must be an array (N, d) with N >= 2, got shape {train.shape}")
     N, d = train.shape
-    if isinstance(M_values, (str, bytes)) or not hasattr(M_values, "__iter__"):
+    if (isinstance(M_values, (str, bytes, dict)) or not hasattr(M_values, "__iter__")
+            or (isinstance(M_values, np.ndarray) and M_values.ndim != 1)):
         raise TypeError(f"M_values must be a sequence of integers, got {type(M_values).__name__}")
-    Ms = [check_positive_int("M", M) for M in M_values]
+    Ms = [check_positive_int(f"M_values[{i}]", M) for i, M in enumerate(M_values)]
     if not Ms:
         raise ValueError("M_values must not be empty")
     if max(Ms) > N:
-        raise ValueError(f"M must be <= N = {N} (partial memorization init), got {max(Ms)}")
-    epochs = check_positive_int("epochs", epochs)
+        raise ValueError(f"M_values must be <= N = {N} (partial memorization init), "
+                         f"got {max(Ms)}")
+    epochs = check_count("epochs", epochs, MAX_SAMPLES)
     lr = check_positive_real("lr", lr)
     lr_variance = check_positive_real("lr_variance", lr_variance)
     n_noise = check_count("n_noise", n_noise, max(1, MAX_SAMPLES // (N * d)))
@@ -130,8 +177,11 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     beta2 = check_real("beta2", beta2, lo=0.0, hi=1.0, hi_open=True)
     progress = check_bool("progress", progress)
     rng = check_rng(seed)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     ts = reference_timesteps()
+    check_allocation("epochs", (epochs, len(Ms)))
+    check_allocation("train, M_values and n_noise",
+                     (len(Ms), len(ts), n_noise * N, max(d, max(Ms))))
+    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     lam = torch.tensor(loss_weighting(weighting, ts))
     a = torch.tensor(alpha(ts))[None, :, None, None]
     s = torch.tensor(sigma(ts))[None, :, None, None]
@@ -160,25 +210,33 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
         from tqdm import tqdm
         iterator = tqdm(iterator, desc=f"M={Ms}", leave=False)
     target = X.expand(n_noise, N, d).reshape(1, 1, n_noise * N, d)
-    for e in iterator:
-        z = torch.randn((1, len(ts), n_noise * N, d), generator=gen, dtype=torch.float64)
-        y = a * target + s * z                                       # (1, T, nN, d)
-        s2 = torch.exp(log_s2)[:, None, None, None]                   # (R, 1, 1, 1)
-        var = a**2 * s2 + s**2                                       # (R, T, 1, 1)
-        cross = torch.einsum("tnd,rmd->rtnm", y[0], means)
-        d2 = ((y**2).sum(-1, keepdim=True) - 2 * a * cross
-              + a**2 * (means**2).sum(-1)[:, None, None, :])
-        w = torch.softmax(-d2 / (2 * var) + pad, dim=-1)             # (R, T, nN, Mmax)
-        xhat = (a * s2 * y + s**2 * torch.einsum("rtnm,rmd->rtnd", w, means)) / var
-        per = ((xhat - target) ** 2).sum(-1).mean(-1)                # (R, T)
-        loss_r = (lam * per).mean(-1)
-        opt.zero_grad()
-        loss_r.sum().backward()
-        opt.step()
-        sched.step()
-        losses[e] = loss_r.detach().numpy()
+    with torch.enable_grad():       # whatever the caller's grad mode
+        for e in iterator:
+            z = torch.randn((1, len(ts), n_noise * N, d), generator=gen, dtype=torch.float64)
+            y = a * target + s * z                                       # (1, T, nN, d)
+            s2 = torch.exp(log_s2)[:, None, None, None]                   # (R, 1, 1, 1)
+            var = a**2 * s2 + s**2                                       # (R, T, 1, 1)
+            cross = torch.einsum("tnd,rmd->rtnm", y[0], means)
+            d2 = ((y**2).sum(-1, keepdim=True) - 2 * a * cross
+                  + a**2 * (means**2).sum(-1)[:, None, None, :])
+            w = torch.softmax(-d2 / (2 * var) + pad, dim=-1)             # (R, T, nN, Mmax)
+            xhat = (a * s2 * y + s**2 * torch.einsum("rtnm,rmd->rtnd", w, means)) / var
+            per = ((xhat - target) ** 2).sum(-1).mean(-1)                # (R, T)
+            loss_r = (lam * per).mean(-1)
+            opt.zero_grad()
+            loss_r.sum().backward()
+            opt.step()
+            sched.step()
+            losses[e] = loss_r.detach().numpy()
+            if not np.all(np.isfinite(losses[e])):
+                raise ValueError(f"lr = {lr!r} (means) or lr_variance = {lr_variance!r} makes "
+                                 f"the training diverge (non-finite loss at epoch {e}); use "
+                                 "smaller learning rates")
     out_means = means.detach().numpy()
     out_s2 = torch.exp(log_s2.detach()).numpy()
+    if not (np.all(np.isfinite(out_means)) and np.all(np.isfinite(out_s2))):
+        raise ValueError(f"lr = {lr!r} (means) or lr_variance = {lr_variance!r} makes the "
+                         "training diverge (non-finite parameters); use smaller learning rates")
     return [GMMTrainingRun(out_means[r, :M].copy(), float(out_s2[r]), losses[:, r].copy(), M,
                            epochs, lr, n_noise, int(seed) if isinstance(seed, int) else -1)
             for r, M in enumerate(Ms)]
@@ -223,6 +281,9 @@ def transition_points(M_values, ratios):
     where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached,
     and NaN where the smallest M already reaches it (the point lies below the grid).
 
+    ``M_values`` (positive, in any order) and ``ratios`` (in [0, 1]) are 1-d arrays of
+    the same length.
+
     Examples
     --------
     >>> start, middle, end = transition_points([2, 4, 6, 8, 10], [0.0, 0.1, 0.3, 0.7, 0.95])
@@ -233,8 +294,11 @@ def transition_points(M_values, ratios):
     >>> transition_points([2, 4, 6], [0.3, 0.6, 1.0])[0]     # already above 0.1 at M = 2
     nan
     """
-    M_values = np.asarray(M_values, dtype=float)
-    ratios = np.asarray(ratios, dtype=float)
+    M_values = check_array("M_values", M_values, ndim=1, lo=0.0, lo_open=True)
+    ratios = check_array("ratios", ratios, ndim=1, lo=0.0, hi=1.0)
+    if ratios.shape != M_values.shape:
+        raise ValueError(f"ratios must have the shape of M_values {M_values.shape}, "
+                         f"got {ratios.shape}")
     order = np.argsort(M_values)
     flags = _transition_flags(M_values, ratios)
     return tuple(first_crossing(M_values[order], ratios[order], q, above=True, log_x=False)
@@ -303,12 +367,21 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     only, and only when the settings it records match. The models of a batch are
     trained together (:func:`train_gmm_denoisers`). A transition point outside the
     grid is NaN, flagged in ``flags``, with a :class:`TransitionOutsideGridWarning`.
+    ``M_values`` are positive integers (those above N count as N); ``seed`` is a
+    non-negative integer (it seeds the dataset and every model).
     """
-    N = check_positive_int("N", N)
-    d = check_positive_int("d", d)
-    K = check_positive_int("K", K)
     N, d, K = check_NdK(N, d, K)
-    n_eval = check_count("n_eval", n_eval, MAX_SAMPLES)
+    check_allocation("N and d", (len(reference_timesteps()), N, d))     # the noisy data per epoch
+    if M_values is not None:
+        M_values = [check_positive_int(f"M_values[{i}]", M) for i, M in
+                    enumerate(check_array("M_values", M_values, ndim=1))]
+    epochs = check_count("epochs", epochs, MAX_SAMPLES)
+    lr = check_positive_real("lr", lr)
+    n_noise = check_count("n_noise", n_noise, max(1, MAX_SAMPLES // (N * d)))
+    n_eval = check_count("n_eval", n_eval, max(1, MAX_SAMPLES // d))
+    seed = check_nonnegative_int("seed", seed)
+    if out_dir is not None:
+        out_dir = check_path("out_dir", out_dir)
     progress = check_bool("progress", progress)
     data = sample_gmm(N, d, K, seed=seed)
     step = max(1, N // 10)
@@ -387,7 +460,9 @@ def linear_law(results):
     """Least-squares slope a of M_mem = a N through the origin, with its standard error.
 
     Uses the sweeps whose transition middle was reached; returns (a, stderr, n).
+    ``results`` is a sequence of :class:`SweepResult`.
     """
+    results = check_instances("results", results, SweepResult)
     pts = [(r.N, r.middle) for r in results if np.isfinite(r.middle)]
     if len(pts) < 2:
         raise ValueError(f"results must contain at least 2 sweeps with a transition, got {len(pts)}")
@@ -403,6 +478,9 @@ def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
     with ``simulate``, the simulated x0 crossover of verification/gmm.py."""
     from memlab.theory.gmm import crossover_point
 
+    N, d, K = check_NdK(N, d, K)
+    simulate = check_bool("simulate", simulate)
+    check_rng(seed)
     out = {"closed form x0": crossover_point(N, d, K),
            "closed form eps": crossover_point(N, d, K, weighting="eps")}
     if simulate:
@@ -511,16 +589,36 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     """
     from scipy import optimize
 
-    rows = [tuple(r) for r in measured]
+    what = "a non-empty sequence of (N, d, K, M_mem)"
+    if (isinstance(measured, (str, bytes, dict)) or not hasattr(measured, "__iter__")
+            or (isinstance(measured, np.ndarray) and measured.ndim != 2)):
+        raise TypeError(f"measured must be {what}, got {type(measured).__name__}")
+    rows = []
+    for i, r in enumerate(measured):
+        if isinstance(r, (str, bytes, dict)) or not hasattr(r, "__iter__"):
+            raise TypeError(f"measured[{i}] must be a sequence (N, d, K, M_mem), got "
+                            f"{type(r).__name__}")
+        rows.append(tuple(r))
     if len(rows) < 1 or any(len(r) != 4 for r in rows):
-        raise ValueError(f"measured must be a non-empty sequence of (N, d, K, M_mem), got {measured!r}")
+        raise ValueError(f"measured must be {what}, got {measured!r}")
+    if not isinstance(source, str):
+        raise TypeError(f"source must be 'simulated' or 'closed_form', got {source!r:.200}")
     if source not in ("simulated", "closed_form"):
         raise ValueError(f"source must be 'simulated' or 'closed_form', got {source!r}")
+    smoothness = check_real("smoothness", smoothness, lo=0.0)
     ts = resolve_timesteps(timesteps)
-    settings = [tuple(int(v) for v in r[:3]) for r in rows]
-    for N, d, K in settings:
-        check_NdK(N, d, K)
-    target = np.array([float(r[3]) for r in rows])
+    check_rng(seed)
+    settings, target = [], []
+    for i, r in enumerate(rows):
+        N = check_positive_int(f"measured[{i}] N", r[0])
+        d = check_positive_int(f"measured[{i}] d", r[1])
+        K = check_positive_int(f"measured[{i}] K", r[2])
+        if K > N:
+            raise ValueError(f"measured[{i}] K must be <= N = {N}, got {K}")
+        check_allocation(f"measured[{i}] N", (len(ts), N))
+        settings.append((N, d, K))
+        target.append(check_positive_real(f"measured[{i}] M_mem", r[3]))
+    target = np.array(target)
     Ns = np.array([s[0] for s in settings], dtype=float)
     mats = [_gap_matrix(N, d, K, source, ts, seed) for N, d, K in settings]
 
@@ -572,6 +670,9 @@ def plot_memorization_ratio(results, predicted=None):
     """
     import matplotlib.pyplot as plt
 
+    results = check_instances("results", results, SweepResult)
+    if predicted is not None:
+        check_instance("predicted", predicted, dict)
     fig, ax = plt.subplots(figsize=(6.5, 4))
     styles = ["--", ":", "-."]
     for i, r in enumerate(results):
@@ -623,7 +724,7 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
                          f"missing {missing}")
     if calibration is not None:
         check_instance("calibration", calibration, CalibratedWeighting)
-    out = Path(out_dir)
+    out = Path(check_path("out_dir", out_dir))
     out.mkdir(parents=True, exist_ok=True)
     summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])
                             for r in results],

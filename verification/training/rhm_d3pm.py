@@ -52,16 +52,39 @@ from pathlib import Path
 
 import numpy as np
 
+from memlab._validation import (
+    MAX_SAMPLES,
+    check_allocation,
+    check_choice,
+    check_instance,
+    check_instances,
+    check_path,
+    check_positive_int,
+    check_positive_real,
+    check_real,
+    check_rng,
+)
 from memlab.theory import rhm
-from memlab._validation import (check_instance, check_instances, check_positive_int, check_positive_real,
-                                check_rng)
+from memlab.theory.metrics import (
+    PowerLawFit,
+    first_crossing,
+    fit_power_law,
+    memorization_onset,
+)
 from memlab.verification._checks import check_bool, check_count
+from memlab.verification.training._common import (
+    atomic_write,
+    dataclass_to_json,
+    manifest,
+    settings_key,
+)
 
-#: Upper bound on ``channels`` of :func:`make_unet` and on ``batch_size``, ``n_val``, ``n_generate``.
+#: Upper bound on ``channels`` of :func:`make_unet` and on ``batch_size``, ``n_val``,
+#: ``n_generate``, ``gen_steps`` and ``n_eval`` of :func:`train_d3pm`.
 MAX_SIZE = 10**5
-from memlab.theory.metrics import PowerLawFit, first_crossing, fit_power_law, memorization_onset
-from memlab.verification.training._common import (atomic_write, dataclass_to_json, manifest,
-                                                  settings_key)
+
+#: Scalar fields of :class:`D3PMRun` that are NaN when not reached (``null`` in JSON).
+_NOT_REACHED_FIELDS = ("tau_mem", "tau_val_min")
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
            "plot_training_curves", "plot_tau_vs_P", "save_summary"]
@@ -69,12 +92,18 @@ __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_sca
 
 def make_unet(v, s, L, channels=128):
     """The U-Net of seed 000 App. B.3 (see the module docstring); returns a torch module
-    mapping (tokens (B, d) long, abar (B,) float) to logits (B, d, v)."""
+    mapping (tokens (B, d) long, abar (B,) float) to logits (B, d, v), d = s**L.
+
+    ``v`` and ``s`` are integers in [2, MAX_SIZE], ``channels`` in [1, MAX_SIZE], and ``L``
+    a positive integer with s**L at most ``memlab._validation.MAX_SAMPLES``."""
     from torch import nn
 
     v = check_count("v", v, MAX_SIZE, minimum=2)
     s = check_count("s", s, MAX_SIZE, minimum=2)
-    L = check_positive_int("L", L)
+    L_max = 1                                  # strings of length s**L <= MAX_SAMPLES
+    while s ** (L_max + 1) <= MAX_SAMPLES:
+        L_max += 1
+    L = check_positive_int("L", L, maximum=L_max)
     channels = check_count("channels", channels, MAX_SIZE)
 
     class UNet(nn.Module):
@@ -109,8 +138,9 @@ class D3PMRun:
 
     ``steps``, ``train_loss``, ``val_loss`` (cross-entropy per token, nats),
     ``copy_fraction`` and ``layer_errors`` (len(steps), L) of generated strings,
-    ``tau_mem`` (onset of val - train > ``threshold``; NaN if not reached),
-    ``tau_val_min`` (step of the smallest validation loss), and the settings.
+    ``tau_mem`` (onset of val - train > ``threshold``; NaN if not reached, and for a
+    run with fewer than 2 evaluations), ``tau_val_min`` (step of the smallest
+    validation loss; NaN for a run without evaluations), and the settings.
     """
 
     P: int
@@ -128,7 +158,14 @@ class D3PMRun:
     seed: int
 
     def to_json(self) -> dict:
-        return dataclass_to_json(self)
+        """The run as a JSON-ready dict (arrays as lists); ``tau_mem`` and ``tau_val_min``
+        are ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
+        valid JSON. :meth:`from_json` turns them back into NaN."""
+        out = dataclass_to_json(self)
+        for k in _NOT_REACHED_FIELDS:
+            if not np.isfinite(out[k]):
+                out[k] = None
+        return out
 
     @classmethod
     def from_json(cls, data: dict) -> "D3PMRun":
@@ -138,14 +175,34 @@ class D3PMRun:
               if k not in ("format", "key", "settings", "manifest")}
         for k in ("steps", "train_loss", "val_loss", "copy_fraction", "layer_errors"):
             kw[k] = np.asarray(kw[k], dtype=float)
+        for k in _NOT_REACHED_FIELDS:
+            if k in kw and kw[k] is None:
+                kw[k] = float("nan")
         return cls(**kw)
 
     def tau_gap(self, threshold) -> float:
-        """Onset of validation - train loss > ``threshold`` (memlab.theory.metrics.memorization_onset)."""
+        """Onset of validation - train loss > ``threshold`` (memlab.theory.metrics.memorization_onset).
+
+        ``threshold`` is a positive loss gap (nats per token). Returns NaN when the gap
+        never exceeds it (not reached). Raises ValueError for a run with fewer than 2
+        evaluations, where no onset can be located.
+        """
+        threshold = check_positive_real("threshold", threshold)
+        n = int(np.size(self.steps))
+        if n < 2:
+            raise ValueError(f"tau_gap needs a run with at least 2 evaluations, this run has "
+                             f"{n} (n_eval and steps of train_d3pm set them)")
         return memorization_onset(self.steps, self.train_loss, self.val_loss, threshold)
 
     def tau_copy(self, level=0.5) -> float:
-        """First step (interpolated in log step) where the copy fraction reaches ``level``."""
+        """First step (interpolated in log step) where the copy fraction reaches ``level``.
+
+        ``level`` is a fraction in (0, 1]. Returns NaN when the copy fraction never
+        reaches it (not reached), also for a run without evaluations.
+        """
+        level = check_real("level", level, lo=0.0, hi=1.0, lo_open=True)
+        if np.size(self.steps) == 0:
+            return float("nan")
         return first_crossing(self.steps, self.copy_fraction, level - 1e-12, above=True,
                               log_x=True)
 
@@ -187,22 +244,31 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
         ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
         :meth:`D3PMRun.to_json`. Needs an integer ``seed``.
+
+    Returns
+    -------
+    D3PMRun
+        Its ``tau_mem`` is NaN when the loss gap never exceeds ``threshold`` (not
+        reached), and for a run with fewer than 2 evaluations.
     """
     import torch
 
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     P = check_positive_int("P", P)
-    steps = check_positive_int("steps", steps)
+    steps = check_count("steps", steps, MAX_SAMPLES)
     batch_size = check_count("batch_size", batch_size, MAX_SIZE)
     lr = check_positive_real("lr", lr)
     n_val = check_count("n_val", n_val, MAX_SIZE)
     channels = check_count("channels", channels, MAX_SIZE)
     n_generate = check_count("n_generate", n_generate, MAX_SIZE)
-    gen_steps = check_positive_int("gen_steps", gen_steps)
-    n_eval = check_positive_int("n_eval", n_eval)
+    gen_steps = check_count("gen_steps", gen_steps, MAX_SIZE)
+    n_eval = check_count("n_eval", n_eval, MAX_SIZE)
     threshold = check_positive_real("threshold", threshold)
     if n_levels is not None:
         n_levels = check_positive_int("n_levels", n_levels)
+        check_allocation("n_levels", (max(P, n_val) * n_levels, grammar.s ** grammar.L))
+    if out_dir is not None:
+        out_dir = check_path("out_dir", out_dir)
     progress = check_bool("progress", progress)
     rng = check_rng(seed)
     torch.manual_seed(int(rng.integers(2**62)))
@@ -307,6 +373,9 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
             hist["steps"].append(step + 1)
             hist["train_loss"].append(loss_on(*eval_train))
             hist["val_loss"].append(loss_on(*eval_val))
+            if not (np.isfinite(hist["train_loss"][-1]) and np.isfinite(hist["val_loss"][-1])):
+                raise ValueError(f"lr = {lr!r} makes the training diverge (non-finite loss at "
+                                 f"step {step + 1}); use a smaller lr")
             xs = rhm.reverse_sample(grammar, n_generate, gen_steps, denoiser=denoiser,
                                     seed=int(rng.integers(2**62)))
             hist["copy_fraction"].append(rhm.copy_fraction(xs, train))
@@ -353,8 +422,8 @@ def tau_mem_scaling(runs, *, which="tau_mem", confidence=0.95):
     ``which``: "tau_mem" (loss-gap onset), "tau_val_min" (validation minimum),
     "tau_copy_onset" (copy fraction reaches 0.1) or "tau_copy_half" (0.5).
     """
-    if which not in TAU_DEFINITIONS:
-        raise ValueError(f"which must be one of {TAU_DEFINITIONS}, got {which!r}")
+    runs = check_instances("runs", runs, D3PMRun)
+    which = check_choice("which", which, TAU_DEFINITIONS)
     ok = [r for r in runs if np.isfinite(_tau(r, which))]
     if len(ok) < 3:
         raise ValueError(f"runs must contain at least 3 runs with a finite {which}, got {len(ok)}")
@@ -365,6 +434,7 @@ def plot_training_curves(runs):
     """Train/validation loss, copy fraction and full-validity error against the step."""
     import matplotlib.pyplot as plt
 
+    runs = check_instances("runs", runs, D3PMRun)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for i, r in enumerate(runs):
         c = plt.cm.viridis(i / max(1, len(runs) - 1) * 0.9)
@@ -388,8 +458,11 @@ def plot_training_curves(runs):
 
 def plot_tau_vs_P(runs, fits=None):
     """Memorization times against P on log axes, one series per definition, with the
-    fitted power laws (``fits``: dict definition -> PowerLawFit)."""
+    fitted power laws (``fits``: dict definition -> PowerLawFit, or None)."""
     import matplotlib.pyplot as plt
+
+    runs = check_instances("runs", runs, D3PMRun)
+    fits = _check_fits(fits)
 
     labels = {"tau_mem": "loss-gap onset", "tau_val_min": "validation minimum",
               "tau_copy_onset": "copies reach 0.1", "tau_copy_half": "copies reach 0.5"}
@@ -414,6 +487,19 @@ def plot_tau_vs_P(runs, fits=None):
     return fig
 
 
+def _check_fits(fits) -> dict:
+    """``fits`` of :func:`plot_tau_vs_P` and :func:`save_summary`: None (no fits) or a dict
+    definition -> PowerLawFit."""
+    if fits is None:
+        return {}
+    check_instance("fits", fits, dict)
+    for k, f in fits.items():
+        if k not in TAU_DEFINITIONS:
+            raise ValueError(f"fits keys must be in {TAU_DEFINITIONS}, got {k!r}")
+        check_instance(f"fits[{k!r}]", f, PowerLawFit)
+    return fits
+
+
 def save_summary(runs, fits, out_dir) -> list:
     """Write the summary of a series of runs into ``out_dir`` (``memlab train rhm --out``).
 
@@ -421,9 +507,9 @@ def save_summary(runs, fits, out_dir) -> list:
     ----------
     runs : sequence of D3PMRun
         The runs, e.g. one per training-set size P.
-    fits : dict
+    fits : dict or None
         Definition (an entry of ``TAU_DEFINITIONS``) -> ``PowerLawFit`` from
-        :func:`tau_mem_scaling`; definitions without a fit are left out.
+        :func:`tau_mem_scaling`; definitions without a fit are left out. None: no fits.
     out_dir : path
         Directory (created if missing).
 
@@ -447,12 +533,8 @@ def save_summary(runs, fits, out_dir) -> list:
     import matplotlib.pyplot as plt
 
     runs = check_instances("runs", runs, D3PMRun)
-    check_instance("fits", fits, dict)
-    for k, f in fits.items():
-        if k not in TAU_DEFINITIONS:
-            raise ValueError(f"fits keys must be in {TAU_DEFINITIONS}, got {k!r}")
-        check_instance(f"fits[{k!r}]", f, PowerLawFit)
-    out = Path(out_dir)
+    fits = _check_fits(fits)
+    out = Path(check_path("out_dir", out_dir))
     out.mkdir(parents=True, exist_ok=True)
     summary, curves, tau = (out / name for name in ("d3pm_summary.json", "d3pm_curves.png",
                                                    "d3pm_tau_vs_P.png"))

@@ -24,12 +24,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from memlab._validation import check_positive_int, check_positive_real, check_rng
+from memlab._validation import (
+    check_allocation,
+    check_positive_int,
+    check_positive_real,
+    check_rng,
+)
+from memlab.theory.metrics import first_crossing
 from memlab.verification._checks import check_count, check_device
 
-#: Upper bound on ``width`` and on ``P * m``, the training samples.
+#: Upper bound on ``P``, on ``width`` and on ``P * m``, the training samples.
 MAX_SIZE = 10**6
-from memlab.theory.metrics import first_crossing
+
+#: Upper bound on the number of gradient steps, ``ceil(max_time / lr)``.
+MAX_STEPS = 10**7
 
 __all__ = ["TrainingRun", "train_score_network"]
 
@@ -93,6 +101,19 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         torch device ("cpu" or "cuda"); float32 with TF32 disabled.
     seed : int
 
+    Returns
+    -------
+    TrainingRun
+        Its ``tau_mem`` is NaN when the train loss does not fall to half its initial
+        value within ``max_time`` (not reached).
+
+    Raises
+    ------
+    ValueError
+        For a bad argument; also when ``max_time / lr`` exceeds :data:`MAX_STEPS` steps
+        and when the training diverges (a non-finite loss: ``lr`` too large for
+        ``sigma``, ``d`` and ``width``).
+
     Examples
     --------
     A small lazy network memorizes 4 points in d = 4: the train loss falls below
@@ -104,11 +125,15 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     """
     import torch
 
-    P = check_positive_int("P", P)
+    P = check_count("P", P, MAX_SIZE)
     sigma = check_positive_real("sigma", sigma)
+    if not sigma**2 > 0.0:
+        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
     d = check_positive_int("d", d)
     width = check_count("width", width, MAX_SIZE)
     m = check_count("m", m, max(1, MAX_SIZE // P))
+    check_allocation("P, m and d", (P * m, d))                       # the noisy training set
+    check_allocation("d", (width, d), itemsize=4)           # the first layer
     if not isinstance(parametrisation, str):
         raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
     if parametrisation not in ("ntk", "mf"):
@@ -139,7 +164,11 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     lr = check_positive_real("lr", lr)
     if max_time is None:
         max_time = 400.0 * P / (16.0 * sigma)
-    steps = int(np.ceil(max_time / lr))
+    steps = max_time / lr
+    if not steps <= MAX_STEPS:
+        raise ValueError(f"max_time / lr must be at most {MAX_STEPS} steps, got max_time = "
+                         f"{max_time!r} and lr = {lr!r} ({steps:.3g} steps)")
+    steps = int(np.ceil(steps))
     alpha = check_positive_real("alpha", alpha)
     if str(device).startswith("cuda"):
         torch.backends.cuda.matmul.allow_tf32 = False
@@ -159,24 +188,34 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
 
     times, train, test = [], [], []
     gen = torch.Generator(device=device).manual_seed(seed)
-    for step in range(steps + 1):
-        if step % eval_every == 0 or step == steps:
+    with torch.enable_grad():       # whatever the caller's grad mode
+        for step in range(steps + 1):
+            if step % eval_every == 0 or step == steps:
+                with torch.no_grad():
+                    times.append(step * lr)
+                    train.append(float(((f(X) - Y) ** 2).sum() / n / norm))
+                    test.append(float(((f(Xt) - Yt) ** 2).sum() / n / norm))
+                if not (np.isfinite(train[-1]) and np.isfinite(test[-1])) and step == 0:
+                    raise ValueError(
+                        f"sigma = {sigma!r} gives non-finite losses in float32 (the inputs "
+                        "scale as sigma, the targets as 1/sigma); use a moderate sigma")
+                if not (np.isfinite(train[-1]) and np.isfinite(test[-1])):
+                    raise ValueError(
+                        f"lr = {lr!r} makes the training diverge (non-finite loss at time "
+                        f"{step * lr:.3g}) with sigma = {sigma!r}, d = {d}, width = {width}; "
+                        "use a smaller lr")
+            if step == steps:
+                break
+            if batch_size is None:
+                xb, yb = X, Y
+            else:
+                idx = torch.randint(0, n, (batch_size,), generator=gen, device=device)
+                xb, yb = X[idx], Y[idx]
+            loss = ((f(xb) - yb) ** 2).sum() / xb.shape[0] / 2.0
+            gW, gA = torch.autograd.grad(loss, (W, A))
             with torch.no_grad():
-                times.append(step * lr)
-                train.append(float(((f(X) - Y) ** 2).sum() / n / norm))
-                test.append(float(((f(Xt) - Yt) ** 2).sum() / n / norm))
-        if step == steps:
-            break
-        if batch_size is None:
-            xb, yb = X, Y
-        else:
-            idx = torch.randint(0, n, (batch_size,), generator=gen, device=device)
-            xb, yb = X[idx], Y[idx]
-        loss = ((f(xb) - yb) ** 2).sum() / xb.shape[0] / 2.0
-        gW, gA = torch.autograd.grad(loss, (W, A))
-        with torch.no_grad():
-            W -= lr / alpha**2 * gW
-            A -= lr / alpha**2 * gA
+                W -= lr / alpha**2 * gW
+                A -= lr / alpha**2 * gA
     times, train, test = np.array(times), np.array(train), np.array(test)
     tau = first_crossing(times, train, 0.5 * train[0], above=False)
     return TrainingRun(times, train, test, tau, P, sigma, d, width, parametrisation, batch_size,

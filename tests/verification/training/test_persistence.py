@@ -125,3 +125,42 @@ def test_d3pm_checkpoint_is_weights_only_and_keyed_on_settings(tmp_path):
     other.write_bytes(b"garbage")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         rd.train_d3pm(g, 4, **dict(kw, lr=2e-3))
+
+
+def test_ctrl_c_during_a_training_sweep_exits_130_in_one_line_and_keeps_finished_sweeps(
+        tmp_path, fake_training, monkeypatch, capsys):
+    """The first sweep finishes and is saved; Ctrl-C in the second ends the command with
+    one line on stderr (no traceback) and status 130; the rerun reuses the first sweep."""
+    from memlab.verification.cli import main
+
+    real = gd.memorization_sweep
+    state = {"calls": 0}
+
+    def interrupted_second(*args, **kwargs):
+        state["calls"] += 1
+        if state["calls"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gd, "memorization_sweep", interrupted_second)
+    argv = ["train", "gmm", "--N", "10,12", "--d", "2", "--K", "2", "--epochs", "20",
+            "--n-eval", "10", "--out", str(tmp_path), "--no-simulate", "--quiet"]
+    assert main(argv) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "interrupted" in err[0] and str(tmp_path) in err[0]
+    assert len(list(tmp_path.glob("gmm_N10_*.json"))) == 1
+    assert not list(tmp_path.glob("gmm_N12_*.json"))
+    assert not [p for p in tmp_path.rglob("*") if p.suffix == ".tmp"]
+    monkeypatch.setattr(gd, "memorization_sweep", real)
+    fake = gd.train_gmm_denoisers
+    trained_N = []
+
+    def recording(x, Ms, **kw):
+        trained_N.append(x.shape[0])
+        return fake(x, Ms, **kw)
+
+    monkeypatch.setattr(gd, "train_gmm_denoisers", recording)
+    assert main(argv) == 0
+    # N = 10 came from its saved entry: only N = 12's models were trained again
+    assert trained_N and set(trained_N) == {12}
+    assert len(list(tmp_path.glob("gmm_N12_*.json"))) == 1
