@@ -179,6 +179,9 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
             \frac{\alpha_t\sigma^2 x + \sigma_t^2 \mu_k}{\alpha_t^2\sigma^2 + \sigma_t^2},
         \qquad w_k = -\frac{\|x - \alpha_t\mu_k\|^2}{2(\alpha_t^2\sigma^2 + \sigma_t^2)} .
 
+    Cost: O(B K d) time and O(B (K + d) + K d) memory for B points, K means in
+    dimension d; about 0.11 s for B = 10^4, K = 100, d = 50.
+
     Parameters
     ----------
     t : float or array of shape (batch,)
@@ -222,6 +225,9 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
 
         \hat x_{{\rm pmem},M}(t, x) = \sum_{i=1}^M \mathrm{softmax}(w)_i\, x^i,
         \qquad w_i = -\frac{\|x - \alpha_t x^i\|^2}{2\sigma_t^2} .
+
+    Cost: O(B M d) time and O(B (M + d) + M d) memory for B points, M memorized
+    points in dimension d; about 0.7 s for B = 10^4, M = 1000, d = 50.
 
     Parameters
     ----------
@@ -541,6 +547,11 @@ def effective_constant(M, d: int, K: int, sigma2: float = 1.0):
     mean instead errs by as much in the other direction. At the crossover
     (M/K >> 1 for separated components) the error is below 0.5%.
 
+    Cost: for max(M) <= 4096 one cached table per (d, K, sigma2) of O(4096 x 48 x 2049)
+    exponentials (about 8 s to build, 70 MB), then O(len(M)); beyond, about 1 ms per
+    distinct M (at most 65536 distinct values per call). d is limited to 10**6 (ValueError
+    beyond: the quadrature takes minutes there).
+
     Parameters
     ----------
     M : int or array of int
@@ -635,6 +646,11 @@ def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 
     :func:`effective_constant` (finite-d, averaged over the component counts);
     a number uses that constant (the paper's :math:`C \in [1, 2]`).
 
+    Cost: with ``C=None``, the quadrature of :func:`effective_constant` (same
+    computation, documented there); with C given, the closed form costs
+    O(len(M)) time and memory (each M is checked in Python); about 2.6 s for
+    10^6 values of M.
+
     Examples
     --------
     >>> partial_memorization_excess_loss(100, 200, 50, 12, C=2.0)
@@ -668,6 +684,11 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
 
     Positive: the generalizing denoiser has the lower training loss. Decreasing
     in M; ``gap(N) < 0``.
+
+    Cost: with ``C=None``, the quadrature of :func:`effective_constant` (same
+    computation, documented there) plus O(T) for the T times; with C given,
+    O(len(M) + T) time and memory (each M is checked in Python); about 2.5 s
+    for 10^6 values of M.
 
     Examples
     --------

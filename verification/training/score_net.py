@@ -71,6 +71,9 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
                         device="cpu", seed=0) -> TrainingRun:
     r"""Train the network by (stochastic) gradient descent and record train/test losses.
 
+    Cost: O((max_time / lr) (b + P m / eval_every) h d) time for b = ``batch_size``
+    (P m by default) and h = ``width``, and O(P m (d + h) + h d) memory.
+
     Parameters
     ----------
     P, sigma, d : training-set size, noise level, dimension.
