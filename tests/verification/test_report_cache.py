@@ -87,23 +87,31 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
     assert saved["schema"] == report.CACHE_SCHEMA and saved["check"] == "rhm"
 
 
-def test_parallel_write_probes_do_not_collide(tmp_path):
-    barrier, errors = threading.Barrier(8), []
+def _concurrently(work, n):
+    """Run ``work`` in ``n`` threads released together; the exceptions they raised."""
+    barrier, errors = threading.Barrier(n), []
 
-    def probe():
+    def run():
         barrier.wait()
         try:
-            for _ in range(50):
-                report.ensure_writable_dir(tmp_path)
+            work()
         except Exception as exc:            # pragma: no cover - the failure being tested
             errors.append(exc)
 
-    threads = [threading.Thread(target=probe) for _ in range(8)]
+    threads = [threading.Thread(target=run) for _ in range(n)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert errors == [] and list(tmp_path.iterdir()) == []
+    return errors
+
+
+def test_parallel_write_probes_do_not_collide(tmp_path):
+    def probe():
+        for _ in range(50):
+            report.ensure_writable_dir(tmp_path)
+
+    assert _concurrently(probe, 8) == [] and list(tmp_path.iterdir()) == []
 
 
 def test_ctrl_c_exits_130_in_one_line_and_keeps_completed_checks(tmp_path, fake_checks,
@@ -136,20 +144,8 @@ def test_documented_deviation_fails_outside_its_band():
 def test_concurrent_reports_into_one_directory_leave_it_consistent(tmp_path, fake_checks):
     """Four writers at once: every cache entry is whole and valid, the summary has both
     rows, no temporary file is left, and a later run is served from the cache."""
-    barrier, errors = threading.Barrier(4), []
-
-    def run():
-        barrier.wait()
-        try:
-            report.run_report(tmp_path, checks=["a", "b"], progress=False)
-        except Exception as exc:            # pragma: no cover - the failure being tested
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    errors = _concurrently(lambda: report.run_report(tmp_path, checks=["a", "b"],
+                                                     progress=False), 4)
     assert errors == []
     assert not [p for p in tmp_path.rglob("*") if p.suffix == ".tmp"]
     for name in ("a", "b"):
