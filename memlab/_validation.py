@@ -403,6 +403,34 @@ def check_bool(name: str, value) -> bool:
     return bool(value)
 
 
+def check_sequence(name: str, value, what: str, *, array_ndim: int | None = None) -> list:
+    """Return ``value`` as a list if it is a sequence (any iterable but a string or a mapping).
+
+    A numpy array counts only if ``array_ndim`` is given and it has that many dimensions
+    (its rows are then the items). The items themselves are not checked.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a ``str``, ``bytes``, a mapping, ``None``, a number or another
+        non-iterable, or an array of another number of dimensions:
+        ``"{name} must be {what}, got {value!r}"``.
+
+    Examples
+    --------
+    >>> check_sequence("M_values", (2, 5), "a sequence of integers")
+    [2, 5]
+    >>> check_sequence("M_values", "25", "a sequence of integers")
+    Traceback (most recent call last):
+        ...
+    TypeError: M_values must be a sequence of integers, got '25'
+    """
+    if (isinstance(value, (str, bytes, Mapping)) or not isinstance(value, Iterable)
+            or (isinstance(value, np.ndarray) and value.ndim != array_ndim)):
+        raise TypeError(f"{name} must be {what}, got {_show(value)}")
+    return list(value)
+
+
 def check_instances(name: str, values, cls) -> list:
     """Return ``values`` as a non-empty list whose items are all instances of ``cls``.
 
@@ -418,9 +446,7 @@ def check_instances(name: str, values, cls) -> list:
     >>> check_instances("runs", (1, 2), int)
     [1, 2]
     """
-    if isinstance(values, (str, bytes, dict, np.ndarray)) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a sequence of {cls.__name__}, got {_show(values)}")
-    values = list(values)
+    values = check_sequence(name, values, f"a sequence of {cls.__name__}")
     if not values:
         raise ValueError(f"{name} must contain at least one {cls.__name__}, got none")
     for i, v in enumerate(values):
@@ -552,4 +578,4 @@ def check_mapping(name: str, value) -> Mapping:
     return value
 
 
-__all__ += ["check_path", "check_mapping"]
+__all__ += ["check_path", "check_mapping", "check_sequence"]

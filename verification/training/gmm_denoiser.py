@@ -43,6 +43,7 @@ from memlab._validation import (
     check_array,
     check_instance,
     check_instances,
+    check_sequence,
     check_NdK,
     check_nonnegative_int,
     check_path,
@@ -160,9 +161,7 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     if train.shape[0] < 2:
         raise ValueError(f"train must be an array (N, d) with N >= 2, got shape {train.shape}")
     N, d = train.shape
-    if (isinstance(M_values, (str, bytes, dict)) or not hasattr(M_values, "__iter__")
-            or (isinstance(M_values, np.ndarray) and M_values.ndim != 1)):
-        raise TypeError(f"M_values must be a sequence of integers, got {type(M_values).__name__}")
+    M_values = check_sequence("M_values", M_values, "a sequence of integers", array_ndim=1)
     Ms = [check_positive_int(f"M_values[{i}]", M) for i, M in enumerate(M_values)]
     if not Ms:
         raise ValueError("M_values must not be empty")
@@ -590,15 +589,9 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     from scipy import optimize
 
     what = "a non-empty sequence of (N, d, K, M_mem)"
-    if (isinstance(measured, (str, bytes, dict)) or not hasattr(measured, "__iter__")
-            or (isinstance(measured, np.ndarray) and measured.ndim != 2)):
-        raise TypeError(f"measured must be {what}, got {type(measured).__name__}")
-    rows = []
-    for i, r in enumerate(measured):
-        if isinstance(r, (str, bytes, dict)) or not hasattr(r, "__iter__"):
-            raise TypeError(f"measured[{i}] must be a sequence (N, d, K, M_mem), got "
-                            f"{type(r).__name__}")
-        rows.append(tuple(r))
+    rows = [tuple(check_sequence(f"measured[{i}]", r, "a sequence (N, d, K, M_mem)",
+                                 array_ndim=1))
+            for i, r in enumerate(check_sequence("measured", measured, what, array_ndim=2))]
     if len(rows) < 1 or any(len(r) != 4 for r in rows):
         raise ValueError(f"measured must be {what}, got {measured!r}")
     if not isinstance(source, str):
