@@ -40,3 +40,38 @@ def compile_time(imports: str, call: str) -> float:
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, check=True, cwd=Path(__file__).parent).stdout
     return float(out)
+
+
+def machine() -> dict:
+    """The machine a benchmark ran on: cores, BLAS threads, numba threads and the load
+    average at the start (a busy machine makes every ratio noisier)."""
+    import numba
+    import numpy as np
+    blas = "default (all cores)"
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        if os.environ.get(var):
+            blas = f"{var}={os.environ[var]}"
+            break
+    return {"cpus": os.cpu_count(), "blas_threads": blas,
+            "numba_threads": numba.config.NUMBA_NUM_THREADS,
+            "load_average_1min": round(os.getloadavg()[0], 2),
+            "numpy": np.__version__, "numba": numba.__version__,
+            "python": sys.version.split()[0], "date": time.strftime("%Y-%m-%d %H:%M")}
+
+
+def machine_line(info: dict) -> str:
+    """One markdown line describing :func:`machine`'s result."""
+    return (f"Machine: {info['cpus']} CPUs, BLAS threads {info['blas_threads']}, numba threads "
+            f"{info['numba_threads']}, load average {info['load_average_1min']} at start; "
+            f"Python {info['python']}, numpy {info['numpy']}, numba {info['numba']}, "
+            f"{info['date']}.")
+
+
+def float64_peak(n: int = 2000, repeat: int = 5) -> float:
+    """Measured float64 peak of this machine in flop/s: the best of ``repeat`` dgemm of
+    two n x n matrices (2 n^3 flops) on all BLAS threads, measured in this run."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((n, n)), rng.standard_normal((n, n))
+    a @ b
+    return 2.0 * n ** 3 / best_of(lambda: a @ b, repeat)
