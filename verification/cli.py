@@ -214,7 +214,7 @@ def _report(args) -> int:
     try:
         rows = run_report(args.out, mode=mode,
                           checks=args.checks.split(",") if args.checks else None,
-                          progress=not args.quiet)
+                          progress=not args.quiet, workers=args.workers)
     except KeyboardInterrupt:
         print(f"memlab report: interrupted; completed checks are kept in {args.out}/.cache "
               "and re-used by the next run", file=sys.stderr)
@@ -364,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checks", help="comma-separated subset of: gmm, mixing, linear, kernel, "
                    "rhm, metrics, training")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--workers", type=int, default=None,
+                   help="processes running the checks, one thread each (default: one per "
+                        "CPU; 1 runs them in this process)")
     p.set_defaults(func=_report)
 
     p = sub.add_parser("crossover", help="crossover point M*(N, d, K) of the GMM laboratory (seed 001)")

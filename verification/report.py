@@ -59,7 +59,7 @@ from pathlib import Path
 
 import numpy as np
 
-from memlab._validation import check_bool, check_choice, check_path
+from memlab._validation import check_bool, check_choice, check_path, check_positive_int
 from memlab.verification._io import atomic_write
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
@@ -523,7 +523,8 @@ def _check_names(checks):
     return checks
 
 
-def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True) -> list:
+def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
+               workers=None) -> list:
     """Run the checks, write the figures and ``summary.md`` into ``out``; return the rows.
 
     ``mode`` is ``"quick"`` (CPU-sized, a few minutes on 2 cores) or ``"full"``
@@ -532,11 +533,18 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
     run, while ``summary.md`` also keeps the rows of the other checks of the same
     mode that have a valid cache entry in ``out`` (marked "cached, not rerun").
     A KeyboardInterrupt propagates after the completed checks' entries are saved.
-    """
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
+    ``workers`` is the number of processes that run the checks to compute
+    (``None``: one per CPU, at most one per check to compute; 1: in this process).
+    The checks are independent, so they run in separate processes started fresh
+    ("spawn"), each limited to one BLAS, OpenMP and numba thread so that the
+    workers do not oversubscribe the cores; the longest checks (by the time recorded
+    in the last cache entry of each) start first. Every check fixes its own seeds
+    and the table is assembled in the order of :data:`CHECKS`, so the rows do not
+    depend on ``workers``. The checks' wall time rather than their sum then sets
+    the run time; the per-check times in ``summary.md`` are measured inside the
+    workers.
+    """
     check_path("out", out)
     mode = check_choice("mode", mode, ("quick", "full"))
     names = [n for n in CHECKS if mode == "full" or n not in FULL_ONLY]
@@ -547,35 +555,47 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
             raise ValueError(f"checks must be names from {sorted(CHECKS)}, got {unknown}")
         names = [n for n in names if n in set(checks)]
     progress = check_bool("progress", progress)
+    if workers is not None:
+        workers = check_positive_int("workers", workers, maximum=_MAX_WORKERS)
     out = Path(out)
     ensure_writable_dir(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)
-    rows, timings, by_check = [], {}, {}
-    iterator = names
-    if progress:
-        from tqdm import tqdm
-        iterator = tqdm(names, desc="memlab report")
-    for name in iterator:
+    timings, by_check, pending = {}, {}, []
+    for name in names:
         key = _key(name, mode)
-        path = cache / f"{name}-{key}.json"
-        saved = _load_cache(path, name, mode, key)
+        saved = _load_cache(cache / f"{name}-{key}.json", name, mode, key)
         if saved is not None and all((out / f).exists() for f in saved[1]):
-            rows += saved[0]
             by_check[name] = saved[0]
             timings[name] = "cached"
-            continue
-        t0 = time.perf_counter()
-        new_rows, figs = _run_check(name, mode)
-        for fname, fig in figs.items():
-            _save_figure(fig, out / fname)
-            plt.close(fig)
-        timings[name] = f"{time.perf_counter() - t0:.1f} s"
-        atomic_write(path, json.dumps({"schema": CACHE_SCHEMA, "check": name, "mode": mode,
-                                        "key": key, "rows": [asdict(r) for r in new_rows],
-                                        "figures": sorted(figs)}, indent=1))
-        rows += new_rows
-        by_check[name] = new_rows
+        else:
+            pending.append((name, key))
+    bar = None
+    if progress and names:
+        from tqdm import tqdm
+        bar = tqdm(total=len(names), desc="memlab report", initial=len(names) - len(pending))
+
+    def finished(name, key, rows, figures, seconds):
+        timings[name] = f"{seconds:.1f} s"
+        atomic_write(cache / f"{name}-{key}.json",
+                     json.dumps({"schema": CACHE_SCHEMA, "check": name, "mode": mode,
+                                 "key": key, "rows": [asdict(r) for r in rows],
+                                 "figures": figures, "seconds": round(seconds, 3)}, indent=1))
+        by_check[name] = rows
+        if bar is not None:
+            bar.update(1)
+
+    n_proc = min(_auto_workers() if workers is None else workers, len(pending))
+    try:
+        if n_proc <= 1:
+            for name, key in pending:
+                finished(name, key, *_compute(functools.partial(_run_check, name), mode, out))
+        else:
+            _run_in_workers(pending, mode, out, cache, n_proc, finished)
+    finally:
+        if bar is not None:
+            bar.close()
+    rows = [r for name in names for r in by_check.get(name, [])]
     if checks is not None:                     # keep the other checks' valid cached rows
         for name in CHECKS:
             if name in by_check or (mode != "full" and name in FULL_ONLY):
@@ -589,6 +609,99 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True)
     _write_summary(out / "summary.md", summary_rows, mode,
                    {n: timings[n] for n in CHECKS if n in timings})
     return rows
+
+
+_MAX_WORKERS = 256
+#: Environment of a worker process: one thread for each threaded library (OpenBLAS, OpenMP
+#: and with it torch, MKL, numba), so that ``workers`` processes keep ``workers`` cores
+#: busy and no more.
+_WORKER_ENV = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+               "NUMBA_NUM_THREADS": "1"}
+
+
+def _auto_workers():
+    """Default number of worker processes: the CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:                      # not on Linux
+        return os.cpu_count() or 1
+
+
+def _compute(check, mode, out):
+    """Run ``check(mode)`` and save its figures into ``out``: (rows, figure names, seconds)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t0 = time.perf_counter()
+    rows, figs = check(mode)
+    for fname, fig in figs.items():
+        _save_figure(fig, Path(out) / fname)
+        plt.close(fig)
+    return rows, sorted(figs), time.perf_counter() - t0
+
+
+def _last_seconds(cache, name):
+    """Run time recorded in the newest cache entry of check ``name`` (any key), or 0."""
+    best, newest = 0.0, -1.0
+    for path in cache.glob(f"{name}-*.json"):
+        try:
+            stamp = path.stat().st_mtime
+            seconds = float(json.loads(path.read_text()).get("seconds", 0.0))
+        except (OSError, ValueError, TypeError, AttributeError):
+            continue
+        if stamp > newest:
+            best, newest = seconds, stamp
+    return best
+
+
+def _run_in_workers(pending, mode, out, cache, n_proc, finished):
+    """Run the ``pending`` (name, key) checks in ``n_proc`` fresh processes, longest first,
+    calling ``finished(name, key, rows, figures, seconds)`` as each one completes (so an
+    interrupted run keeps every check that completed). A check that raises lets the
+    other checks finish and be saved, then its exception is raised; a KeyboardInterrupt
+    stops the workers at once."""
+    import multiprocessing
+    import queue
+
+    order = sorted(pending, key=lambda nk: -_last_seconds(cache, nk[0]))
+    saved_env = {k: os.environ.get(k) for k in _WORKER_ENV}
+    os.environ.update(_WORKER_ENV)              # inherited by the workers as they start
+    try:
+        pool = multiprocessing.get_context("spawn").Pool(n_proc)
+    finally:
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    results = queue.Queue()
+    try:
+        for name, key in order:
+            pool.apply_async(_compute, (CHECKS[name], mode, str(out)),
+                             callback=lambda res, nk=(name, key): results.put((nk, res, None)),
+                             error_callback=lambda exc, nk=(name, key): results.put((nk, None,
+                                                                                     exc)))
+        error = None
+        for _ in order:
+            while True:                         # a timeout keeps Ctrl-C responsive
+                try:
+                    (name, key), res, exc = results.get(timeout=0.2)
+                    break
+                except queue.Empty:
+                    continue
+            if exc is not None:
+                error = error or exc
+            else:
+                finished(name, key, *res)
+        pool.close()
+        if error is not None:
+            raise error
+    except BaseException:
+        pool.terminate()
+        raise
+    finally:
+        pool.join()
 
 
 def _write_summary(path, rows, mode, timings):

@@ -207,3 +207,9 @@ def test_plot_figures_are_saved_and_reported(capsys, tmp_path):
     assert main(argv) == 0
     path = tmp_path / "figs" / "p_delta_d16.png"
     assert capsys.readouterr().out.endswith(f"  wrote {path}\n") and path.stat().st_size > 1000
+
+
+def test_report_workers_option_is_checked(capsys, tmp_path):
+    assert main(["report", "--workers", "0", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "workers must be a positive integer, got 0" in err and len(err.strip().splitlines()) == 1

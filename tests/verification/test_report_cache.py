@@ -27,6 +27,7 @@ def _check_b(mode):
 def fake_checks(monkeypatch):
     CALLS.clear()
     monkeypatch.setattr(report, "CHECKS", {"a": _check_a, "b": _check_b})
+    monkeypatch.setattr(report, "_auto_workers", lambda: 1)   # CALLS is seen in-process only
     return CALLS
 
 
@@ -156,3 +157,107 @@ def test_concurrent_reports_into_one_directory_leave_it_consistent(tmp_path, fak
     fake_checks.clear()
     report.run_report(tmp_path, checks=["a", "b"], progress=False)
     assert fake_checks == []
+
+
+def _check_threads(mode):
+    """A check that reports the thread settings of the process it runs in."""
+    import os
+
+    import numba
+    seen = f"{os.environ.get('OPENBLAS_NUM_THREADS')}/{numba.config.NUMBA_NUM_THREADS}"
+    return [report.Row("threads", "thread settings", seen, str(os.getpid()), "exact", "pass",
+                       "0")], {}
+
+
+def test_workers_run_checks_in_separate_single_threaded_processes(tmp_path, monkeypatch):
+    """With workers=2 the two checks run in two fresh processes, each with one BLAS and one
+    numba thread, the parent's environment is left as it was, and the rows come back in
+    the order of CHECKS."""
+    import os
+
+    monkeypatch.setattr(report, "CHECKS", {"t1": _check_threads, "t2": _check_threads})
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    rows = report.run_report(tmp_path, checks=["t2", "t1"], progress=False, workers=2)
+    assert [r.theory for r in rows] == ["1/1", "1/1"]
+    pids = {r.verification for r in rows}
+    assert len(pids) == 2 and str(os.getpid()) not in pids
+    assert "OPENBLAS_NUM_THREADS" not in os.environ
+    for name in ("t1", "t2"):
+        assert json.loads(_entry(tmp_path, name).read_text())["seconds"] >= 0
+
+
+def test_rows_do_not_depend_on_workers(tmp_path):
+    """The same checks in this process and in two workers give the same table."""
+    one = report.run_report(tmp_path / "one", checks=["mixing", "metrics"], progress=False,
+                            workers=1)
+    two = report.run_report(tmp_path / "two", checks=["mixing", "metrics"], progress=False,
+                            workers=2)
+    assert one == two and len(one) == 3
+
+
+def test_a_failing_check_in_a_worker_raises_and_keeps_the_others(tmp_path, monkeypatch):
+    monkeypatch.setattr(report, "CHECKS", {"a": _check_a, "bad": _check_fails})
+    with pytest.raises(RuntimeError, match="deliberate"):
+        report.run_report(tmp_path, progress=False, workers=2)
+    assert _entry(tmp_path, "a").exists() and not list((tmp_path / ".cache").glob("bad-*"))
+
+
+def _check_fails(mode):
+    raise RuntimeError("deliberate failure of a check")
+
+
+@pytest.mark.parametrize("workers, error", [(0, ValueError), (-1, ValueError),
+                                            (1.5, ValueError), ("2", TypeError), (True, TypeError)])
+def test_workers_is_validated(tmp_path, workers, error):
+    with pytest.raises(error, match="workers"):
+        report.run_report(tmp_path, checks=["metrics"], progress=False, workers=workers)
+
+
+def _check_sleeps(mode):
+    import time
+    time.sleep(60)
+    return _check_b(mode)
+
+
+_INTERRUPT_SCRIPT = """
+import sys
+from memlab.verification import report
+from tests.verification import test_report_cache as t
+report.CHECKS = {"a": t._check_a, "slow": t._check_sleeps}
+report.run_report(sys.argv[1], progress=False, workers=2)
+"""
+
+
+def test_ctrl_c_stops_the_workers_at_once_and_keeps_completed_checks(tmp_path):
+    """SIGINT to the process group while a check runs in a worker: the run stops within
+    seconds (not after the 60 s check), no worker is left, the completed check is saved."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen([sys.executable, "-c", _INTERRUPT_SCRIPT, str(tmp_path)], cwd=root,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / ".cache").glob("a-*.json")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list((tmp_path / ".cache").glob("a-*.json")), "check a never completed"
+    t0 = time.monotonic()
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - t0 < 10 and proc.returncode != 0 and "KeyboardInterrupt" in err
+    def group_alive():
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    t0 = time.monotonic()
+    while group_alive() and time.monotonic() - t0 < 10:   # the workers are gone too
+        time.sleep(0.1)
+    assert not group_alive()
+    assert not list((tmp_path / ".cache").glob("slow-*"))
