@@ -37,9 +37,22 @@ CUTOFFS = ("one", "exp", "gauss")
 MAX_SAMPLES = 10**10
 #: Upper bound on ``chunk * d``: the two (chunk, d) sample arrays drawn at once (800 MB each).
 MAX_CHUNK_ELEMENTS = 10**8
-#: Upper bound on the samples of one Rayleigh-quotient batch, ``n_centre/8 + (P-1) n_other/8``,
-#: and on the P m samples of the gradient flow: both build dense matrices of that side.
+#: Upper bound on the P m samples of the gradient flow: its dense Gram matrix and eigenvectors
+#: (2 (P m)^2 floats, 1.6 GB at the bound) and their O((P m)^3) eigendecomposition.
 MAX_GRAM = 10_000
+#: Upper bound on the samples of one Rayleigh-quotient batch, ``n_centre/8 + (P-1) n_other/8``.
+#: Memory is linear in it (the pairs are summed in blocks); time is quadratic, about
+#: 8 batches of S^2/2 pairs: a bound on the run time, not on memory.
+MAX_BATCH = 2**15
+#: Elements of one block (2 MB of float64) of every S x S or n x n matrix that is summed or
+#: multiplied but not stored: the pair sums of a Rayleigh-quotient batch, the rows of the
+#: Gram matrix as it is filled, the test/train cross-Gram matrix and the dual coefficients
+#: at a block of times. Small enough to stay in cache (2.2x faster than the dense pair sum
+#: at P = 300 on one BLAS thread).
+_BLOCK = 2**18
+#: Elements of the dual coefficients of the gradient flow at one block of times (8 MB):
+#: each block of times costs one pass over the cross-Gram matrix, so it is kept larger.
+_ALPHA_BLOCK = 2**20
 _N_OTHER = 64        # default samples per other component in rayleigh_quotient
 _FASTMATH = {"reassoc", "contract"}
 
@@ -196,12 +209,76 @@ def _check_setting(kernel, P, sigma, d, ell):
 
 
 def _batch_size(name, P, n0, n1):
-    """Samples of one Rayleigh-quotient batch; a ValueError naming ``name`` above MAX_GRAM."""
+    """Samples of one Rayleigh-quotient batch; a ValueError naming ``name`` above MAX_BATCH."""
     size = max(2, n0 // 8) + (P - 1) * max(2, n1 // 8)
-    if size > MAX_GRAM:
-        raise ValueError(f"{name} must keep n_centre/8 + (P - 1) n_other/8 <= {MAX_GRAM} samples "
-                         f"per batch, got n_centre = {n0}, n_other = {n1}, P = {P}")
+    if size > MAX_BATCH:
+        raise ValueError(f"{name} must keep n_centre/8 + (P - 1) n_other/8 <= {MAX_BATCH} "
+                         f"samples per batch, got n_centre = {n0}, n_other = {n1}, P = {P}")
     return size
+
+
+def _pair_sums_dense(kernel, S, psi, st, counts, a0, P, d, ell):
+    """Reference for :func:`_pair_sums`: the same double sum with dense S x S matrices.
+
+    The implementation :func:`rayleigh_quotient` used before the blocked sum; kept to test
+    against (O(S^2) memory, about 7 S x S float64 arrays at once).
+    """
+    w = 1.0 / (P * counts[st])                          # stratum weight per sample
+    same = st[:, None] == st[None, :]
+    corr = np.where(same, counts[st][:, None] / (counts[st][:, None] - 1.0), 1.0)
+    W = w[:, None] * w[None, :] * corr
+    np.fill_diagonal(W, 0.0)                            # U-statistics: distinct pairs
+    amp, _, km1 = _kernel_parts(kernel, S, S, d, ell)
+    G = psi @ psi.T
+    num = (G * np.outer(amp, amp) * km1 * W).sum()
+    b = amp - np.where(st == 0, a0, 0.0)
+    num += (G * np.outer(b, b) * W).sum()
+    return num
+
+
+def _pair_sums(kernel, S, psi, st, counts, a0, P, d, ell):
+    r"""Numerator of the Rayleigh quotient of one batch, summed over pairs in row blocks.
+
+    .. math:: \sum_{i \ne j} W_{ij}\,(\psi_i\cdot\psi_j)\,[a_i a_j (k_{ij} - 1) + b_i b_j],
+       \qquad W_{ij} = w_i w_j\,(c/(c - 1))^{[s_i = s_j]},
+
+    with :math:`w_i = 1/(P c_{s_i})` the weight of sample i in its stratum :math:`s_i` of
+    :math:`c_{s_i}` samples, :math:`a_i = a(S_i)` and :math:`b_i = a_i - a(x_0)[s_i = 0]`.
+    Every summand is computed as in :func:`_pair_sums_dense`, with the same floating-point
+    operations in the same order; the terms are symmetric in i, j, so only the blocks on and
+    above the diagonal are formed and those above it counted twice. Only the order of the
+    additions differs, so the sums agree with the dense ones to rounding.
+
+    Cost: S^2/2 + O(S B) pair terms of O(d) operations each (S samples, B = _BLOCK/S rows
+    per block); O(_BLOCK + S d) memory, linear in S.
+    """
+    n = len(S)
+    cnt = counts[st]
+    w = 1.0 / (P * cnt)
+    corr_row = cnt / (cnt - 1.0)                        # c/(c - 1) of each sample's stratum
+    dot_kernel = kernel not in ("laplace", "gaussian")  # a = 1 otherwise: a_i a_j = 1 exactly
+    rows = max(1, min(n, _BLOCK // max(n, 1)))
+    centre = st == 0
+    num1 = num2 = 0.0
+    for i0 in range(0, n, rows):
+        i1 = min(n, i0 + rows)
+        J = slice(i0, n)                                # this block's rows against columns >= i0
+        amp_i, amp_j, km1 = _kernel_parts(kernel, S[i0:i1], S[J], d, ell)
+        G = psi[i0:i1] @ psi[J].T
+        same = st[i0:i1, None] == st[None, J]
+        W = w[i0:i1, None] * w[None, J] * np.where(same, corr_row[i0:i1, None], 1.0)
+        k = np.arange(i1 - i0)
+        W[k, k] = 0.0                                   # U-statistics: distinct pairs
+        # ((G a a') (k - 1)) W and (G b b') W, multiplied in the dense version's order
+        t = G * np.outer(amp_i, amp_j) if dot_kernel else G.copy()
+        t *= km1
+        t *= W
+        num1 += t[:, :i1 - i0].sum() + 2.0 * t[:, i1 - i0:].sum()
+        t = np.multiply(G, np.outer(amp_i - np.where(centre[i0:i1], a0, 0.0),
+                                    amp_j - np.where(centre[J], a0, 0.0)), out=t)
+        t *= W
+        num2 += t[:, :i1 - i0].sum() + 2.0 * t[:, i1 - i0:].sum()
+    return num1 + num2
 
 
 @dataclass(frozen=True)
@@ -243,6 +320,16 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     noise term far larger than the eigenvalue. The standard error comes from
     8 independent batches.
 
+    Cost: per batch of S = n_centre/8 + (P - 1) n_other/8 samples (at most
+    :data:`MAX_BATCH`), O(S d) to draw them and O(K^2 d) for the pairs of the K <= S kept
+    ones, summed in blocks of :data:`_BLOCK` pairs (each pair once, by symmetry), so memory
+    is O(S d + _BLOCK): linear in P and in the sample counts. K = S once sigma is large
+    enough for every component to reach the cutoff of psi_0 (e.g. sigma = 0.25 at d = 16),
+    and K is about n_centre/8 for small sigma. Measured with every sample kept (Laplace,
+    d = 16, sigma = 0.25, default counts, one BLAS thread, 2 shared cores): 23 s and a
+    20 MB peak at P = 1000 (S = 8492; the earlier dense sum took 97 s and 3.0 GB), 184 s and
+    31 MB at P = 3000.
+
     Examples
     --------
     >>> q = rayleigh_quotient("laplace", 8, 0.05, 16, n_centre=400, seed=0)
@@ -251,8 +338,8 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     """
     P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     code = _cutoff_code(cutoff)
-    n0 = check_count("n_centre", n_centre, 8 * MAX_GRAM, minimum=16)
-    n1 = check_count("n_other", n_other, 8 * MAX_GRAM, minimum=2)
+    n0 = check_count("n_centre", n_centre, 8 * MAX_BATCH, minimum=16)
+    n1 = check_count("n_other", n_other, 8 * MAX_BATCH, minimum=2)
     size = _batch_size("n_other", P, n0, n1)
     check_allocation("d", (size, d))                    # the samples of one batch
     if cutoff_scale is not None:
@@ -262,6 +349,15 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
     if X.shape != (P, d):
         raise ValueError(f"data must have shape ({P}, {d}), got {X.shape}")
     R = cutoff_function(CUTOFFS[code], np.sqrt(d) if cutoff_scale is None else cutoff_scale)
+    return _rayleigh_quotient(kernel, P, sigma, d, ell, R, n0, n1, X, rng, seed)
+
+
+def _rayleigh_quotient(kernel, P, sigma, d, ell, R, n0, n1, X, rng, seed, pair_sums=_pair_sums):
+    """:func:`rayleigh_quotient` on checked values (``R`` the cutoff, ``X`` the P points).
+
+    ``pair_sums`` is :func:`_pair_sums` or, for tests and benchmarks, the dense reference
+    :func:`_pair_sums_dense`; both see the same random numbers.
+    """
     batches = 8
     m0, m1 = max(2, n0 // batches), max(2, n1 // batches)
     counts = np.array([m0] + [m1] * (P - 1))
@@ -276,17 +372,9 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
         keep = mag > 1e-14 * mag.max()
         kept_total += int(keep.sum())
         Sk, pk, st = S[keep], psi[keep], strata[keep]
+        # |<psi, a>|^2 enters with a(x_0) E_centre[psi] = 0 removed exactly (psi is odd about x_0)
+        num = pair_sums(kernel, Sk, pk, st, counts, a0, P, d, ell)
         w = 1.0 / (P * counts[st])                          # stratum weight per sample
-        same = st[:, None] == st[None, :]
-        corr = np.where(same, counts[st][:, None] / (counts[st][:, None] - 1.0), 1.0)
-        W = w[:, None] * w[None, :] * corr
-        np.fill_diagonal(W, 0.0)                            # U-statistics: distinct pairs
-        amp, _, km1 = _kernel_parts(kernel, Sk, Sk, d, ell)
-        G = pk @ pk.T
-        num = (G * np.outer(amp, amp) * km1 * W).sum()
-        # |<psi, a>|^2, with a(x_0) E_centre[psi] = 0 removed exactly (psi is odd about x_0)
-        b = amp - np.where(st == 0, a0, 0.0)
-        num += (G * np.outer(b, b) * W).sum()
         den = (w * (pk * pk).sum(axis=1)).sum()
         vals.append(num / den)
     vals = np.array(vals)
@@ -321,7 +409,7 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     points (about :math:`\sqrt{2d}`) and against the kernel's length scale.
 
     Cost: one :func:`rayleigh_quotient` per sigma and per P, each 8 batches of
-    O(S_P^2 d) time and O(S_P^2) memory, S_P = n_centre/8 + 8 (P - 1) samples per
+    at most O(S_P^2 d) time and O(S_P d) memory, S_P = n_centre/8 + 8 (P - 1) samples per
     batch: O((len(sigmas) S_{P_fixed}^2 + sum_P S_P^2) d) time in all; about 1.8 s
     for the Laplace kernel, d = 16, 3 sigmas at P_fixed = 8, P = 4, 8, 16.
     """
@@ -336,7 +424,7 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
     P_fixed = check_positive_int("P_fixed", P_fixed)
     sigma_fixed = check_positive_real("sigma_fixed", sigma_fixed)
     _check_setting(kernel, P_fixed, sigma_fixed, d, ell)
-    n0 = check_count("n_centre", n_centre, 8 * MAX_GRAM, minimum=16)
+    n0 = check_count("n_centre", n_centre, 8 * MAX_BATCH, minimum=16)
     n1 = _N_OTHER                                       # rayleigh_quotient's n_other
     size = max(_batch_size("P_fixed", P_fixed, n0, n1),
                max(_batch_size("P_values", int(p), n0, n1) for p in Ps))
@@ -424,9 +512,16 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     inside ``times``, and ``tau_gap`` is NaN when the gap never exceeds ``threshold``
     there (e.g. for a ``sigma`` far outside the local regime, or a large ``threshold``).
 
-    Cost: O((P m)^3 + len(times) (P m)^2 d) time (dense Gram eigendecomposition, then one
-    (P m) x (P m) by (P m) x d product per time) and O((P m)^2 + P m d) memory; about
-    4.1 s for P = 32, m = 16, d = 16 with the default 121 times.
+    Cost: with n = P m training samples and T = len(times): O(n^3) time for the
+    eigendecomposition of the n x n Gram matrix, plus O(n^2 T d) for the predictions at
+    the T times (see :func:`_flow_losses`). Memory: the Gram matrix and its eigenvectors,
+    2 n^2 floats (the one term quadratic in P: a dense symmetric eigensolver needs both;
+    1.6 GB at the bound n = :data:`MAX_GRAM`, checked against the memory budget), plus
+    O(n (T + d)) and fixed-size blocks of the cross-Gram matrix and of the dual
+    coefficients, linear in P. Measured (Laplace, d = 16, m = 16, 121 times, one BLAS
+    thread, 2 shared cores): 0.2-0.3 s at P = 32 (n = 512) and 6-13 s at P = 128
+    (n = 2048), with a peak resident memory of 74 MB there (2 n^2 floats are 67 MB; the
+    earlier dense version took 168 MB).
     """
     from memlab.theory.kernel_scaling import kernel_expansion, memorization_time
     from memlab.theory.metrics import memorization_onset
@@ -436,6 +531,7 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     if P * m > MAX_GRAM:
         raise ValueError(f"m must keep P * m <= {MAX_GRAM} samples (dense Gram matrix), "
                          f"got P = {P}, m = {m}")
+    check_allocation("P and m", (2, P * m, P * m))          # Gram matrix and its eigenvectors
     check_allocation("P, m and d", (P * m, d))                   # the noisy training samples
     threshold = check_positive_real("threshold", threshold)
     rng = check_rng(seed)
@@ -455,11 +551,27 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
     X, Y = dataset()
     Xt, Yt = dataset()
     n = X.shape[0]
+    train, test = _flow_losses(kernel, X, Y, Xt, Yt, times, d, ell, d / sigma**2)
+    pos = times > 0                                          # onsets are read off in log(t)
+    gap_onset = (memorization_onset(times[pos], train[pos], test[pos], threshold)
+                 if pos.sum() >= 2 else float("nan"))
+    half = first_crossing(times[pos], train[pos], 0.5 * train[0], above=False, log_x=True)
+    return GradientFlow(times, train, test, half, gap_onset, tau_pred, P, sigma, d, kernel, n,
+                        seed)
+
+
+def _flow_losses_dense(kernel, X, Y, Xt, Yt, times, d, ell, scale):
+    """Reference for :func:`_flow_losses`: the same losses with dense n x n matrices.
+
+    The implementation :func:`kernel_gradient_flow` used before the blocked one; kept to
+    test against (about 7 n x n float64 arrays at once: the Gram matrix and the temporaries
+    of its construction, the eigendecomposition, the cross-Gram matrix and its product).
+    """
+    n = X.shape[0]
     g, V = np.linalg.eigh(_gram(kernel, X, X, d, ell))
     g = np.maximum(g, 0.0)
     c = V.T @ Y                                             # (n, d) target in the eigenbasis
     Kt = _gram(kernel, Xt, X, d, ell) @ V                    # test features in the eigenbasis
-    scale = d / sigma**2
     train, test = [], []
     for t in times:
         decay = np.exp(-t * g / n)
@@ -468,13 +580,60 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
         coef = np.where(g > 0, -np.expm1(-t * g / n) / np.where(g > 0, g, 1.0), 0.0)
         pred = Kt @ (coef[:, None] * c)
         test.append(((pred - Yt) ** 2).sum() / n / scale)
-    train, test = np.array(train), np.array(test)
-    pos = times > 0                                          # onsets are read off in log(t)
-    gap_onset = (memorization_onset(times[pos], train[pos], test[pos], threshold)
-                 if pos.sum() >= 2 else float("nan"))
-    half = first_crossing(times[pos], train[pos], 0.5 * train[0], above=False, log_x=True)
-    return GradientFlow(times, train, test, half, gap_onset, tau_pred, P, sigma, d, kernel, n,
-                        seed)
+    return np.array(train), np.array(test)
+
+
+def _flow_losses(kernel, X, Y, Xt, Yt, times, d, ell, scale):
+    r"""Train and test losses of kernel gradient flow at ``times``, divided by ``scale``.
+
+    With :math:`G = V\,\mathrm{diag}(g)\,V^\top` the Gram matrix of the n training
+    samples X, :math:`c = V^\top Y` and :math:`\dot f = -\frac1n G(f - Y)` from f = 0:
+
+    .. math:: L_{\rm train}(t) = \frac1n \sum_k e^{-2 t g_k/n} |c_k|^2, \qquad
+       L_{\rm test}(t) = \frac1n \|K_t\,\alpha(t) - Y_t\|^2, \qquad
+       \alpha(t) = V\,\mathrm{diag}\Big(\frac{1 - e^{-t g/n}}{g}\Big) c,
+
+    with :math:`K_t = K(X_t, X)` the cross-Gram matrix and :math:`\alpha(t)` the dual
+    coefficients (modes with g = 0 never move). G is filled in row blocks and diagonalised
+    in place (LAPACK ``dsyevr`` through :func:`scipy.linalg.eigh`); :math:`\alpha` is
+    formed for a block of times at once, and :math:`K_t` is never stored: each block of its
+    rows is computed and multiplied by :math:`\alpha` for that block of times.
+
+    Cost: O(n^3) time for the eigendecomposition, plus O(n^2 T d) for the predictions at
+    the T times and O(n^2 d) per block of times for the cross-Gram rows (one block when
+    n T d <= _ALPHA_BLOCK, about n T d / _ALPHA_BLOCK otherwise). Memory: the n x n Gram
+    matrix (used as workspace by the eigensolver) and its n x n eigenvectors, 2 n^2 floats,
+    the only quadratic term (a dense symmetric eigensolver needs both), plus O(n (T + d))
+    and blocks of _BLOCK and _ALPHA_BLOCK elements.
+    """
+    import scipy.linalg
+
+    n = X.shape[0]
+    rows = max(1, _BLOCK // n)
+    G = np.empty((n, n))
+    for i0 in range(0, n, rows):
+        G[i0:i0 + rows] = _gram(kernel, X[i0:i0 + rows], X, d, ell)
+    # G is symmetric, so G.T is the same matrix, Fortran-ordered: LAPACK works in place
+    g, V = scipy.linalg.eigh(G.T, overwrite_a=True, check_finite=False, driver="evr")
+    del G
+    g = np.maximum(g, 0.0)
+    c = V.T @ Y                                             # (n, d) target in the eigenbasis
+    T = len(times)
+    train = np.array([((np.exp(-t * g / n)[:, None] * c) ** 2).sum() for t in times]) / n
+    test = np.zeros(T)
+    inv_g = np.where(g > 0, 1.0 / np.where(g > 0, g, 1.0), 0.0)
+    per = max(1, _ALPHA_BLOCK // (n * Y.shape[1]))          # times per block of alpha
+    for t0 in range(0, T, per):
+        tb = np.asarray(times[t0:t0 + per])
+        coef = -np.expm1(-np.outer(g, tb) / n) * inv_g[:, None]     # (n, len(tb))
+        # alpha at these times side by side, (n, len(tb) d)
+        alpha = V @ (coef[:, :, None] * c[:, None, :]).reshape(n, -1)
+        rows_t = max(1, min(rows, _BLOCK // alpha.shape[1]))  # (rows_t, len(tb) d) predictions
+        for r0 in range(0, len(Xt), rows_t):
+            pred = _gram(kernel, Xt[r0:r0 + rows_t], X, d, ell) @ alpha
+            err = pred.reshape(len(pred), len(tb), -1) - Yt[r0:r0 + rows_t, None, :]
+            test[t0:t0 + len(tb)] += (err * err).sum(axis=(0, 2))
+    return train / scale, test / n / scale
 
 
 # ----------------------------------------------------------------------------
