@@ -196,8 +196,9 @@ def _rhm(args) -> int:
     for ell, p in enumerate(pstar, start=1):
         print(f"    layer {ell}: P*_{ell} = {p}")
     rate = bp_throughput(g, batch=args.batch, noise=args.noise, seed=args.seed)
-    print(f"  belief propagation (upward + downward, all marginals, float64), batch {args.batch}, "
-          f"uniform noise 1 - abar = {args.noise}: {rate:,.0f} strings/s")
+    print(f"  belief propagation (upward + downward, all marginals, float64; numba kernel "
+          f"fast_belief_propagation), batch {args.batch}, uniform noise 1 - abar = "
+          f"{args.noise}: {rate:,.0f} strings/s")
     if args.generate:
         x = rhm.reverse_sample(g, args.n_samples, args.steps, seed=args.seed)
         errs = rhm.layer_error_fractions(g, x)
