@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special, stats
 
 from memlab.theory import linear_diffusion as ld
 from memlab.verification import linear_diffusion as vl
@@ -78,23 +79,210 @@ def test_hellinger_against_monte_carlo(d):
     assert abs(est - h) < 4 * se
 
 
-def test_hellinger_batched_equals_general():
-    Y, X = ld.sample_training_set(30, 6, trials=4, seed=5)
-    models = ld.fit_linear_model(Y, X)
-    batched = ld._hellinger_to_isotropic(models, 10.0, 1.0)
-    for b in range(4):
-        m = ld.fit_linear_model(Y[b], X[b])
-        S = m.theta1 @ m.theta1.T * m.sigma_X2
-        assert batched[b] == pytest.approx(ld.hellinger_gaussian(np.full(6, 10.0), np.eye(6), m.mean, S),
-                                           rel=1e-10)
-
-
 def test_expected_hellinger_degenerate_below_d():
     assert ld.expected_hellinger(8, 16, trials=20, seed=0).estimate == 1.0
     assert ld.expected_hellinger(16, 16, trials=20, seed=0).estimate == 1.0
     h17 = ld.expected_hellinger(17, 16, trials=200, seed=0)
     h64 = ld.expected_hellinger(64, 16, trials=200, seed=0)
     assert h64.estimate < h17.estimate < 1.0
+
+
+# --------------------------------------------------------------------------- low-rank path against a dense reference
+# The reference below is dense and independent of the module's internals: the minimum-norm
+# least-squares slope from numpy's pseudo-inverse with a cutoff of 1e-8 (which drops the
+# direction that centring makes exactly singular, about 1e-15 of the largest singular value,
+# while the smallest genuine one is above 1e-4 of it here, checked), the d x d covariance,
+# and log-determinants / solves of d x d matrices.
+
+
+
+def _dense_model(Y, X, T, lam):
+    n, d = Y.shape
+    yc, xc = Y - Y.mean(0), X - X.mean(0)
+    s = np.linalg.svd(xc, compute_uv=False)
+    assert s[min(n - 1, d) - 1] > 1e-4 * s[0]          # genuine directions are far from 1e-8
+    theta1 = (np.linalg.pinv(xc, rcond=1e-8) @ yc).T
+    theta0 = Y.mean(0) - theta1 @ X.mean(0)
+    sX2 = math.exp(-2 * T) * (yc**2).sum() / (n * d) + lam * -math.expm1(-2 * T)
+    S = sX2 * theta1 @ theta1.T
+    return theta1, theta0 + theta1 @ (math.exp(-T) * Y.mean(0)), 0.5 * (S + S.T)
+
+
+def _dense_log_bc(m1, S1, m2, S2, theta1):
+    """log Bhattacharyya coefficient from slogdet and solve on d x d matrices; S2 = s theta1
+    theta1^T, whose log-determinant is d log s + 2 log|det theta1| (not slogdet(S2): squaring
+    theta1 squares its condition number, about 1e6 at n = d + 1)."""
+    Sbar = 0.5 * (S1 + S2)
+    dm = m1 - m2
+    d = len(m1)
+    logdet2 = np.log(S2.trace() / (theta1 * theta1).sum()) * d + 2 * np.linalg.slogdet(theta1)[1]
+    return (0.25 * np.linalg.slogdet(S1)[1] + 0.25 * logdet2
+            - 0.5 * np.linalg.slogdet(Sbar)[1] - dm @ np.linalg.solve(Sbar, dm) / 8)
+
+
+SETTINGS = [  # n, d, mu, sigma, T, lam: n below, at and above d, up to d = 200
+    (5, 12, 10.0, 1.0, 2.0, math.exp(-4)), (40, 6, 10.0, 1.0, 2.0, math.exp(-4)),
+    (30, 200, 10.0, 1.0, 2.0, math.exp(-4)), (60, 80, -3.0, 2.5, 0.5, 0.3),
+    (80, 80, 0.0, 0.7, 1.0, 1.0), (81, 80, 10.0, 1.0, 2.0, math.exp(-4)),
+    (140, 80, 1.0, 0.3, 0.2, 0.05), (80, 20, -5.0, 4.0, 3.0, 2.0),
+]
+
+
+@pytest.mark.parametrize("n,d,mu,sigma,T,lam", SETTINGS)
+def test_low_rank_fit_equals_dense(n, d, mu, sigma, T, lam):
+    """Mean and covariance of rho_G from the n-dimensional span (no d x d matrix) equal the
+    dense fit to 1e-10 of their scale: both are backward-stable SVDs of the same matrices,
+    observed differences are 1e-15 to 1e-12 relative (condition number of the design up
+    to about 1e3 at n = d + 1)."""
+    Y, X = ld.sample_training_set(n, d, mu=mu, sigma=sigma, T=T, lam=lam, trials=2, seed=n + d)
+    low = ld._fit_low_rank(Y, X, T, lam)
+    # the public dense fit too, where its d x d SVD is cheap (at d = 120 LAPACK's SVD took
+    # seconds on a loaded 2-core machine)
+    dense = ld.fit_linear_model(Y, X, T=T, lam=lam) if d <= 20 else None
+    assert low.eigvecs.shape == (2, d, min(n - 1, d))
+    for b in range(2):
+        theta1, mean, S = _dense_model(Y[b], X[b], T, lam)
+        S_low = (low.eigvecs[b] * low.eigvals[b]) @ low.eigvecs[b].T
+        scale = np.abs(S).max()
+        np.testing.assert_allclose(S_low, S, rtol=0, atol=1e-10 * scale)
+        np.testing.assert_allclose(low.mean[b], mean, rtol=0, atol=1e-10 * np.abs(mean).max())
+        assert int(low.rank[b]) == min(n - 1, d)
+        if dense is not None:
+            np.testing.assert_allclose(dense.theta1[b], theta1, rtol=0, atol=1e-10 * np.abs(theta1).max())
+            np.testing.assert_allclose(dense.mean[b], mean, rtol=0, atol=1e-10 * np.abs(mean).max())
+            assert int(dense.rank[b]) == min(n - 1, d)
+        np.testing.assert_allclose(low.eigvecs[b].T @ low.eigvecs[b], np.eye(min(n - 1, d)), atol=1e-12)
+
+
+def test_gram_and_svd_paths_agree_and_switch():
+    """The n x n Gram path is taken when n is well below d and refused near n = d (design
+    condition number beyond about 32); where it is taken it equals the LAPACK SVD path to
+    1e-10 of the largest eigenvalue (observed 1e-14)."""
+    for n, d, gram in ((30, 200, True), (90, 120, True), (120, 120, False), (119, 120, False)):
+        Y, X = ld.sample_training_set(n, d, trials=2, seed=n)
+        yc, xc = Y - Y.mean(-2, keepdims=True), X - X.mean(-2, keepdims=True)
+        v = np.ones((2, d))
+        by_gram = ld._span_by_gram(yc, xc, v)
+        assert (by_gram is not None) == gram
+        if gram:
+            A, w, sa, R, _ = by_gram
+            A2, w2, sa2, R2, _ = ld._span_by_svd(yc, xc, v)
+            np.testing.assert_allclose(sa, sa2, rtol=0, atol=1e-10 * sa2.max())
+            np.testing.assert_allclose((R * sa[:, None, :]**2) @ np.swapaxes(R, 1, 2),
+                                       (R2 * sa2[:, None, :]**2) @ np.swapaxes(R2, 1, 2),
+                                       rtol=0, atol=1e-10 * sa2.max()**2)
+            np.testing.assert_allclose(np.einsum("bkd,bk->bd", A, w), np.einsum("bkd,bk->bd", A2, w2),
+                                       rtol=0, atol=1e-10 * np.abs(A2).max() * np.abs(w2).max())
+
+
+def test_pinv_keeps_no_centring_direction():
+    """Regression: numpy's pinv (cutoff 1e-15) inverted the singular value that centring
+    makes zero (rounding, ~1e-15 of the largest) in 37% of training sets at n = 8, d = 16,
+    adding an O(1) spurious term to theta1. Here is such a set."""
+    bad = 0
+    for seed in range(20):
+        Y, X = ld.sample_training_set(8, 16, seed=seed)
+        xc, yc = X - X.mean(0), Y - Y.mean(0)
+        numpy_pinv = (np.linalg.pinv(xc) @ yc).T
+        theta1, mean, _ = _dense_model(Y, X, 2.0, math.exp(-4))
+        bad += np.abs(numpy_pinv - theta1).max() > 1e-3
+        m = ld.fit_linear_model(Y, X)
+        np.testing.assert_allclose(m.theta1, theta1, rtol=0, atol=1e-10 * np.abs(theta1).max())
+        np.testing.assert_allclose(ld._fit_low_rank(Y[None], X[None], 2.0, math.exp(-4)).mean[0],
+                                   mean, rtol=0, atol=1e-10 * np.abs(mean).max())
+    assert bad >= 3                      # the defect is common, so this test exercises it
+
+
+@pytest.mark.parametrize("n,d,mu,sigma,T,lam", [s for s in SETTINGS if s[0] > s[1]])
+def test_hellinger_low_rank_equals_dense(n, d, mu, sigma, T, lam):
+    """log BC and H^2 against slogdet/solve on the dense covariances: 1e-10 relative on
+    log BC (values of order 1-100, summing d logs of well-conditioned eigenvalues) and 1e-10
+    absolute on H^2."""
+    Y, X = ld.sample_training_set(n, d, mu=mu, sigma=sigma, T=T, lam=lam, trials=2, seed=n)
+    low = ld._fit_low_rank(Y, X, T, lam)
+    log_bc = ld._log_bc_isotropic(low, mu, sigma, d)
+    h2 = ld._hellinger_to_isotropic(low, mu, sigma, d)
+    for b in range(2):
+        theta1, mean, S = _dense_model(Y[b], X[b], T, lam)
+        ref = _dense_log_bc(np.full(d, mu), sigma**2 * np.eye(d), mean, S, theta1)
+        assert log_bc[b] == pytest.approx(ref, rel=1e-10, abs=1e-12)
+        assert h2[b] == pytest.approx(-math.expm1(ref), rel=0, abs=1e-10)
+        assert h2[b] == pytest.approx(ld.hellinger_gaussian(np.full(d, mu), sigma**2 * np.eye(d), mean, S),
+                                      rel=0, abs=1e-10)
+
+
+def test_degenerate_below_d_and_rank_just_above_d():
+    """n <= d: every fitted model has n - 1 eigenpairs, H^2 = 1 without any tolerance, and the
+    dense formula agrees (S_G singular). n = d + 1 at d = 150: full rank d, not misclassified
+    (smallest eigenvalue far above rounding), H^2 < 1 and equal to the dense value."""
+    d = 150
+    for n in (50, d):
+        Y, X = ld.sample_training_set(n, d, trials=2, seed=n)
+        low = ld._fit_low_rank(Y, X, 2.0, math.exp(-4))
+        assert low.eigvals.shape == (2, n - 1) and np.all(low.rank == n - 1)
+        assert np.all(ld._hellinger_to_isotropic(low, 10.0, 1.0, d) == 1.0)
+        _, mean, S = _dense_model(Y[0], X[0], 2.0, math.exp(-4))
+        assert ld.hellinger_gaussian(np.full(d, 10.0), np.eye(d), mean, S) == 1.0
+    Y, X = ld.sample_training_set(d + 1, d, trials=1, seed=3)
+    low = ld._fit_low_rank(Y, X, 2.0, math.exp(-4))
+    assert int(low.rank[0]) == d
+    # smallest singular value of theta1 ~1e-6 of the largest: 1e7 times the rounding cutoff
+    assert math.sqrt(low.eigvals[0, -1] / low.eigvals[0, 0]) > 1e3 * d * np.finfo(float).eps
+    theta1, mean, S = _dense_model(Y[0], X[0], 2.0, math.exp(-4))
+    ref = _dense_log_bc(np.full(d, 10.0), np.eye(d), mean, S, theta1)
+    assert ld._log_bc_isotropic(low, 10.0, 1.0, d)[0] == pytest.approx(ref, rel=1e-10)
+    assert np.isfinite(ld._log_bc_isotropic(low, 10.0, 1.0, d)[0])   # H^2 < 1 (rounds to 1 here)
+
+
+def _dense_log_cross(P, mean, S, eps2):
+    """log (1/m) sum_k N(P_k | mean, S + eps2 I) from scipy's dense multivariate normal."""
+    lp = stats.multivariate_normal(mean=mean, cov=S + eps2 * np.eye(len(mean))).logpdf(P)
+    return special.logsumexp(np.atleast_1d(lp)) - math.log(len(P))
+
+
+@pytest.mark.parametrize("n,d,mu,sigma,T,lam", SETTINGS[:4] + SETTINGS[5:6] + SETTINGS[7:])
+def test_log_overlaps_low_rank_equal_dense(n, d, mu, sigma, T, lam):
+    """The overlaps with rho_G (Woodbury and the determinant lemma in the span) against
+    dense log-densities: 1e-10 relative on log-overlaps of order 10-1000 (the expansion
+    of the quadratic forms around the data mean loses about d * eps * |p|^2 / eps^2, far
+    below). Delta's sign agrees with the dense four-term formula."""
+    rng = np.random.default_rng(n * d)
+    Y, X = ld.sample_training_set(n, d, mu=mu, sigma=sigma, T=T, lam=lam, trials=2, seed=rng)
+    orig = mu + sigma * rng.standard_normal((60, d))
+    O = ld._prepare_original(orig, sigma)
+    low = ld._fit_low_rank(Y, X, T, lam)
+    eps2_n = ld._kde_width2(sigma, n, d)
+    Yc = Y - O.centre
+    tg = ld._log_cross_overlap(Yc, (Yc * Yc).sum(-1), low, eps2_n, O.centre)
+    og = ld._log_cross_overlap(O.points, O.sqnorm, low, O.eps2, O.centre)
+    sign, log_abs = ld.delta_statistic(Y, X, orig, sigma=sigma, T=T, lam=lam)
+    for b in range(2):
+        _, mean, S = _dense_model(Y[b], X[b], T, lam)
+        ref_tg, ref_og = _dense_log_cross(Y[b], mean, S, eps2_n), _dense_log_cross(orig, mean, S, O.eps2)
+        assert tg[b] == pytest.approx(ref_tg, rel=1e-10)
+        assert og[b] == pytest.approx(ref_og, rel=1e-10)
+        tt = ld._log_self_overlap(Y[b], eps2_n)
+        ref_terms = [tt, math.log(2) + ref_tg, O.log_self, math.log(2) + ref_og]
+        ref_log_abs, ref_sign = special.logsumexp(ref_terms, b=[1, -1, -1, 1], return_sign=True)
+        assert sign[b] == ref_sign
+        # |Delta| relative to the largest term sets how much of the 1e-10 survives
+        cancel = max(ref_terms) - ref_log_abs
+        assert log_abs[b] == pytest.approx(ref_log_abs, abs=1e-9 * max(map(abs, ref_terms)) * math.exp(cancel))
+
+
+def test_expected_hellinger_large_d_cheap():
+    """n <= d: no training set is drawn and no d x d array allocated (d = 1e6 would need
+    8 TB dense); n > d with d x d beyond the memory budget is refused up front."""
+    import tracemalloc
+    tracemalloc.start()
+    est = ld.expected_hellinger(100, 10**6, trials=5, seed=0)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert est.estimate == 1.0 and est.stderr == 0.0 and peak < 1e6
+    with pytest.raises(ValueError, match="memory budget"):
+        ld.expected_hellinger(10**5 + 1, 10**5, trials=1)
+    with pytest.raises(TypeError, match="seed"):         # checked even when nothing is drawn
+        ld.expected_hellinger(4, 8, seed="x")
 
 
 # --------------------------------------------------------------------------- Delta
