@@ -1,40 +1,141 @@
-"""Benchmark: all-M numba loss simulation against the plain numpy per-M baseline.
+"""Benchmark: the all-M GMM loss kernel (Gram form) against today's reference kernel and
+the plain numpy per-M baseline.
 
-Both compute, for every M = 1..N, the mean squared error of the partially
-memorizing denoiser (and of x_* and x_mem) over the same noisy points
-y = alpha_t x^i + sigma_t z, on the full 26-point grid, in seed 001's setting
-(N, d, K) = (200, 50, 12) with 10 noise draws per point:
+All three compute, on the same noisy points y = alpha_t x^i + sigma_t z (fixed noise,
+one dataset of the Buchanan, Pai, Ma, De Bortoli (2025) Gaussian-mixture laboratory,
+(N, d, K) = (200, 50, 12), 10 draws per training point, the 26-point reference grid),
+the squared errors of x_*, x_mem and of every partial memorizer x_pmem,M, M = 1..N:
 
-* kernel: ``memlab.verification.gmm`` (numba, prefix log-sum-exp: all M in one pass per
-  noisy point, softmax terms below e^-40 of the running maximum skipped,
-  parallel over fixed chunks on 2 cores);
+* new: ``memlab.verification.gmm._accumulate`` (numba; logits from inner products on
+  the differences x^j - x^i built once per training point and shared by its draws;
+  bound-pruned logits at high SNR; blocks of 4 draws without rescaling when every
+  term is kept; x_* by its Gram expansion; fixed chunks of training points);
+* reference: ``memlab.verification.gmm._accumulate_reference`` (numba, the kernel
+  before this rewrite: every logit a d-dimensional distance, fixed chunks of points);
 * baseline: ``memlab.verification.gmm.baseline_point_losses`` (vectorized numpy, the
-  denoisers of ``memlab.theory.gmm`` evaluated once per M).
+  denoisers of ``memlab.theory.gmm`` evaluated once per M), run once.
 
-Same work, same noise, same run. Targets (issue 2): the full curve in under 1 s
-after compilation and at least 100x faster than the baseline. numba compile
-time is measured apart, in a fresh process with an empty cache.
+The new and reference kernels return the same per-chunk sums (excess of x_* and its
+square, mem loss, per-M excess, its square, squared gap); their largest relative
+difference is reported. New and reference are timed alternately in the same process
+(best of several calls of the whole grid, compilation excluded: the machine is shared,
+so only same-run ratios mean something). ``simulate_loss_curves`` (kernel plus noise
+generation) is timed against the same loop over the reference kernel. The work of the
+new kernel (flops, exps) is counted exactly by replaying its branch decisions, and
+reported as a fraction of the dgemm peak measured in the same run. A scaling table
+gives the time against N at d = 50, K = 12 with a fitted exponent.
 
-Run: ``python benchmarks/bench_gmm.py`` (writes ``benchmarks/results/gmm.json``
-and ``benchmarks/results/gmm.md``).
+Run: ``python benchmarks/bench_gmm.py`` (writes ``benchmarks/results/gmm.json`` and
+``benchmarks/results/gmm.md``).
 """
 
 from __future__ import annotations
 
-import os
-import platform
 import time
 
 import numba
 import numpy as np
+from _common import (
+    best_of,
+    compile_time,
+    float64_peak,
+    machine,
+    machine_line,
+    save_results,
+)
 
-from _common import best_of, compile_time, save_results
 from memlab.theory.gmm import sample_gmm
 from memlab.theory.schedules import alpha, reference_timesteps, sigma
 from memlab.verification import gmm as vg
 
 N, D, K, N_NOISE = 200, 50, 12, 10
+SKIP = 40.0
 
+
+@numba.njit(cache=False)
+def _count_work(X, K, a, s, Zn):
+    """Flops (a multiply-add counts 2) and exps of one call of the new kernel and of the
+    reference kernel, replaying the new kernel's decisions: the classification of each
+    draw, the candidates of the pruned pass and the kept terms of every pass."""
+    n_noise, N, d = Zn.shape
+    inv = a / s
+    h = 0.5 * inv * inv
+    fl_new = 0.0
+    ex_new = 0.0
+    fl_ref = 0.0
+    ex_ref = 0.0
+    Dr = np.empty(N)
+    w = np.empty(N)
+    for i in range(N):
+        for j in range(N):
+            acc = 0.0
+            for k in range(d):
+                u = X[j, k] - X[i, k]
+                acc += u * u
+            Dr[j] = acc
+        fl_new += 3.0 * N * d + 2.0 * d + 2.0 * K * d + N          # U, D row, x.x, x.mu, sqrt
+        kinds = np.empty(n_noise, np.int64)
+        n_all = 0
+        for r in range(n_noise):
+            zn = np.sqrt(np.sum(Zn[r, i] ** 2))
+            lo, hi, lbmax = np.inf, -np.inf, -np.inf
+            for j in range(N):
+                b = inv * zn * np.sqrt(Dr[j])
+                lo = min(lo, -b - h * Dr[j])
+                lbmax = max(lbmax, -b - h * Dr[j])
+                hi = max(hi, b - h * Dr[j])
+            fl_new += 2.0 * d + 8.0 * N
+            if hi - lo < SKIP:
+                kinds[r] = 0
+                n_all += 1
+            else:
+                nc = 0
+                for j in range(N):
+                    if inv * zn * np.sqrt(Dr[j]) - h * Dr[j] > lbmax - SKIP:
+                        nc += 1
+                fl_new += 4.0 * N
+                kinds[r] = 2 if 4 * nc <= N else 1
+        n_blk = n_all - n_all % 4
+        seen_all = 0
+        for r in range(n_noise):
+            for j in range(N):
+                acc = 0.0
+                for k in range(d):
+                    acc += Zn[r, i, k] * (X[j, k] - X[i, k])
+                w[j] = inv * acc - h * Dr[j]
+            # kept terms (same rule in both kernels)
+            m = w[0]
+            kept = 1
+            for j in range(1, N):
+                if w[j] - m > -SKIP:
+                    kept += 1
+                    m = max(m, w[j])
+            fl_ref += 4.0 * N * d + 5.0 * d * kept + 4.0 * N       # logits, updates, scan
+            ex_ref += kept - 1 + K
+            fl_ref += 6.0 * K * d + 4.0 * d + 4.0 * K + 7.0 * N     # x_*, accumulation
+            fl_new += 2.0 * d + 2.0 * K * d + 2.0 * K * K + 12.0 * K + 7.0 * N  # x_*, acc.
+            ex_new += K
+            if kinds[r] == 0 and seen_all < n_blk:
+                seen_all += 1
+                fl_new += 2.0 * N * d + 3.0 * N + N + 4.0 * N * d + 4.0 * N
+                ex_new += N
+            elif kinds[r] != 2:
+                fl_new += 2.0 * N * d + 3.0 * N + 2.0 * N + 4.0 * d * kept + 6.0 * kept
+                ex_new += kept - 1
+            else:
+                mm = w[0]
+                nc = 1
+                for j in range(1, N):
+                    ub = inv * np.sqrt(np.sum(Zn[r, i] ** 2)) * np.sqrt(Dr[j]) - h * Dr[j]
+                    thr = mm - SKIP
+                    if ub <= thr - 1e-12 * (abs(thr) + h * Dr[j]):
+                        continue
+                    nc += 1
+                    if w[j] - mm > -SKIP:
+                        mm = max(mm, w[j])
+                fl_new += 5.0 * N + (2.0 * d + 3.0) * nc + 4.0 * d * kept + 6.0 * kept
+                ex_new += kept - 1
+    return fl_new, ex_new, fl_ref, ex_ref
 
 
 def _compile_time() -> float:
@@ -43,62 +144,159 @@ def _compile_time() -> float:
                         "s(20, 5, 2, n_noise=1, timesteps=[0.5], seed=0)")
 
 
+def _max_rel(ref, new) -> float:
+    worst = 0.0
+    for a, b in zip(ref, new):
+        a, b = a.sum(0), b.sum(0)
+        diff = np.abs(a - b)
+        worst = max(worst, float(np.max(np.where(diff == 0, 0.0, diff / np.maximum(np.abs(a), 1e-300)))))
+    return worst
+
+
+def _grid_fns(n, grid, seed=0):
+    data = sample_gmm(n, D, K, seed=seed)
+    X, mu = np.ascontiguousarray(data.x), np.ascontiguousarray(data.means)
+    rng = np.random.default_rng(seed + 1)
+    noise = [rng.standard_normal((N_NOISE, n, D)) for _ in grid]
+    new = lambda: [vg._accumulate(X, mu, 1.0, alpha(t), sigma(t), Z) for t, Z in zip(grid, noise)]
+    ref = lambda: [vg._accumulate_reference(X, mu, 1.0, alpha(t), sigma(t), Z)
+                   for t, Z in zip(grid, noise)]
+    return data, X, mu, noise, new, ref
+
+
+def _alternate(f_ref, f_new, rounds=3, repeat=3):
+    """Best-of times of two functions measured alternately (ref, new, ref, new, ...)."""
+    t_ref, t_new = np.inf, np.inf
+    for _ in range(rounds):
+        t_ref = min(t_ref, best_of(f_ref, repeat))
+        t_new = min(t_new, best_of(f_new, repeat))
+    return t_ref, t_new
+
+
 def main() -> dict:
+    info = machine()
     grid = reference_timesteps()
-    data = sample_gmm(N, D, K, seed=0)
-    X = np.ascontiguousarray(data.x)
-    rng = np.random.default_rng(1)
-    noise = [rng.standard_normal((N_NOISE, N, D)) for _ in grid]
+    data, X, mu, noise, new, ref = _grid_fns(N, grid)
+    new()
+    ref()                                      # compiled (compile time measured apart)
+    t_ref, t_new = _alternate(ref, new)
+    max_rel = max(_max_rel(r, n) for r, n in zip(ref(), new()))
 
-    # warm up (compilation is measured separately)
-    vg._accumulate(X, data.means, 1.0, alpha(grid[0]), sigma(grid[0]), noise[0][:1])
+    # the public function, against the same loop over the reference kernel
+    def public_ref():
+        rng = np.random.default_rng(2)
+        dd = sample_gmm(N, D, K, seed=rng)
+        xx = np.ascontiguousarray(dd.x)
+        for t in grid:
+            vg._accumulate_reference(xx, dd.means, 1.0, alpha(t), sigma(t),
+                                     rng.standard_normal((N_NOISE, N, D)))
 
-    def kernel():
-        return [vg._accumulate(X, data.means, 1.0, alpha(t), sigma(t), Zn)
-                for t, Zn in zip(grid, noise)]
+    t_pub_ref, t_pub = _alternate(public_ref, lambda: vg.simulate_loss_curves(
+        N, D, K, n_noise=N_NOISE, seed=2), rounds=2, repeat=2)
 
-    def baseline():
-        return [vg.baseline_point_losses(data, t, Zn) for t, Zn in zip(grid, noise)]
+    # per-time split (new vs reference), and work counts
+    per_t = []
+    fl_new = ex_new = fl_ref = ex_ref = 0.0
+    for t, Z in zip(grid, noise):
+        a, s = alpha(t), sigma(t)
+        tr, tn = _alternate(lambda a=a, s=s, Z=Z: vg._accumulate_reference(X, mu, 1.0, a, s, Z),
+                            lambda a=a, s=s, Z=Z: vg._accumulate(X, mu, 1.0, a, s, Z),
+                            rounds=2, repeat=3)
+        c = _count_work(X, K, a, s, Z)
+        fl_new, ex_new, fl_ref, ex_ref = fl_new + c[0], ex_new + c[1], fl_ref + c[2], ex_ref + c[3]
+        per_t.append({"t": float(t), "reference_ms": tr * 1e3, "new_ms": tn * 1e3,
+                      "new_gflop": c[0] / 1e9, "reference_gflop": c[2] / 1e9})
 
-    t_kernel = best_of(kernel, 5)
     t0 = time.perf_counter()
-    ref = baseline()
+    base = [vg.baseline_point_losses(data, t, Z) for t, Z in zip(grid, noise)]
     t_base = time.perf_counter() - t0
-
-    # same results on the same noise
     n = N * N_NOISE
-    max_diff = 0.0
-    for (gen, pm, _, _), (ref_gen, ref_pm) in zip(kernel(), ref):
+    base_diff = 0.0
+    for (gen, pm, _, _), (_, ref_pm) in zip(new(), base):
         curve = pm.sum(0) / n + gen.sum(0)[2] / n
-        max_diff = max(max_diff, float(np.max(np.abs(curve - ref_pm))))
-    t_full = best_of(lambda: vg.simulate_loss_curves(N, D, K, n_noise=N_NOISE, seed=2), 3)
+        base_diff = max(base_diff, float(np.max(np.abs(curve - ref_pm))))
+
+    # scaling in N (d = 50, K = 12, 10 draws, 26 times)
+    scaling = []
+    for n_ in (50, 100, 200, 400, 800):
+        _, _, _, _, new_n, ref_n = _grid_fns(n_, grid, seed=5)
+        new_n()
+        ref_n()
+        tr, tn = _alternate(ref_n, new_n, rounds=2, repeat=1 if n_ >= 400 else 2)
+        scaling.append({"N": n_, "reference_s": tr, "new_s": tn})
+    Ns = np.array([r["N"] for r in scaling], float)
+    exp_new = float(np.polyfit(np.log(Ns), np.log([r["new_s"] for r in scaling]), 1)[0])
+    exp_ref = float(np.polyfit(np.log(Ns), np.log([r["reference_s"] for r in scaling]), 1)[0])
+
+    peak = float64_peak()
     result = {
         "setting": {"N": N, "d": D, "K": K, "n_noise": N_NOISE, "M": f"1..{N}",
                     "timesteps": "26-point reference grid"},
-        "kernel_s": t_kernel,
-        "baseline_s": t_base,
-        "speedup_vs_numpy_per_M": t_base / t_kernel,
-        "simulate_loss_curves_s": t_full,
+        "machine": info,
+        "new_kernel_s": t_new,
+        "reference_kernel_s": t_ref,
+        "speedup_vs_reference": t_ref / t_new,
+        "simulate_loss_curves_s": t_pub,
+        "same_loop_with_reference_kernel_s": t_pub_ref,
+        "speedup_public": t_pub_ref / t_pub,
+        "baseline_numpy_per_M_s": t_base,
+        "speedup_vs_numpy_per_M": t_base / t_new,
+        "max_rel_diff_new_vs_reference": max_rel,
+        "max_abs_diff_curves_new_vs_numpy": base_diff,
+        "new_gflop_per_call": fl_new / 1e9, "new_mexp_per_call": ex_new / 1e6,
+        "reference_gflop_per_call": fl_ref / 1e9, "reference_mexp_per_call": ex_ref / 1e6,
+        "float64_peak_gflops": peak / 1e9,
+        "new_fraction_of_peak": fl_new / t_new / peak,
+        "reference_fraction_of_peak": fl_ref / t_ref / peak,
+        "per_time": per_t,
+        "scaling_in_N": scaling, "fitted_exponent_new": exp_new, "fitted_exponent_reference": exp_ref,
         "numba_compile_s": _compile_time(),
-        "max_abs_diff_kernel_vs_baseline": max_diff,
-        "machine": {"cpus": os.cpu_count(), "numba_threads": numba.get_num_threads(),
-                    "python": platform.python_version(), "numpy": np.__version__,
-                    "numba": numba.__version__},
-        "date": time.strftime("%Y-%m-%d"),
     }
-    md = f"""# GMM loss simulation: all-M numba kernel vs numpy per-M baseline
+    rows = "\n".join(f"| {r['t']:.3f} | {r['reference_ms']:.1f} | {r['new_ms']:.1f} | "
+                     f"{r['reference_ms'] / r['new_ms']:.2f} | {r['reference_gflop']:.3f} | "
+                     f"{r['new_gflop']:.3f} |" for r in per_t)
+    srows = "\n".join(f"| {r['N']} | {r['reference_s'] * 1e3:.0f} | {r['new_s'] * 1e3:.0f} | "
+                      f"{r['reference_s'] / r['new_s']:.2f} |" for r in scaling)
+    md = f"""# GMM loss simulation: Gram-form all-M kernel vs today's kernel vs numpy per-M
 
-Setting (N, d, K) = ({N}, {D}, {K}), {N_NOISE} noise draws per point, every M = 1..{N};
-machine: {os.cpu_count()} CPUs, numba threads {numba.get_num_threads()}; {result['date']}.
+Setting (N, d, K) = ({N}, {D}, {K}), {N_NOISE} noise draws per point, every M = 1..{N},
+26-point reference grid, one dataset, the same noise for every side.
+{machine_line(info)}
+
+New and reference kernel timed alternately in the same process (best of 3 x 3 calls of
+the whole grid, compilation excluded); on a shared machine only these same-run ratios
+are meaningful.
 
 | measurement | value |
 |---|---|
-| numba kernel, full curve M = 1..{N}, 26 times (best of 5) | {t_kernel * 1e3:.0f} ms |
-| numpy per-M baseline, same points and noise | {t_base:.1f} s |
-| **speed-up** | **{t_base / t_kernel:.0f}x** |
-| `simulate_loss_curves` (kernel + noise generation), best of 3 | {t_full * 1e3:.0f} ms |
+| reference kernel (today's), 26 times | {t_ref * 1e3:.0f} ms |
+| new kernel, same points | {t_new * 1e3:.0f} ms |
+| **speed-up, kernel** | **{t_ref / t_new:.2f}x** |
+| `simulate_loss_curves` (new kernel + noise generation) | {t_pub * 1e3:.0f} ms |
+| same loop with the reference kernel | {t_pub_ref * 1e3:.0f} ms |
+| **speed-up, public function** | **{t_pub_ref / t_pub:.2f}x** |
+| numpy per-M baseline, same points (run once) | {t_base:.1f} s ({t_base / t_new:.0f}x the new kernel) |
+| largest relative difference new vs reference, every output | {max_rel:.1e} |
+| largest absolute difference of the M-curves, new vs numpy | {base_diff:.1e} |
+| work of the new kernel per call (multiply-add = 2 flops) | {fl_new / 1e9:.2f} GFLOP + {ex_new / 1e6:.2f} M exp |
+| work of the reference kernel per call | {fl_ref / 1e9:.2f} GFLOP + {ex_ref / 1e6:.2f} M exp |
+| float64 peak (dgemm, this run) | {peak / 1e9:.0f} GFLOP/s |
+| fraction of peak: new / reference | {fl_new / t_new / peak:.1%} / {fl_ref / t_ref / peak:.1%} |
 | numba compile time (fresh cache) | {result['numba_compile_s']:.1f} s |
-| max abs difference of the M-curves, kernel vs baseline | {max_diff:.1e} |
+
+Per time (ms, alternately, best of 2 x 3):
+
+| t | reference | new | ratio | reference GFLOP | new GFLOP |
+|---|---|---|---|---|---|
+{rows}
+
+Scaling in N (d = {D}, K = {K}, {N_NOISE} draws, 26 times; best of alternate calls):
+
+| N | reference (ms) | new (ms) | ratio |
+|---|---|---|---|
+{srows}
+
+Fitted exponent of time in N: new {exp_new:.2f}, reference {exp_ref:.2f}.
 
 Reproduce: `python benchmarks/bench_gmm.py`.
 """

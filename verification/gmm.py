@@ -13,8 +13,12 @@ running (prefix) log-sum-exp and running weighted sums gives the N partial
 memorizers in O(N d): the whole curve costs the same as one M. Terms whose
 softmax weight is below :math:`e^{-40}` times the running maximum are skipped
 (their contribution is below double precision), which makes the high-SNR part
-of the grid O(N) per point. The kernel is numba-compiled and parallel over
-fixed chunks of noisy points, so results do not depend on the thread count.
+of the grid O(N) per point. The kernel (:func:`_accumulate`) takes the logits
+from inner products on the differences :math:`x^j - x^i`, built once per
+training point and shared by its noise draws, computes at high SNR only the
+logits that a Cauchy-Schwarz bound cannot rule out, and evaluates
+:math:`\hat x_*` by its Gram expansion; it is numba-compiled and parallel over
+fixed chunks of training points, so results do not depend on the thread count.
 
 :func:`simulated_crossover_point` reads the crossover :math:`M^*` off the
 simulated weighted curves with a bootstrap confidence interval over datasets,
@@ -27,6 +31,8 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numba import types
+from numba.extending import intrinsic
 
 from memlab._validation import (check_allocation, check_array, check_instance, check_NdK,
                                 check_positive_int, check_positive_real, check_real, check_rng)
@@ -129,12 +135,11 @@ def _point_losses(X, means, sigma2, a, s, i, y, w, V, out_pm):
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _accumulate(X, means, sigma2, a, s, Zn):
-    """Sums over the noisy points ``y = a x^i + s Zn[r, i]`` of one time.
-
-    Returns per-chunk sums (rows are chunks): excess of x_* over x_mem and its
-    square; loss of x_mem; for every M, excess of pmem_M and its square, and
-    the square of (pmem_M - x_*) for the weighted-gap variance.
+def _accumulate_reference(X, means, sigma2, a, s, Zn):
+    """Reference for :func:`_accumulate` (the kernel before the Gram rewrite): same sums,
+    with every logit computed as a d-dimensional distance (O(N d) per noisy point)
+    and parallel over fixed chunks of noisy points. Kept for the agreement tests and
+    the benchmark.
     """
     n_noise, N, d = Zn.shape
     P = n_noise * N
@@ -164,6 +169,481 @@ def _accumulate(X, means, sigma2, a, s, Zn):
                 pm2[c, M] += e * e
                 g = out[M] - lg
                 gap2[c, M] += g * g
+    return gen, pm, pm2, gap2
+
+
+# ----------------------------------------------------------------------------
+# Simulation kernel (Gram form)
+# ----------------------------------------------------------------------------
+
+# Cody and Waite (1980) split of ln 2: k * _LN2_HI is exact for |k| < 2**20.
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+_BLOCK = 4            # noisy points of one training point that share the all-kept pass
+
+
+@intrinsic
+def _as_float64(typingctx, bits):
+    """Reinterpret the bits of an int64 as a float64 (no conversion)."""
+    sig = types.float64(types.int64)
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+
+    return sig, codegen
+
+
+@numba.njit(cache=True, nogil=True, fastmath={"contract"})
+def _exp_nonpos(v):
+    """exp(v) for v <= 0 in straight-line code that LLVM vectorizes (libm's exp does not).
+
+    Range reduction v = k ln 2 + r with |r| <= ln(2)/2 (ln 2 split in two words so that
+    k ln 2 is exact), exp(r) by its degree-13 Taylor polynomial (truncation below
+    2e-18 relative), and 2^k as the product of two exactly built powers of two so
+    that results down to the subnormal range stay correct. Arguments below -1000
+    give 0 (exp(-1000) underflows). Measured error against numpy's exp: at most
+    2.3e-16 relative (about one ulp) on [-700, 0]. No reassociation is allowed here:
+    it would merge the two words of ln 2.
+    """
+    v = max(v, -1000.0)
+    ki = np.int64(v * _LOG2E - 0.5)          # round(v / ln 2) for v <= 0
+    kf = np.float64(ki)
+    r = (v - kf * _LN2_HI) - kf * _LN2_LO
+    p = 1.0 / 6227020800.0
+    p = p * r + 1.0 / 479001600.0
+    p = p * r + 1.0 / 39916800.0
+    p = p * r + 1.0 / 3628800.0
+    p = p * r + 1.0 / 362880.0
+    p = p * r + 1.0 / 40320.0
+    p = p * r + 1.0 / 5040.0
+    p = p * r + 1.0 / 720.0
+    p = p * r + 1.0 / 120.0
+    p = p * r + 1.0 / 24.0
+    p = p * r + 1.0 / 6.0
+    p = p * r + 0.5
+    p = p * r + 1.0
+    p = p * r + 1.0
+    k1 = ki >> 1                              # 2^k = 2^k1 * 2^(k - k1), both normal
+    return p * _as_float64((k1 + 1023) << 52) * _as_float64((ki - k1 + 1023) << 52)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _prefix_rescaling(U, w, V, out):
+    """Prefix log-sum-exp of one noisy point with a running maximum (any logit spread).
+
+    ``U[j] = x^j - x^i``, ``w`` the logits (any common shift). Fills
+    ``out[M-1] = ||sum_{j<M} e^{w_j - m_M} U_j||^2 / (sum_{j<M} e^{w_j - m_M})^2``
+    for M = 1..N, skipping the terms below ``e^{-_SKIP}`` of the running maximum
+    ``m_M`` exactly as :func:`_point_losses` does. O(N + n_kept d).
+    """
+    N, d = U.shape
+    m = w[0]
+    s2 = 0.0
+    for k in range(d):
+        v = U[0, k]
+        V[k] = v
+        s2 += v * v
+    Z = 1.0
+    cur = s2
+    out[0] = cur
+    start = 1                                 # out[start:j] still to be filled with cur
+    for j in range(1, N):
+        diff = w[j] - m
+        if diff > -_SKIP:
+            if diff > 0.0:                    # new running maximum: rescale by e^{m - w_j}
+                al = _exp_nonpos(-diff)
+                be = 1.0
+                m = w[j]
+            else:
+                al = 1.0
+                be = _exp_nonpos(diff)
+            for q in range(start, j):
+                out[q] = cur
+            s2 = 0.0
+            for k in range(d):
+                v = V[k] * al + be * U[j, k]
+                V[k] = v
+                s2 += v * v
+            Z = Z * al + be
+            cur = s2 / (Z * Z)
+            out[j] = cur
+            start = j + 1
+    for q in range(start, N):
+        out[q] = cur
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
+    """:func:`_prefix_rescaling` computing only the logits that can matter (high SNR).
+
+    The logit of j is ``w_j = inv z.U_j - h Dr_j`` with ``Dr_j = ||U_j||^2`` and, by
+    Cauchy-Schwarz, ``w_j <= inv ||z|| sqrt(Dr_j) - h Dr_j``. A term whose bound is
+    below the running maximum minus ``_SKIP`` (with a relative margin of 1e-12 for
+    the rounding of the bound) is skipped without its d-dimensional dot product;
+    the others get their exact logit and the usual update. O(N + n_cand d).
+    """
+    N, d = U.shape
+    acc = 0.0
+    for k in range(d):
+        acc += z[k] * U[0, k]
+    m = inv * acc - h * Dr[0]
+    s2 = 0.0
+    for k in range(d):
+        v = U[0, k]
+        V[k] = v
+        s2 += v * v
+    Z = 1.0
+    cur = s2
+    out[0] = cur
+    start = 1
+    for j in range(1, N):
+        ub = inv * zn * sD[j] - h * Dr[j]
+        thr = m - _SKIP
+        if ub <= thr - 1e-12 * (abs(thr) + h * Dr[j]):
+            continue
+        acc = 0.0
+        for k in range(d):
+            acc += z[k] * U[j, k]
+        wj = inv * acc - h * Dr[j]
+        diff = wj - m
+        if diff > -_SKIP:
+            if diff > 0.0:
+                al = _exp_nonpos(-diff)
+                be = 1.0
+                m = wj
+            else:
+                al = 1.0
+                be = _exp_nonpos(diff)
+            for q in range(start, j):
+                out[q] = cur
+            s2 = 0.0
+            for k in range(d):
+                v = V[k] * al + be * U[j, k]
+                V[k] = v
+                s2 += v * v
+            Z = Z * al + be
+            cur = s2 / (Z * Z)
+            out[j] = cur
+            start = j + 1
+    for q in range(start, N):
+        out[q] = cur
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _prefix_all_kept(U, W, E, V, out):
+    """:func:`_prefix_rescaling` for ``_BLOCK`` noisy points of the same training point
+    whose logits all lie within ``_SKIP`` of each other: every term is kept, so one
+    shift (each point's maximum) serves all prefixes, there is no rescaling, and the
+    four points share each load of ``U[j]``. Rows of W, E, V, out are the points.
+    """
+    N, d = U.shape
+    for q in range(_BLOCK):
+        wmax = W[q, 0]
+        for j in range(1, N):
+            wmax = max(wmax, W[q, j])
+        for j in range(N):
+            E[q, j] = _exp_nonpos(W[q, j] - wmax)
+    for k in range(d):
+        V[0, k] = 0.0
+        V[1, k] = 0.0
+        V[2, k] = 0.0
+        V[3, k] = 0.0
+    for j in range(N):
+        e0 = E[0, j]
+        e1 = E[1, j]
+        e2 = E[2, j]
+        e3 = E[3, j]
+        s0 = 0.0
+        s1 = 0.0
+        s2 = 0.0
+        s3 = 0.0
+        for k in range(d):
+            u = U[j, k]
+            v0 = V[0, k] + e0 * u
+            v1 = V[1, k] + e1 * u
+            v2 = V[2, k] + e2 * u
+            v3 = V[3, k] + e3 * u
+            V[0, k] = v0
+            V[1, k] = v1
+            V[2, k] = v2
+            V[3, k] = v3
+            s0 += v0 * v0
+            s1 += v1 * v1
+            s2 += v2 * v2
+            s3 += v3 * v3
+        out[0, j] = s0
+        out[1, j] = s1
+        out[2, j] = s2
+        out[3, j] = s3
+    for q in range(_BLOCK):
+        Z = 0.0
+        for j in range(N):
+            Z += E[q, j]
+            out[q, j] = out[q, j] / (Z * Z)
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _dots(Zi, UT, G):
+    """``G[r, c] = Zi[r] . UT[:, c]`` (a small matrix product, 4 rows of UT per pass)."""
+    n_noise, d = Zi.shape
+    n = UT.shape[1]
+    for r in range(n_noise):
+        for c in range(n):
+            G[r, c] = 0.0
+        k = 0
+        while k + 4 <= d:
+            z0 = Zi[r, k]
+            z1 = Zi[r, k + 1]
+            z2 = Zi[r, k + 2]
+            z3 = Zi[r, k + 3]
+            for c in range(n):
+                G[r, c] += (z0 * UT[k, c] + z1 * UT[k + 1, c]) + (z2 * UT[k + 2, c]
+                                                                   + z3 * UT[k + 3, c])
+            k += 4
+        while k < d:
+            z0 = Zi[r, k]
+            for c in range(n):
+                G[r, c] += z0 * UT[k, c]
+            k += 1
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _gen_loss(a, s, sigma2, xx, xz, z2, XMi, Gm, MM, mu2, gw):
+    """``||x_*(y) - x^i||^2`` at ``y = a x^i + s z`` from inner products only.
+
+    With var = a^2 sigma2 + s^2, softmax weights c_l = (s^2 / var) softmax_l of
+    ``(a y.mu_l - a^2 ||mu_l||^2 / 2) / var``, A = -s^2 / var and B = a sigma2 s / var,
+    ``x_*(y) - x^i = A x^i + B z + sum_l c_l mu_l``, whose squared norm is expanded
+    with ``xx = ||x^i||^2``, ``xz = x^i.z``, ``z2 = ||z||^2``, ``XMi[l] = x^i.mu_l``,
+    ``Gm[l] = z.mu_l``, ``MM = mu mu^T``: O(K^2) instead of O(K d). No cancellation:
+    the terms are at most a few times the result at every SNR.
+    """
+    K = MM.shape[0]
+    var = a * a * sigma2 + s * s
+    A = -(s * s) / var
+    B = a * sigma2 / var * s
+    gmax = -np.inf
+    for l in range(K):
+        gw[l] = (a * (a * XMi[l] + s * Gm[l]) - 0.5 * a * a * mu2[l]) / var
+        gmax = max(gmax, gw[l])
+    Zg = 0.0
+    for l in range(K):
+        gw[l] = _exp_nonpos(gw[l] - gmax)
+        Zg += gw[l]
+    cm = s * s / var / Zg
+    quad = 0.0
+    lin = 0.0
+    for l in range(K):
+        t = 0.0
+        for q in range(K):
+            t += MM[l, q] * gw[q]
+        cl = cm * gw[l]
+        quad += cl * (cm * t)
+        lin += cl * (A * XMi[l] + B * Gm[l])
+    return A * A * xx + B * B * z2 + 2.0 * A * B * xz + 2.0 * lin + quad
+
+
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _accumulate(X, means, sigma2, a, s, Zn):
+    r"""Sums over the noisy points ``y = a x^i + s Zn[r, i]`` of one time (Gram form).
+
+    Returns per-chunk sums (rows are chunks): excess of x_* over x_mem and its
+    square; loss of x_mem; for every M, excess of pmem_M and its square, and
+    the square of (pmem_M - x_*) for the weighted-gap variance.
+
+    The logits of the empirical denoisers (Buchanan, Pai, Ma, De Bortoli 2025, the
+    Gaussian-mixture laboratory) are shifted by a constant per noisy point, which
+    the softmax does not see:
+
+    .. math:: w_j = -\frac{\|y - a x^j\|^2}{2 s^2} + \frac{\|z\|^2}{2}
+              = \frac{a}{s}\, z\cdot(x^j - x^i) - \frac{a^2}{2 s^2}\|x^j - x^i\|^2,
+
+    with both terms taken on the differences :math:`U_j = x^j - x^i` (computed
+    directly, not as differences of Gram entries: no cancellation at high SNR,
+    and :math:`w_i = 0` exactly). Per training point i, U and
+    :math:`\|U_j\|^2` are built once and shared by its n_noise draws. Each draw
+    is then classified with the bound :math:`|z\cdot U_j| \le \|z\|\|U_j\|`:
+
+    * all kept (low SNR): the logits surely span less than ``_SKIP``, so every
+      term is kept; these draws get every logit (one small product
+      ``(draws x d) @ (d x N)``) and go through :func:`_prefix_all_kept` by
+      blocks of ``_BLOCK`` (one shift, no rescaling, shared loads of U);
+    * pruned (high SNR): at most N/4 terms can come within ``_SKIP`` of the
+      largest lower bound; :func:`_prefix_pruned` computes only the logits whose
+      upper bound is not already ``_SKIP`` below the running maximum;
+    * full (otherwise): every logit, then :func:`_prefix_rescaling`.
+
+    All three give the prefix log-sum-exp of :func:`_point_losses` with the same
+    kept terms; they differ from it by rounding only (tests: 1e-10 relative on
+    every output, measured below 1e-12). :math:`\hat x_*` uses
+    :func:`_gen_loss`. Fixed chunks of training points: results do not depend on
+    the thread count. No BLAS call (a BLAS thread pool would compete with numba's).
+
+    Cost per call: N^2 d (differences) + 2 n_dot N d (logits of the all-kept and
+    full draws) + n_cand d (pruned logits) + 4 n_kept d (prefix updates) +
+    O(n_noise N (N + K d + K^2)) flops, exps only for kept terms and the K
+    mixture weights; memory O(N (d + n_noise)) per chunk. At (N, d, K) = (200,
+    50, 12), 10 draws, on the 26-point grid, counted exactly by
+    ``benchmarks/bench_gmm.py``: 1.59 GFLOP + 3.16 M exp per call of the grid
+    (26 calls), against 3.04 GFLOP + 3.16 M exp for :func:`_accumulate_reference`;
+    the low-SNR times keep every term and dominate (0.14 GFLOP per time at t =
+    0.999, 0.023 at t = 0.001). The time is dominated by O(N) scalar work per noisy
+    point (scan, bounds, accumulation), not by flops: a few percent of the float64
+    dgemm peak (see the benchmark).
+    """
+    n_noise, N, d = Zn.shape
+    K = means.shape[0]
+    n_chunks = min(_N_CHUNKS, N)
+    inv = a / s
+    h = 0.5 * inv * inv
+    MM = np.empty((K, K))
+    for l in range(K):
+        for q in range(K):
+            acc = 0.0
+            for k in range(d):
+                acc += means[l, k] * means[q, k]
+            MM[l, q] = acc
+    mu2 = np.empty(K)
+    for l in range(K):
+        mu2[l] = MM[l, l]
+    gen = np.zeros((n_chunks, 3))
+    pm = np.zeros((n_chunks, N))
+    pm2 = np.zeros((n_chunks, N))
+    gap2 = np.zeros((n_chunks, N))
+    for c in numba.prange(n_chunks):
+        U = np.empty((N, d))
+        UT = np.empty((d, N))
+        Dr = np.empty(N)
+        sD = np.empty(N)
+        zn = np.empty(n_noise)
+        zz = np.empty(n_noise)
+        Zs = np.empty((n_noise, d))
+        Gm = np.empty(K)
+        XMi = np.empty(K)
+        G = np.empty((n_noise, N))
+        W4 = np.empty((_BLOCK, N))
+        E = np.empty((_BLOCK, N))
+        V = np.empty(d)
+        V4 = np.empty((_BLOCK, d))
+        OUT = np.empty((_BLOCK, N))
+        gw = np.empty(K)
+        order = np.empty(n_noise, np.int64)
+        kind = np.empty(n_noise, np.int64)
+        for i in range(c * N // n_chunks, (c + 1) * N // n_chunks):
+            for j in range(N):
+                acc = 0.0
+                for k in range(d):
+                    u = X[j, k] - X[i, k]
+                    U[j, k] = u
+                    acc += u * u
+                Dr[j] = acc
+            xx = 0.0
+            for k in range(d):
+                xx += X[i, k] * X[i, k]
+            for l in range(K):
+                acc = 0.0
+                for k in range(d):
+                    acc += X[i, k] * means[l, k]
+                XMi[l] = acc
+            for j in range(N):
+                sD[j] = np.sqrt(Dr[j])
+            # Classify the draws with the bound |z.U_j| <= ||z|| ||U_j||: "all kept" when
+            # the logits surely span less than _SKIP (they need every logit and go first,
+            # in blocks of _BLOCK), "pruned" when at most a quarter of the terms can be
+            # within _SKIP of the largest lower bound (only those logits are computed),
+            # "full" otherwise (every logit, then the rescaling pass).
+            n_all = 0
+            n_pr = 0
+            for r in range(n_noise):
+                acc = 0.0
+                for k in range(d):
+                    acc += Zn[r, i, k] * Zn[r, i, k]
+                zz[r] = acc
+                zn[r] = np.sqrt(acc)
+                lo = np.inf
+                hi = -np.inf
+                lbmax = -np.inf
+                for j in range(N):
+                    b_ = inv * zn[r] * sD[j]
+                    lo = min(lo, -b_ - h * Dr[j])
+                    lbmax = max(lbmax, -b_ - h * Dr[j])
+                    hi = max(hi, b_ - h * Dr[j])
+                if hi - lo < _SKIP:
+                    kind[r] = 0
+                    n_all += 1
+                else:
+                    n_cand = 0
+                    for j in range(N):
+                        if inv * zn[r] * sD[j] - h * Dr[j] > lbmax - _SKIP:
+                            n_cand += 1
+                    if 4 * n_cand <= N:
+                        kind[r] = 2
+                        n_pr += 1
+                    else:
+                        kind[r] = 1
+            n_blk = n_all - n_all % _BLOCK
+            n_dot = n_noise - n_pr
+            q0 = 0
+            q1 = n_all
+            q2 = n_dot
+            for r in range(n_noise):
+                if kind[r] == 0:
+                    order[q0] = r
+                    q0 += 1
+                elif kind[r] == 1:
+                    order[q1] = r
+                    q1 += 1
+                else:
+                    order[q2] = r
+                    q2 += 1
+            if n_dot > 0:
+                for k in range(d):
+                    for j in range(N):
+                        UT[k, j] = U[j, k]
+                for q in range(n_dot):
+                    for k in range(d):
+                        Zs[q, k] = Zn[order[q], i, k]
+                _dots(Zs[:n_dot], UT, G)
+            g0 = 0
+            while g0 < n_noise:
+                if g0 + _BLOCK <= n_blk:
+                    nb = _BLOCK
+                    for q in range(_BLOCK):
+                        for j in range(N):
+                            W4[q, j] = inv * G[g0 + q, j] - h * Dr[j]
+                    _prefix_all_kept(U, W4, E, V4, OUT)
+                elif g0 < n_dot:
+                    nb = 1
+                    for j in range(N):
+                        W4[0, j] = inv * G[g0, j] - h * Dr[j]
+                    _prefix_rescaling(U, W4[0], V, OUT[0])
+                else:
+                    nb = 1
+                    _prefix_pruned(U, Dr, sD, Zn[order[g0], i], zn[order[g0]], inv, h, V, OUT[0])
+                for q in range(nb):
+                    r = order[g0 + q]
+                    xz = 0.0
+                    for k in range(d):
+                        xz += X[i, k] * Zn[r, i, k]
+                    for l in range(K):
+                        acc = 0.0
+                        for k in range(d):
+                            acc += Zn[r, i, k] * means[l, k]
+                        Gm[l] = acc
+                    lg = _gen_loss(a, s, sigma2, xx, xz, zz[r], XMi, Gm, MM, mu2, gw)
+                    lm = OUT[q, N - 1]
+                    eg = lg - lm
+                    gen[c, 0] += eg
+                    gen[c, 1] += eg * eg
+                    gen[c, 2] += lm
+                    for M in range(N):
+                        e = OUT[q, M] - lm
+                        pm[c, M] += e
+                        pm2[c, M] += e * e
+                        g = OUT[q, M] - lg
+                        gap2[c, M] += g * g
+                g0 += nb
     return gen, pm, pm2, gap2
 
 

@@ -241,3 +241,117 @@ def test_closed_forms_agree_large_setting():
     _check_high_snr_agreement(c)
     est = vg.simulated_crossover_point(400, 200, 8, curves=c, seed=0)
     assert abs(est.closed_form - est.estimate) < 0.1 * 400
+
+
+# --------------------------------------------------------------------------- Gram kernel
+
+
+def _chunk_sums(res):
+    return [x.sum(axis=0) for x in res]
+
+
+def _max_rel(ref, new):
+    """Largest relative difference over every output (entries equal in both count 0)."""
+    worst = 0.0
+    for a, b in zip(_chunk_sums(ref), _chunk_sums(new)):
+        diff = np.abs(a - b)
+        rel = np.where(diff == 0.0, 0.0, diff / np.maximum(np.abs(a), 1e-300))
+        worst = max(worst, float(rel.max()))
+    return worst
+
+
+@pytest.mark.parametrize("t", [1e-4, 0.001, 0.04092, 0.3, 0.7, 0.95, 0.999, 1.0 - 1e-6])
+def test_gram_kernel_matches_reference_kernel(t):
+    """Every output of the Gram-form kernel (per-chunk sums of the gen excess, its square,
+    the mem loss, and per M the pmem excess, its square, the squared gap) equals the
+    reference kernel to 1e-10 relative. The times cover the three prefix passes: pruned
+    logits (high SNR, t <= 0.3), full logits with rescaling (mid SNR) and the all-kept
+    block pass (t >= 0.95), and both ends of (0, 1). Measured worst: 3e-13 (rounding
+    of sums of up to N terms); the tolerance leaves room for other seeds."""
+    for (N, d, K, n_noise, seed) in [(60, 10, 4, 6, 3), (37, 5, 3, 5, 4)]:
+        data = gmm.sample_gmm(N, d, K, seed=seed, sigma2=0.7)
+        X = np.ascontiguousarray(data.x)
+        Zn = np.random.default_rng(seed + 1).standard_normal((n_noise, N, d))
+        a, s = alpha(t), sigma(t)
+        ref = vg._accumulate_reference(X, data.means, 0.7, a, s, Zn)
+        new = vg._accumulate(X, data.means, 0.7, a, s, Zn)
+        assert _max_rel(ref, new) < 1e-10, (N, t)
+
+
+def test_gram_kernel_paper_setting_highest_snr():
+    """(200, 50, 12) at the highest-SNR time of the grid (t = 0.001, psi = 1e6), where the
+    softmax is decided by logit differences of order a^2 ||x^i - x^j||^2 / s^2 ~ 1e8:
+    still 1e-10 relative (measured 4e-15), and at the lowest-SNR time."""
+    data = gmm.sample_gmm(200, 50, 12, seed=0)
+    X = np.ascontiguousarray(data.x)
+    Zn = np.random.default_rng(1).standard_normal((2, 200, 50))
+    for t in (0.001, 0.999):
+        ref = vg._accumulate_reference(X, data.means, 1.0, alpha(t), sigma(t), Zn)
+        new = vg._accumulate(X, data.means, 1.0, alpha(t), sigma(t), Zn)
+        assert _max_rel(ref, new) < 1e-10, t
+
+
+def test_gram_gen_loss_exact_at_tiny_t():
+    """At t = 1e-7 the reference computes x_*(y) - x^i as a difference of O(1) numbers whose
+    result is O(sigma_t): it loses ~9 digits (the two kernels differ by 3e-10 there). The
+    Gram expansion has no such cancellation: it matches a 50-digit evaluation to 1e-13."""
+    import mpmath
+
+    data = gmm.sample_gmm(20, 5, 3, seed=2)
+    X = np.ascontiguousarray(data.x)
+    z = np.random.default_rng(3).standard_normal(5)
+    t, i = 1e-7, 4
+    a, s = float(alpha(t)), float(sigma(t))
+    mu = data.means
+    XMi = mu @ X[i]
+    lg = vg._gen_loss(a, s, 1.0, float(X[i] @ X[i]), float(X[i] @ z), float(z @ z), XMi,
+                      mu @ z, mu @ mu.T, np.einsum("ij,ij->i", mu, mu), np.empty(3))
+    with mpmath.workdps(50):
+        am, sm = mpmath.mpf(a), mpmath.mpf(s)
+        y = [am * mpmath.mpf(X[i, k]) + sm * mpmath.mpf(z[k]) for k in range(5)]
+        var = am ** 2 + sm ** 2
+        lw = [-sum((y[k] - am * mpmath.mpf(mu[l, k])) ** 2 for k in range(5)) / (2 * var)
+              for l in range(3)]
+        top = max(lw)
+        e = [mpmath.exp(v - top) for v in lw]
+        Zg = sum(e)
+        err = [am / var * y[k] + sm ** 2 / var * sum(e[l] * mpmath.mpf(mu[l, k]) for l in range(3)) / Zg
+               - mpmath.mpf(X[i, k]) for k in range(5)]
+        exact = float(sum(v ** 2 for v in err))
+    assert lg == pytest.approx(exact, rel=1e-13)
+
+
+def test_exp_nonpos_one_ulp():
+    """The vectorizable exp used by the kernel: within 2.5e-16 relative of numpy's exp on
+    [-700, 0] (normal results), exact 1 at 0, the subnormal range to 1e-300 absolute,
+    and 0 below -1000."""
+    @numba.njit
+    def many(x):
+        out = np.empty_like(x)
+        for q in range(x.shape[0]):
+            out[q] = vg._exp_nonpos(x[q])
+        return out
+
+    x = -np.concatenate([np.linspace(0.0, 700.0, 200001), np.random.default_rng(0).random(10000) * 40])
+    got, ref = many(x), np.exp(x)
+    assert np.max(np.abs(got - ref) / ref) < 2.5e-16
+    assert many(np.array([0.0]))[0] == 1.0
+    sub = -np.linspace(700.0, 745.0, 1001)
+    assert np.max(np.abs(many(sub) - np.exp(sub))) < 1e-300
+    assert np.all(many(np.array([-1000.0, -5000.0])) == 0.0)
+
+
+def test_gram_kernel_thread_count_independent():
+    data = gmm.sample_gmm(70, 8, 3, seed=8)
+    X = np.ascontiguousarray(data.x)
+    Zn = np.random.default_rng(9).standard_normal((5, 70, 8))
+    for t in (0.01, 0.6, 0.99):
+        a = vg._accumulate(X, data.means, 1.0, alpha(t), sigma(t), Zn)
+        old = numba.get_num_threads()
+        try:
+            numba.set_num_threads(1)
+            b = vg._accumulate(X, data.means, 1.0, alpha(t), sigma(t), Zn)
+        finally:
+            numba.set_num_threads(old)
+        for x, y in zip(a, b):
+            assert np.array_equal(x, y)
