@@ -1,6 +1,6 @@
 """Benchmark: the finite-d crossover M*(N, d, K) and C_eff, new quadrature against today's.
 
-Both sides compute the same numbers (seed 001, eq. 14, with the finite-d constant
+Both sides compute the same numbers (Buchanan, Pai, Ma and De Bortoli 2025, eq. 14, with the finite-d constant
 C_eff(M) = (1/d) E_lambda int_0^inf S(x)^M dx on the same 48 Gauss-Hermite nodes in
 lambda and 12 in the other-component shift), with x0 weighting on the 26-point grid:
 

@@ -1,6 +1,6 @@
 """Benchmark: the numba collapse-time kernel of verification/mixing.py against plain numpy.
 
-Setting: seed 003's mixing-time check at d = 30, n = 403 (alpha = log(n)/d = 0.2),
+Setting: the mixing-time check of the onset paper at d = 30, n = 403 (alpha = log(n)/d = 0.2),
 256 OU paths, 400 grid times (the defaults of ``collapse_times``).
 
 * memlab: ``memlab.verification.mixing._collapse_kernel``: per path, exact OU steps

@@ -208,8 +208,9 @@ def check_positive_real(name: str, value) -> float:
     return check_real(name, value, lo=0.0, lo_open=True)
 
 
-def _real_array(name: str, value, what: str) -> np.ndarray:
-    """``value`` as a float64 array (not yet checked for finiteness).
+def _real_array(name: str, value, what: str, copy: bool = True) -> np.ndarray:
+    """``value`` as a float64 array (not yet checked for finiteness); a new array unless
+    ``copy`` is False and ``value`` already is a float64 array.
 
     TypeError for a wrong kind of object or dtype; an object array of real numbers (e.g. a
     Python int beyond int64) is converted, with overflow reported as "must be finite".
@@ -223,7 +224,7 @@ def _real_array(name: str, value, what: str) -> np.ndarray:
     kind = arr.dtype.kind
     if kind in "iuf":
         with np.errstate(over="ignore"):
-            return arr.astype(np.float64)
+            return arr.astype(np.float64, copy=copy)
     if kind == "O":
         flat = arr.ravel()
         if all(isinstance(e, numbers.Real) and not _is_bool(e) for e in flat):
@@ -240,8 +241,11 @@ def _real_array(name: str, value, what: str) -> np.ndarray:
 def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
                 lo: float | None = None, hi: float | None = None,
                 lo_open: bool = False, hi_open: bool = False,
-                allow_empty: bool = False) -> np.ndarray:
+                allow_empty: bool = False, copy: bool = True) -> np.ndarray:
     """Return ``value`` as a finite float64 array, checking shape and range.
+
+    The result is a new array (the caller may change it) unless ``copy=False``, which a
+    caller that only reads the array passes to skip the copy of a float64 input.
 
     Integer and float arrays, scalars and (nested) lists of numbers are
     accepted; so is an object array whose elements are all real numbers
@@ -258,7 +262,7 @@ def check_array(name: str, value, *, ndim: int | tuple[int, ...] | None = None,
         contains NaN/inf (or a number too large for a float), or leaves
         ``[lo, hi]``.
     """
-    arr = _real_array(name, value, "an array of real numbers")
+    arr = _real_array(name, value, "an array of real numbers", copy)
     if ndim is not None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if arr.ndim not in allowed:

@@ -93,3 +93,18 @@ def test_check_instance():
     assert not isinstance(info.value, ValueError)
     with pytest.raises(TypeError, match="^x must be a int or str, got float$"):
         check_instance("x", 1.5, (int, str))
+
+
+def test_check_array_copies_unless_asked_not_to():
+    """The default result is a new array (callers may change it); copy=False hands back a
+    float64 input itself (for callers that only read it) and still converts other dtypes."""
+    import numpy as np
+
+    from memlab._validation import check_array
+
+    x = np.arange(6.0).reshape(2, 3)
+    assert check_array("x", x) is not x and np.shares_memory(check_array("x", x), x) is False
+    assert check_array("x", x, copy=False) is x
+    ints = np.arange(6)
+    out = check_array("x", ints, copy=False)
+    assert out.dtype == np.float64 and not np.shares_memory(out, ints)

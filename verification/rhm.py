@@ -272,7 +272,7 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
     """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     v, d = grammar.v, grammar.d
-    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0)
+    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0, copy=False)  # read only
     single = lik.ndim == 2
     if lik.shape[-2:] != (d, v):
         raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "

@@ -75,7 +75,7 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     """
     grammar = _check_grammar(grammar)
     v, d = grammar.v, grammar.d
-    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0)
+    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0, copy=False)  # read only
     single = lik.ndim == 2
     if lik.shape[-2:] != (d, v):
         raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "
