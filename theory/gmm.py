@@ -48,7 +48,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .._validation import MAX_INT, MAX_SAMPLES, _show, check_allocation, check_array, check_NdK, check_positive_int, check_positive_real, check_rng
 from .schedules import alpha as _alpha
@@ -645,6 +645,8 @@ def _min_distance_nodes_reference(d: int, p_same: float, shift_mean: float, shif
     mixed = p_same < 1.0
     if mixed:
         shifts, wh = _shift_nodes(shift_mean, shift_var)
+    from scipy import stats          # imported here: scipy.stats takes 1.4 s to import
+
     lo = stats.ncx2.ppf(1e-15, d, lam)
     hi = stats.ncx2.isf(1e-16, d, lam + (shifts.max() if mixed else 0.0))
     u = np.linspace(0.0, 1.0, _N_GRID)

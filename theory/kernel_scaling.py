@@ -39,7 +39,7 @@ import functools
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .._validation import (MAX_SAMPLES, check_allocation, check_array, check_choice, check_positive_int,
                           check_positive_real)
@@ -179,7 +179,8 @@ def _radial_nodes(shape: float, n: int):
         return np.sqrt(2.0 * x), w / w.sum()
     z, w = special.roots_hermitenorm(n)
     k = 2.0 * shape
-    r2 = np.where(z < 0, stats.chi2.ppf(special.ndtr(z), k), stats.chi2.isf(special.ndtr(-z), k))
+    r2 = np.where(z < 0, 2.0 * special.gammaincinv(0.5 * k, special.ndtr(z)),
+                  2.0 * special.gammainccinv(0.5 * k, special.ndtr(-z)))   # chi2_k quantiles
     return np.sqrt(r2), w / w.sum()
 
 

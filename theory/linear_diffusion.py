@@ -53,7 +53,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from .metrics import first_crossing
 from .._validation import (MAX_SAMPLES, _show, check_allocation, check_array, check_bool, check_positive_int, check_positive_real, check_real,
@@ -647,7 +647,7 @@ class MeanEstimate:
 
 
 def _wilson(k, m, confidence):
-    z = stats.norm.ppf(0.5 + confidence / 2.0)
+    z = special.ndtri(0.5 + confidence / 2.0)          # normal quantile
     p = k / m
     centre = (p + z * z / (2 * m)) / (1 + z * z / m)
     half = z * np.sqrt(p * (1 - p) / m + z * z / (4 * m * m)) / (1 + z * z / m)
@@ -828,7 +828,7 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     if sets == 1:
         ests = tuple(set_est[0])
     else:
-        z = stats.t.ppf(0.5 + confidence / 2.0, sets - 1)
+        z = special.stdtrit(sets - 1, 0.5 + confidence / 2.0)   # Student t quantile
         mean = (set_p * per_set[:, None]).sum(axis=0) / trials
         se = set_p.std(axis=0, ddof=1) / np.sqrt(sets)
         ests = tuple(ProbabilityEstimate(float(m), float(e), float(max(0.0, m - z * e)),

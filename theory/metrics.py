@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from .._validation import (MAX_SAMPLES, _show, check_array, check_bool, check_positive_int, check_real, check_rng,
                           check_tokens)
@@ -107,7 +107,7 @@ def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
     dof = x.size - 2
     se_resid = np.sqrt((w * resid**2).sum() / dof / sxx)
     se = se_resid if y_err is None else max(se_resid, 1.0 / np.sqrt(sxx))
-    t = stats.t.ppf(0.5 + confidence / 2.0, dof)
+    t = special.stdtrit(dof, 0.5 + confidence / 2.0)   # Student t quantile
     return PowerLawFit(float(slope), float(se), float(slope - t * se), float(slope + t * se),
                        float(np.exp(intercept)), confidence, int(x.size))
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from memlab._validation import (check_array, check_instances, check_mapping, check_positive_int,
                                 check_positive_real, check_real, check_rng)
@@ -110,6 +109,8 @@ def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0
     eps2_O = sigma**2 * original.shape[0] ** (-2.0 / d)
     rho_T = _mixture_pdf(pts, Y, eps2_n)
     rho_O = _mixture_pdf(pts, original, eps2_O)
+    from scipy import stats          # imported here: scipy.stats takes 1.4 s to import
+
     rho_G = stats.multivariate_normal(mean=model.mean, cov=cov_G).pdf(pts).reshape(-1)
     rho = stats.multivariate_normal(mean=np.full(d, mu), cov=sigma**2 * np.eye(d)).pdf(pts).reshape(-1)
     E_TG = float(w @ (rho_T - rho_G) ** 2)
@@ -153,6 +154,8 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
     if n_samples * k > MAX_SAMPLES:
         raise ValueError(f"n_samples must be <= {MAX_SAMPLES // k} in dimension {k}, got {n_samples}")
     rng = check_rng(seed)
+    from scipy import stats
+
     p = stats.multivariate_normal(mean=m1, cov=S1)
     q = stats.multivariate_normal(mean=m2, cov=S2)
     x = p.rvs(size=n_samples, random_state=rng)
