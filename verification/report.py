@@ -544,8 +544,9 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
     depend on ``workers`` beyond rounding: one BLAS thread instead of several
     changes the order of some sums, which can move the last digit of a difference
     printed at the 1e-13 level. The per-check times in ``summary.md`` are measured
-    inside the workers (each worker's first check includes its imports, about
-    2-3 s of numpy, scipy.stats, numba and matplotlib).
+    inside the workers (each worker's first check includes its imports, 1-2 s of
+    numpy, scipy, numba and matplotlib; scipy.stats, 1.4 s more, only where a check
+    needs it).
 
     Measured on 2 cores (quick mode, warm numba cache): 19-22 s in one process,
     11.4-12.1 s with two workers. The run cannot go much below the longest check
