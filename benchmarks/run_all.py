@@ -179,7 +179,9 @@ def write_table(results, info):
              "the same data, with its results checked equal (tolerances in "
              "`results/<name>.md`). Steady state is the best of several calls after a warm-up; "
              "numba compile time is the first call in a fresh process with an empty cache "
-             f"minus a warm call. {machine_line(info)}", "",
+             "minus a warm call. Each row comes from the last run of its benchmark; the "
+             "machine and load of that run are in `results/<name>.md`. When this table was "
+             f"written: {machine_line(info)}", "",
              "| kernel | baseline (same work) | ratio | memlab time | compile time |",
              "|---|---|---|---|---|"]
     for what, base, ratio, t, comp in ratio_rows(results):
