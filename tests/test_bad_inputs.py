@@ -279,6 +279,8 @@ OVERRIDES = {
     "kernel_expansion": {"d": 3},
     "denoiser_hellinger": {"p": lambda: np.full((3, 4, 4), 0.25),
                            "q": lambda: np.tile([0.1, 0.2, 0.3, 0.4], (3, 4, 1))},
+    # memlab.verification.rhm
+    "fast_belief_propagation": {"out": None},
     # memlab.verification.gmm
     "noisy_point_losses": {"y": lambda: np.zeros(3), "i": 0},
     "baseline_point_losses": {"Zn": lambda: np.zeros((2, 12, 3))},

@@ -66,19 +66,21 @@ def rule_array(grammar) -> np.ndarray:
     return np.ascontiguousarray(np.stack(grammar.rules), dtype=np.int64)
 
 
-def bp_arrays(rules, lik, chunk):
+def bp_arrays(rules, lik, chunk, out=None):
     """Run the kernel on checked inputs: ``rules`` (L, v, m, s) int64, ``lik`` (B, d, v) float64.
 
     Returns ``(leaves (B, d, v), levels (B, (d - 1)/(s - 1), v), log_likelihood (B,))``,
     the internal nodes of ``levels`` in heap order (level l is the slice
-    :math:`[(s^l - 1)/(s - 1), (s^{l+1} - 1)/(s - 1))`).
+    :math:`[(s^l - 1)/(s - 1), (s^{l+1} - 1)/(s - 1))`). ``out``, if given, is a
+    checked triple of such arrays, written into and returned: reusing the outputs
+    saves the page faults of fresh ones (about a third of the time at batch 1024).
     """
     v, s = rules.shape[1], rules.shape[3]
     B, d, _ = lik.shape
     n_internal = (d - 1) // (s - 1)
-    leaves = np.empty((B, d, v))
-    levels = np.empty((B, n_internal, v))
-    loglik = np.empty(B)
+    if out is None:
+        out = (np.empty((B, d, v)), np.empty((B, n_internal, v)), np.empty(B))
+    leaves, levels, loglik = out
     chunk = min(chunk, B)
     _bp_kernel(rules, np.ascontiguousarray(lik), chunk, min(numba.get_num_threads(), -(-B // chunk)),
                leaves, levels, loglik)

@@ -197,7 +197,8 @@ def dense_belief_propagation(grammar, likelihood):
     return leaves, levels, loglik
 
 
-def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHUNK) -> rhm.BPResult:
+def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHUNK,
+                            out=None) -> rhm.BPResult:
     r"""Exact posterior marginals of the RHM by belief propagation, as one parallel numba kernel.
 
     The same messages, normalisations and results as
@@ -236,6 +237,13 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
     chunk : int
         Strings per tile (32 keeps the buffers of a tile in the L2 cache at
         (v, m, s, L) = (16, 4, 2, 5)).
+    out : BPResult, optional
+        A result of an earlier call on a batch of the same shape (3-D likelihood),
+        to be overwritten and returned instead of new arrays. In a loop over
+        batches (a reverse-diffusion sampler, a throughput measurement) this saves
+        the allocation and page faults of 8 MB of fresh output per 1024 strings at
+        (16, 4, 2, 5), about a third of the time there. The arrays of ``out`` are
+        changed in place.
 
     Returns
     -------
@@ -250,10 +258,10 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
     Cost: :math:`O(B (N v m s + d v))` time for B strings, N = (d - 1)/(s - 1)
     internal nodes; exactly 20,218 flops and 63 logarithms per string at
     (v, m, s, L) = (16, 4, 2, 5) (``_bp_kernel.flops_per_string``). At the
-    target 150,000 strings/s that is 3.0 Gflop/s; measured on the loaded
-    2-core machine, 0.6-1.6 Gflop/s, 4-5% of the float64 dgemm rate of the
-    same run: the loops are short (``chunk`` iterations) row gathers and
-    scatters indexed by the rules, not a dense product
+    target 150,000 strings/s that is 3.0 Gflop/s; measured on 2 cores,
+    125,000-166,000 strings/s (2.5-3.4 Gflop/s, 2.8-3.6% of the float64 dgemm
+    rate of the same run): the loops are short (``chunk`` iterations) row
+    gathers and scatters indexed by the rules, not a dense product
     (``benchmarks/results/rhm.md``).
     Memory: the outputs, (B (N + d) v + B) doubles, plus 2 (N + d) v
     ``chunk`` doubles of buffers per thread. The first call in a fresh
@@ -278,16 +286,44 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
         raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "
                          f"got shape {lik.shape}")
     chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
-    res = _fast_belief_propagation(grammar, lik.reshape(-1, d, v), chunk)
+    arrays = None if out is None else _check_out(out, grammar, lik)
+    res = _fast_belief_propagation(grammar, lik.reshape(-1, d, v), chunk, arrays)
+    if out is not None:
+        return out
     if single:
         return rhm.BPResult(res.leaves[0], tuple(x[0] for x in res.levels),
                             float(res.log_likelihood[0]))
     return res
 
 
-def _fast_belief_propagation(grammar, lik, chunk):
-    """:func:`fast_belief_propagation` on checked likelihoods (B, d, v) float64 and chunk."""
-    leaves, internal, loglik = _bp_kernel.bp_arrays(_bp_kernel.rule_array(grammar), lik, chunk)
+def _check_out(out, grammar, lik):
+    """The arrays (leaves, internal nodes, log-likelihood) of ``out``, a BPResult of an
+    earlier :func:`fast_belief_propagation` call for a batch shaped like ``lik``."""
+    out = check_instance("out", out, rhm.BPResult)
+    if lik.ndim != 3:
+        raise ValueError("out needs a batch of likelihoods (batch, d, v), got a single string "
+                         f"of shape {lik.shape}")
+    B, d, v = lik.shape
+    n_internal = (d - 1) // (grammar.s - 1)
+    internal = out.levels[0].base if out.levels else None
+    arrays = (out.leaves, internal, out.log_likelihood)
+    shapes = ((B, d, v), (B, n_internal, v), (B,))
+    if not all(isinstance(a, np.ndarray) and a.shape == sh and a.dtype == np.float64
+               and a.flags.c_contiguous and a.flags.writeable for a, sh in zip(arrays, shapes)) \
+            or not all(lv.base is internal for lv in out.levels):
+        raise ValueError(f"out must be the result of fast_belief_propagation for a batch of "
+                         f"shape {lik.shape}, got leaves of shape {np.shape(out.leaves)}")
+    if any(np.shares_memory(lik, a) for a in arrays):
+        raise ValueError("out must not share memory with likelihood (it is overwritten while "
+                         "the likelihoods are read)")
+    return arrays
+
+
+def _fast_belief_propagation(grammar, lik, chunk, out=None):
+    """:func:`fast_belief_propagation` on checked likelihoods (B, d, v) float64 and chunk;
+    ``out`` the checked output arrays to reuse, or None."""
+    leaves, internal, loglik = _bp_kernel.bp_arrays(_bp_kernel.rule_array(grammar), lik, chunk,
+                                                    out)
     s = grammar.s
     starts = [(s ** l - 1) // (s - 1) for l in range(grammar.L + 1)]
     levels = tuple(internal[:, starts[l]:starts[l + 1]] for l in range(grammar.L))

@@ -140,3 +140,39 @@ def test_throughput_of_both_methods_is_positive():
     g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
     assert vr.bp_throughput(g, batch=16, repeat=1, method="numpy") > 0
     assert vr.bp_throughput(g, batch=16, repeat=1, method="numba") > 0
+
+
+fast_belief_propagation = vr.fast_belief_propagation
+
+
+def test_out_reuses_the_arrays_of_an_earlier_result():
+    """out=: the same arrays are overwritten and returned, with the values of a fresh call."""
+    g = rhm.sample_grammar(6, 2, 2, 3, seed=1)
+    rng = np.random.default_rng(5)
+    liks = [rhm.leaf_likelihood(rhm.add_noise(rhm.generate(g, 37, seed=rng), 0.4, 6, seed=rng),
+                                0.4, 6) for _ in range(2)]
+    first = fast_belief_propagation(g, liks[0])
+    leaves = first.leaves
+    again = fast_belief_propagation(g, liks[1], out=first)
+    fresh = fast_belief_propagation(g, liks[1])
+    assert again is first and again.leaves is leaves
+    assert np.array_equal(again.leaves, fresh.leaves)
+    assert np.array_equal(again.log_likelihood, fresh.log_likelihood)
+    assert all(np.array_equal(a, b) for a, b in zip(again.levels, fresh.levels))
+    assert not np.array_equal(fresh.leaves, fast_belief_propagation(g, liks[0]).leaves)
+
+
+def test_out_is_checked():
+    g = rhm.sample_grammar(6, 2, 2, 3, seed=1)
+    lik = rhm.leaf_likelihood(rhm.generate(g, 5, seed=0), 1.0, 6)
+    res = fast_belief_propagation(g, lik)
+    with pytest.raises(TypeError, match="out"):
+        fast_belief_propagation(g, lik, out=(res.leaves, res.levels, res.log_likelihood))
+    with pytest.raises(ValueError, match="out must be the result"):
+        fast_belief_propagation(g, lik, out=rhm.belief_propagation(g, lik))   # separate arrays
+    with pytest.raises(ValueError, match="out must be the result"):
+        fast_belief_propagation(g, lik[:4], out=res)                          # another batch
+    with pytest.raises(ValueError, match="single string"):
+        fast_belief_propagation(g, lik[0], out=res)
+    with pytest.raises(ValueError, match="share memory"):
+        fast_belief_propagation(g, res.leaves, out=res)
