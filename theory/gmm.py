@@ -874,14 +874,20 @@ def _check_quadrature_d(d: int) -> int:
 _QUADRATURE_D_MAX = 10**6
 
 
-def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
-    """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+def _finite_d_shift(d: int, K: int, sigma2: float) -> tuple[float, float]:
+    """The other-component shift of :func:`_other_component_shift`, after checking that the
+    finite-d quadrature handles (d, K, sigma2): d <= 1e6 and, for K > 1, sigma2 >= 0.1."""
     _check_quadrature_d(d)
     if K > 1 and sigma2 < _SIGMA2_MIN:
         raise ValueError(f"sigma2 must be >= {_SIGMA2_MIN} for the finite-d constant C_eff "
                          f"(its quadrature does not resolve components that far apart; give C "
                          f"instead), got {sigma2!r}")
-    shift_mean, shift_var = _other_component_shift(d, sigma2)
+    return _other_component_shift(d, sigma2)
+
+
+def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
+    """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    shift_mean, shift_var = _finite_d_shift(d, K, sigma2)
     m_max = int(Ms.max())
     if m_max <= _TABLE_MAX:
         table = _min_distance_table(d, m_max, 1.0 / K, shift_mean, shift_var)
@@ -1136,12 +1142,7 @@ def _crossover_search(Ns: np.ndarray, d: int, K: int, sigma2: float, ratio: floa
     alone (so the answer does not depend on the batch) and interpolated as
     :func:`memlab.theory.metrics.first_crossing` does over all M.
     """
-    _check_quadrature_d(d)
-    if K > 1 and sigma2 < _SIGMA2_MIN:
-        raise ValueError(f"sigma2 must be >= {_SIGMA2_MIN} for the finite-d constant C_eff "
-                         f"(its quadrature does not resolve components that far apart; give C "
-                         f"instead), got {sigma2!r}")
-    shift_mean, shift_var = _other_component_shift(d, sigma2)
+    shift_mean, shift_var = _finite_d_shift(d, K, sigma2)
 
     def gap(ms, ns):
         c = _min_distance_values(d, ms.astype(float), 1.0 / K, shift_mean, shift_var)
