@@ -314,6 +314,17 @@ def check_rng(seed, name: str = "seed") -> np.random.Generator:
     return np.random.default_rng(ivalue)
 
 
+def check_likelihood(name: str, value, d: int, v: int) -> tuple[np.ndarray, bool]:
+    """Leaf likelihoods as a finite, non-negative float64 array (batch, d, v) and whether one
+    string (a (d, v) array) was given. Not copied when already float64: the callers (the
+    belief propagations) only read it."""
+    lik = check_array(name, value, ndim=(2, 3), lo=0.0, copy=False)
+    if lik.shape[-2:] != (d, v):
+        raise ValueError(f"{name} must have shape (batch, {d}, {v}) or ({d}, {v}), "
+                         f"got shape {lik.shape}")
+    return lik.reshape(-1, d, v), lik.ndim == 2
+
+
 def check_tokens(name: str, value, *, length: int | None = None,
                  n_tokens: int | None = None) -> tuple[np.ndarray, bool]:
     """Integer token strings as an int64 array (batch, length) and whether one string was given.

@@ -45,8 +45,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from memlab.theory import rhm
-from memlab._validation import (check_allocation, check_array, check_instance, check_positive_int, check_real,
-                                check_rng, check_tokens)
+from memlab._validation import (check_allocation, check_array, check_instance, check_likelihood,
+                                check_positive_int, check_real, check_rng, check_tokens)
 from memlab.verification import _bp_kernel
 from memlab.verification._checks import check_choice, check_count
 
@@ -280,14 +280,10 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
     """
     grammar = check_instance("grammar", grammar, rhm.Grammar)
     v, d = grammar.v, grammar.d
-    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0, copy=False)  # read only
-    single = lik.ndim == 2
-    if lik.shape[-2:] != (d, v):
-        raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "
-                         f"got shape {lik.shape}")
+    lik, single = check_likelihood("likelihood", likelihood, d, v)
     chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
-    arrays = None if out is None else _check_out(out, grammar, lik)
-    res = _fast_belief_propagation(grammar, lik.reshape(-1, d, v), chunk, arrays)
+    arrays = None if out is None else _check_out(out, grammar, lik, single)
+    res = _fast_belief_propagation(grammar, lik, chunk, arrays)
     if out is not None:
         return out
     if single:
@@ -296,13 +292,13 @@ def fast_belief_propagation(grammar, likelihood, *, chunk=_bp_kernel.DEFAULT_CHU
     return res
 
 
-def _check_out(out, grammar, lik):
+def _check_out(out, grammar, lik, single):
     """The arrays (leaves, internal nodes, log-likelihood) of ``out``, a BPResult of an
     earlier :func:`fast_belief_propagation` call for a batch shaped like ``lik``."""
     out = check_instance("out", out, rhm.BPResult)
-    if lik.ndim != 3:
+    if single:
         raise ValueError("out needs a batch of likelihoods (batch, d, v), got a single string "
-                         f"of shape {lik.shape}")
+                         f"of shape {lik.shape[1:]}")
     B, d, v = lik.shape
     n_internal = (d - 1) // (grammar.s - 1)
     internal = out.levels[0].base if out.levels else None

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..._validation import MAX_SAMPLES, check_array, check_positive_int, check_real, check_tokens
+from ..._validation import (MAX_SAMPLES, check_likelihood, check_positive_int,
+                             check_real, check_tokens)
 from ._grammar import _check_grammar
 from ._noise import _check_process, _leaf_likelihood
 
@@ -75,13 +76,9 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     """
     grammar = _check_grammar(grammar)
     v, d = grammar.v, grammar.d
-    lik = check_array("likelihood", likelihood, ndim=(2, 3), lo=0.0, copy=False)  # read only
-    single = lik.ndim == 2
-    if lik.shape[-2:] != (d, v):
-        raise ValueError(f"likelihood must have shape (batch, {d}, {v}) or ({d}, {v}), "
-                         f"got shape {lik.shape}")
+    lik, single = check_likelihood("likelihood", likelihood, d, v)
     chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
-    res, _ = _belief_propagation(grammar, lik.reshape(-1, d, v), chunk, False)
+    res, _ = _belief_propagation(grammar, lik, chunk, False)
     if single:
         return BPResult(res.leaves[0], tuple(x[0] for x in res.levels),
                         float(res.log_likelihood[0]))
