@@ -1,9 +1,9 @@
 """What the package has: its modules, found on disk (one place for every list of them).
 
 The doctest run, the docs-coverage test, the wheel test and the report's coverage
-test call :func:`modules` rather than keeping lists of their own, so a new module is
+test call `modules` rather than keeping lists of their own, so a new module is
 picked up by each of them once its file exists. (The report's cache keys follow
-each check's imports instead; see :mod:`memlab.verification.report`.)
+each check's imports instead; see [`memlab.verification.report`][memlab.verification.report].)
 """
 
 from __future__ import annotations

@@ -7,18 +7,18 @@ checked with ``assert`` and no NaN leaks out of a bad argument.
 
 The rule is the same everywhere:
 
-* an object of the wrong *type* raises :class:`TypeError`: ``True``/``False``
+* an object of the wrong *type* raises `TypeError`: ``True``/``False``
   (also ``numpy.bool_``) where a number is expected, a ``str`` (also a numeric
   string such as ``"3"``), ``bytes``, a ``complex``, ``None``, a ``dict``, an
   arbitrary object, or an array of bool, string, complex or (non-numeric)
   object dtype;
-* a number of the right type but the wrong *value* raises :class:`ValueError`:
+* a number of the right type but the wrong *value* raises `ValueError`:
   NaN, infinity, a non-integral float where an integer is expected, or a value
   outside the allowed range.
 
 Integral floats such as ``200.0`` (and numpy integer and float scalars) are
 accepted where an integer is expected. The integer checkers accept integers up
-to :data:`MAX_INT` (``2**53``, the largest range in which every integer is
+to `MAX_INT` (``2**53``, the largest range in which every integer is
 exactly a float) unless the caller passes a tighter ``maximum=``; the real
 checkers reject integers too large for a float with a ``ValueError``
 (``"must be finite"``) rather than an ``OverflowError``.
@@ -58,7 +58,7 @@ MAX_SAMPLES = 10**9
 MAX_INT = 2**53
 
 #: Upper bound on the memory a single array built from user-given sizes may take (8 GiB);
-#: see :func:`check_allocation`.
+#: see `check_allocation`.
 MAX_ARRAY_BYTES = 8 * 2**30
 
 
@@ -109,7 +109,7 @@ def check_positive_int(name: str, value, *, minimum: int = 1, maximum: int = MAX
     """Return ``value`` as ``int`` if it is an integer in ``[minimum, maximum]``.
 
     Integral floats (``200.0``), numpy integers and 0-d numeric arrays are
-    accepted. ``maximum`` defaults to :data:`MAX_INT`; callers that need a tighter
+    accepted. ``maximum`` defaults to `MAX_INT`; callers that need a tighter
     bound pass it.
 
     Raises
@@ -149,7 +149,7 @@ def check_nonnegative_int(name: str, value, *, maximum: int = MAX_INT) -> int:
     Raises
     ------
     TypeError
-        If ``value`` is not a real number (see :func:`check_positive_int`).
+        If ``value`` is not a real number (see `check_positive_int`).
     ValueError
         If ``value`` is non-integral, non-finite, negative or above ``maximum``.
     """
@@ -201,7 +201,7 @@ def check_positive_real(name: str, value) -> float:
     Raises
     ------
     TypeError
-        If ``value`` is not a real number (see :func:`check_real`).
+        If ``value`` is not a real number (see `check_real`).
     ValueError
         If ``value`` is NaN, infinite, too large for a float, or ``<= 0``.
     """
@@ -454,7 +454,7 @@ def check_instances(name: str, values, cls) -> list:
     ValueError
         If ``values`` is empty: ``"{name} must contain at least one {cls}, got none"``.
     TypeError
-        If an item is not a ``cls``, naming it as ``name[i]`` (see :func:`check_instance`).
+        If an item is not a ``cls``, naming it as ``name[i]`` (see `check_instance`).
 
     Examples
     --------

@@ -2,18 +2,18 @@
 
 Submodules, one per concept:
 
-* :mod:`memlab.theory.schedules` -- VP and OU noise processes, SNR, seed 001's time grid.
-* :mod:`memlab.theory.gmm` -- the Gaussian-mixture memorization laboratory of seed 001:
+* [`memlab.theory.schedules`][memlab.theory.schedules] -- VP and OU noise processes, SNR, seed 001's time grid.
+* [`memlab.theory.gmm`][memlab.theory.gmm] -- the Gaussian-mixture memorization laboratory of seed 001:
   denoisers, closed-form excess losses and the crossover point ``M*(N, d, K)``.
-* :mod:`memlab.theory.mixing` -- seed 003's collapse (mixing) time t_M and the Gaussian
+* [`memlab.theory.mixing`][memlab.theory.mixing] -- seed 003's collapse (mixing) time t_M and the Gaussian
   KDE bandwidths it is compared with.
-* :mod:`memlab.theory.linear_diffusion` -- seed 003's linear diffusion model, the
+* [`memlab.theory.linear_diffusion`][memlab.theory.linear_diffusion] -- seed 003's linear diffusion model, the
   Hellinger distance and the memorization metric P(Delta > 0).
-* :mod:`memlab.theory.kernel_scaling` -- seed 000 App. G: local kernel eigenvalues
+* [`memlab.theory.kernel_scaling`][memlab.theory.kernel_scaling] -- seed 000 App. G: local kernel eigenvalues
   and the memorization time tau_mem ~ P / sigma^nu.
-* :mod:`memlab.theory.metrics` -- copy criteria, memorization onset, power-law fits,
+* [`memlab.theory.metrics`][memlab.theory.metrics] -- copy criteria, memorization onset, power-law fits,
   sliced Wasserstein distance and the phase diagram of seed 000.
-* :mod:`memlab.theory.rhm` -- seed 000's Random Hierarchy Model: grammars, exact
+* [`memlab.theory.rhm`][memlab.theory.rhm] -- seed 000's Random Hierarchy Model: grammars, exact
   belief propagation, the exact denoiser and samplers.
 
 The most used names are importable from the package itself and are loaded on

@@ -2,43 +2,45 @@ r"""The Gaussian-mixture memorization laboratory of seed 001 (Buchanan et al.).
 
 Data are drawn from an equal-weight isotropic Gaussian mixture
 
-.. math:: \pi_* = \frac1K \sum_{k=1}^K \mathcal N(\mu_k, \sigma^2 I_d),
+$$
+\pi_* = \frac1K \sum_{k=1}^K \mathcal N(\mu_k, \sigma^2 I_d),
+$$
 
-with the means uniform on the sphere of radius :math:`\sqrt d` and
-:math:`\sigma^2 = 1` by default; the training set is :math:`x^1, \dots, x^N`.
-Noise follows the VP process of :mod:`memlab.theory.schedules`
-(:math:`\alpha_t = \sqrt{1-t^2}`, :math:`\sigma_t = t`, SNR
-:math:`\psi_t = \alpha_t^2/\sigma_t^2`).
+with the means uniform on the sphere of radius $\sqrt d$ and
+$\sigma^2 = 1$ by default; the training set is $x^1, \dots, x^N$.
+Noise follows the VP process of [`memlab.theory.schedules`][memlab.theory.schedules]
+($\alpha_t = \sqrt{1-t^2}$, $\sigma_t = t$, SNR
+$\psi_t = \alpha_t^2/\sigma_t^2$).
 
 Three denoisers are compared (seed 001, Lemma 2.1 and eqs. 7, 10-12):
 
-* the generalizing denoiser :math:`\hat x_*` (the posterior mean under
-  :math:`\pi_*`), :func:`gmm_denoiser`;
-* the memorizing denoiser :math:`\hat x_{\rm mem}` (the posterior mean under the
-  empirical distribution of the N training points), :func:`empirical_denoiser`;
-* the partially memorizing denoiser :math:`\hat x_{{\rm pmem},M}` (the same over
-  the first M training points), :func:`empirical_denoiser` with ``M``.
+* the generalizing denoiser $\hat x_*$ (the posterior mean under
+  $\pi_*$), [`gmm_denoiser`][memlab.theory.gmm.gmm_denoiser];
+* the memorizing denoiser $\hat x_{\rm mem}$ (the posterior mean under the
+  empirical distribution of the N training points), [`empirical_denoiser`][memlab.theory.gmm.empirical_denoiser];
+* the partially memorizing denoiser $\hat x_{{\rm pmem},M}$ (the same over
+  the first M training points), [`empirical_denoiser`][memlab.theory.gmm.empirical_denoiser] with ``M``.
 
-Their training losses :math:`L_t(\hat x) = \frac1N\sum_i
-\mathbb E_z\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2` are approximated at
+Their training losses $L_t(\hat x) = \frac1N\sum_i
+\mathbb E_z\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2$ are approximated at
 high SNR by (seed 001, Theorems 3.1 and 3.2)
 
-.. math::
+$$
+\mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
+\frac{d\sigma^2}{\psi_t \sigma^2 + 1},\qquad
+\mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
+C\,(1 - M/N)\, d\sigma^2 .
+$$
 
-    \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
-        \frac{d\sigma^2}{\psi_t \sigma^2 + 1},\qquad
-    \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
-        C\,(1 - M/N)\, d\sigma^2 .
+The paper leaves $C \in [1, 2]$ open. memlab computes it at finite d
+from the distance to the nearest memorized point ([`nearest_neighbour_constant`][memlab.theory.gmm.nearest_neighbour_constant],
+[`effective_constant`][memlab.theory.gmm.effective_constant]). The crossover point $M^*$ where the weighted
+losses of the two denoisers cross (seed 001, eq. 14) is [`crossover_point`][memlab.theory.gmm.crossover_point].
 
-The paper leaves :math:`C \in [1, 2]` open. memlab computes it at finite d
-from the distance to the nearest memorized point (:func:`nearest_neighbour_constant`,
-:func:`effective_constant`). The crossover point :math:`M^*` where the weighted
-losses of the two denoisers cross (seed 001, eq. 14) is :func:`crossover_point`.
-
-Regime of validity: both closed forms are high-SNR limits. Near :math:`t \to 1`
+Regime of validity: both closed forms are high-SNR limits. Near $t \to 1$
 (low SNR) both true excesses shrink to 0 while the closed forms do not, so the
-closed-form :math:`M^*` lies above the simulated one (see ``docs/gmm.md`` and
-:mod:`memlab.verification.gmm`).
+closed-form $M^*$ lies above the simulated one (see ``docs/gmm.md`` and
+[`memlab.verification.gmm`][memlab.verification.gmm]).
 """
 
 from __future__ import annotations
@@ -83,14 +85,14 @@ class GMMData:
     Attributes
     ----------
     x : ndarray, shape (N, d)
-        Training points :math:`x^1..x^N`, in the order used by the partial
+        Training points $x^1..x^N$, in the order used by the partial
         memorizer (the first M rows are memorized).
     labels : ndarray of int, shape (N,)
         Component index of each training point.
     means : ndarray, shape (K, d)
-        Component means :math:`\\mu_k`, on the sphere of radius :math:`\\sqrt d`.
+        Component means $\\mu_k$, on the sphere of radius $\\sqrt d$.
     sigma2 : float
-        Component variance :math:`\\sigma^2`.
+        Component variance $\\sigma^2$.
     """
 
     x: np.ndarray
@@ -104,10 +106,10 @@ class GMMData:
 
 
 def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0, seed=None) -> GMMData:
-    r"""Draw means and N i.i.d. training points of :math:`\pi_*` (seed 001, eq. 8).
+    r"""Draw means and N i.i.d. training points of $\pi_*$ (seed 001, eq. 8).
 
     The K means are independent and uniform on the sphere of radius
-    :math:`\sqrt d`; each point picks its component uniformly at random.
+    $\sqrt d$; each point picks its component uniformly at random.
 
     Examples
     --------
@@ -170,15 +172,15 @@ def _time_and_batch(t, x2: np.ndarray):
 
 
 def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
-    r"""Posterior mean :math:`\hat x_*(t, x) = \mathbb E[x_0 \mid x_t = x]` under :math:`\pi_*`.
+    r"""Posterior mean $\hat x_*(t, x) = \mathbb E[x_0 \mid x_t = x]$ under $\pi_*$.
 
-    Seed 001, Lemma 2.1 with :math:`\Sigma_k = \sigma^2 I` (eqs. 11-12):
+    Seed 001, Lemma 2.1 with $\Sigma_k = \sigma^2 I$ (eqs. 11-12):
 
-    .. math::
-
-        \hat x_*(t, x) = \sum_k \mathrm{softmax}(w)_k\,
-            \frac{\alpha_t\sigma^2 x + \sigma_t^2 \mu_k}{\alpha_t^2\sigma^2 + \sigma_t^2},
-        \qquad w_k = -\frac{\|x - \alpha_t\mu_k\|^2}{2(\alpha_t^2\sigma^2 + \sigma_t^2)} .
+    $$
+    \hat x_*(t, x) = \sum_k \mathrm{softmax}(w)_k\,
+    \frac{\alpha_t\sigma^2 x + \sigma_t^2 \mu_k}{\alpha_t^2\sigma^2 + \sigma_t^2},
+    \qquad w_k = -\frac{\|x - \alpha_t\mu_k\|^2}{2(\alpha_t^2\sigma^2 + \sigma_t^2)} .
+    $$
 
     Cost: O(B K d) time and O(B (K + d) + K d) memory for B points, K means in
     dimension d; about 0.11 s for B = 10^4, K = 100, d = 50.
@@ -188,11 +190,11 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
     t : float or array of shape (batch,)
         VP time(s) in (0, 1).
     x : array, shape (batch, d) or (d,)
-        Noisy points :math:`x_t`.
+        Noisy points $x_t$.
     means : array, shape (K, d)
-        Component means :math:`\mu_k` (equal weights).
+        Component means $\mu_k$ (equal weights).
     sigma2 : float
-        Component variance :math:`\sigma^2 > 0`.
+        Component variance $\sigma^2 > 0$.
 
     Returns
     -------
@@ -217,15 +219,15 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
 
 
 def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
-    r"""Memorizing (:math:`M = N`) or partially memorizing posterior mean.
+    r"""Memorizing ($M = N$) or partially memorizing posterior mean.
 
     Seed 001, eqs. 7 and 10: the posterior mean under the empirical
     distribution of the first M training points,
 
-    .. math::
-
-        \hat x_{{\rm pmem},M}(t, x) = \sum_{i=1}^M \mathrm{softmax}(w)_i\, x^i,
-        \qquad w_i = -\frac{\|x - \alpha_t x^i\|^2}{2\sigma_t^2} .
+    $$
+    \hat x_{{\rm pmem},M}(t, x) = \sum_{i=1}^M \mathrm{softmax}(w)_i\, x^i,
+    \qquad w_i = -\frac{\|x - \alpha_t x^i\|^2}{2\sigma_t^2} .
+    $$
 
     Cost: O(B M d) time and O(B (M + d) + M d) memory for B points, M memorized
     points in dimension d; about 0.7 s for B = 10^4, M = 1000, d = 50.
@@ -237,10 +239,10 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
     x : array, shape (batch, d) or (d,)
         Noisy points.
     train : array, shape (N, d)
-        Training points :math:`x^1..x^N`.
+        Training points $x^1..x^N$.
     M : int, optional
         Number of memorized points, ``1 <= M <= N``; ``None`` means ``N``
-        (the memorizing denoiser :math:`\hat x_{\rm mem}`).
+        (the memorizing denoiser $\hat x_{\rm mem}$).
 
     Examples
     --------
@@ -268,17 +270,17 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
 
 
 def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
-    r"""Loss weights :math:`\lambda(t_l)` over a time grid.
+    r"""Loss weights $\lambda(t_l)$ over a time grid.
 
     Parameters
     ----------
     weighting : {"x0", "eps"}, array or callable
-        ``"x0"``: :math:`\lambda = 1` (the :math:`x_0`-prediction loss of eq. 6);
-        ``"eps"``: :math:`\lambda = \psi_t = \alpha_t^2/\sigma_t^2`, the
+        ``"x0"``: $\lambda = 1$ (the $x_0$-prediction loss of eq. 6);
+        ``"eps"``: $\lambda = \psi_t = \alpha_t^2/\sigma_t^2$, the
         noise-prediction loss seed 001 trains with (Sec. 4); an array of one
         non-negative weight per time; or a callable ``f(t) -> array``.
     timesteps : array, optional
-        VP times in (0, 1); default :func:`memlab.theory.schedules.reference_timesteps`.
+        VP times in (0, 1); default [`memlab.theory.schedules.reference_timesteps`][memlab.theory.schedules.reference_timesteps].
 
     Returns
     -------
@@ -293,7 +295,7 @@ def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
 
 
 def _loss_weighting(weighting, t: np.ndarray) -> np.ndarray:
-    """:func:`loss_weighting` on checked times ``t`` (one-dimensional, in (0, 1))."""
+    """[`loss_weighting`][memlab.theory.gmm.loss_weighting] on checked times ``t`` (one-dimensional, in (0, 1))."""
     if isinstance(weighting, str):
         if weighting == "x0":
             return np.ones_like(t)
@@ -320,17 +322,17 @@ def _loss_weighting(weighting, t: np.ndarray) -> np.ndarray:
 def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
     r"""High-SNR excess training loss of the generalizing denoiser (seed 001, Thm. 3.1).
 
-    .. math::
-
-        \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
-            \frac{d\sigma^2}{\psi_t\sigma^2 + 1}
-            = d\,\frac{\sigma^2\sigma_t^2}{\alpha_t^2\sigma^2 + \sigma_t^2},
+    $$
+    \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
+    \frac{d\sigma^2}{\psi_t\sigma^2 + 1}
+    = d\,\frac{\sigma^2\sigma_t^2}{\alpha_t^2\sigma^2 + \sigma_t^2},
+    $$
 
     the posterior variance of a single component summed over d coordinates
     (the memorizer's own loss is exponentially small at high SNR). Valid for
-    :math:`\psi_t \gtrsim 1` with well-separated components; as
-    :math:`t \to 1` the true excess tends to 0 while this tends to
-    :math:`d\sigma^2`.
+    $\psi_t \gtrsim 1$ with well-separated components; as
+    $t \to 1$ the true excess tends to 0 while this tends to
+    $d\sigma^2$.
 
     Examples
     --------
@@ -345,7 +347,7 @@ def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
 
 
 def _generalizing_excess(tt: np.ndarray, d: int, sigma2: float) -> np.ndarray:
-    """:func:`generalizing_excess_loss` on checked arguments (``tt`` an array of VP times)."""
+    """[`generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] on checked arguments (``tt`` an array of VP times)."""
     a2, s2 = 1.0 - tt * tt, tt * tt
     return d * sigma2 * s2 / (a2 * sigma2 + s2)
 
@@ -372,7 +374,7 @@ _GEMM_MAX = 5 * 10**5   # multiply-adds per BLAS product in _min_distance_nodes
 
 
 def _outer_nodes(d: int):
-    """The 48 Gauss-Hermite weights and chi-square nodes :math:`\\lambda_j` of the outer mean."""
+    """The 48 Gauss-Hermite weights and chi-square nodes $\\lambda_j$ of the outer mean."""
     z, wz = special.roots_hermitenorm(_N_LAMBDA)
     wz = wz / np.sqrt(2.0 * np.pi)
     lam = np.where(z < 0, 2.0 * special.gammaincinv(0.5 * d, special.ndtr(z)),
@@ -397,13 +399,13 @@ def _shift_nodes(shift_mean: float, shift_var: float):
 
 
 def _chernoff(x, d: int, nu):
-    r"""Chernoff rate :math:`I(x) = \sup_t\,[tx - \log E e^{tX}]` of :math:`X \sim \chi'^2_d(\nu)`
+    r"""Chernoff rate $I(x) = \sup_t\,[tx - \log E e^{tX}]$ of $X \sim \chi'^2_d(\nu)$
     and its maximiser t (broadcast over x and nu).
 
-    With :math:`u = 1/(1 - 2t)` the saddlepoint equation :math:`d u + \nu u^2 = x` gives
-    :math:`u = 2x/(d + \sqrt{d^2 + 4\nu x})` and
-    :math:`I = x t - \tfrac d2 \log u - \tfrac\nu2 (u - 1)`. Chernoff's bound:
-    :math:`P(X \le x) \le e^{-I(x)}` below the mean, :math:`P(X \ge x) \le e^{-I(x)}` above.
+    With $u = 1/(1 - 2t)$ the saddlepoint equation $d u + \nu u^2 = x$ gives
+    $u = 2x/(d + \sqrt{d^2 + 4\nu x})$ and
+    $I = x t - \tfrac d2 \log u - \tfrac\nu2 (u - 1)$. Chernoff's bound:
+    $P(X \le x) \le e^{-I(x)}$ below the mean, $P(X \ge x) \le e^{-I(x)}$ above.
     """
     u = 2.0 * x / (d + np.sqrt(d * d + 4.0 * nu * x))
     t = 0.5 - 0.5 / u
@@ -441,44 +443,48 @@ def _chernoff_point(d: int, nu: float, level: float, upper: bool) -> float:
 
 @functools.lru_cache(maxsize=64)
 def _min_distance_nodes(d: int, p_same: float, shift_mean: float, shift_var: float):
-    r"""Nodes of the inner integral of :math:`C_{\rm eff}`, independent of M (cached).
+    r"""Nodes of the inner integral of $C_{\rm eff}$, independent of M (cached).
 
-    For each of the 48 outer nodes :math:`\lambda_j` (those of
-    :func:`_min_distance_values_reference`), the lower-tail probability of the mixture
+    For each of the 48 outer nodes $\lambda_j$ (those of
+    `_min_distance_values_reference`), the lower-tail probability of the mixture
 
-    .. math:: F_j(x) = p\,F_{\chi'^2_d(\lambda_j)}(x)
-                     + (1-p)\sum_h w_h F_{\chi'^2_d(\lambda_j + s_h)}(x)
+    $$
+    F_j(x) = p\,F_{\chi'^2_d(\lambda_j)}(x)
+    + (1-p)\sum_h w_h F_{\chi'^2_d(\lambda_j + s_h)}(x)
+    $$
 
-    (p = ``p_same``; the same 12 clipped Gauss-Hermite shifts :math:`s_h`) is evaluated on
+    (p = ``p_same``; the same 12 clipped Gauss-Hermite shifts $s_h$) is evaluated on
     one grid of x shared by all j, through the Poisson mixture of central chi-squares:
-    with :math:`\pi_k(\mu) = e^{-\mu}\mu^k/k!`, :math:`c_{jk} = p\,\pi_k(\lambda_j/2) +
-    (1-p)\sum_h w_h \pi_k((\lambda_j+s_h)/2)`, :math:`Q_{ji} = \sum_{k\le i} c_{jk}` and
-    :math:`t_i(z) = z^{d/2+i}e^{-z}/\Gamma(d/2+i+1)` (so that
-    :math:`P(d/2+k, z) = \sum_{i\ge k} t_i(z)`, P the regularised lower incomplete gamma),
+    with $\pi_k(\mu) = e^{-\mu}\mu^k/k!$, $c_{jk} = p\,\pi_k(\lambda_j/2) +
+    (1-p)\sum_h w_h \pi_k((\lambda_j+s_h)/2)$, $Q_{ji} = \sum_{k\le i} c_{jk}$ and
+    $t_i(z) = z^{d/2+i}e^{-z}/\Gamma(d/2+i+1)$ (so that
+    $P(d/2+k, z) = \sum_{i\ge k} t_i(z)$, P the regularised lower incomplete gamma),
 
-    .. math:: F_j(x) = \sum_{i \le k_{\max}} Q_{ji}\, t_i(x/2)
-                     + Q_{j k_{\max}}\, P(d/2 + k_{\max} + 1, x/2),
+    $$
+    F_j(x) = \sum_{i \le k_{\max}} Q_{ji}\, t_i(x/2)
+    + Q_{j k_{\max}}\, P(d/2 + k_{\max} + 1, x/2),
+    $$
 
-    a matrix product of positive terms, so :math:`F_j` keeps its relative accuracy in the
-    deep lower tail (where :math:`\log S_j = \log(1 - F_j)` must be right to ~1e-25 for
-    M = 1e9) and :math:`S_j = 1 - F_j` an absolute accuracy of ~1e-13 (the rounding of
-    :math:`\log t_i`, which is a difference of terms of size d); this costs C_eff(1) about
+    a matrix product of positive terms, so $F_j$ keeps its relative accuracy in the
+    deep lower tail (where $\log S_j = \log(1 - F_j)$ must be right to ~1e-25 for
+    M = 1e9) and $S_j = 1 - F_j$ an absolute accuracy of ~1e-13 (the rounding of
+    $\log t_i$, which is a difference of terms of size d); this costs C_eff(1) about
     5e-12 relative. Terms below 1e-150 are dropped (no subnormal numbers).
 
-    Grid: the x range is :math:`[x_{lo}, x_{hi}]` with :math:`F_j(x_{lo}) \le e^{-80}` and
-    :math:`S_j(x_{hi}) \le e^{-41}` for every j (Chernoff bounds of the extreme
-    noncentralities). It is cut into Gauss-Legendre panels in :math:`w = \log x`
+    Grid: the x range is $[x_{lo}, x_{hi}]$ with $F_j(x_{lo}) \le e^{-80}$ and
+    $S_j(x_{hi}) \le e^{-41}$ for every j (Chernoff bounds of the extreme
+    noncentralities). It is cut into Gauss-Legendre panels in $w = \log x$
     (20 nodes each) of equal increments of a design measure: 1 per unit of w (the factor
     x of dx = x dw) plus the largest rate of change, over up to 64 noncentralities and
-    from Chernoff's saddlepoint, of :math:`\eta = \log F` below the mean and of
-    :math:`\eta = \log(-\log S)` above it (:math:`S^M = e^{-M e^\eta}`: in these units
-    the drop of :math:`S^M` has the same shape for every M), 8 units per panel.
+    from Chernoff's saddlepoint, of $\eta = \log F$ below the mean and of
+    $\eta = \log(-\log S)$ above it ($S^M = e^{-M e^\eta}$: in these units
+    the drop of $S^M$ has the same shape for every M), 8 units per panel.
 
     Returns ``(wz, x_lo, w, log_S)`` (outer weights, lower end, the weights of
-    :math:`\int_{x_{lo}}^{x_{hi}} g\,dx`, and :math:`\log S_j` at the nodes, shape
+    $\int_{x_{lo}}^{x_{hi}} g\,dx$, and $\log S_j$ at the nodes, shape
     (48, n)), or None when the Poisson sum would be too large (more than 4e7 terms: about
     d > 1.5e4 for K > 1 at sigma2 = 1, d > 1e5 for K = 1), where the caller falls back on
-    :func:`_min_distance_values_reference`.
+    `_min_distance_values_reference`.
 
     Cost: O(k_max x n) exponentials and multiply-adds (x 48), with n the number of nodes
     and k_max ~ largest noncentrality / 2 + 10 sqrt of it. Measured on 2 busy cores (load
@@ -576,11 +582,13 @@ def _min_distance_values(d: int, n: np.ndarray, p_same: float, shift_mean: float
                          shift_var: float) -> np.ndarray:
     r"""``T(n) = (1/d) E_lam int_0^inf S(x)^n dx`` at the given n (float array, n >= 1 real).
 
-    .. math:: T(n) = \frac1d \sum_j w_{z,j}\Big[x_{lo} + \sum_i w_i\, e^{n \log S_j(x_i)}\Big]
+    $$
+    T(n) = \frac1d \sum_j w_{z,j}\Big[x_{lo} + \sum_i w_i\, e^{n \log S_j(x_i)}\Big]
+    $$
 
-    on the nodes of :func:`_min_distance_nodes` (the survival function S of
-    :func:`_min_distance_table_full`); below :math:`x_{lo}`, :math:`S^n = 1` to 1e-19 for
-    every n <= 2^53. Agrees with :func:`_min_distance_values_reference` to 1e-10 relative
+    on the nodes of `_min_distance_nodes` (the survival function S of
+    `_min_distance_table_full`); below $x_{lo}$, $S^n = 1$ to 1e-19 for
+    every n <= 2^53. Agrees with `_min_distance_values_reference` to 1e-10 relative
     where that is accurate (see ``docs/gmm.md``).
 
     Cost: O(len(n) x 48 x n_nodes) exponentials (0.2-0.5 ms per n measured for d <= 1e4)
@@ -603,7 +611,7 @@ def _min_distance_values(d: int, n: np.ndarray, p_same: float, shift_mean: float
 
 def _min_distance_table(d: int, n_max: int, p_same: float = 1.0, shift_mean: float = 0.0,
                         shift_var: float = 0.0) -> np.ndarray:
-    """Cached :func:`_min_distance_table_full`, computed up to a power of two >= 256."""
+    """Cached `_min_distance_table_full`, computed up to a power of two >= 256."""
     cap = max(256, 1 << (int(n_max) - 1).bit_length())
     return _min_distance_table_full(d, cap, float(p_same), float(shift_mean),
                                     float(shift_var))[:n_max]
@@ -614,15 +622,17 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
                              shift_var: float) -> np.ndarray:
     r"""``T[n-1] = (1/d) E_lam int_0^inf S(x)^n dx`` for n = 1..n_max, where
 
-    .. math:: S(x) = p\,\mathrm{sf}_{\chi'^2_d(\lambda)}(x)
-                    + (1-p)\,\mathbb E_s\,\mathrm{sf}_{\chi'^2_d(\lambda + s)}(x)
+    $$
+    S(x) = p\,\mathrm{sf}_{\chi'^2_d(\lambda)}(x)
+    + (1-p)\,\mathbb E_s\,\mathrm{sf}_{\chi'^2_d(\lambda + s)}(x)
+    $$
 
     is the survival function of the squared distance (in units of
-    :math:`\sigma^2`) to one memorized point that shares the component with
+    $\sigma^2$) to one memorized point that shares the component with
     probability ``p_same`` and otherwise sits in another component, whose
     noncentrality is larger by a shift s ~ Normal(``shift_mean``,
     ``shift_var``) (clipped at 0). ``S^n`` is the survival function of the
-    nearest of n such points. Values from :func:`_min_distance_values`.
+    nearest of n such points. Values from `_min_distance_values`.
 
     Cost: n_max x 48 x n_nodes exponentials (about 0.1 s for n_max = 256 at d = 50,
     K = 12); memory n_max floats, cached.
@@ -635,7 +645,7 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
 
 @functools.lru_cache(maxsize=8)
 def _min_distance_nodes_reference(d: int, p_same: float, shift_mean: float, shift_var: float):
-    """Quadrature nodes of :func:`_min_distance_values_reference`, independent of n (cached).
+    """Quadrature nodes of `_min_distance_values_reference`, independent of n (cached).
 
     Returns ``(wz, lo, width, log_S, wv)``: the outer weights, the ends ``lo``
     of ``[0, lo]``, ``v1 - v0`` and, per outer node, ``log S`` on the Simpson
@@ -678,12 +688,12 @@ _N_CHUNK = 512   # n values per block in _min_distance_values_reference: 512 x 2
 
 def _min_distance_values_reference(d: int, n: np.ndarray, p_same: float, shift_mean: float,
                                    shift_var: float) -> np.ndarray:
-    """The quadrature memlab used before :func:`_min_distance_nodes` (the reference).
+    """The quadrature memlab used before `_min_distance_nodes` (the reference).
 
     The same outer rules (48 Gauss-Hermite nodes in the normal score z with
-    :math:`\\lambda = F_{\\chi^2_d}^{-1}(\\Phi(z))`, 12 for the shift); the inner integral
+    $\\lambda = F_{\\chi^2_d}^{-1}(\\Phi(z))$, 12 for the shift); the inner integral
     over ``[0, lo]`` (where S = 1 to 1e-15) plus composite Simpson in
-    :math:`v = \\sqrt x` on ``[lo, hi]`` (``lo``, ``hi`` the 1e-15 and 1 - 1e-16
+    $v = \\sqrt x$ on ``[lo, hi]`` (``lo``, ``hi`` the 1e-15 and 1 - 1e-16
     quantiles, 2049 nodes) with ``log S`` from ``scipy.stats.ncx2.sf``.
 
     Its limits (``docs/gmm.md``): ``log(sf)`` near sf = 1 carries a rounding error of
@@ -707,27 +717,27 @@ def _min_distance_values_reference(d: int, n: np.ndarray, p_same: float, shift_m
 
 
 def nearest_neighbour_constant(d: int, n: int) -> float:
-    r"""Finite-d constant :math:`C(d, n)` of the partial-memorization excess.
+    r"""Finite-d constant $C(d, n)$ of the partial-memorization excess.
 
-    The expected squared distance from a training point :math:`x^i` to the
+    The expected squared distance from a training point $x^i$ to the
     nearest of n other points of its own component, in units of
-    :math:`d\sigma^2`. Given :math:`\lambda = \|x^i - \mu_k\|^2/\sigma^2 \sim
-    \chi^2_d`, each such point is at squared distance
-    :math:`\sigma^2\,\chi'^2_d(\lambda)` (noncentral chi-square), so
+    $d\sigma^2$. Given $\lambda = \|x^i - \mu_k\|^2/\sigma^2 \sim
+    \chi^2_d$, each such point is at squared distance
+    $\sigma^2\,\chi'^2_d(\lambda)$ (noncentral chi-square), so
 
-    .. math::
+    $$
+    C(d, n) = \frac1d\, \mathbb E_{\lambda\sim\chi^2_d}
+    \int_0^\infty \mathrm{sf}_{\chi'^2_d(\lambda)}(x)^n \, dx .
+    $$
 
-        C(d, n) = \frac1d\, \mathbb E_{\lambda\sim\chi^2_d}
-            \int_0^\infty \mathrm{sf}_{\chi'^2_d(\lambda)}(x)^n \, dx .
-
-    :math:`C(d, 1) = 2` exactly and C decreases slowly in n; seed 001
-    (Thm. 3.2) only states :math:`C \in [1, 2]`. Computed by quadrature
-    (:func:`_min_distance_nodes`; checked against nested adaptive quadrature, mpmath
-    and Monte Carlo in the tests). The 48-node outer rule in :math:`\lambda` is
+    $C(d, 1) = 2$ exactly and C decreases slowly in n; seed 001
+    (Thm. 3.2) only states $C \in [1, 2]$. Computed by quadrature
+    (`_min_distance_nodes`; checked against nested adaptive quadrature, mpmath
+    and Monte Carlo in the tests). The 48-node outer rule in $\lambda$ is
     converged (7e-11) for d >= 5; for d <= 2 and large n it is not (with 64 nodes C moves
     by 1e-5 at d = 2 and 1e-2 at d = 1 for n = 1e9; ``docs/gmm.md``).
 
-    Cost: 6 ms per new d at d = 50 (cached afterwards, see :func:`_min_distance_nodes`),
+    Cost: 6 ms per new d at d = 50 (cached afterwards, see `_min_distance_nodes`),
     0.16 s at d = 1e4, 1.8 s at d = 1e5, beyond about d = 1e5 the previous quadrature
     (seconds to minutes); d is
     limited to ``10**6`` and n to ``10**9`` (ValueError beyond).
@@ -757,43 +767,43 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
 def _other_component_shift(d: int, sigma2: float) -> tuple[float, float]:
     r"""Mean and variance of the extra noncentrality of a point in another component.
 
-    For :math:`x^i = \mu_k + e_i` and a point of component :math:`k'`, the
-    noncentrality is :math:`\|\mu_{k'} - \mu_k - e_i\|^2/\sigma^2 = \lambda + s`
-    with :math:`s = (D^2 - 2(\mu_{k'}-\mu_k)\cdot e_i)/\sigma^2`,
-    :math:`D^2 = 2d(1 - \cos\theta)` for independent uniform means on the
-    sphere of radius :math:`\sqrt d` (:math:`\mathrm{Var}\cos\theta = 1/d`), so
+    For $x^i = \mu_k + e_i$ and a point of component $k'$, the
+    noncentrality is $\|\mu_{k'} - \mu_k - e_i\|^2/\sigma^2 = \lambda + s$
+    with $s = (D^2 - 2(\mu_{k'}-\mu_k)\cdot e_i)/\sigma^2$,
+    $D^2 = 2d(1 - \cos\theta)$ for independent uniform means on the
+    sphere of radius $\sqrt d$ ($\mathrm{Var}\cos\theta = 1/d$), so
     E s = 2d/sigma2 and Var s = 4d/sigma2^2 + 8d/sigma2 (to leading order).
     """
     return 2.0 * d / sigma2, 4.0 * d / sigma2 / sigma2 + 8.0 * d / sigma2
 
 
 def effective_constant(M, d, K, sigma2: float = 1.0):
-    r"""Constant :math:`C_{\rm eff}(M)` of the partial-memorization excess at finite d.
+    r"""Constant $C_{\rm eff}(M)$ of the partial-memorization excess at finite d.
 
-    For a training point :math:`x^i` that is not memorized, each of the M
+    For a training point $x^i$ that is not memorized, each of the M
     memorized points shares its component with probability 1/K (squared
-    distance :math:`\sigma^2\chi'^2_d(\lambda)`, :math:`\lambda =
-    \|x^i - \mu_k\|^2/\sigma^2 \sim \chi^2_d`) or lies in another one, with
-    noncentrality :math:`\|\mu_{k'} - x^i\|^2/\sigma^2 = \lambda + s`; the shift
-    s has mean :math:`2d/\sigma^2` (so the point is at about
-    :math:`\|\mu_k - \mu_{k'}\|^2 + 2d\sigma^2`) and variance
-    :math:`4d/\sigma^4 + 8d/\sigma^2` from the spread of the inter-mean
-    distance and the cross term (:func:`_other_component_shift`), and is
+    distance $\sigma^2\chi'^2_d(\lambda)$, $\lambda =
+    \|x^i - \mu_k\|^2/\sigma^2 \sim \chi^2_d$) or lies in another one, with
+    noncentrality $\|\mu_{k'} - x^i\|^2/\sigma^2 = \lambda + s$; the shift
+    s has mean $2d/\sigma^2$ (so the point is at about
+    $\|\mu_k - \mu_{k'}\|^2 + 2d\sigma^2$) and variance
+    $4d/\sigma^4 + 8d/\sigma^2$ from the spread of the inter-mean
+    distance and the cross term (`_other_component_shift`), and is
     integrated over as a normal variable. Averaging the nearest-neighbour law
     over the Binomial(M, 1/K) number n of same-component points gives, by the
     binomial theorem,
 
-    .. math::
+    $$
+    C_{\rm eff}(M) = \sum_n \binom Mn K^{-n}(1-K^{-1})^{M-n}\,
+    \frac1d\mathbb E_\lambda\!\int \mathrm{sf}_s^n\,\mathrm{sf}_o^{M-n}
+    = \frac1d\,\mathbb E_{\lambda\sim\chi^2_d}\int_0^\infty
+    \Big[\tfrac1K\mathrm{sf}_s(x) + (1-\tfrac1K)\mathrm{sf}_o(x)\Big]^M dx,
+    $$
 
-        C_{\rm eff}(M) = \sum_n \binom Mn K^{-n}(1-K^{-1})^{M-n}\,
-            \frac1d\mathbb E_\lambda\!\int \mathrm{sf}_s^n\,\mathrm{sf}_o^{M-n}
-          = \frac1d\,\mathbb E_{\lambda\sim\chi^2_d}\int_0^\infty
-            \Big[\tfrac1K\mathrm{sf}_s(x) + (1-\tfrac1K)\mathrm{sf}_o(x)\Big]^M dx,
-
-    with :math:`\mathrm{sf}_o = \mathbb E_s\,\mathrm{sf}_{\chi'^2_d(\lambda+s)}`.
+    with $\mathrm{sf}_o = \mathbb E_s\,\mathrm{sf}_{\chi'^2_d(\lambda+s)}$.
     This covers n = 0 (all memorized points in other components) and the
     competition of other components for every n. With K = 1 it is
-    :func:`nearest_neighbour_constant` ``(d, M)``.
+    [`nearest_neighbour_constant`][memlab.theory.gmm.nearest_neighbour_constant] ``(d, M)``.
 
     Accuracy: the shifts of different memorized points are treated as
     independent, but points of one other component share theirs, so the
@@ -805,12 +815,12 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
     mean instead errs by as much in the other direction. At the crossover
     (M/K >> 1 for separated components) the error is below 0.5%.
 
-    Numerics: 48 Gauss-Hermite nodes in :math:`\lambda`, 12 in s, and for the integral
+    Numerics: 48 Gauss-Hermite nodes in $\lambda$, 12 in s, and for the integral
     over x a fixed Gauss-Legendre grid of about 600-1200 nodes in log x built once per
-    (d, K, sigma2), on which :math:`\log S` comes from a Poisson sum of central
-    chi-squares (:func:`_min_distance_nodes`); ``docs/gmm.md`` gives its accuracy.
+    (d, K, sigma2), on which $\log S$ comes from a Poisson sum of central
+    chi-squares (`_min_distance_nodes`); ``docs/gmm.md`` gives its accuracy.
 
-    Cost (measured on 2 busy cores, see :func:`_min_distance_nodes`): building the nodes
+    Cost (measured on 2 busy cores, see `_min_distance_nodes`): building the nodes
     of a new (d, K, sigma2) takes 6 ms at d = 50, K = 1, 15 ms at d = 50, K = 12, 0.13 s
     at d = 1000, K = 12 and 1.4-1.8 s for distant components or large d (d = 1000,
     sigma2 = 0.1; d = 1e4, K = 12; d = 1e5, K = 1; beyond 4e7 Poisson terms, about
@@ -830,7 +840,7 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
         Component variance; for K > 1 it must be >= 0.1 (smaller values raise ValueError: the
         quadrature, checked finite from 0.1 to 1e300, breaks down when the other
         components are more than ~100 sigma away; at such separation
-        :math:`C_{\rm eff}` is dominated by the distance to other components).
+        $C_{\rm eff}$ is dominated by the distance to other components).
 
     Returns
     -------
@@ -875,7 +885,7 @@ _QUADRATURE_D_MAX = 10**6
 
 
 def _finite_d_shift(d: int, K: int, sigma2: float) -> tuple[float, float]:
-    """The other-component shift of :func:`_other_component_shift`, after checking that the
+    """The other-component shift of `_other_component_shift`, after checking that the
     finite-d quadrature handles (d, K, sigma2): d <= 1e6 and, for K > 1, sigma2 >= 0.1."""
     _check_quadrature_d(d)
     if K > 1 and sigma2 < _SIGMA2_MIN:
@@ -886,7 +896,7 @@ def _finite_d_shift(d: int, K: int, sigma2: float) -> tuple[float, float]:
 
 
 def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
-    """:func:`effective_constant` on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    """[`effective_constant`][memlab.theory.gmm.effective_constant] on checked arguments (``Ms`` an int64 array, all >= 1)."""
     shift_mean, shift_var = _finite_d_shift(d, K, sigma2)
     m_max = int(Ms.max())
     if m_max <= _TABLE_MAX:
@@ -955,17 +965,17 @@ def _check_M(M, N):
 def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 1.0, C=None):
     r"""High-SNR excess training loss of the partially memorizing denoiser (seed 001, Thm. 3.2).
 
-    .. math::
-
-        \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
-            C\,(1 - M/N)\, d\sigma^2 ,
+    $$
+    \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
+    C\,(1 - M/N)\, d\sigma^2 ,
+    $$
 
     independent of t at high SNR: the N - M non-memorized points are denoised
     to their nearest memorized neighbour. ``C=None`` uses
-    :func:`effective_constant` (finite-d, averaged over the component counts);
-    a number uses that constant (the paper's :math:`C \in [1, 2]`).
+    [`effective_constant`][memlab.theory.gmm.effective_constant] (finite-d, averaged over the component counts);
+    a number uses that constant (the paper's $C \in [1, 2]$).
 
-    Cost: with ``C=None``, the quadrature of :func:`effective_constant` (same
+    Cost: with ``C=None``, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
     computation, documented there); with C given, the closed form costs
     O(len(M)) time and memory (each M is checked in Python); about 2.6 s for
     10^6 values of M.
@@ -985,26 +995,26 @@ def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 
 
 def _partial_memorization_excess(Ms: np.ndarray, N: int, d: int, K: int, sigma2: float,
                                  C: float | None) -> np.ndarray:
-    """:func:`partial_memorization_excess_loss` on checked arguments, an array like ``Ms``."""
+    """[`partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] on checked arguments, an array like ``Ms``."""
     c = _effective_constant(Ms, d, K, sigma2) if C is None else C
     return np.asarray(c * (1.0 - Ms / N) * d * sigma2, dtype=float)
 
 
 def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
              sigma2: float = 1.0, C=None):
-    r"""Weighted training-loss gap :math:`L(\hat x_{{\rm pmem},M},\lambda) - L(\hat x_*,\lambda)`.
+    r"""Weighted training-loss gap $L(\hat x_{{\rm pmem},M},\lambda) - L(\hat x_*,\lambda)$.
 
     Seed 001, eq. 14, with the loss weighted over the time grid:
 
-    .. math::
-
-        {\rm gap}(M) = \mathrm{mean}_l\, \lambda(t_l)\Big[C(1 - M/N)d\sigma^2
-            - \frac{d\sigma^2}{\psi_{t_l}\sigma^2 + 1}\Big].
+    $$
+    {\rm gap}(M) = \mathrm{mean}_l\, \lambda(t_l)\Big[C(1 - M/N)d\sigma^2
+    - \frac{d\sigma^2}{\psi_{t_l}\sigma^2 + 1}\Big].
+    $$
 
     Positive: the generalizing denoiser has the lower training loss. Decreasing
     in M; ``gap(N) < 0``.
 
-    Cost: with ``C=None``, the quadrature of :func:`effective_constant` (same
+    Cost: with ``C=None``, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
     computation, documented there) plus O(T) for the T times; with C given,
     O(len(M) + T) time and memory (each M is checked in Python); about 2.5 s
     for 10^6 values of M.
@@ -1027,29 +1037,29 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
 
 
 def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 1.0, C=None):
-    r"""Crossover point :math:`M^*(N, d, K)` of seed 001, eq. 14.
+    r"""Crossover point $M^*(N, d, K)$ of seed 001, eq. 14.
 
-    :math:`M^*` solves :math:`{\rm gap}(M^*) = 0` (:func:`loss_gap`): below it
+    $M^*$ solves ${\rm gap}(M^*) = 0$ ([`loss_gap`][memlab.theory.gmm.loss_gap]): below it
     the generalizing denoiser has the lower weighted training loss, above it
     the partially memorizing one. With a constant ``C``,
 
-    .. math::
-
-        M^* = N\Big(1 - \frac{\mathrm{mean}_l[\lambda/(\psi\sigma^2 + 1)]}
-                              {C\, \mathrm{mean}_l[\lambda]}\Big),
+    $$
+    M^* = N\Big(1 - \frac{\mathrm{mean}_l[\lambda/(\psi\sigma^2 + 1)]}
+    {C\, \mathrm{mean}_l[\lambda]}\Big),
+    $$
 
     clipped to [0, N]. With ``C=None`` (default) the finite-d constant
-    :math:`C_{\rm eff}(M)` of :func:`effective_constant` is used; :math:`M^*` is
+    $C_{\rm eff}(M)$ of [`effective_constant`][memlab.theory.gmm.effective_constant] is used; $M^*$ is
     the zero of the piecewise-linear interpolant of gap over the integers M
     (gap is decreasing in M, so the root is unique), or 1 when gap(1) <= 0
     (only for N = 1). It is found without evaluating every M: a search on the integers
-    (:func:`_crossover_search`) brackets the first M with gap(M) <= 0, and the
+    (`_crossover_search`) brackets the first M with gap(M) <= 0, and the
     interpolant is evaluated on that last bracket [M - 1, M].
 
     N, d and K may be arrays: they broadcast together, and each distinct (d, K) builds
     its quadrature nodes once and searches all its N at once.
 
-    Cost: with ``C=None``, the nodes of :func:`effective_constant` (about 10-15 ms for a
+    Cost: with ``C=None``, the nodes of [`effective_constant`][memlab.theory.gmm.effective_constant] (about 10-15 ms for a
     new (d, K) at d = 50, K = 12, cached; more for large d, see there) plus 5-8 rounds of
     one C_eff evaluation per N (0.2-0.5 ms each). Measured on 2 shared cores
     (``benchmarks/results/crossover.md``, load average 2-3): 8-11 ms for a new
@@ -1064,12 +1074,12 @@ def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 
         Training-set size, dimension and number of components (K <= N), broadcast
         together.
     weighting : {"x0", "eps"}, array or callable
-        Loss weighting over the grid, see :func:`loss_weighting`.
+        Loss weighting over the grid, see [`loss_weighting`][memlab.theory.gmm.loss_weighting].
     timesteps : array, optional
         VP times; default seed 001's 26-point grid.
     sigma2 : float
         Component variance; with ``C=None`` and K > 1 it must be >= 0.1 (see
-        :func:`effective_constant`), otherwise any positive value.
+        [`effective_constant`][memlab.theory.gmm.effective_constant]), otherwise any positive value.
     C : float, optional
         Constant of the partial-memorization excess; ``None`` for finite-d.
 
@@ -1081,7 +1091,7 @@ def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 
     -----
     The closed forms are high-SNR limits. Near t -> 1 both overestimate the
     true excesses, and the generalizing one by more: the closed-form gap is
-    pushed negative there, and :math:`M^*` lies *below* the crossover of the
+    pushed negative there, and $M^*$ lies *below* the crossover of the
     exact losses. At (200, 50, 12) with x0 weighting it is 0.77 N here against
     0.80 N simulated (``memlab.verification.gmm.simulated_crossover_point``); for
     small d the closed form drops further (0.60 N at d = 10, K = 2) while the
@@ -1128,7 +1138,7 @@ def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 
 
 
 def _crossover_search(Ns: np.ndarray, d: int, K: int, sigma2: float, ratio: float) -> np.ndarray:
-    """:func:`crossover_point` with finite-d C for an int64 array of N (one (d, K)).
+    """[`crossover_point`][memlab.theory.gmm.crossover_point] with finite-d C for an int64 array of N (one (d, K)).
 
     g(M) = C_eff(M)(1 - M/N) - ratio is decreasing (both factors are positive
     and decreasing) and g(N) = -ratio < 0. For each N an integer bracket lo < hi with
@@ -1140,7 +1150,7 @@ def _crossover_search(Ns: np.ndarray, d: int, K: int, sigma2: float, ratio: floa
     hi = lo + 1 (6-9 evaluations of C_eff measured for N from 200 to 1e9); then g on
     [lo, hi] is evaluated
     alone (so the answer does not depend on the batch) and interpolated as
-    :func:`memlab.theory.metrics.first_crossing` does over all M.
+    [`memlab.theory.metrics.first_crossing`][memlab.theory.metrics.first_crossing] does over all M.
     """
     shift_mean, shift_var = _finite_d_shift(d, K, sigma2)
 
@@ -1203,15 +1213,15 @@ def _crossover_search(Ns: np.ndarray, d: int, K: int, sigma2: float, ratio: floa
 
 
 def _crossover_bisection(N: int, d: int, K: int, sigma2: float, ratio: float) -> float:
-    """:func:`crossover_point` with finite-d C for one N (:func:`_crossover_search`)."""
+    """[`crossover_point`][memlab.theory.gmm.crossover_point] with finite-d C for one N (`_crossover_search`)."""
     return float(_crossover_search(np.array([N], dtype=np.int64), d, K, sigma2, ratio)[0])
 
 
 def _crossover_reference(N: int, d: int, K: int, sigma2: float, ratio: float) -> float:
-    """The finite-d crossover as memlab computed it before :func:`_crossover_search`.
+    """The finite-d crossover as memlab computed it before `_crossover_search`.
 
-    With :func:`_min_distance_values_reference` for C_eff: for N <= 4096 the gap at every
-    M = 1..N and :func:`memlab.theory.metrics.first_crossing`; above, bisection on the
+    With `_min_distance_values_reference` for C_eff: for N <= 4096 the gap at every
+    M = 1..N and [`memlab.theory.metrics.first_crossing`][memlab.theory.metrics.first_crossing]; above, bisection on the
     integers (O(log N) evaluations) down to a bracket of at most 9 consecutive M,
     interpolated in the same way. Kept to test and benchmark the new search against.
     """

@@ -1,35 +1,37 @@
 r"""Eigenvalue scaling and memorization time of kernel methods (seed 000, App. G).
 
-A kernel :math:`K(x, y) = \kappa(r) = 1 - C(d) r^\nu + O(r^{\nu+1})`,
-:math:`r = \|x - y\|`, is trained to fit the empirical score of
-:math:`p_\sigma = \frac1P\sum_i \mathcal N(x_i, \sigma^2 I_d)` at a noise level
-:math:`\sigma` much smaller than the distances between the P training points.
-Near :math:`x_i` the target is locally linear, and the local functions
-:math:`\psi_i(x) = (x - x_i) R(\|x - x_i\|/\sigma)` (R a radial cutoff) are
-approximate eigenfunctions of the kernel operator on :math:`L_2(p_\sigma)`
+A kernel $K(x, y) = \kappa(r) = 1 - C(d) r^\nu + O(r^{\nu+1})$,
+$r = \|x - y\|$, is trained to fit the empirical score of
+$p_\sigma = \frac1P\sum_i \mathcal N(x_i, \sigma^2 I_d)$ at a noise level
+$\sigma$ much smaller than the distances between the P training points.
+Near $x_i$ the target is locally linear, and the local functions
+$\psi_i(x) = (x - x_i) R(\|x - x_i\|/\sigma)$ (R a radial cutoff) are
+approximate eigenfunctions of the kernel operator on $L_2(p_\sigma)$
 with eigenvalue (seed eq. 22)
 
-.. math:: \lambda_i \simeq -C(d)\,\frac{\beta_d(R,\nu)}{\gamma_d(R)}\,\frac{\sigma^\nu}{P},
+$$
+\lambda_i \simeq -C(d)\,\frac{\beta_d(R,\nu)}{\gamma_d(R)}\,\frac{\sigma^\nu}{P},
+$$
 
-where, for :math:`u, v` i.i.d. :math:`\mathcal N(0, I_d)`,
+where, for $u, v$ i.i.d. $\mathcal N(0, I_d)$,
 
-.. math::
+$$
+\gamma_d(R) = \mathbb E\big[\|u\|^2 R(\|u\|)^2\big],\qquad
+\beta_d(R, \nu) = \mathbb E\big[(u\cdot v)\,R(\|u\|)R(\|v\|)\,\|u - v\|^\nu\big].
+$$
 
-    \gamma_d(R) = \mathbb E\big[\|u\|^2 R(\|u\|)^2\big],\qquad
-    \beta_d(R, \nu) = \mathbb E\big[(u\cdot v)\,R(\|u\|)R(\|v\|)\,\|u - v\|^\nu\big].
-
-Learning these modes takes a time :math:`\tau_{\rm mem} \sim 1/\lambda_i \propto P/\sigma^\nu`
+Learning these modes takes a time $\tau_{\rm mem} \sim 1/\lambda_i \propto P/\sigma^\nu$
 (eq. 24): memorization starts after a training time proportional to P.
 
-For R = 1 (eqs. 25-37), :math:`\gamma_d(1) = d` and
-:math:`\beta_d(1,\nu) = -\frac\nu2 2^\nu \Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)`,
-so :math:`\beta/\gamma \simeq -\nu 2^{\nu/2-1} d^{\nu/2-1}` for large d and
-:math:`\tau_{\rm mem} \sim C(d)^{-1} d^{1-\nu/2} P/\sigma^\nu` (eq. 39).
+For R = 1 (eqs. 25-37), $\gamma_d(1) = d$ and
+$\beta_d(1,\nu) = -\frac\nu2 2^\nu \Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)$,
+so $\beta/\gamma \simeq -\nu 2^{\nu/2-1} d^{\nu/2-1}$ for large d and
+$\tau_{\rm mem} \sim C(d)^{-1} d^{1-\nu/2} P/\sigma^\nu$ (eq. 39).
 
-The small-distance constants :math:`(C(d), \nu)` of common kernels on the
-sphere of radius :math:`\sqrt d` are derived symbolically by
-:func:`kernel_expansion`; :func:`symbolic_ratio` derives the closed form and
-its series in 1/d with sympy. :func:`memorization_time_prediction` gathers the
+The small-distance constants $(C(d), \nu)$ of common kernels on the
+sphere of radius $\sqrt d$ are derived symbolically by
+[`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]; [`symbolic_ratio`][memlab.theory.kernel_scaling.symbolic_ratio] derives the closed form and
+its series in 1/d with sympy. [`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction] gathers the
 whole prediction for one kernel and setting, with the check of its regime.
 """
 
@@ -99,14 +101,16 @@ def _log_abs_beta1(d, nu):
 
 
 def eigenvalue_ratio(d, nu):
-    r"""Closed-form :math:`\beta_d(1,\nu)/\gamma_d(1)` (seed 000 eq. 35).
+    r"""Closed-form $\beta_d(1,\nu)/\gamma_d(1)$ (seed 000 eq. 35).
 
-    .. math:: \frac{\beta_d(1,\nu)}{\gamma_d(1)} = -\frac{\nu}{2}\,2^\nu\,
-              \frac{\Gamma(\frac{d+\nu}{2})}{d\,\Gamma(\frac d2)},
+    $$
+    \frac{\beta_d(1,\nu)}{\gamma_d(1)} = -\frac{\nu}{2}\,2^\nu\,
+    \frac{\Gamma(\frac{d+\nu}{2})}{d\,\Gamma(\frac d2)},
+    $$
 
     evaluated in logs with the Pochhammer symbol (1e-12 relative against
     mpmath up to d = 1e6 and beyond; a ``gammaln`` difference would lose 1e-10). Negative: the
-    eigenvalue :math:`\lambda_i = -C(d)(\beta/\gamma)\sigma^\nu/P` is positive.
+    eigenvalue $\lambda_i = -C(d)(\beta/\gamma)\sigma^\nu/P$ is positive.
 
     Examples
     --------
@@ -118,7 +122,7 @@ def eigenvalue_ratio(d, nu):
 
 
 def eigenvalue_ratio_asymptotic(d, nu):
-    r"""Large-d form :math:`-\nu\,2^{\nu/2-1} d^{\nu/2-1}` of :func:`eigenvalue_ratio` (eq. 37).
+    r"""Large-d form $-\nu\,2^{\nu/2-1} d^{\nu/2-1}$ of [`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio] (eq. 37).
 
     Examples
     --------
@@ -133,11 +137,11 @@ def eigenvalue_ratio_asymptotic(d, nu):
 def asymptotic_relative_error(d, nu):
     r"""Relative error of the large-d form: ``asymptotic / exact - 1``.
 
-    From Stirling's series (:func:`symbolic_ratio`),
-    :math:`\Gamma(x + a)/(\Gamma(x) x^a) = 1 + a(a-1)/(2x) + O(x^{-2})` with
-    x = d/2, a = :math:`\nu/2`, so the error is
-    :math:`-\nu(\nu - 2)/(4d) + O(d^{-2})`: zero for :math:`\nu = 2` (the
-    form is then exact), about +1/(4d) for :math:`\nu = 1`.
+    From Stirling's series ([`symbolic_ratio`][memlab.theory.kernel_scaling.symbolic_ratio]),
+    $\Gamma(x + a)/(\Gamma(x) x^a) = 1 + a(a-1)/(2x) + O(x^{-2})$ with
+    x = d/2, a = $\nu/2$, so the error is
+    $-\nu(\nu - 2)/(4d) + O(d^{-2})$: zero for $\nu = 2$ (the
+    form is then exact), about +1/(4d) for $\nu = 1$.
 
     Examples
     --------
@@ -172,7 +176,7 @@ def _radial_nodes(shape: float, n: int):
     Generalized Gauss-Laguerre for shape <= 50 (its weights sum to
     Gamma(shape), which overflows beyond ~170); for larger shapes, where the
     law is close to normal, Gauss-Hermite in the normal score z with
-    :math:`r^2 = F^{-1}_{\chi^2_{2\,\rm shape}}(\Phi(z))`.
+    $r^2 = F^{-1}_{\chi^2_{2\,\rm shape}}(\Phi(z))$.
     """
     if shape <= 50.0:
         x, w = special.roots_genlaguerre(n, shape - 1.0)
@@ -204,11 +208,11 @@ def _check_quadrature_d(d):
 
 
 def gamma_d(d, R=None, *, n_radial=200):
-    r""":math:`\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2`, :math:`u \sim \mathcal N(0, I_d)` (seed eq. 14).
+    r"""$\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2$, $u \sim \mathcal N(0, I_d)$ (seed eq. 14).
 
-    ``R=None`` is the cutoff R = 1, for which :math:`\gamma_d = d` exactly.
+    ``R=None`` is the cutoff R = 1, for which $\gamma_d = d$ exactly.
     Otherwise ``R`` is a vectorized callable of the radius, integrated by
-    Gauss-Laguerre quadrature in :math:`\|u\|^2/2 \sim \Gamma(d/2)` (one
+    Gauss-Laguerre quadrature in $\|u\|^2/2 \sim \Gamma(d/2)$ (one
     dimension, by isotropy). With ``R``, d is limited to ``10**6`` (ValueError beyond), where
     the quadrature still reproduces R = 1 to 1e-9; cost and memory grow as ``n_radial``.
 
@@ -230,25 +234,27 @@ def gamma_d(d, R=None, *, n_radial=200):
 
 
 def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
-    r""":math:`\beta_d(R,\nu) = \mathbb E[(u\cdot v) R(\|u\|)R(\|v\|)\|u - v\|^\nu]` (seed eq. 20).
+    r"""$\beta_d(R,\nu) = \mathbb E[(u\cdot v) R(\|u\|)R(\|v\|)\|u - v\|^\nu]$ (seed eq. 20).
 
     ``R=None`` (R = 1) uses the closed form
-    :math:`-\frac\nu2 2^\nu\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)` (eq. 32).
-    For another cutoff, the rotation :math:`a = (u+v)/\sqrt2`,
-    :math:`b = (u-v)/\sqrt2` (seed eq. 28; a, b independent standard
-    Gaussians) gives :math:`u\cdot v = (\|a\|^2 - \|b\|^2)/2`,
-    :math:`\|u-v\| = \sqrt2\|b\|` and
-    :math:`\|u\|^2, \|v\|^2 = (\|a\|^2 + \|b\|^2 \pm 2\|a\|\|b\|c)/2`, so by
+    $-\frac\nu2 2^\nu\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)$ (eq. 32).
+    For another cutoff, the rotation $a = (u+v)/\sqrt2$,
+    $b = (u-v)/\sqrt2$ (seed eq. 28; a, b independent standard
+    Gaussians) gives $u\cdot v = (\|a\|^2 - \|b\|^2)/2$,
+    $\|u-v\| = \sqrt2\|b\|$ and
+    $\|u\|^2, \|v\|^2 = (\|a\|^2 + \|b\|^2 \pm 2\|a\|\|b\|c)/2$, so by
     isotropy
 
-    .. math:: \beta = 2^{\nu/2}\,\mathbb E\big[\tfrac12(\rho^2 - q^2)\,q^\nu\,
-              R(\|u\|)R(\|v\|)\big]
+    $$
+    \beta = 2^{\nu/2}\,\mathbb E\big[\tfrac12(\rho^2 - q^2)\,q^\nu\,
+    R(\|u\|)R(\|v\|)\big]
+    $$
 
-    over the radii :math:`\rho = \|a\|`, :math:`q = \|b\|` and the cosine c
-    between a and b. The factor :math:`q^\nu` is absorbed into the weight of
-    q (its law becomes :math:`q^2/2 \sim \Gamma((d+\nu)/2)`), so the
+    over the radii $\rho = \|a\|$, $q = \|b\|$ and the cosine c
+    between a and b. The factor $q^\nu$ is absorbed into the weight of
+    q (its law becomes $q^2/2 \sim \Gamma((d+\nu)/2)$), so the
     remaining integrand is smooth and generalized Gauss-Laguerre (radii) and
-    Gauss-Jacobi (c, density :math:`\propto (1-c^2)^{(d-3)/2}`; c = +-1 for
+    Gauss-Jacobi (c, density $\propto (1-c^2)^{(d-3)/2}$; c = +-1 for
     d = 1) converge fast: R = 1 is reproduced to 1e-12 up to d = 1e3 and 5e-10 at d = 1e6,
     the largest d accepted with ``R`` (the Gauss-Jacobi nodes fail beyond 3e6). Cost and
     memory: ``n_radial**2 * n_angle`` evaluations of R (at most 8 GiB of work arrays).
@@ -298,11 +304,11 @@ def _check_eigen_args(P, sigma, d, nu, C):
 
 
 def eigenvalue(P, sigma, d, nu, C):
-    r"""Local eigenvalue :math:`\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}` (seed eq. 22).
+    r"""Local eigenvalue $\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}$ (seed eq. 22).
 
-    Valid for :math:`\sigma \ll` the distances between training points (the
+    Valid for $\sigma \ll$ the distances between training points (the
     Gaussian components do not overlap) and small enough that the kernel's
-    expansion :math:`1 - C r^\nu` holds over :math:`r \sim \sigma\sqrt{2d}`.
+    expansion $1 - C r^\nu$ holds over $r \sim \sigma\sqrt{2d}$.
 
     Parameters
     ----------
@@ -315,7 +321,7 @@ def eigenvalue(P, sigma, d, nu, C):
     nu : float
         Small-distance exponent of the kernel, > 0.
     C : float
-        Small-distance coefficient C(d) of the kernel, > 0 (:func:`kernel_expansion`).
+        Small-distance coefficient C(d) of the kernel, > 0 ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
 
     Examples
     --------
@@ -349,7 +355,7 @@ _LOG_MAX = float(np.log(np.finfo(float).max))
 
 
 def memorization_time(P, sigma, d, nu, C):
-    r"""Memorization time :math:`\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu` (seed eqs. 24, 39).
+    r"""Memorization time $\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu$ (seed eqs. 24, 39).
 
     In units of the gradient-flow time of the kernel regression (learning
     rate 1, loss normalised by the number of samples). Computed from the
@@ -374,9 +380,9 @@ def memorization_time(P, sigma, d, nu, C):
 
 
 def memorization_time_asymptotic(P, sigma, d, nu, C):
-    r"""Large-d form :math:`\tau_{\rm mem} \simeq P/(C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu)` (eq. 39).
+    r"""Large-d form $\tau_{\rm mem} \simeq P/(C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu)$ (eq. 39).
 
-    Its relative error is :func:`asymptotic_relative_error` (as 1/tau):
+    Its relative error is [`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error] (as 1/tau):
     ``memorization_time / memorization_time_asymptotic - 1``.
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
@@ -395,48 +401,48 @@ _SPREAD_MAX = 0.3    # sigma sqrt(2d) / ell below this: the expansion 1 - C r^nu
 
 @dataclass(frozen=True)
 class KernelPrediction:
-    r"""Memorization-time prediction of one kernel (:func:`memorization_time_prediction`).
+    r"""Memorization-time prediction of one kernel ([`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction]).
 
     Attributes
     ----------
     kernel : str
-        One of :data:`KERNELS`.
+        One of `KERNELS`.
     P : float
         Training-set size.
     sigma : float
-        Noise level :math:`\sigma`.
+        Noise level $\sigma$.
     d : int
         Dimension.
     ell : float or None
         Length scale of the ``"laplace"`` and ``"gaussian"`` kernels; ``None``
         for ``"ntk"`` and ``"nngp"``, which have none.
     C : float
-        Small-distance coefficient :math:`C(d)` of :math:`K = 1 - C r^\nu`
-        (:func:`kernel_expansion`).
+        Small-distance coefficient $C(d)$ of $K = 1 - C r^\nu$
+        ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
     nu : int
-        Small-distance exponent :math:`\nu`.
+        Small-distance exponent $\nu$.
     ratio : float
-        :math:`\beta_d(1,\nu)/\gamma_d(1)` (:func:`eigenvalue_ratio`), negative.
+        $\beta_d(1,\nu)/\gamma_d(1)$ ([`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio]), negative.
     relative_error : float
         Relative error of the ratio's large-d form
-        (:func:`asymptotic_relative_error`).
+        ([`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error]).
     eigenvalue : float
-        :math:`\lambda_i = -C\,(\beta/\gamma)\,\sigma^\nu/P` (:func:`eigenvalue`).
+        $\lambda_i = -C\,(\beta/\gamma)\,\sigma^\nu/P$ ([`eigenvalue`][memlab.theory.kernel_scaling.eigenvalue]).
     tau_mem : float
-        :math:`\tau_{\rm mem} = 1/\lambda_i` (:func:`memorization_time`).
+        $\tau_{\rm mem} = 1/\lambda_i$ ([`memorization_time`][memlab.theory.kernel_scaling.memorization_time]).
     tau_mem_asymptotic : float
-        Its large-d form (:func:`memorization_time_asymptotic`).
+        Its large-d form ([`memorization_time_asymptotic`][memlab.theory.kernel_scaling.memorization_time_asymptotic]).
     interpoint_distance : float
-        :math:`\sqrt{2d}`, the typical distance between two training points
+        $\sqrt{2d}$, the typical distance between two training points
         (unit-variance data).
     sigma_over_distance : float
-        :math:`\sigma\sqrt{2d}/\sqrt{2d} = \sigma`: the spread of one noisy
+        $\sigma\sqrt{2d}/\sqrt{2d} = \sigma$: the spread of one noisy
         component over the distance between training points (components
         overlap near 1).
     spread_over_ell : float or None
-        :math:`\sigma\sqrt{2d}/\ell`, the spread over the kernel's length
-        scale, on which the expansion :math:`1 - C r^\nu` must hold; ``None``
-        for ``"ntk"`` and ``"nngp"``, whose expansion is in :math:`r/\sqrt d`
+        $\sigma\sqrt{2d}/\ell$, the spread over the kernel's length
+        scale, on which the expansion $1 - C r^\nu$ must hold; ``None``
+        for ``"ntk"`` and ``"nngp"``, whose expansion is in $r/\sqrt d$
         and holds whenever ``sigma_over_distance`` is small.
     inside_regime : bool
         ``sigma_over_distance < 0.1`` and, where defined,
@@ -465,28 +471,28 @@ class KernelPrediction:
 def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> KernelPrediction:
     r"""Local eigenvalue and memorization time of a kernel, with its regime check (seed 000 App. G).
 
-    For the kernel's small-distance expansion :math:`K = 1 - C(d) r^\nu`
-    (:func:`kernel_expansion`), the local modes around each of the P training
+    For the kernel's small-distance expansion $K = 1 - C(d) r^\nu$
+    ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]), the local modes around each of the P training
     points have eigenvalue and learning time (Favero et al. 2025, App. G,
     eqs. 22, 24 and 39)
 
-    .. math::
-
-        \lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P},
-        \qquad \tau_{\rm mem} = \frac1{\lambda_i}
-        \simeq \frac{P}{C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu} .
+    $$
+    \lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P},
+    \qquad \tau_{\rm mem} = \frac1{\lambda_i}
+    \simeq \frac{P}{C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu} .
+    $$
 
     The derivation needs the noisy components to be well separated,
-    :math:`\sigma\sqrt{2d} \ll \sqrt{2d}` (the typical distance between
+    $\sigma\sqrt{2d} \ll \sqrt{2d}$ (the typical distance between
     unit-variance training points), and, for the Laplace and Gaussian kernels,
     the expansion to hold over the component's spread,
-    :math:`\sigma\sqrt{2d} \ll \ell`. ``inside_regime`` is
-    :math:`\sigma < 0.1` and :math:`\sigma\sqrt{2d}/\ell < 0.3`.
+    $\sigma\sqrt{2d} \ll \ell$. ``inside_regime`` is
+    $\sigma < 0.1$ and $\sigma\sqrt{2d}/\ell < 0.3$.
 
     Parameters
     ----------
     kernel : {"ntk", "nngp", "laplace", "gaussian"}
-        The kernel, as in :func:`kernel_expansion`.
+        The kernel, as in [`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion].
     P : float
         Training-set size, >= 1.
     sigma : float
@@ -546,20 +552,20 @@ _MAX_ORDER = 5   # sympy's series: 2 s at order 5 on 2 cores, over 20 minutes at
 
 
 def symbolic_ratio(order: int = 3):
-    r"""Derive :math:`\beta_d(1,\nu)/\gamma_d(1)` with sympy, and its series in 1/d.
+    r"""Derive $\beta_d(1,\nu)/\gamma_d(1)$ with sympy, and its series in 1/d.
 
-    With :math:`a = (u+v)/\sqrt2`, :math:`b = (u-v)/\sqrt2` independent
+    With $a = (u+v)/\sqrt2$, $b = (u-v)/\sqrt2$ independent
     standard Gaussians (seed eqs. 28-30),
-    :math:`\beta = \frac12 2^{\nu/2}(\mathbb E\|a\|^2\,\mathbb E\|b\|^\nu - \mathbb E\|b\|^{\nu+2})`
+    $\beta = \frac12 2^{\nu/2}(\mathbb E\|a\|^2\,\mathbb E\|b\|^\nu - \mathbb E\|b\|^{\nu+2})$
     and the radial moments are
-    :math:`\mathbb E\|b\|^k = 2^{k/2}\Gamma(\frac{d+k}2)/\Gamma(\frac d2)`.
+    $\mathbb E\|b\|^k = 2^{k/2}\Gamma(\frac{d+k}2)/\Gamma(\frac d2)$.
 
     Returns
     -------
     dict
-        ``"beta"``: the simplified :math:`\beta_d(1,\nu)`; ``"ratio"``:
-        :math:`\beta/\gamma`; ``"leading"``: the large-d form
-        :math:`-\nu 2^{\nu/2-1}d^{\nu/2-1}`; ``"series"``: ratio / leading as a
+        ``"beta"``: the simplified $\beta_d(1,\nu)$; ``"ratio"``:
+        $\beta/\gamma$; ``"leading"``: the large-d form
+        $-\nu 2^{\nu/2-1}d^{\nu/2-1}$; ``"series"``: ratio / leading as a
         series in 1/d up to ``order`` terms (from Stirling's series of
         log Gamma); ``"symbols"``: (d, nu).
 
@@ -614,20 +620,20 @@ def _symbolic_expansion(kernel):
 
 
 def kernel_expansion(kernel: str, d=None, *, ell=None):
-    r"""Small-distance expansion :math:`K = 1 - C r^\nu + \ldots` derived symbolically.
+    r"""Small-distance expansion $K = 1 - C r^\nu + \ldots$ derived symbolically.
 
-    Inputs lie on the sphere of radius :math:`\sqrt d`, :math:`r = \|x - y\|`,
-    so the angle is :math:`\theta = \arccos(1 - r^2/(2d))`; kernels are
+    Inputs lie on the sphere of radius $\sqrt d$, $r = \|x - y\|$,
+    so the angle is $\theta = \arccos(1 - r^2/(2d))$; kernels are
     normalised so that K(x, x) = 1:
 
     * ``"ntk"``: one-hidden-layer ReLU network without bias, both layers
-      trained: :math:`[k_1(\theta) + \cos\theta\,(\pi - \theta)/\pi]/2` with
-      the arc-cosine kernel :math:`k_1 = (\sin\theta + (\pi-\theta)\cos\theta)/\pi`;
-      gives :math:`\nu = 1`, :math:`C = 1/(2\pi\sqrt d)`.
-    * ``"nngp"``: the ReLU random-feature kernel :math:`k_1(\theta)`;
-      :math:`\nu = 2`, :math:`C = 1/(2d)`.
-    * ``"laplace"``: :math:`e^{-r/\ell}`; :math:`\nu = 1`, :math:`C = 1/\ell`.
-    * ``"gaussian"``: :math:`e^{-r^2/(2\ell^2)}`; :math:`\nu = 2`, :math:`C = 1/(2\ell^2)`.
+      trained: $[k_1(\theta) + \cos\theta\,(\pi - \theta)/\pi]/2$ with
+      the arc-cosine kernel $k_1 = (\sin\theta + (\pi-\theta)\cos\theta)/\pi$;
+      gives $\nu = 1$, $C = 1/(2\pi\sqrt d)$.
+    * ``"nngp"``: the ReLU random-feature kernel $k_1(\theta)$;
+      $\nu = 2$, $C = 1/(2d)$.
+    * ``"laplace"``: $e^{-r/\ell}$; $\nu = 1$, $C = 1/\ell$.
+    * ``"gaussian"``: $e^{-r^2/(2\ell^2)}$; $\nu = 2$, $C = 1/(2\ell^2)$.
 
     Parameters
     ----------

@@ -3,50 +3,52 @@ r"""The linear diffusion model of the onset paper (Sec. 3) and its P(Delta > 0) 
 The onset paper: "On the onset of memorization to generalization transition in
 diffusion models" (anonymous authors, under double-blind review, 2024).
 
-Training data :math:`Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)`, k = 1..n,
-are noised in one step, :math:`X_k = e^{-T}Y_k + \sqrt{\Delta_T} Z_k` with
-:math:`\Delta_T = \lambda(1 - e^{-2T})` (paper: T = 2, :math:`\lambda = e^{-4}`).
-A linear denoiser :math:`Y = \theta_0 + \theta_1 X` is fitted by least squares on
-the centred data (eq. 15); when :math:`n \le d` the centred design has rank
+Training data $Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)$, k = 1..n,
+are noised in one step, $X_k = e^{-T}Y_k + \sqrt{\Delta_T} Z_k$ with
+$\Delta_T = \lambda(1 - e^{-2T})$ (paper: T = 2, $\lambda = e^{-4}$).
+A linear denoiser $Y = \theta_0 + \theta_1 X$ is fitted by least squares on
+the centred data (eq. 15); when $n \le d$ the centred design has rank
 at most n - 1 < d and memlab uses the minimum-norm solution (pseudo-inverse).
-Generation draws :math:`X \sim \mathcal N(\mu_X, \sigma_X^2 I)` with
-:math:`\mu_X = e^{-T}\bar Y`,
-:math:`\sigma_X^2 = e^{-2T}\frac1{nd}\sum_k\|Y_k - \bar Y\|^2 + \Delta_T`
+Generation draws $X \sim \mathcal N(\mu_X, \sigma_X^2 I)$ with
+$\mu_X = e^{-T}\bar Y$,
+$\sigma_X^2 = e^{-2T}\frac1{nd}\sum_k\|Y_k - \bar Y\|^2 + \Delta_T$
 (eq. 16), so the generated law is Gaussian (eq. 17),
 
-.. math:: \rho_G = \mathcal N(\theta_0 + \theta_1\mu_X,\ \sigma_X^2\theta_1\theta_1^T),
+$$
+\rho_G = \mathcal N(\theta_0 + \theta_1\mu_X,\ \sigma_X^2\theta_1\theta_1^T),
+$$
 
 degenerate (rank <= n - 1) when n <= d.
 
 Two measures of memorization (Sec. 3.1-3.2):
 
-* the squared Hellinger distance :math:`H^2(\rho, \rho_G)` to the true law
-  (:func:`hellinger_gaussian`; the paper's eq. 18 has typos, the standard form
+* the squared Hellinger distance $H^2(\rho, \rho_G)$ to the true law
+  ([`hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian]; the paper's eq. 18 has typos, the standard form
   is used);
-* :math:`\Delta = E_{TG} - E_{OG}` with :math:`E_{AG} = \int(\rho_A - \rho_G)^2`,
-  :math:`\rho_T = \frac1n\sum_k\mathcal N(Y_k, \epsilon_n^2 I)`,
-  :math:`\rho_O` the same over :math:`N_O` fresh samples,
-  :math:`\epsilon_m = \sigma m^{-1/d}` (Fig. 3). The model generalizes
-  when :math:`P(\Delta > 0) > 1/2` (:func:`p_delta_positive`).
+* $\Delta = E_{TG} - E_{OG}$ with $E_{AG} = \int(\rho_A - \rho_G)^2$,
+  $\rho_T = \frac1n\sum_k\mathcal N(Y_k, \epsilon_n^2 I)$,
+  $\rho_O$ the same over $N_O$ fresh samples,
+  $\epsilon_m = \sigma m^{-1/d}$ (Fig. 3). The model generalizes
+  when $P(\Delta > 0) > 1/2$ ([`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive]).
 
-The term :math:`\int\rho_G^2` is common to both distances (and infinite when
-:math:`\rho_G` is degenerate), so
-:math:`\Delta = [\int\rho_T^2 - 2\int\rho_T\rho_G] - [\int\rho_O^2 - 2\int\rho_O\rho_G]`;
+The term $\int\rho_G^2$ is common to both distances (and infinite when
+$\rho_G$ is degenerate), so
+$\Delta = [\int\rho_T^2 - 2\int\rho_T\rho_G] - [\int\rho_O^2 - 2\int\rho_O\rho_G]$;
 each integral is a Gaussian overlap
-:math:`\int\mathcal N(x|a, A)\mathcal N(x|b, B)dx = \mathcal N(a|b, A + B)`,
+$\int\mathcal N(x|a, A)\mathcal N(x|b, B)dx = \mathcal N(a|b, A + B)$,
 all combined in log space.
 
-Low-rank structure. :math:`\theta_1 = y^T x^{+T}` lives in the span of the
-centred training data: with the thin SVD :math:`x = USV^T`,
-:math:`S_G = \sigma_X^2 A^TA`, :math:`A = S^+U^Ty` (k x d, k = min(n, d)). The
-statistics (:func:`expected_hellinger`, :func:`delta_statistic`,
-:func:`p_delta_positive`, :func:`p_delta_curve`) therefore never form a d x d
-matrix when n <= d: the r <= n - 1 eigenpairs of :math:`S_G` come from two thin
+Low-rank structure. $\theta_1 = y^T x^{+T}$ lives in the span of the
+centred training data: with the thin SVD $x = USV^T$,
+$S_G = \sigma_X^2 A^TA$, $A = S^+U^Ty$ (k x d, k = min(n, d)). The
+statistics ([`expected_hellinger`][memlab.theory.linear_diffusion.expected_hellinger], [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic],
+[`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive], [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve]) therefore never form a d x d
+matrix when n <= d: the r <= n - 1 eigenpairs of $S_G$ come from two thin
 SVDs (O(n^2 d) per trial), and every inverse and determinant of
-:math:`S_G + \epsilon^2 I` follows from Woodbury and the determinant lemma. For
-n <= d the Hellinger distance needs nothing at all (:math:`H^2 = 1`). For
-n > d the span is all of :math:`\mathbb R^d` and the cost is O(n d^2 + d^3).
-:func:`fit_linear_model` still returns the dense d x d slope.
+$S_G + \epsilon^2 I$ follows from Woodbury and the determinant lemma. For
+n <= d the Hellinger distance needs nothing at all ($H^2 = 1$). For
+n > d the span is all of $\mathbb R^d$ and the cost is O(n d^2 + d^3).
+[`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model] still returns the dense d x d slope.
 """
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ def _check_model_args(n, d, mu, sigma, T, lam):
 
 def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), trials=None,
                         seed=None):
-    r"""Draw :math:`Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)` and :math:`X_k = e^{-T}Y_k + \sqrt{\Delta_T}Z_k`.
+    r"""Draw $Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)$ and $X_k = e^{-T}Y_k + \sqrt{\Delta_T}Z_k$.
 
     Returns ``(Y, X)`` of shape (n, d), or (trials, n, d) when ``trials`` is
     given (onset paper, eq. 22).
@@ -150,16 +152,16 @@ class LinearModel:
 def fit_linear_model(Y, X, *, T=2.0, lam=np.exp(-4.0)) -> LinearModel:
     r"""Least-squares linear denoiser (onset paper, eq. 15) and its generated Gaussian (eqs. 16-17).
 
-    :math:`\theta_1^T = x^+ y` with x, y the centred (n, d) matrices of X and Y
-    (:math:`x^+` the pseudo-inverse: the ordinary solution when x has full
+    $\theta_1^T = x^+ y$ with x, y the centred (n, d) matrices of X and Y
+    ($x^+$ the pseudo-inverse: the ordinary solution when x has full
     column rank, the minimum-norm one when n <= d), and
-    :math:`\theta_0 = \bar Y - \theta_1\bar X`. Accepts a leading batch axis.
+    $\theta_0 = \bar Y - \theta_1\bar X$. Accepts a leading batch axis.
 
     The pseudo-inverse has rank at most n - 1 by construction (see
-    :func:`_centred_pinv`: numpy's ``pinv`` would invert the rounding-level
+    `_centred_pinv`: numpy's ``pinv`` would invert the rounding-level
     singular value that centring leaves, in about a third of the training sets
     at n = 8, d = 16). The statistics of this module do not call this function:
-    they use the same model in the span of the data (:func:`_fit_low_rank`),
+    they use the same model in the span of the data (`_fit_low_rank`),
     without d x d matrices.
 
     Cost: O(B d^2 (n + d)) time and O(B (n d + d^2)) memory for B trials (the
@@ -210,8 +212,8 @@ def _generation_variance(yc, T, lam):
 def _centred_pinv(xc):
     r"""Thin SVD of the centred design with its pseudo-inverse's singular values.
 
-    Returns ``(U, s_plus, Vt)`` with :math:`x = U\,\mathrm{diag}(s)\,V^T` (thin,
-    k = min(n, d) columns) and :math:`x^+ = V\,\mathrm{diag}(s^+)\,U^T`. The rank is
+    Returns ``(U, s_plus, Vt)`` with $x = U\,\mathrm{diag}(s)\,V^T$ (thin,
+    k = min(n, d) columns) and $x^+ = V\,\mathrm{diag}(s^+)\,U^T$. The rank is
     capped at n - 1 by construction: centring makes the rows sum to zero, so the
     n-th singular value is rounding noise (about 1e-15 of the largest). It must
     not be inverted: numpy's ``pinv`` keeps any singular value above 1e-15 of
@@ -232,7 +234,7 @@ def _centred_pinv(xc):
 
 @dataclass(frozen=True)
 class _LowRankGaussian:
-    r""":math:`\rho_G = \mathcal N(m, U\,\mathrm{diag}(g)\,U^T)` in the range of its covariance (batched).
+    r"""$\rho_G = \mathcal N(m, U\,\mathrm{diag}(g)\,U^T)$ in the range of its covariance (batched).
 
     ``mean`` (B, d); ``eigvals`` (B, r), descending, zero beyond the rank;
     ``eigvecs`` (B, d, r) orthonormal columns; ``rank`` (B,); r = min(n - 1, d)
@@ -247,25 +249,27 @@ class _LowRankGaussian:
 
 
 def _fit_low_rank(Y, X, T, lam):
-    r"""The generated Gaussian of :func:`fit_linear_model` without any d x d matrix when n <= d.
+    r"""The generated Gaussian of [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model] without any d x d matrix when n <= d.
 
-    With the thin SVD :math:`x = U S V^T` of the centred design (k = min(n, d)
-    columns) and :math:`A = S^+ U^T y` (k x d),
-    :math:`\theta_1 = y^T U S^+ V^T = A^T V^T`, so
+    With the thin SVD $x = U S V^T$ of the centred design (k = min(n, d)
+    columns) and $A = S^+ U^T y$ (k x d),
+    $\theta_1 = y^T U S^+ V^T = A^T V^T$, so
 
-    .. math:: S_G = \sigma_X^2\theta_1\theta_1^T = \sigma_X^2 A^T A
-              = \sigma_X^2 R\,\Sigma^2 R^T
+    $$
+    S_G = \sigma_X^2\theta_1\theta_1^T = \sigma_X^2 A^T A
+    = \sigma_X^2 R\,\Sigma^2 R^T
+    $$
 
-    from the thin SVD :math:`A = P\Sigma R^T`, and the mean is
-    :math:`\bar Y + A^T(V^T(e^{-T}\bar Y - \bar X))`. Exactly the model of
-    :func:`fit_linear_model` (same pseudo-inverse), with r = min(n - 1, d)
+    from the thin SVD $A = P\Sigma R^T$, and the mean is
+    $\bar Y + A^T(V^T(e^{-T}\bar Y - \bar X))$. Exactly the model of
+    [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model] (same pseudo-inverse), with r = min(n - 1, d)
     eigenpairs.
 
     Two ways to get the SVDs, chosen per batch:
 
     * n <= d and well conditioned (the default case): from the n x n Gram
-      matrices :math:`x x^T = U S^2 U^T` and :math:`A A^T = P\Sigma^2 P^T`
-      (``eigh``), :math:`R = A^T P \Sigma^{-1}`: four matrix products of
+      matrices $x x^T = U S^2 U^T$ and $A A^T = P\Sigma^2 P^T$
+      (``eigh``), $R = A^T P \Sigma^{-1}$: four matrix products of
       2 n^2 d flops each. Taken when, in every trial, the kept eigenvalues of
       both Gram matrices are within a factor 1e3 of the largest (the condition
       number of x and of A below about 32): squaring then costs at most a factor
@@ -274,7 +278,7 @@ def _fit_low_rank(Y, X, T, lam):
       0.05 at n = d / 2.
     * otherwise (n > d, or n close to d): LAPACK thin SVDs of x and A (O(n d k)),
       which keep the small singular values accurate; for n > d this is where
-      :math:`H^2` needs them. Singular values at or below ``max(k, d) * eps`` of
+      $H^2$ needs them. Singular values at or below ``max(k, d) * eps`` of
       the largest count as zero (indistinguishable from rounding).
 
     Cost: O(B n d k) time and O(B n d) memory for B trials, k = min(n, d):
@@ -341,16 +345,16 @@ def _span_by_svd(yc, xc, v):
 def hellinger_gaussian(m1, S1, m2, S2) -> float:
     r"""Squared Hellinger distance between two Gaussians (standard form).
 
-    .. math::
-
-        H^2 = 1 - \frac{\det(S_1)^{1/4}\det(S_2)^{1/4}}{\det(\bar S)^{1/2}}
-              \exp\Big(-\tfrac18 \delta m^T \bar S^{-1}\delta m\Big),
-        \qquad \bar S = (S_1 + S_2)/2,
+    $$
+    H^2 = 1 - \frac{\det(S_1)^{1/4}\det(S_2)^{1/4}}{\det(\bar S)^{1/2}}
+    \exp\Big(-\tfrac18 \delta m^T \bar S^{-1}\delta m\Big),
+    \qquad \bar S = (S_1 + S_2)/2,
+    $$
 
     computed with log-determinants and ``-expm1``. If exactly one covariance
-    is singular (a degenerate Gaussian, e.g. :math:`\rho_G` for n <= d) the
-    two laws are mutually singular and :math:`H^2 = 1`. The onset paper's eq. 18
-    states this formula with typos (a factor :math:`2^d`, missing 1/2s).
+    is singular (a degenerate Gaussian, e.g. $\rho_G$ for n <= d) the
+    two laws are mutually singular and $H^2 = 1$. The onset paper's eq. 18
+    states this formula with typos (a factor $2^d$, missing 1/2s).
 
     Cost: O(d^3) time and O(d^2) memory (two eigendecompositions, a
     log-determinant and a solve); about 2 ms for d = 100.
@@ -400,21 +404,23 @@ def hellinger_gaussian(m1, S1, m2, S2) -> float:
 
 
 def _log_bc_isotropic(model: _LowRankGaussian, mu, sigma, d):
-    r"""log Bhattacharyya coefficient of :math:`\mathcal N(\mu\mathbf 1, \sigma^2 I_d)` and
-    :math:`\rho_G` for a batch of fitted models (``-inf`` where :math:`\rho_G` is degenerate).
+    r"""log Bhattacharyya coefficient of $\mathcal N(\mu\mathbf 1, \sigma^2 I_d)$ and
+    $\rho_G$ for a batch of fitted models (``-inf`` where $\rho_G$ is degenerate).
 
-    In the eigenbasis of :math:`S_G` (eigenvalues :math:`g_i`,
-    :math:`c = U^T(m_G - \mu\mathbf 1)`),
+    In the eigenbasis of $S_G$ (eigenvalues $g_i$,
+    $c = U^T(m_G - \mu\mathbf 1)$),
 
-    .. math:: \log BC = \sum_i\Big[\tfrac14\log g_i + \tfrac14\log\sigma^2
-              - \tfrac12\log\tfrac{g_i + \sigma^2}2\Big]
-              - \tfrac14\sum_i\frac{c_i^2}{g_i + \sigma^2},
-              \qquad H^2 = -\mathrm{expm1}(\log BC).
+    $$
+    \log BC = \sum_i\Big[\tfrac14\log g_i + \tfrac14\log\sigma^2
+    - \tfrac12\log\tfrac{g_i + \sigma^2}2\Big]
+    - \tfrac14\sum_i\frac{c_i^2}{g_i + \sigma^2},
+    \qquad H^2 = -\mathrm{expm1}(\log BC).
+    $$
 
-    :math:`\rho_G` is degenerate (BC = 0, :math:`H^2 = 1` exactly) always when
+    $\rho_G$ is degenerate (BC = 0, $H^2 = 1$ exactly) always when
     n <= d: the model then has fewer than d eigenpairs (rank <= n - 1 by
     construction, no tolerance involved). For n > d only an eigenvalue
-    indistinguishable from rounding (see :func:`_fit_low_rank`) makes it
+    indistinguishable from rounding (see `_fit_low_rank`) makes it
     degenerate; a Gaussian design has rank d with probability one. O(B d^2)
     time given the model.
     """
@@ -449,7 +455,7 @@ def _lse(a, axis=-1):
 def _log_self_overlap(P, eps2, chunk=2048, centred=False):
     r"""log int rho^2 for rho = (1/m) sum_k N(P_k, eps2 I), batched over leading axes.
 
-    :math:`\int\rho^2 = m^{-2}(4\pi\epsilon^2)^{-d/2}\sum_{ij} e^{-\|P_i - P_j\|^2/(4\epsilon^2)}`,
+    $\int\rho^2 = m^{-2}(4\pi\epsilon^2)^{-d/2}\sum_{ij} e^{-\|P_i - P_j\|^2/(4\epsilon^2)}$,
     summed with log-sum-exp; pairs are formed in row chunks so that N_O = 1e4
     points need no N_O^2 array. ``centred=True`` says P is already centred (no
     copy). O(m^2 d) time, O(chunk m) memory.
@@ -472,15 +478,17 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre):
     ``Pc`` holds the points minus ``centre`` (the data mean, which keeps the
     expansion below free of cancellation): (m, d), shared by all trials, or
     (trials, m, d); ``psq`` their squared norms. With the r eigenpairs
-    :math:`(g, U)` of :math:`S_G` (Woodbury, and the determinant lemma),
+    $(g, U)$ of $S_G$ (Woodbury, and the determinant lemma),
 
-    .. math:: (S_G + \epsilon^2 I)^{-1} = \epsilon^{-2}(I - U D U^T),\quad
-              D = \mathrm{diag}\frac{g}{g + \epsilon^2},\qquad
-              \log\det(S_G + \epsilon^2 I) = \sum_r\log(g_r + \epsilon^2)
-              + (d - r)\log\epsilon^2,
+    $$
+    (S_G + \epsilon^2 I)^{-1} = \epsilon^{-2}(I - U D U^T),\quad
+    D = \mathrm{diag}\frac{g}{g + \epsilon^2},\qquad
+    \log\det(S_G + \epsilon^2 I) = \sum_r\log(g_r + \epsilon^2)
+    + (d - r)\log\epsilon^2,
+    $$
 
     so each quadratic form is
-    :math:`\|p\|^2 - 2p\cdot m + \|m\|^2 - \sum_r D_r (p\cdot u_r - m\cdot u_r)^2`:
+    $\|p\|^2 - 2p\cdot m + \|m\|^2 - \sum_r D_r (p\cdot u_r - m\cdot u_r)^2$:
     two matrix products per batch of trials, O(m d r) time and O(B m r) memory
     for B trials; no d x d matrix.
     """
@@ -553,13 +561,15 @@ def _delta(Y, X, orig: _Original, sigma, T, lam):
 
 def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
                     log_original_overlap=None):
-    r"""Sign and log-magnitude of :math:`\Delta = E_{TG} - E_{OG}` (onset paper, eqs. 19-21).
+    r"""Sign and log-magnitude of $\Delta = E_{TG} - E_{OG}$ (onset paper, eqs. 19-21).
 
-    .. math:: \Delta = \Big[\int\rho_T^2 - 2\int\rho_T\rho_G\Big]
-              - \Big[\int\rho_O^2 - 2\int\rho_O\rho_G\Big],
+    $$
+    \Delta = \Big[\int\rho_T^2 - 2\int\rho_T\rho_G\Big]
+    - \Big[\int\rho_O^2 - 2\int\rho_O\rho_G\Big],
+    $$
 
     each integral a Gaussian overlap (see the module docstring), the overlaps
-    with :math:`\rho_G` evaluated in the r-dimensional range of its covariance
+    with $\rho_G$ evaluated in the r-dimensional range of its covariance
     (Woodbury and the determinant lemma, no d x d matrix).
 
     Cost: O(N_O^2 d + B d k (n + N_O)) time, k = min(n, d), and
@@ -578,18 +588,18 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
     Y, X : array (n, d) or (trials, n, d)
         Training data and their noised versions.
     original : array (N_O, d)
-        The original dataset defining :math:`\rho_O`.
+        The original dataset defining $\rho_O$.
     sigma : float
-        Data standard deviation (sets :math:`\epsilon_m = \sigma m^{-1/d}`).
+        Data standard deviation (sets $\epsilon_m = \sigma m^{-1/d}$).
     T, lam : float
         Noise time and scale.
     log_original_overlap : float, optional
-        Precomputed :math:`\log\int\rho_O^2` (it does not depend on the trial).
+        Precomputed $\log\int\rho_O^2$ (it does not depend on the trial).
 
     Returns
     -------
     (sign, log_abs) : arrays of shape (trials,) (or scalars)
-        :math:`\mathrm{sign}(\Delta)` and :math:`\log|\Delta|`.
+        $\mathrm{sign}(\Delta)$ and $\log|\Delta|$.
     """
     Y = check_array("Y", Y, ndim=(2, 3))
     X = check_array("X", X, ndim=(2, 3))
@@ -659,23 +669,23 @@ def _wilson(k, m, confidence):
 def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_original=10_000,
                      trials=1000, seed=None, confidence=0.95, original=None,
                      chunk=64) -> ProbabilityEstimate:
-    r"""Monte Carlo estimate of :math:`P(\Delta > 0)` over training sets (onset paper, Fig. 3).
+    r"""Monte Carlo estimate of $P(\Delta > 0)$ over training sets (onset paper, Fig. 3).
 
     One original dataset of ``n_original`` points is drawn (or given as
-    ``original``) and :math:`\int\rho_O^2` is computed once; then ``trials``
+    ``original``) and $\int\rho_O^2$ is computed once; then ``trials``
     training sets of size n are drawn and processed in vectorized chunks.
     The interval is Wilson's score interval.
 
     Cost: O(N_O^2 d + trials d k (n + N_O)) time, k = min(n, d), and
     O(min(N_O, 2048) N_O + N_O d + c (n d + N_O k)) memory, N_O = ``n_original``,
     with c <= min(``chunk``, 2e6 / (N_O d)) trials per chunk (see
-    :func:`delta_statistic`: no d x d matrix when n <= d); about 10 s for
+    [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic]: no d x d matrix when n <= d); about 10 s for
     n = 64, d = 16, N_O = 10^4, trials = 1000.
 
     Measured (d = 16, N_O = 1e4, 1000 trials, seed 1): 0.026 at n = 8, 0.019
     at 12, 0.000 at 16, 0.002 at 20, 0.277 at 24, 0.761 at 28, 0.921 at 32,
     0.985 at 40, 0.998 at 64; transition (P = 1/2) at n = 25.8 (measured
-    before the pseudo-inverse fix of :func:`fit_linear_model`; with it, on the
+    before the pseudo-inverse fix of [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model]; with it, on the
     grid 8, 12, 16, 20, 24, 32 and seed 1: 0.017 and 0.019 at n = 8 and 12
     against 0.020 and 0.016 before, identical from n = 16 on). The small
     positive tail at n < d is genuine (|Delta| is 0.1-35% of the largest
@@ -683,7 +693,7 @@ def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_ori
     falls back towards 1/2 on average over original datasets (onset paper), but
     conditional on the one original dataset it can be anything: d = 16,
     N_O = n = 1000, 32 original sets: mean 0.45 [0.33, 0.56], per-set
-    standard deviation 0.31 (use :func:`p_delta_curve` with
+    standard deviation 0.31 (use [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] with
     ``n_original_sets``).
 
     Examples
@@ -736,7 +746,7 @@ def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, orig: _Orig
 
 @dataclass(frozen=True)
 class DeltaCurve:
-    r""":math:`P(\Delta > 0)` against n, with the transition size.
+    r"""$P(\Delta > 0)$ against n, with the transition size.
 
     Attributes
     ----------
@@ -749,7 +759,7 @@ class DeltaCurve:
     set_probabilities : ndarray (n_original_sets, len(n))
         P(Delta > 0) conditional on each original dataset.
     transition : float
-        :func:`transition_n` of the curve (NaN if P never crosses 1/2 inside it).
+        [`transition_n`][memlab.theory.linear_diffusion.transition_n] of the curve (NaN if P never crosses 1/2 inside it).
     d, n_original, trials, n_original_sets : int
         Setting (``trials`` in total per n, spread over the original sets).
     seed : object
@@ -773,10 +783,10 @@ class DeltaCurve:
 def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
                   n_original=10_000, trials=1000, seed=None, confidence=0.95, original=None,
                   n_original_sets=1, progress=False) -> DeltaCurve:
-    r""":math:`P(\Delta > 0)` for several n (onset paper, Fig. 3).
+    r"""$P(\Delta > 0)$ for several n (onset paper, Fig. 3).
 
-    Each original dataset and its :math:`\int\rho_O^2` (the O(N_O^2) part)
-    are computed once for the whole curve. :math:`P(\Delta > 0)` as the paper
+    Each original dataset and its $\int\rho_O^2$ (the O(N_O^2) part)
+    are computed once for the whole curve. $P(\Delta > 0)$ as the paper
     defines it is conditional on the one original dataset. With
     ``n_original_sets > 1`` the trials are spread over that many independent
     original sets; the estimate is the mean of the per-set probabilities and
@@ -847,27 +857,29 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
 
 def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), trials=1000,
                        seed=None) -> MeanEstimate:
-    r"""Monte Carlo mean of :math:`H^2(\mathcal N(\mu\mathbf 1, \sigma^2 I), \rho_G)` (onset paper, Fig. 2).
+    r"""Monte Carlo mean of $H^2(\mathcal N(\mu\mathbf 1, \sigma^2 I), \rho_G)$ (onset paper, Fig. 2).
 
-    For n <= d the generated Gaussian is degenerate and :math:`H^2 = 1`
+    For n <= d the generated Gaussian is degenerate and $H^2 = 1$
     exactly; it drops quickly once n exceeds d. No training set is drawn then
     (``seed`` is only checked; a Generator is not advanced):
-    :math:`\mathrm{rank}(S_G) \le n - 1 < d` for every training set, so every
-    trial gives :math:`H^2 = 1` (a structural fact, no eigenvalue tolerance;
+    $\mathrm{rank}(S_G) \le n - 1 < d$ for every training set, so every
+    trial gives $H^2 = 1$ (a structural fact, no eigenvalue tolerance;
     ``stderr`` is 0). For n > d each
-    trial is fitted in the span of its data (:func:`_fit_low_rank`, here the
-    whole of :math:`\mathbb R^d`) and
+    trial is fitted in the span of its data (`_fit_low_rank`, here the
+    whole of $\mathbb R^d$) and
 
-    .. math:: H^2 = 1 - \prod_i\frac{(g_i\sigma^2)^{1/4}}{((g_i + \sigma^2)/2)^{1/2}}
-              \exp\Big(-\frac14\sum_i\frac{c_i^2}{g_i + \sigma^2}\Big)
+    $$
+    H^2 = 1 - \prod_i\frac{(g_i\sigma^2)^{1/4}}{((g_i + \sigma^2)/2)^{1/2}}
+    \exp\Big(-\frac14\sum_i\frac{c_i^2}{g_i + \sigma^2}\Big)
+    $$
 
-    over the eigenpairs :math:`(g_i, u_i)` of :math:`S_G`,
-    :math:`c_i = u_i\cdot(m_G - \mu\mathbf 1)`, in log space. Degeneracy for
+    over the eigenpairs $(g_i, u_i)$ of $S_G$,
+    $c_i = u_i\cdot(m_G - \mu\mathbf 1)$, in log space. Degeneracy for
     n > d is decided only by singular values indistinguishable from rounding
     (``max(n, d) * eps`` relative); measured at n = d + 1 the smallest singular
-    value of :math:`\theta_1` is 1.5e-4 (d = 100) to 1.2e-6 (d = 1000) of the
-    largest, far above it, and :math:`\log BC \approx -0.27 d` there, so
-    :math:`H^2` rounds to 1 for d above about 150 anyway.
+    value of $\theta_1$ is 1.5e-4 (d = 100) to 1.2e-6 (d = 1000) of the
+    largest, far above it, and $\log BC \approx -0.27 d$ there, so
+    $H^2$ rounds to 1 for d above about 150 anyway.
 
     Cost: O(1) for n <= d: measured 0.3 ms and 1.5 kB (tracemalloc peak; the
     argument checks) at d = 1e3, 1e4 and 3e4 with n = 100, against 2.5-6 s /
@@ -904,19 +916,21 @@ def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tri
 
 
 def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
-    r"""Limit of :math:`H^2(\rho, \rho_G)` as :math:`n \to \infty`: the linear model never converges.
+    r"""Limit of $H^2(\rho, \rho_G)$ as $n \to \infty$: the linear model never converges.
 
     With infinitely many samples the regression gives
-    :math:`\theta_1 = b I`, :math:`b = e^{-T}\sigma^2/v`,
-    :math:`v = \sigma_X^2 = e^{-2T}\sigma^2 + \Delta_T`, and the mean is exact,
-    but the generated covariance is :math:`v b^2 I = c\,\sigma^2 I` with
-    :math:`c = e^{-2T}\sigma^2/v < 1` (the one-step denoiser shrinks the
+    $\theta_1 = b I$, $b = e^{-T}\sigma^2/v$,
+    $v = \sigma_X^2 = e^{-2T}\sigma^2 + \Delta_T$, and the mean is exact,
+    but the generated covariance is $v b^2 I = c\,\sigma^2 I$ with
+    $c = e^{-2T}\sigma^2/v < 1$ (the one-step denoiser shrinks the
     variance), so
 
-    .. math:: H^2_\infty = 1 - \Big(\frac{2\sqrt c}{1 + c}\Big)^{d/2}.
+    $$
+    H^2_\infty = 1 - \Big(\frac{2\sqrt c}{1 + c}\Big)^{d/2}.
+    $$
 
-    At the paper's T = 2, :math:`\lambda = e^{-4}`: c = 0.5047, so
-    :math:`H^2_\infty` = 0.368 for d = 16 and 0.943 for d = 100: the decay of
+    At the paper's T = 2, $\lambda = e^{-4}$: c = 0.5047, so
+    $H^2_\infty$ = 0.368 for d = 16 and 0.943 for d = 100: the decay of
     the paper's Fig. 2 stops there.
 
     Examples
@@ -935,14 +949,14 @@ def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
 
 
 def transition_n(n_values, probabilities) -> float:
-    r"""Smallest n with :math:`P(\Delta > 0) > 1/2`, linearly interpolated in log n.
+    r"""Smallest n with $P(\Delta > 0) > 1/2$, linearly interpolated in log n.
 
     Parameters
     ----------
     n_values : array
         Increasing training-set sizes.
     probabilities : array
-        :math:`P(\Delta > 0)` at those sizes.
+        $P(\Delta > 0)$ at those sizes.
 
     Returns
     -------

@@ -1,21 +1,21 @@
 r"""Memorization measurements shared by the verification experiments (seeds 000, 001, 002).
 
-* :func:`copy_mask` and :func:`memorization_ratio`: the copy criterion of
+* [`copy_mask`][memlab.theory.metrics.copy_mask] and [`memorization_ratio`][memlab.theory.metrics.memorization_ratio]: the copy criterion of
   Carlini et al. / Yoon et al. (seed 000 sec. 3.1; seed 001 Def. 2.2 with
   c = 1/9 on squared distances): a sample is a copy when its nearest training
   point is more than 3 times closer than the second nearest.
-* :func:`nearest_hamming` and :func:`hamming_copy_fraction` for token data.
-* :func:`memorization_onset`: the first training step at which the
+* [`nearest_hamming`][memlab.theory.metrics.nearest_hamming] and [`hamming_copy_fraction`][memlab.theory.metrics.hamming_copy_fraction] for token data.
+* [`memorization_onset`][memlab.theory.metrics.memorization_onset]: the first training step at which the
   validation loss exceeds the training loss by a threshold, from curves
   interpolated linearly in log(step) (seed 000, App. D);
-* :func:`fit_power_law`: a log-log least-squares fit
-  :math:`y = A x^\beta` with the standard error and confidence interval of
-  the exponent (e.g. :math:`\tau_{\rm mem} \propto P^\beta`, :math:`\beta \approx 1`).
-* :func:`sliced_wasserstein`: the sliced Wasserstein distance between two
+* [`fit_power_law`][memlab.theory.metrics.fit_power_law]: a log-log least-squares fit
+  $y = A x^\beta$ with the standard error and confidence interval of
+  the exponent (e.g. $\tau_{\rm mem} \propto P^\beta$, $\beta \approx 1$).
+* [`sliced_wasserstein`][memlab.theory.metrics.sliced_wasserstein]: the sliced Wasserstein distance between two
   samples (seed 002's fidelity metric).
-* :func:`normalised_step`: seed 002's normalised training step
-  :math:`\tau B \eta / P`.
-* :func:`phase_diagram`: the regimes of seed 000 Fig. 6 in the (P, tau) plane.
+* [`normalised_step`][memlab.theory.metrics.normalised_step]: seed 002's normalised training step
+  $\tau B \eta / P$.
+* [`phase_diagram`][memlab.theory.metrics.phase_diagram]: the regimes of seed 000 Fig. 6 in the (P, tau) plane.
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing
 
 @dataclass(frozen=True)
 class PowerLawFit:
-    """Result of :func:`fit_power_law`: ``y ~ prefactor * x**exponent``.
+    """Result of [`fit_power_law`][memlab.theory.metrics.fit_power_law]: ``y ~ prefactor * x**exponent``.
 
     Attributes: ``exponent`` (estimate), ``stderr``, ``ci_low``, ``ci_high``
     (level ``confidence``, Student t), ``prefactor``, ``n_samples`` (points).
@@ -56,14 +56,14 @@ class PowerLawFit:
 
 
 def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
-    r"""Least-squares fit of :math:`\log y = \log A + \beta\log x`.
+    r"""Least-squares fit of $\log y = \log A + \beta\log x$.
 
     Parameters
     ----------
     x, y : arrays of positive numbers, at least 3 points.
     y_err : array, optional
         Standard errors of y (e.g. Monte Carlo errors). The fit is then
-        weighted by :math:`(y/\sigma_y)^2` and the slope's standard error is
+        weighted by $(y/\sigma_y)^2$ and the slope's standard error is
         the larger of the one propagated from ``y_err`` and the one from the
         residual scatter, so that neither a lucky scatter of a few points nor
         underestimated errors make the interval too narrow.
@@ -72,7 +72,7 @@ def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
 
     Notes
     -----
-    Residuals are computed directly (not through :math:`1 - r^2`), so an
+    Residuals are computed directly (not through $1 - r^2$), so an
     exact power law gives a standard error of ~1e-16.
 
     Examples
@@ -189,7 +189,7 @@ def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
 
     Returns an array (batch, k), sorted increasingly. Both sets are centred on
     the training mean before the distances are expanded as
-    :math:`|x|^2 + |y|^2 - 2 x\cdot y`, so a common translation does not cost
+    $|x|^2 + |y|^2 - 2 x\cdot y$, so a common translation does not cost
     precision.
     """
     x, train, single = _points_pair(x, train)
@@ -210,9 +210,9 @@ def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
 
 
 def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
-    r"""Whether each sample is a copy: :math:`\|x - x^{(1)}\| < r \|x - x^{(2)}\|`.
+    r"""Whether each sample is a copy: $\|x - x^{(1)}\| < r \|x - x^{(2)}\|$.
 
-    :math:`x^{(1)}, x^{(2)}` are the two nearest training points (seed 000
+    $x^{(1)}, x^{(2)}$ are the two nearest training points (seed 000
     sec. 3.1 with r = 1/3; seed 001 Def. 2.2 states it on squared distances
     with c = r^2 = 1/9). The criterion is invariant under a common translation
     and scaling of all points. Needs at least two training points.
@@ -232,9 +232,9 @@ def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
 
 
 def memorization_ratio(x, train, *, ratio=1.0 / 3.0) -> float:
-    """Fraction of samples of ``x`` that are copies (:func:`copy_mask`), seed 001 sec. 4.
+    """Fraction of samples of ``x`` that are copies ([`copy_mask`][memlab.theory.metrics.copy_mask]), seed 001 sec. 4.
 
-    Cost: that of :func:`copy_mask`, O(B N d) time and O(min(B, 1024) N + N d)
+    Cost: that of [`copy_mask`][memlab.theory.metrics.copy_mask], O(B N d) time and O(min(B, 1024) N + N d)
     memory for B samples and N training points in dimension d; about 1.4 s for
     B = N = 10^4, d = 16.
     """
@@ -281,13 +281,15 @@ def hamming_copy_fraction(x, train) -> float:
 # --------------------------------------------------------------------------------------
 
 def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
-    r"""Sliced Wasserstein distance :math:`SW_p` between the empirical laws of two samples.
+    r"""Sliced Wasserstein distance $SW_p$ between the empirical laws of two samples.
 
-    .. math:: SW_p(\mu, \nu) = \Big(E_{\theta \sim U(S^{d-1})}
-              W_p^p(\theta_\# \mu, \theta_\# \nu)\Big)^{1/p},
+    $$
+    SW_p(\mu, \nu) = \Big(E_{\theta \sim U(S^{d-1})}
+    W_p^p(\theta_\# \mu, \theta_\# \nu)\Big)^{1/p},
+    $$
 
     estimated with ``n_projections`` random directions. Each one-dimensional
-    :math:`W_p` is exact: for equal sample sizes the sorted projections are
+    $W_p$ is exact: for equal sample sizes the sorted projections are
     matched; otherwise both quantile functions are evaluated on the merged
     grid of cumulative probabilities. Used by seed 002 as the fidelity metric.
 
@@ -325,10 +327,10 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
 
 
 def normalised_step(step, *, batch_size, lr, P, reference=(1, 1.0, 1)):
-    r"""Seed 002's normalised training step :math:`\tau (B/B_0)(\eta/\eta_0)/(P/P_0)`.
+    r"""Seed 002's normalised training step $\tau (B/B_0)(\eta/\eta_0)/(P/P_0)$.
 
     ``reference = (B_0, eta_0, P_0)`` are the smallest values of a sweep (1s
-    by default, giving :math:`\tau B \eta / P`). Curves of different P and B
+    by default, giving $\tau B \eta / P$). Curves of different P and B
     collapse under this rescaling before memorization (seed 002 sec. 3.3).
 
     >>> normalised_step(1000, batch_size=64, lr=1e-3, P=1024, reference=(32, 1e-3, 512))
@@ -352,14 +354,14 @@ PHASES = ("partial generalization", "generalization", "memorization")
 def phase_diagram(P, tau, *, P_star, tau_mem_per_P=1.0, tau_star=None):
     r"""Regimes of seed 000 Fig. 6 in the (P, tau) plane.
 
-    With layer sample complexities :math:`P^*_\ell` (e.g.
-    :func:`memlab.theory.rhm.sample_complexity`) and learning times
-    :math:`\tau^*_\ell` (default :math:`\tau^*_\ell = P^*_\ell`, the seed's
-    reference line), layer :math:`\ell` is learned at (P, tau) when
-    :math:`P > P^*_\ell` and :math:`\tau > \tau^*_\ell`. Memorization starts
-    at :math:`\tau_{\rm mem} = c P` (``tau_mem_per_P`` = c). Then:
+    With layer sample complexities $P^*_\ell$ (e.g.
+    [`memlab.theory.rhm.sample_complexity`][memlab.theory.rhm.sample_complexity]) and learning times
+    $\tau^*_\ell$ (default $\tau^*_\ell = P^*_\ell$, the seed's
+    reference line), layer $\ell$ is learned at (P, tau) when
+    $P > P^*_\ell$ and $\tau > \tau^*_\ell$. Memorization starts
+    at $\tau_{\rm mem} = c P$ (``tau_mem_per_P`` = c). Then:
 
-    * ``"memorization"`` if :math:`\tau > \tau_{\rm mem}`;
+    * ``"memorization"`` if $\tau > \tau_{\rm mem}$;
     * ``"generalization"`` if all L layers are learned;
     * ``"partial generalization"`` otherwise (0 to L - 1 layers learned).
 
@@ -372,7 +374,7 @@ def phase_diagram(P, tau, *, P_star, tau_mem_per_P=1.0, tau_star=None):
 
     Returns
     -------
-    regime : int array, an index into :data:`PHASES`.
+    regime : int array, an index into [`PHASES`][memlab.theory.metrics.PHASES].
     layers : int array, the number of learned layers.
 
     >>> regime, layers = phase_diagram([100, 10_000], [500, 5_000], P_star=[10, 100, 1000])

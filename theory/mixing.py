@@ -1,19 +1,21 @@
 r"""Mixing (collapse) time of the empirical OU mixture and Gaussian KDE bandwidths.
 
 Seed 003, Sec. 2.2 (after Biroli et al. 2024). For n training points drawn from
-:math:`\mathcal N(\mu, \sigma^2 I_d)` and the OU process
-(:math:`\alpha_t = e^{-t}`, :math:`\Delta_t = 1 - e^{-2t}`), the backward
-dynamics collapses onto a training point for :math:`t < t_M` with
+$\mathcal N(\mu, \sigma^2 I_d)$ and the OU process
+($\alpha_t = e^{-t}$, $\Delta_t = 1 - e^{-2t}$), the backward
+dynamics collapses onto a training point for $t < t_M$ with
 
-.. math:: t_M(\sigma, d, n) = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big)
-          \simeq \frac{\sigma^2}{2 n^{2/d}} \quad (\log(n)/d \gg 1),
+$$
+t_M(\sigma, d, n) = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big)
+\simeq \frac{\sigma^2}{2 n^{2/d}} \quad (\log(n)/d \gg 1),
+$$
 
-the seed's eq. 9. The empirical mixture at :math:`t_M` is a Gaussian kernel
-density estimate (KDE) of width :math:`h_M^2 = e^{2t_M} - 1 = \sigma^2/(n^{2/d}-1)`
-(after rescaling by :math:`e^{t}`), which the seed compares with the
+the seed's eq. 9. The empirical mixture at $t_M$ is a Gaussian kernel
+density estimate (KDE) of width $h_M^2 = e^{2t_M} - 1 = \sigma^2/(n^{2/d}-1)$
+(after rescaling by $e^{t}$), which the seed compares with the
 L2-optimal KDE bandwidth (its eq. 11, Silverman's AMISE rule).
 
-Everything is computed in logs: :math:`n^{2/d} - 1` is ``expm1(2 log(n) / d)``,
+Everything is computed in logs: $n^{2/d} - 1$ is ``expm1(2 log(n) / d)``,
 so d up to 1e4 and n up to 1e300 work (``log_n`` may be given instead of n for
 still larger n).
 """
@@ -81,9 +83,9 @@ def _sd(sigma, d):
 
 
 def mixing_width(sigma, d, n=None, *, log_n=None):
-    r"""Kernel width :math:`h_M = \sigma/\sqrt{n^{2/d} - 1}` of the empirical mixture at :math:`t_M`.
+    r"""Kernel width $h_M = \sigma/\sqrt{n^{2/d} - 1}$ of the empirical mixture at $t_M$.
 
-    :math:`h_M^2 = e^{2t_M} - 1`. Computed as ``sigma / sqrt(expm1(2 log(n) / d))``.
+    $h_M^2 = e^{2t_M} - 1$. Computed as ``sigma / sqrt(expm1(2 log(n) / d))``.
 
     Examples
     --------
@@ -103,14 +105,16 @@ def mixing_width(sigma, d, n=None, *, log_n=None):
 
 
 def mixing_time(sigma, d, n=None, *, log_n=None):
-    r"""Collapse (mixing) time :math:`t_M` of seed 003 eq. 9 (Biroli et al. 2024).
+    r"""Collapse (mixing) time $t_M$ of seed 003 eq. 9 (Biroli et al. 2024).
 
-    .. math:: t_M = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big),
+    $$
+    t_M = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big),
+    $$
 
     computed as ``0.5 * log1p(sigma**2 / expm1(2 log(n) / d))``. Valid for data
-    :math:`\mathcal N(\mu, \sigma^2 I_d)` under the OU process, in the limit
-    :math:`n, d \to \infty` at fixed :math:`\alpha = \log(n)/d`; at finite d
-    see :mod:`memlab.verification.mixing`.
+    $\mathcal N(\mu, \sigma^2 I_d)$ under the OU process, in the limit
+    $n, d \to \infty$ at fixed $\alpha = \log(n)/d$; at finite d
+    see [`memlab.verification.mixing`][memlab.verification.mixing].
 
     Parameters
     ----------
@@ -141,13 +145,13 @@ def mixing_time(sigma, d, n=None, *, log_n=None):
 
 
 def mixing_time_leading(sigma, d, n=None, *, log_n=None):
-    r"""Leading order of :math:`t_M` for large :math:`\log(n)/d`: :math:`\sigma^2/(2 n^{2/d})`.
+    r"""Leading order of $t_M$ for large $\log(n)/d$: $\sigma^2/(2 n^{2/d})$.
 
     Seed 003, second equality of eq. 9. Its relative error is
-    :math:`t_M/\text{leading} - 1 = (1 - \sigma^2/2)\,n^{-2/d} + O((1+\sigma^4) n^{-4/d})`
-    (the seed writes the correction as :math:`O(\sigma^4 n^{-4/d})` in absolute
-    terms, which misses the :math:`n^{-2/d}` part coming from
-    :math:`n^{2/d} - 1 \ne n^{2/d}`); it holds only when :math:`n^{2/d} \gg 1 + \sigma^2`.
+    $t_M/\text{leading} - 1 = (1 - \sigma^2/2)\,n^{-2/d} + O((1+\sigma^4) n^{-4/d})$
+    (the seed writes the correction as $O(\sigma^4 n^{-4/d})$ in absolute
+    terms, which misses the $n^{-2/d}$ part coming from
+    $n^{2/d} - 1 \ne n^{2/d}$); it holds only when $n^{2/d} \gg 1 + \sigma^2$.
 
     Examples
     --------
@@ -161,15 +165,15 @@ def mixing_time_leading(sigma, d, n=None, *, log_n=None):
 
 
 def excess_entropy(t, sigma, d, n=None, *, log_n=None):
-    r"""Excess entropy :math:`f(t)` of the empirical OU mixture (Biroli et al. 2024).
+    r"""Excess entropy $f(t)$ of the empirical OU mixture (Biroli et al. 2024).
 
-    .. math::
-
-        f(t) = \max\Big(0,\ \alpha + \tfrac12 \log\frac{\Delta_t}{\Delta_t + \sigma^2 e^{-2t}}\Big),
-        \qquad \alpha = \log(n)/d,\ \Delta_t = 1 - e^{-2t},
+    $$
+    f(t) = \max\Big(0,\ \alpha + \tfrac12 \log\frac{\Delta_t}{\Delta_t + \sigma^2 e^{-2t}}\Big),
+    \qquad \alpha = \log(n)/d,\ \Delta_t = 1 - e^{-2t},
+    $$
 
     computed as ``alpha - 0.5 * log1p(sigma**2 e^{-2t} / Delta_t)``. It is
-    positive for :math:`t > t_M` and vanishes at and below :math:`t_M`
+    positive for $t > t_M$ and vanishes at and below $t_M$
     (collapse).
 
     Examples
@@ -188,11 +192,11 @@ def excess_entropy(t, sigma, d, n=None, *, log_n=None):
 
 
 def speciation_time(lambda_max):
-    r"""Speciation time :math:`t_S = \tfrac12 \log \Lambda` (Biroli et al. 2024).
+    r"""Speciation time $t_S = \tfrac12 \log \Lambda$ (Biroli et al. 2024).
 
-    ``lambda_max`` is the largest eigenvalue :math:`\Lambda` of the data
-    covariance; the backward dynamics commits to a class at :math:`t_S`.
-    For :math:`\Lambda \le 1` the value is <= 0: there is no speciation
+    ``lambda_max`` is the largest eigenvalue $\Lambda$ of the data
+    covariance; the backward dynamics commits to a class at $t_S$.
+    For $\Lambda \le 1$ the value is <= 0: there is no speciation
     transition at positive time.
 
     Examples
@@ -244,19 +248,19 @@ def _kde_terms(u, d, n):
 
 
 def kde_log_mise(h, sigma, d, n):
-    r"""Log of the exact MISE of a Gaussian KDE of :math:`\mathcal N(0, \sigma^2 I_d)` data.
+    r"""Log of the exact MISE of a Gaussian KDE of $\mathcal N(0, \sigma^2 I_d)$ data.
 
-    For :math:`\hat\rho(x) = \frac1n\sum_k \mathcal N(x|x_k, h^2 I)`,
+    For $\hat\rho(x) = \frac1n\sum_k \mathcal N(x|x_k, h^2 I)$,
 
-    .. math::
+    $$
+    \mathrm{MISE} = (4\pi)^{-d/2}\Big[\frac{1}{n h^d} + (1 - \tfrac1n)(h^2+\sigma^2)^{-d/2}
+    - 2^{1+d/2}(h^2 + 2\sigma^2)^{-d/2} + \sigma^{-d}\Big].
+    $$
 
-        \mathrm{MISE} = (4\pi)^{-d/2}\Big[\frac{1}{n h^d} + (1 - \tfrac1n)(h^2+\sigma^2)^{-d/2}
-            - 2^{1+d/2}(h^2 + 2\sigma^2)^{-d/2} + \sigma^{-d}\Big].
-
-    With :math:`u = h^2/\sigma^2` this is :math:`\int\rho^2 \cdot S`,
-    :math:`\int\rho^2 = (4\pi\sigma^2)^{-d/2}`, :math:`S = V + B` with the
-    variance part :math:`V = \frac1n[u^{-d/2} - (1+u)^{-d/2}]` and the
-    integrated squared bias :math:`B = (1+u)^{-d/2} - 2(1+u/2)^{-d/2} + 1`, both
+    With $u = h^2/\sigma^2$ this is $\int\rho^2 \cdot S$,
+    $\int\rho^2 = (4\pi\sigma^2)^{-d/2}$, $S = V + B$ with the
+    variance part $V = \frac1n[u^{-d/2} - (1+u)^{-d/2}]$ and the
+    integrated squared bias $B = (1+u)^{-d/2} - 2(1+u/2)^{-d/2} + 1$, both
     non-negative and evaluated with ``expm1``/``log1p`` in logs, so nothing
     overflows at d = 1e4 and the bias keeps its accuracy for small u.
 
@@ -275,7 +279,7 @@ def kde_log_mise(h, sigma, d, n):
 
 
 def kde_log_gain(h, sigma, d, n):
-    r"""Log of the KDE's relative L2 gain over the zero estimator, :math:`\log(1 - \mathrm{MISE}/\int\rho^2)`.
+    r"""Log of the KDE's relative L2 gain over the zero estimator, $\log(1 - \mathrm{MISE}/\int\rho^2)$.
 
     In high dimension the best Gaussian KDE of n points barely improves on
     estimating the density by 0: at d = 100, n = 1e4 the gain is about 1e-12.
@@ -296,12 +300,12 @@ def kde_log_gain(h, sigma, d, n):
 
 
 def kde_mise(h, sigma, d, n):
-    """Exact MISE of the Gaussian KDE (see :func:`kde_log_mise`); may underflow for large d."""
+    """Exact MISE of the Gaussian KDE (see [`kde_log_mise`][memlab.theory.mixing.kde_log_mise]); may underflow for large d."""
     return _out(np.exp(kde_log_mise(h, sigma, d, n)), h, sigma, d, n)
 
 
 def amise_bandwidth(sigma, d, n):
-    r"""AMISE-optimal bandwidth :math:`\sigma (4/(d+2))^{1/(d+4)} n^{-1/(d+4)}` (seed 003 eq. 11).
+    r"""AMISE-optimal bandwidth $\sigma (4/(d+2))^{1/(d+4)} n^{-1/(d+4)}$ (seed 003 eq. 11).
 
     Silverman's rule for Gaussian data: the minimiser of the large-n expansion
     of the MISE at fixed d.
@@ -323,7 +327,7 @@ def _log_s_monotone(log_s, log_g):
 
 
 def _optimal_bandwidth_scalar(sigma, d, n):
-    """Scalar MISE-optimal bandwidth (see :func:`optimal_bandwidth`)."""
+    """Scalar MISE-optimal bandwidth (see [`optimal_bandwidth`][memlab.theory.mixing.optimal_bandwidth])."""
     sigma = check_positive_real("sigma", sigma)
     _sd(sigma, d)
     n = check_positive_real("n", n)
@@ -360,13 +364,13 @@ _MAX_WIDENINGS = 4   # recentrings of optimal_bandwidth's grid when its minimum 
 def optimal_bandwidth(sigma, d, n):
     r"""Exact MISE-optimal bandwidth of the Gaussian KDE of Gaussian data.
 
-    Minimises the exact MISE (:func:`kde_log_mise`) over h: a grid of 801
-    points over +-8 in :math:`\log h` around the AMISE bandwidth, then a
+    Minimises the exact MISE ([`kde_log_mise`][memlab.theory.mixing.kde_log_mise]) over h: a grid of 801
+    points over +-8 in $\log h$ around the AMISE bandwidth, then a
     bounded Brent refinement between the grid neighbours of the minimum (if
     the grid's minimum is at its edge, the grid is recentred there, up to 4
     times, else ValueError; a Brent result on the bracket's edge also raises). The
-    objective is :math:`\log S` where the KDE is good and
-    :math:`-\log(1 - S)` (:func:`kde_log_gain`) where :math:`S` is close to 1,
+    objective is $\log S$ where the KDE is good and
+    $-\log(1 - S)$ ([`kde_log_gain`][memlab.theory.mixing.kde_log_gain]) where $S$ is close to 1,
     so the shallow optimum of high dimensions (S = 1 - 1e-12 at d = 100,
     n = 1e4) is resolved. Broadcasts over array arguments (one search each).
 
@@ -385,7 +389,7 @@ def optimal_bandwidth(sigma, d, n):
 
 
 BANDWIDTH_REGIMES = ("optimal", "high_dimensional", "suboptimal")
-"""The values of :attr:`BandwidthComparison.regime`, in the order they are tested."""
+"""The values of `BandwidthComparison.regime`, in the order they are tested."""
 
 _OPTIMAL_TOLERANCE = 0.05     # |h_M / h_opt - 1| below this: "optimal"
 _LOG_GAIN_FLOOR = -10.0       # best KDE's log L2 gain below this: "high_dimensional"
@@ -402,11 +406,11 @@ class BandwidthComparison:
     t_M : float
         Mixing time.
     h_mixing : float
-        :math:`h_M = \\sqrt{e^{2t_M} - 1}`.
+        $h_M = \\sqrt{e^{2t_M} - 1}$.
     h_sqrt_2tM : float
-        :math:`\\sqrt{2 t_M}`, the seed's eq. 10 width.
+        $\\sqrt{2 t_M}$, the seed's eq. 10 width.
     h_leading : float
-        :math:`\\sigma n^{-1/d}`, the common leading order (seed Fig. 3).
+        $\\sigma n^{-1/d}$, the common leading order (seed Fig. 3).
     h_optimal : float
         Exact MISE-optimal bandwidth.
     h_amise : float
@@ -417,18 +421,18 @@ class BandwidthComparison:
         ``MISE(h_mixing) / MISE(h_optimal) - 1``: the L2 price of using the
         mixing width.
     log_gain_optimal : float
-        :func:`kde_log_gain` at the optimum: log of the best KDE's relative
+        [`kde_log_gain`][memlab.theory.mixing.kde_log_gain] at the optimum: log of the best KDE's relative
         improvement over the zero estimator (about -27 at d = 100, n = 1e4:
         in high d no bandwidth helps in L2, and ``mise_excess`` is ~0).
     log_gain_ratio : float
         ``log(gain(h_mixing) / gain(h_optimal))``: 0 when the mixing width is
         optimal, -inf when it does worse than the zero estimator.
     regime : str
-        One of :data:`BANDWIDTH_REGIMES`, the first that applies:
+        One of [`BANDWIDTH_REGIMES`][memlab.theory.mixing.BANDWIDTH_REGIMES], the first that applies:
         ``"optimal"`` when ``|ratio - 1| < 0.05`` (the mixing width is the
         L2-optimal bandwidth to 5%); ``"high_dimensional"`` when
         ``log_gain_optimal < -10`` (no bandwidth beats the zero estimator by
-        more than :math:`e^{-10}` in L2, so L2-optimality says nothing);
+        more than $e^{-10}$ in L2, so L2-optimality says nothing);
         ``"suboptimal"`` otherwise (the mixing width is ``ratio`` times the
         optimum, at a real L2 cost).
     verdict : str
@@ -463,7 +467,7 @@ def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
     zero estimator, ``log_gain_ratio`` is the informative number.
 
     The result's ``regime`` and ``verdict`` classify the case (see
-    :class:`BandwidthComparison`).
+    [`BandwidthComparison`][memlab.theory.mixing.BandwidthComparison]).
 
     Examples
     --------
@@ -491,7 +495,7 @@ def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
 
 
 def _bandwidth_regime(ratio: float, log_gain_optimal: float) -> tuple[str, str]:
-    """(regime, verdict) of :class:`BandwidthComparison` from h_M / h_opt and the best log gain."""
+    """(regime, verdict) of [`BandwidthComparison`][memlab.theory.mixing.BandwidthComparison] from h_M / h_opt and the best log gain."""
     if abs(ratio - 1) < _OPTIMAL_TOLERANCE:
         return "optimal", "the mixing width is L2-optimal here (within 5%)"
     if log_gain_optimal < _LOG_GAIN_FLOOR:

@@ -2,21 +2,23 @@ r"""Noise processes and time grids.
 
 Two Gaussian noising processes are used by the seeds, both of the form
 
-.. math:: x_t = \alpha_t x_0 + \sigma_t z, \qquad z \sim \mathcal N(0, I_d).
+$$
+x_t = \alpha_t x_0 + \sigma_t z, \qquad z \sim \mathcal N(0, I_d).
+$$
 
-* ``"vp"`` (seed 001, eq. 1 and Sec. 4): :math:`\alpha_t = \sqrt{1 - t^2}`,
-  :math:`\sigma_t = t`, ``t`` in the open interval (0, 1).
+* ``"vp"`` (seed 001, eq. 1 and Sec. 4): $\alpha_t = \sqrt{1 - t^2}$,
+  $\sigma_t = t$, ``t`` in the open interval (0, 1).
 * ``"ou"`` (seed 003, Biroli et al.): the Ornstein-Uhlenbeck process
-  :math:`dX = -X\,dt + \sqrt 2\, dW`, so :math:`\alpha_t = e^{-t}` and
-  :math:`\sigma_t^2 = 1 - e^{-2t}`, ``t > 0``.
+  $dX = -X\,dt + \sqrt 2\, dW$, so $\alpha_t = e^{-t}$ and
+  $\sigma_t^2 = 1 - e^{-2t}$, ``t > 0``.
 
-The signal-to-noise ratio is :math:`\psi_t = \alpha_t^2 / \sigma_t^2`
+The signal-to-noise ratio is $\psi_t = \alpha_t^2 / \sigma_t^2$
 (seed 001, Sec. 3), decreasing in ``t`` for both processes.
 
 The reference time grid of seed 001's experiments (Sec. 4: "we discretize the
-time interval :math:`[\epsilon, 1-\epsilon]` uniformly into L + 1 timesteps",
-:math:`\epsilon = 10^{-3}`, L = 25) is descending,
-:math:`t_l = 0.999 - l\, 0.998 / 25`, ``l = 0..25``; it is used both for the
+time interval $[\epsilon, 1-\epsilon]$ uniformly into L + 1 timesteps",
+$\epsilon = 10^{-3}$, L = 25) is descending,
+$t_l = 0.999 - l\, 0.998 / 25$, ``l = 0..25``; it is used both for the
 training losses and for DDIM sampling.
 """
 
@@ -52,7 +54,7 @@ def resolve_timesteps(timesteps=None) -> np.ndarray:
     ----------
     timesteps : float or array of shape (T,), optional
         VP times, each in the open interval (0, 1). ``None`` (default) means
-        :func:`reference_timesteps` ``()``, seed 001's 26-point grid.
+        [`reference_timesteps`][memlab.theory.schedules.reference_timesteps] ``()``, seed 001's 26-point grid.
 
     Returns
     -------
@@ -89,9 +91,9 @@ def _scalar_out(arr: np.ndarray, t):
 
 
 def alpha(t, process: str = "vp"):
-    r"""Signal coefficient :math:`\alpha_t`.
+    r"""Signal coefficient $\alpha_t$.
 
-    VP: :math:`\sqrt{1-t^2}`; OU: :math:`e^{-t}`.
+    VP: $\sqrt{1-t^2}$; OU: $e^{-t}$.
 
     Examples
     --------
@@ -104,9 +106,9 @@ def alpha(t, process: str = "vp"):
 
 
 def sigma(t, process: str = "vp"):
-    r"""Noise standard deviation :math:`\sigma_t`.
+    r"""Noise standard deviation $\sigma_t$.
 
-    VP: :math:`t`; OU: :math:`\sqrt{1 - e^{-2t}} = \sqrt{-\mathrm{expm1}(-2t)}`.
+    VP: $t$; OU: $\sqrt{1 - e^{-2t}} = \sqrt{-\mathrm{expm1}(-2t)}$.
 
     Examples
     --------
@@ -119,9 +121,9 @@ def sigma(t, process: str = "vp"):
 
 
 def snr(t, process: str = "vp"):
-    r"""Signal-to-noise ratio :math:`\psi_t = \alpha_t^2/\sigma_t^2` (seed 001, Sec. 3).
+    r"""Signal-to-noise ratio $\psi_t = \alpha_t^2/\sigma_t^2$ (seed 001, Sec. 3).
 
-    VP: :math:`(1 - t^2)/t^2`; OU: :math:`1/(e^{2t} - 1)`, computed with
+    VP: $(1 - t^2)/t^2$; OU: $1/(e^{2t} - 1)$, computed with
     ``expm1`` so that small ``t`` keeps full precision.
 
     Parameters
@@ -158,7 +160,7 @@ _VP_SNR_T_MIN = 1e-154   # (1 - t^2)/t^2 < 1.8e308 above this
 
 
 def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
-    r"""Seed 001's descending time grid :math:`t_l = (1-\epsilon) - l (1 - 2\epsilon)/L`.
+    r"""Seed 001's descending time grid $t_l = (1-\epsilon) - l (1 - 2\epsilon)/L$.
 
     Parameters
     ----------

@@ -1,18 +1,18 @@
-r"""Belief propagation on the RHM tree as one numba kernel (private part of :mod:`memlab.verification.rhm`).
+r"""Belief propagation on the RHM tree as one numba kernel (private part of [`memlab.verification.rhm`][memlab.verification.rhm]).
 
-The messages are those of :func:`memlab.theory.rhm.belief_propagation`, the
+The messages are those of [`memlab.theory.rhm.belief_propagation`][memlab.theory.rhm.belief_propagation], the
 numpy reference (exact score of the Random Hierarchy Model, Favero et al.
 2025; BP on trees, Mezard & Montanari 2009), computed with another memory
 layout: a tile of ``chunk`` strings is held as arrays ``up[node, a, t]`` and
 ``down[node, a, t]`` with the string index t innermost, so that every inner
 loop of the pass runs over t with unit stride (vectorised by the compiler)
-and the rule symbols :math:`r_{akj}` are scalar row indices. Tiles are
+and the rule symbols $r_{akj}$ are scalar row indices. Tiles are
 independent; the numba threads take them in turn (``numba.prange`` over
 workers, one set of buffers per worker).
 
 Nodes are numbered level by level (heap order): level l starts at node
-:math:`(s^l - 1)/(s - 1)`, and child j of node n of level l is node n s + j of
-level l + 1. The d leaves follow the :math:`(d - 1)/(s - 1)` internal nodes.
+$(s^l - 1)/(s - 1)$, and child j of node n of level l is node n s + j of
+level l + 1. The d leaves follow the $(d - 1)/(s - 1)$ internal nodes.
 
 Normalisation and zeros are those of the reference: every message is
 normalised over its symbol, a zero message stays zero (it is divided by 1),
@@ -21,7 +21,7 @@ is not finite gets -inf and a zero root prior, hence all-zero marginals, and
 the leave-one-out products are prefix x suffix products (no division).
 
 The public entry point, with argument checks, is
-:func:`memlab.verification.rhm.fast_belief_propagation`; :func:`bp_arrays`
+[`memlab.verification.rhm.fast_belief_propagation`][memlab.verification.rhm.fast_belief_propagation]; `bp_arrays`
 here takes checked values.
 """
 
@@ -71,7 +71,7 @@ def bp_arrays(rules, lik, chunk, out=None):
 
     Returns ``(leaves (B, d, v), levels (B, (d - 1)/(s - 1), v), log_likelihood (B,))``,
     the internal nodes of ``levels`` in heap order (level l is the slice
-    :math:`[(s^l - 1)/(s - 1), (s^{l+1} - 1)/(s - 1))`). ``out``, if given, is a
+    $[(s^l - 1)/(s - 1), (s^{l+1} - 1)/(s - 1))$). ``out``, if given, is a
     checked triple of such arrays, written into and returned: reusing the outputs
     saves the page faults of fresh ones (about a third of the time at batch 1024).
     """

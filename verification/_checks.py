@@ -1,9 +1,9 @@
-"""Private argument checks of memlab.verification beyond :mod:`memlab._validation`.
+"""Private argument checks of memlab.verification beyond `memlab._validation`.
 
 ``check_count`` (a positive integer with an upper bound, for sample counts and sizes
 that reach a numba kernel or an allocation) and ``check_index`` are spelled for the
 call sites here; ``check_device`` needs torch. Booleans and string options use
-:func:`memlab._validation.check_bool` and :func:`memlab._validation.check_choice`.
+`memlab._validation.check_bool` and `memlab._validation.check_choice`.
 """
 
 from __future__ import annotations

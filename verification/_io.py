@@ -9,7 +9,7 @@ __all__ = ["atomic_write"]
 
 def atomic_write(path, data) -> None:
     """Write ``data`` (str or bytes) through a temporary file in the same directory and
-    :func:`os.replace`, so that an interrupted write never leaves a partial file."""
+    `os.replace`, so that an interrupted write never leaves a partial file."""
     path = Path(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

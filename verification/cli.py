@@ -4,7 +4,7 @@ Subcommands (one per concept, plus the report):
 
 * ``memlab report [--out DIR] [--quick|--full]``: every theory prediction of
   the package next to its numerical check, with figures and ``summary.md``
-  (:mod:`memlab.verification.report`).
+  ([`memlab.verification.report`][memlab.verification.report]).
 
 * ``memlab crossover --N 200 --d 50 --K 12 [--weighting x0|eps] [--simulate]``:
   the crossover point M* of seed 001 (closed form with the finite-d constant,
@@ -27,7 +27,7 @@ Subcommands (one per concept, plus the report):
   sec. 4); ``--generate`` adds the exact-denoiser sampler's per-layer errors.
 
 Each subcommand only parses its options and formats results computed by
-:mod:`memlab.theory` and :mod:`memlab.verification`. :func:`main` runs one
+[`memlab.theory`][memlab.theory] and [`memlab.verification`][memlab.verification]. `main` runs one
 command line and returns its exit status (2 for invalid input):
 
 Examples

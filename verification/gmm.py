@@ -1,28 +1,30 @@
 r"""Monte Carlo cross-check of the Gaussian-mixture laboratory (seed 001).
 
-:func:`simulate_loss_curves` estimates the exact expected training losses
+[`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves] estimates the exact expected training losses
 
-.. math:: L_t(\hat x) = \frac1N\sum_{i=1}^N \mathbb E_z
-          \|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2
+$$
+L_t(\hat x) = \frac1N\sum_{i=1}^N \mathbb E_z
+\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2
+$$
 
-of the generalizing denoiser :math:`\hat x_*`, the memorizing denoiser
-:math:`\hat x_{\rm mem}` and the partially memorizing denoisers
-:math:`\hat x_{{\rm pmem},M}` for every M = 1..N at once, over fresh datasets
+of the generalizing denoiser $\hat x_*$, the memorizing denoiser
+$\hat x_{\rm mem}$ and the partially memorizing denoisers
+$\hat x_{{\rm pmem},M}$ for every M = 1..N at once, over fresh datasets
 and noise draws. Per noisy point, one pass over the N training points with a
 running (prefix) log-sum-exp and running weighted sums gives the N partial
 memorizers in O(N d): the whole curve costs the same as one M. Terms whose
-softmax weight is below :math:`e^{-40}` times the running maximum are skipped
+softmax weight is below $e^{-40}$ times the running maximum are skipped
 (their contribution is below double precision), which makes the high-SNR part
-of the grid O(N) per point. The kernel (:func:`_accumulate`) takes the logits
-from inner products on the differences :math:`x^j - x^i`, built once per
+of the grid O(N) per point. The kernel (`_accumulate`) takes the logits
+from inner products on the differences $x^j - x^i$, built once per
 training point and shared by its noise draws, computes at high SNR only the
 logits that a Cauchy-Schwarz bound cannot rule out, and evaluates
-:math:`\hat x_*` by its Gram expansion; it is numba-compiled and parallel over
+$\hat x_*$ by its Gram expansion; it is numba-compiled and parallel over
 fixed chunks of training points, so results do not depend on the thread count.
 
-:func:`simulated_crossover_point` reads the crossover :math:`M^*` off the
+[`simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point] reads the crossover $M^*$ off the
 simulated weighted curves with a bootstrap confidence interval over datasets,
-to compare with :func:`memlab.theory.gmm.crossover_point`.
+to compare with [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point].
 """
 
 from __future__ import annotations
@@ -136,7 +138,7 @@ def _point_losses(X, means, sigma2, a, s, i, y, w, V, out_pm):
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
 def _accumulate_reference(X, means, sigma2, a, s, Zn):
-    """Reference for :func:`_accumulate` (the kernel before the Gram rewrite): same sums,
+    """Reference for `_accumulate` (the kernel before the Gram rewrite): same sums,
     with every logit computed as a d-dimensional distance (O(N d) per noisy point)
     and parallel over fixed chunks of noisy points. Kept for the agreement tests and
     the benchmark.
@@ -235,7 +237,7 @@ def _prefix_rescaling(U, w, V, out):
     ``U[j] = x^j - x^i``, ``w`` the logits (any common shift). Fills
     ``out[M-1] = ||sum_{j<M} e^{w_j - m_M} U_j||^2 / (sum_{j<M} e^{w_j - m_M})^2``
     for M = 1..N, skipping the terms below ``e^{-_SKIP}`` of the running maximum
-    ``m_M`` exactly as :func:`_point_losses` does. O(N + n_kept d).
+    ``m_M`` exactly as `_point_losses` does. O(N + n_kept d).
     """
     N, d = U.shape
     m = w[0]
@@ -275,9 +277,9 @@ def _prefix_rescaling(U, w, V, out):
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
-    """:func:`_prefix_rescaling` computing only the logits that can matter (high SNR).
+    """`_prefix_rescaling` computing only the logits that can matter (high SNR).
 
-    (The update of an accepted term repeats :func:`_prefix_rescaling`'s on purpose: as
+    (The update of an accepted term repeats `_prefix_rescaling`'s on purpose: as
     a shared numba helper, even with ``inline="always"``, the kernel ran 1.4-1.7x
     slower.)
 
@@ -336,7 +338,7 @@ def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _prefix_all_kept(U, W, E, V, out):
-    """:func:`_prefix_rescaling` for ``_BLOCK`` noisy points of the same training point
+    """`_prefix_rescaling` for ``_BLOCK`` noisy points of the same training point
     whose logits all lie within ``_SKIP`` of each other: every term is kept, so one
     shift (each point's maximum) serves all prefixes, there is no rescaling, and the
     four points share each load of ``U[j]``. Rows of W, E, V, out are the points.
@@ -460,28 +462,30 @@ def _accumulate(X, means, sigma2, a, s, Zn):
     Gaussian-mixture laboratory) are shifted by a constant per noisy point, which
     the softmax does not see:
 
-    .. math:: w_j = -\frac{\|y - a x^j\|^2}{2 s^2} + \frac{\|z\|^2}{2}
-              = \frac{a}{s}\, z\cdot(x^j - x^i) - \frac{a^2}{2 s^2}\|x^j - x^i\|^2,
+    $$
+    w_j = -\frac{\|y - a x^j\|^2}{2 s^2} + \frac{\|z\|^2}{2}
+    = \frac{a}{s}\, z\cdot(x^j - x^i) - \frac{a^2}{2 s^2}\|x^j - x^i\|^2,
+    $$
 
-    with both terms taken on the differences :math:`U_j = x^j - x^i` (computed
+    with both terms taken on the differences $U_j = x^j - x^i$ (computed
     directly, not as differences of Gram entries: no cancellation at high SNR,
-    and :math:`w_i = 0` exactly). Per training point i, U and
-    :math:`\|U_j\|^2` are built once and shared by its n_noise draws. Each draw
-    is then classified with the bound :math:`|z\cdot U_j| \le \|z\|\|U_j\|`:
+    and $w_i = 0$ exactly). Per training point i, U and
+    $\|U_j\|^2$ are built once and shared by its n_noise draws. Each draw
+    is then classified with the bound $|z\cdot U_j| \le \|z\|\|U_j\|$:
 
     * all kept (low SNR): the logits surely span less than ``_SKIP``, so every
       term is kept; these draws get every logit (one small product
-      ``(draws x d) @ (d x N)``) and go through :func:`_prefix_all_kept` by
+      ``(draws x d) @ (d x N)``) and go through `_prefix_all_kept` by
       blocks of ``_BLOCK`` (one shift, no rescaling, shared loads of U);
     * pruned (high SNR): at most N/4 terms can come within ``_SKIP`` of the
-      largest lower bound; :func:`_prefix_pruned` computes only the logits whose
+      largest lower bound; `_prefix_pruned` computes only the logits whose
       upper bound is not already ``_SKIP`` below the running maximum;
-    * full (otherwise): every logit, then :func:`_prefix_rescaling`.
+    * full (otherwise): every logit, then `_prefix_rescaling`.
 
-    All three give the prefix log-sum-exp of :func:`_point_losses` with the same
+    All three give the prefix log-sum-exp of `_point_losses` with the same
     kept terms; they differ from it by rounding only (tests: 1e-10 relative on
-    every output, measured below 1e-12). :math:`\hat x_*` uses
-    :func:`_gen_loss`. Fixed chunks of training points: results do not depend on
+    every output, measured below 1e-12). $\hat x_*$ uses
+    `_gen_loss`. Fixed chunks of training points: results do not depend on
     the thread count. No BLAS call (a BLAS thread pool would compete with numba's).
 
     Cost per call: N^2 d (differences) + 2 n_dot N d (logits of the all-kept and
@@ -490,7 +494,7 @@ def _accumulate(X, means, sigma2, a, s, Zn):
     mixture weights; memory O(N (d + n_noise)) per chunk. At (N, d, K) = (200,
     50, 12), 10 draws, on the 26-point grid, counted exactly by
     ``benchmarks/bench_gmm.py``: 1.59 GFLOP + 3.16 M exp per call of the grid
-    (26 calls), against 3.04 GFLOP + 3.16 M exp for :func:`_accumulate_reference`;
+    (26 calls), against 3.04 GFLOP + 3.16 M exp for `_accumulate_reference`;
     the low-SNR times keep every term and dominate (0.14 GFLOP per time at t =
     0.999, 0.023 at t = 0.001). The time is dominated by O(N) scalar work per noisy
     point (scan, bounds, accumulation), not by flops: a few percent of the float64
@@ -655,7 +659,7 @@ def noisy_point_losses(data, t: float, y, i: int):
     """Squared errors of x_* and of every x_pmem,M at noisy points (numba path).
 
     Exposes the simulation kernel for testing against the numpy denoisers of
-    :mod:`memlab.theory.gmm`.
+    [`memlab.theory.gmm`][memlab.theory.gmm].
 
     Parameters
     ----------
@@ -704,8 +708,8 @@ def _check_data(data):
 def baseline_point_losses(data, t: float, Zn, M_values=None):
     """Plain numpy reference: mean squared errors over noisy points, one M at a time.
 
-    Evaluates :func:`memlab.theory.gmm.gmm_denoiser` and
-    :func:`memlab.theory.gmm.empirical_denoiser` (vectorized numpy, no prefix trick)
+    Evaluates [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] and
+    [`memlab.theory.gmm.empirical_denoiser`][memlab.theory.gmm.empirical_denoiser] (vectorized numpy, no prefix trick)
     at ``y = alpha_t x^i + sigma_t Zn[r, i]`` and averages the squared errors
     over all noisy points. It is the baseline of ``benchmarks/bench_gmm.py``
     and an independent check of the numba kernel (same noise, same result).
@@ -884,9 +888,9 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int
                          progress: bool = False) -> LossCurves:
     r"""Monte Carlo of the expected training losses of x_*, x_mem and every x_pmem,M.
 
-    For each of ``n_datasets`` fresh datasets (:func:`memlab.theory.gmm.sample_gmm`)
-    and each time :math:`t_l`, every training point gets ``n_noise`` noise
-    draws :math:`y = \alpha_t x^i + \sigma_t z`; at each y the exact denoisers
+    For each of ``n_datasets`` fresh datasets ([`memlab.theory.gmm.sample_gmm`][memlab.theory.gmm.sample_gmm])
+    and each time $t_l$, every training point gets ``n_noise`` noise
+    draws $y = \alpha_t x^i + \sigma_t z$; at each y the exact denoisers
     are evaluated and their squared errors averaged. Excesses over the
     memorizer are taken per noisy point (paired), which removes most of the
     noise of the difference.
@@ -998,7 +1002,7 @@ class CrossoverEstimate:
     confidence : float
         Level of the interval.
     closed_form : float
-        :func:`memlab.theory.gmm.crossover_point` for the same setting (finite-d C).
+        [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point] for the same setting (finite-d C).
     n_samples : int
         Noisy points per time (all datasets).
     seed : object
@@ -1023,17 +1027,17 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
                               seed=None, n_boot: int = 2000, confidence: float = 0.95,
                               curves: LossCurves | None = None,
                               progress: bool = False) -> CrossoverEstimate:
-    r"""Crossover :math:`M^*` read off simulated loss curves.
+    r"""Crossover $M^*$ read off simulated loss curves.
 
-    :math:`M^*` is the first zero of the dataset-averaged weighted gap
-    :math:`L(\hat x_{{\rm pmem},M}, \lambda) - L(\hat x_*, \lambda)`, linearly
+    $M^*$ is the first zero of the dataset-averaged weighted gap
+    $L(\hat x_{{\rm pmem},M}, \lambda) - L(\hat x_*, \lambda)$, linearly
     interpolated between integer M. The interval is a percentile bootstrap
     over datasets (``n_datasets >= 2``), which carries both the dataset and
     the noise-draw variability.
 
-    Cost: that of :func:`simulate_loss_curves` (unless ``curves`` is given), plus
+    Cost: that of [`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves] (unless ``curves`` is given), plus
     O(n_boot n_datasets N) time and memory for the bootstrap and one
-    :func:`memlab.theory.gmm.crossover_point`; about 8 s for (200, 50, 12),
+    [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point]; about 8 s for (200, 50, 12),
     n_noise = 10, n_datasets = 8.
 
     Measured in seed 001's setting, (200, 50, 12) with x0 weighting on the
@@ -1047,9 +1051,9 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
     N, d, K : int
         Training-set size, dimension, number of components (K <= N).
     weighting : {"x0", "eps"}, array or callable
-        Loss weighting over the grid (:func:`memlab.theory.gmm.loss_weighting`).
+        Loss weighting over the grid ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
     timesteps, n_noise, n_datasets, sigma2 : optional
-        Passed to :func:`simulate_loss_curves` (``n_datasets >= 2``).
+        Passed to [`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves] (``n_datasets >= 2``).
     seed : int, Generator or None
         Drives the simulation and then the bootstrap; reproducible.
     n_boot : int
@@ -1175,11 +1179,11 @@ class ClosedFormAgreement:
 
 
 def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> ClosedFormAgreement:
-    """Compare :func:`memlab.theory.gmm.generalizing_excess_loss` and
-    :func:`memlab.theory.gmm.partial_memorization_excess_loss` with simulated curves.
+    """Compare [`memlab.theory.gmm.generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] and
+    [`memlab.theory.gmm.partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] with simulated curves.
 
     ``M_values`` defaults to N/10, N/4, N/2 and 3N/4; ``C=None`` uses the
-    finite-d constant. Use :meth:`ClosedFormAgreement.worst` to see up to
+    finite-d constant. Use [`ClosedFormAgreement.worst`][memlab.verification.gmm.ClosedFormAgreement.worst] to see up to
     which SNR the high-SNR closed forms hold.
     """
     check_instance("curves", curves, LossCurves)
@@ -1207,8 +1211,8 @@ def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> Close
 def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
     """Excess losses per time: closed form (lines) against simulation (points, 2 s.e. bars).
 
-    Plotted against the SNR :math:`\\psi_t`, so the high-SNR regime is on the
-    right; the shaded region :math:`\\psi_t < 1` is where the closed forms stop
+    Plotted against the SNR $\\psi_t$, so the high-SNR regime is on the
+    right; the shaded region $\\psi_t < 1$ is where the closed forms stop
     holding. Returns a matplotlib Figure.
     """
     import matplotlib.pyplot as plt
@@ -1250,7 +1254,7 @@ def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
 def plot_weighted_loss_vs_M(curves: LossCurves, weighting="x0", *, crossover=None):
     """Weighted excess losses against M with the closed-form and simulated M* marked.
 
-    ``crossover`` may be a :class:`CrossoverEstimate` to draw its interval.
+    ``crossover`` may be a [`CrossoverEstimate`][memlab.verification.gmm.CrossoverEstimate] to draw its interval.
     Returns a matplotlib Figure.
     """
     from matplotlib.figure import Figure

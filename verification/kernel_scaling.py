@@ -1,17 +1,17 @@
 r"""Monte Carlo checks of the kernel eigenvalue scaling (seed 000, App. G).
 
-* :func:`monte_carlo_constants`: :math:`\beta_d(R,\nu)` and :math:`\gamma_d(R)`
-  by sampling :math:`u, v \sim \mathcal N(0, I_d)` (numba reduction), for
-  the cutoffs R = 1, :math:`e^{-r/s}` and :math:`e^{-r^2/(2s^2)}`, against
-  the closed form and the quadrature of :mod:`memlab.theory.kernel_scaling`.
-* :func:`rayleigh_quotient`: the eigenvalue :math:`\lambda_i =
-  \langle\psi_i, K\psi_i\rangle/\|\psi_i\|^2` of a local function
-  :math:`\psi_i(x) = (x - x_i)R(\|x - x_i\|/\sigma)` in :math:`L_2(p_\sigma)`,
-  estimated from samples of the whole mixture :math:`p_\sigma` of P Gaussian
+* [`monte_carlo_constants`][memlab.verification.kernel_scaling.monte_carlo_constants]: $\beta_d(R,\nu)$ and $\gamma_d(R)$
+  by sampling $u, v \sim \mathcal N(0, I_d)$ (numba reduction), for
+  the cutoffs R = 1, $e^{-r/s}$ and $e^{-r^2/(2s^2)}$, against
+  the closed form and the quadrature of [`memlab.theory.kernel_scaling`][memlab.theory.kernel_scaling].
+* [`rayleigh_quotient`][memlab.verification.kernel_scaling.rayleigh_quotient]: the eigenvalue $\lambda_i =
+  \langle\psi_i, K\psi_i\rangle/\|\psi_i\|^2$ of a local function
+  $\psi_i(x) = (x - x_i)R(\|x - x_i\|/\sigma)$ in $L_2(p_\sigma)$,
+  estimated from samples of the whole mixture $p_\sigma$ of P Gaussian
   training points, for a concrete kernel (Laplace, Gaussian, ReLU NTK or
   NNGP). Nothing of the small-distance expansion is used, so the fitted
-  exponents in :math:`\sigma` and P test the prediction
-  :math:`\lambda_i \propto \sigma^\nu/P` and show where it stops holding.
+  exponents in $\sigma$ and P test the prediction
+  $\lambda_i \propto \sigma^\nu/P$ and show where it stops holding.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _constants_kernel(U, V, nu, code, scale):
 
 @dataclass(frozen=True)
 class MCConstants:
-    """Monte Carlo :math:`\\beta_d` and :math:`\\gamma_d`: estimates, standard errors, ``n_samples``, ``seed``."""
+    """Monte Carlo $\\beta_d$ and $\\gamma_d$: estimates, standard errors, ``n_samples``, ``seed``."""
 
     beta: float
     beta_stderr: float
@@ -114,7 +114,7 @@ def _cutoff_code(cutoff):
 
 
 def predicted_eigenvalue(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None):
-    """Seed 000 eq. 22 for the cutoff used by :func:`rayleigh_quotient` (same default scale)."""
+    """Seed 000 eq. 22 for the cutoff used by [`rayleigh_quotient`][memlab.verification.kernel_scaling.rayleigh_quotient] (same default scale)."""
     from memlab.theory.kernel_scaling import beta_d, gamma_d, kernel_expansion
     P, sigma, d, ell = _check_setting(kernel, P, sigma, d, ell)
     _cutoff_code(cutoff)
@@ -126,7 +126,7 @@ def predicted_eigenvalue(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff
 
 
 def cutoff_function(cutoff, scale=1.0):
-    """The numpy version of a named cutoff, for :func:`memlab.theory.kernel_scaling.beta_d`."""
+    """The numpy version of a named cutoff, for [`memlab.theory.kernel_scaling.beta_d`][memlab.theory.kernel_scaling.beta_d]."""
     code = _cutoff_code(cutoff)
     scale = check_positive_real("scale", scale)
     if code == 0:
@@ -138,7 +138,7 @@ def cutoff_function(cutoff, scale=1.0):
 
 def monte_carlo_constants(d, nu, *, cutoff="one", scale=1.0, n_samples=1_000_000, seed=None,
                           chunk=100_000) -> MCConstants:
-    r"""Monte Carlo of :math:`\beta_d(R,\nu)` and :math:`\gamma_d(R)` (seed 000 eqs. 14, 20).
+    r"""Monte Carlo of $\beta_d(R,\nu)$ and $\gamma_d(R)$ (seed 000 eqs. 14, 20).
 
     Samples are drawn with numpy in chunks (reproducible for a fixed seed);
     the per-sample products and their squares are reduced by a numba kernel.
@@ -218,9 +218,9 @@ def _batch_size(name, P, n0, n1):
 
 
 def _pair_sums_dense(kernel, S, psi, st, counts, a0, P, d, ell):
-    """Reference for :func:`_pair_sums`: the same double sum with dense S x S matrices.
+    """Reference for `_pair_sums`: the same double sum with dense S x S matrices.
 
-    The implementation :func:`rayleigh_quotient` used before the blocked sum; kept to test
+    The implementation [`rayleigh_quotient`][memlab.verification.kernel_scaling.rayleigh_quotient] used before the blocked sum; kept to test
     against (O(S^2) memory, about 7 S x S float64 arrays at once).
     """
     w = 1.0 / (P * counts[st])                          # stratum weight per sample
@@ -239,12 +239,14 @@ def _pair_sums_dense(kernel, S, psi, st, counts, a0, P, d, ell):
 def _pair_sums(kernel, S, psi, st, counts, a0, P, d, ell):
     r"""Numerator of the Rayleigh quotient of one batch, summed over pairs in row blocks.
 
-    .. math:: \sum_{i \ne j} W_{ij}\,(\psi_i\cdot\psi_j)\,[a_i a_j (k_{ij} - 1) + b_i b_j],
-       \qquad W_{ij} = w_i w_j\,(c/(c - 1))^{[s_i = s_j]},
+    $$
+    \sum_{i \ne j} W_{ij}\,(\psi_i\cdot\psi_j)\,[a_i a_j (k_{ij} - 1) + b_i b_j],
+    \qquad W_{ij} = w_i w_j\,(c/(c - 1))^{[s_i = s_j]},
+    $$
 
-    with :math:`w_i = 1/(P c_{s_i})` the weight of sample i in its stratum :math:`s_i` of
-    :math:`c_{s_i}` samples, :math:`a_i = a(S_i)` and :math:`b_i = a_i - a(x_0)[s_i = 0]`.
-    Every summand is computed as in :func:`_pair_sums_dense`, with the same floating-point
+    with $w_i = 1/(P c_{s_i})$ the weight of sample i in its stratum $s_i$ of
+    $c_{s_i}$ samples, $a_i = a(S_i)$ and $b_i = a_i - a(x_0)[s_i = 0]$.
+    Every summand is computed as in `_pair_sums_dense`, with the same floating-point
     operations in the same order; the terms are symmetric in i, j, so only the blocks on and
     above the diagonal are formed and those above it counted twice. Only the order of the
     additions differs, so the sums agree with the dense ones to rounding.
@@ -298,31 +300,31 @@ class RayleighQuotient:
 
 def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_scale=None,
                       n_centre=4000, n_other=_N_OTHER, data=None, seed=None) -> RayleighQuotient:
-    r"""Rayleigh quotient :math:`\langle\psi_0, K\psi_0\rangle/\|\psi_0\|^2` in :math:`L_2(p_\sigma)`.
+    r"""Rayleigh quotient $\langle\psi_0, K\psi_0\rangle/\|\psi_0\|^2$ in $L_2(p_\sigma)$.
 
-    :math:`p_\sigma = \frac1P\sum_j\mathcal N(x_j, \sigma^2 I_d)` with training
-    points :math:`x_j \sim \mathcal N(0, I_d)` (or ``data``), and
-    :math:`\psi_0(x) = (x - x_0)R(\|x - x_0\|/\sigma)`; the cutoff's scale defaults to
-    :math:`\sqrt d`, the typical radius of :math:`u = (x - x_0)/\sigma` (a scale of 1
+    $p_\sigma = \frac1P\sum_j\mathcal N(x_j, \sigma^2 I_d)$ with training
+    points $x_j \sim \mathcal N(0, I_d)$ (or ``data``), and
+    $\psi_0(x) = (x - x_0)R(\|x - x_0\|/\sigma)$; the cutoff's scale defaults to
+    $\sqrt d$, the typical radius of $u = (x - x_0)/\sigma$ (a scale of 1
     would cut off the typical region in high d and leave only atypical samples). Both integrals over the
     whole mixture are estimated by stratified sampling: ``n_centre`` samples
-    of the component of :math:`x_0` and ``n_other`` of every other one, each
+    of the component of $x_0$ and ``n_other`` of every other one, each
     stratum weighted 1/P (within-stratum pairs as U-statistics). Samples where
-    :math:`\psi_0` is below 1e-14 of its maximum are dropped (their
+    $\psi_0$ is below 1e-14 of its maximum are dropped (their
     contribution is below double precision).
 
-    The kernel is written :math:`K(x,y) = a(x)a(y)k(x,y)` with :math:`k = 1` on
+    The kernel is written $K(x,y) = a(x)a(y)k(x,y)$ with $k = 1$ on
     the diagonal (a = 1 for Laplace and Gaussian kernels,
-    :math:`a = \|x\|/\sqrt d` for the dot-product ReLU kernels), and
-    :math:`\langle\psi,K\psi\rangle = \langle\psi, aa'(k-1)\psi\rangle + |\langle\psi,a\rangle|^2`;
-    in the second term :math:`a(x_0)\,\mathbb E_{\rm centre}[\psi_0] = 0` exactly
-    (:math:`\psi_0` is odd about :math:`x_0`) and is removed, which takes out a
+    $a = \|x\|/\sqrt d$ for the dot-product ReLU kernels), and
+    $\langle\psi,K\psi\rangle = \langle\psi, aa'(k-1)\psi\rangle + |\langle\psi,a\rangle|^2$;
+    in the second term $a(x_0)\,\mathbb E_{\rm centre}[\psi_0] = 0$ exactly
+    ($\psi_0$ is odd about $x_0$) and is removed, which takes out a
     noise term far larger than the eigenvalue. The standard error comes from
     8 independent batches.
 
     Cost: per batch of S = n_centre/8 + (P - 1) n_other/8 samples (at most
-    :data:`MAX_BATCH`), O(S d) to draw them and O(K^2 d) for the pairs of the K <= S kept
-    ones, summed in blocks of :data:`_BLOCK` pairs (each pair once, by symmetry), so memory
+    `MAX_BATCH`), O(S d) to draw them and O(K^2 d) for the pairs of the K <= S kept
+    ones, summed in blocks of `_BLOCK` pairs (each pair once, by symmetry), so memory
     is O(S d + _BLOCK): linear in P and in the sample counts. K = S once sigma is large
     enough for every component to reach the cutoff of psi_0 (e.g. sigma = 0.25 at d = 16),
     and K is about n_centre/8 for small sigma. Measured with every sample kept (Laplace,
@@ -353,10 +355,10 @@ def rayleigh_quotient(kernel, P, sigma, d, *, ell=1.0, cutoff="gauss", cutoff_sc
 
 
 def _rayleigh_quotient(kernel, P, sigma, d, ell, R, n0, n1, X, rng, seed, pair_sums=_pair_sums):
-    """:func:`rayleigh_quotient` on checked values (``R`` the cutoff, ``X`` the P points).
+    """[`rayleigh_quotient`][memlab.verification.kernel_scaling.rayleigh_quotient] on checked values (``R`` the cutoff, ``X`` the P points).
 
-    ``pair_sums`` is :func:`_pair_sums` or, for tests and benchmarks, the dense reference
-    :func:`_pair_sums_dense`; both see the same random numbers.
+    ``pair_sums`` is `_pair_sums` or, for tests and benchmarks, the dense reference
+    `_pair_sums_dense`; both see the same random numbers.
     """
     batches = 8
     m0, m1 = max(2, n0 // batches), max(2, n1 // batches)
@@ -386,7 +388,7 @@ def _rayleigh_quotient(kernel, P, sigma, d, ell, R, n0, n1, X, rng, seed, pair_s
 class ScalingFit:
     """Fitted exponents of the eigenvalue in sigma (at fixed P) and in P (at fixed sigma).
 
-    ``sigma_fit`` and ``P_fit`` are :class:`memlab.theory.metrics.PowerLawFit`;
+    ``sigma_fit`` and ``P_fit`` are [`memlab.theory.metrics.PowerLawFit`][memlab.theory.metrics.PowerLawFit];
     ``sigmas``, ``P_values`` and the matching ``eig_sigma``, ``eig_P``
     (RayleighQuotient lists) are kept for plots.
     """
@@ -401,14 +403,14 @@ class ScalingFit:
 
 def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed, ell=1.0,
                            n_centre=4000, seed=None) -> ScalingFit:
-    r"""Rayleigh quotients over a range of :math:`\sigma` and of P, with power-law fits.
+    r"""Rayleigh quotients over a range of $\sigma$ and of P, with power-law fits.
 
-    Prediction (seed 000 eq. 23): exponent :math:`\nu` in :math:`\sigma`
+    Prediction (seed 000 eq. 23): exponent $\nu$ in $\sigma$
     (1 for Laplace and the NTK, 2 for the Gaussian and NNGP kernels) and -1
-    in P, for :math:`\sigma` small against the distance between training
-    points (about :math:`\sqrt{2d}`) and against the kernel's length scale.
+    in P, for $\sigma$ small against the distance between training
+    points (about $\sqrt{2d}$) and against the kernel's length scale.
 
-    Cost: one :func:`rayleigh_quotient` per sigma and per P, each 8 batches of
+    Cost: one [`rayleigh_quotient`][memlab.verification.kernel_scaling.rayleigh_quotient] per sigma and per P, each 8 batches of
     at most O(S_P^2 d) time and O(S_P d) memory, S_P = n_centre/8 + 8 (P - 1) samples per
     batch: O((len(sigmas) S_{P_fixed}^2 + sum_P S_P^2) d) time in all; about 1.8 s
     for the Laplace kernel, d = 16, 3 sigmas at P_fixed = 8, P = 4, 8, 16.
@@ -456,14 +458,14 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
 
 @dataclass(frozen=True)
 class GradientFlow:
-    r"""Train and test losses of exact kernel gradient flow, normalised by :math:`d/\sigma^2`.
+    r"""Train and test losses of exact kernel gradient flow, normalised by $d/\sigma^2$.
 
     Attributes: ``times``, ``train_loss``, ``test_loss`` (arrays); ``tau_mem``,
     the time the train loss has fallen to half its initial value (the local
     modes are learned: the model fits the empirical score) while the test
     loss has not; ``tau_gap``, the first time test - train exceeds the
-    threshold (:func:`memlab.theory.metrics.memorization_onset`); ``tau_predicted``
-    (:math:`1/\lambda_i` from the kernel's expansion); ``P``, ``sigma``,
+    threshold ([`memlab.theory.metrics.memorization_onset`][memlab.theory.metrics.memorization_onset]); ``tau_predicted``
+    ($1/\lambda_i$ from the kernel's expansion); ``P``, ``sigma``,
     ``d``, ``kernel``, ``n_samples`` (training samples), ``seed``.
     """
 
@@ -483,29 +485,29 @@ class GradientFlow:
 
 def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, times=None,
                          seed=None) -> GradientFlow:
-    r"""Exact gradient flow of kernel regression on the empirical score at fixed :math:`\sigma`.
+    r"""Exact gradient flow of kernel regression on the empirical score at fixed $\sigma$.
 
-    Training data: :math:`x_j \sim \mathcal N(0, I_d)`, j = 1..P, and m noisy
-    copies :math:`X = x_j + \sigma z` of each, with the denoising targets
-    :math:`-z/\sigma` (equal to the empirical score when the components do not
-    overlap). The model :math:`f = \sum_s \alpha_s K(\cdot, X_s)` starts at 0
-    and follows :math:`\dot f = -\frac1n G(f - y)` on the n = P m samples, so
+    Training data: $x_j \sim \mathcal N(0, I_d)$, j = 1..P, and m noisy
+    copies $X = x_j + \sigma z$ of each, with the denoising targets
+    $-z/\sigma$ (equal to the empirical score when the components do not
+    overlap). The model $f = \sum_s \alpha_s K(\cdot, X_s)$ starts at 0
+    and follows $\dot f = -\frac1n G(f - y)$ on the n = P m samples, so
     in the eigenbasis of the Gram matrix G every mode relaxes as
-    :math:`1 - e^{-t g_k/n}`: train loss and predictions are exact at every t.
+    $1 - e^{-t g_k/n}$: train loss and predictions are exact at every t.
     The test loss uses fresh population points and noise with the same
     construction (their local targets cannot be learned from the training
-    set). Both losses start at :math:`d/\sigma^2` (normalised to 1); the train
+    set). Both losses start at $d/\sigma^2$ (normalised to 1); the train
     loss drops when the local modes, of eigenvalue
-    :math:`\lambda_i \propto \sigma^\nu/P`, are learned. ``tau_mem`` is the
+    $\lambda_i \propto \sigma^\nu/P$, are learned. ``tau_mem`` is the
     time it reaches 1/2 (the test loss is above its start by then).
 
     Measured (Laplace, ell = 10, d = 16, m = 16): ``tau_mem`` scales as
-    :math:`P^{0.98}` and :math:`\sigma^{-1.00}`, at a constant fraction of
-    :math:`1/\lambda_i` (0.11 with m = 16, 0.22 with m = 64 samples per
+    $P^{0.98}$ and $\sigma^{-1.00}$, at a constant fraction of
+    $1/\lambda_i$ (0.11 with m = 16, 0.22 with m = 64 samples per
     point: the prefactor depends on how well the samples resolve the local
     operator, which the scaling argument does not fix). ``tau_gap``, the
     first time the loss gap exceeds ``threshold``, comes earlier and scales as
-    :math:`P^{0.65}`: the test loss rises with the norm of the interpolant,
+    $P^{0.65}$: the test loss rises with the norm of the interpolant,
     not only with the local modes.
 
     ``tau_mem`` is NaN when the train loss does not fall to half its initial value
@@ -514,9 +516,9 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
 
     Cost: with n = P m training samples and T = len(times): O(n^3) time for the
     eigendecomposition of the n x n Gram matrix, plus O(n^2 T d) for the predictions at
-    the T times (see :func:`_flow_losses`). Memory: the Gram matrix and its eigenvectors,
+    the T times (see `_flow_losses`). Memory: the Gram matrix and its eigenvectors,
     2 n^2 floats (the one term quadratic in P: a dense symmetric eigensolver needs both;
-    1.6 GB at the bound n = :data:`MAX_GRAM`, checked against the memory budget), plus
+    1.6 GB at the bound n = `MAX_GRAM`, checked against the memory budget), plus
     O(n (T + d)) and fixed-size blocks of the cross-Gram matrix and of the dual
     coefficients, linear in P. Measured (Laplace, d = 16, m = 16, 121 times, one BLAS
     thread, 2 shared cores): 0.2-0.3 s at P = 32 (n = 512) and 6-13 s at P = 128
@@ -561,9 +563,9 @@ def kernel_gradient_flow(kernel, P, sigma, d, *, ell=1.0, m=16, threshold=0.5, t
 
 
 def _flow_losses_dense(kernel, X, Y, Xt, Yt, times, d, ell, scale):
-    """Reference for :func:`_flow_losses`: the same losses with dense n x n matrices.
+    """Reference for `_flow_losses`: the same losses with dense n x n matrices.
 
-    The implementation :func:`kernel_gradient_flow` used before the blocked one; kept to
+    The implementation [`kernel_gradient_flow`][memlab.verification.kernel_scaling.kernel_gradient_flow] used before the blocked one; kept to
     test against (about 7 n x n float64 arrays at once: the Gram matrix and the temporaries
     of its construction, the eigendecomposition, the cross-Gram matrix and its product).
     """
@@ -586,18 +588,20 @@ def _flow_losses_dense(kernel, X, Y, Xt, Yt, times, d, ell, scale):
 def _flow_losses(kernel, X, Y, Xt, Yt, times, d, ell, scale):
     r"""Train and test losses of kernel gradient flow at ``times``, divided by ``scale``.
 
-    With :math:`G = V\,\mathrm{diag}(g)\,V^\top` the Gram matrix of the n training
-    samples X, :math:`c = V^\top Y` and :math:`\dot f = -\frac1n G(f - Y)` from f = 0:
+    With $G = V\,\mathrm{diag}(g)\,V^\top$ the Gram matrix of the n training
+    samples X, $c = V^\top Y$ and $\dot f = -\frac1n G(f - Y)$ from f = 0:
 
-    .. math:: L_{\rm train}(t) = \frac1n \sum_k e^{-2 t g_k/n} |c_k|^2, \qquad
-       L_{\rm test}(t) = \frac1n \|K_t\,\alpha(t) - Y_t\|^2, \qquad
-       \alpha(t) = V\,\mathrm{diag}\Big(\frac{1 - e^{-t g/n}}{g}\Big) c,
+    $$
+    L_{\rm train}(t) = \frac1n \sum_k e^{-2 t g_k/n} |c_k|^2, \qquad
+    L_{\rm test}(t) = \frac1n \|K_t\,\alpha(t) - Y_t\|^2, \qquad
+    \alpha(t) = V\,\mathrm{diag}\Big(\frac{1 - e^{-t g/n}}{g}\Big) c,
+    $$
 
-    with :math:`K_t = K(X_t, X)` the cross-Gram matrix and :math:`\alpha(t)` the dual
+    with $K_t = K(X_t, X)$ the cross-Gram matrix and $\alpha(t)$ the dual
     coefficients (modes with g = 0 never move). G is filled in row blocks and diagonalised
-    in place (LAPACK ``dsyevr`` through :func:`scipy.linalg.eigh`); :math:`\alpha` is
-    formed for a block of times at once, and :math:`K_t` is never stored: each block of its
-    rows is computed and multiplied by :math:`\alpha` for that block of times.
+    in place (LAPACK ``dsyevr`` through `scipy.linalg.eigh`); $\alpha$ is
+    formed for a block of times at once, and $K_t$ is never stored: each block of its
+    rows is computed and multiplied by $\alpha$ for that block of times.
 
     Cost: O(n^3) time for the eigendecomposition, plus O(n^2 T d) for the predictions at
     the T times and O(n^2 d) per block of times for the cross-Gram rows (one block when

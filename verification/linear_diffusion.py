@@ -1,15 +1,15 @@
 r"""Independent checks and figures for the linear diffusion model (seed 003 Sec. 3).
 
-* :func:`grid_distances`: brute-force numerical integration of
-  :math:`E_{TG}`, :math:`E_{OG}`, :math:`\Delta` and :math:`H^2` on a grid in
+* [`grid_distances`][memlab.verification.linear_diffusion.grid_distances]: brute-force numerical integration of
+  $E_{TG}$, $E_{OG}$, $\Delta$ and $H^2$ on a grid in
   d = 1 or 2, from the densities themselves (no Gaussian-overlap identity), to
-  check :func:`memlab.theory.linear_diffusion.delta_statistic` and
-  :func:`memlab.theory.linear_diffusion.hellinger_gaussian`.
-* :func:`monte_carlo_hellinger`: :math:`H^2 = 1 - \mathbb E_{x\sim p}\sqrt{q(x)/p(x)}`
+  check [`memlab.theory.linear_diffusion.delta_statistic`][memlab.theory.linear_diffusion.delta_statistic] and
+  [`memlab.theory.linear_diffusion.hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian].
+* [`monte_carlo_hellinger`][memlab.verification.linear_diffusion.monte_carlo_hellinger]: $H^2 = 1 - \mathbb E_{x\sim p}\sqrt{q(x)/p(x)}$
   by sampling, for any d.
-* Figures: seed 003 Fig. 2 (:math:`\mathbb E[H^2]` against n), Fig. 3
-  (:math:`P(\Delta > 0)` against n), the KDE bandwidths against d, and the
-  simulated collapse times against :math:`t_M`.
+* Figures: seed 003 Fig. 2 ($\mathbb E[H^2]$ against n), Fig. 3
+  ($P(\Delta > 0)$ against n), the KDE bandwidths against d, and the
+  simulated collapse times against $t_M$.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from memlab.verification._checks import check_count
 MAX_SAMPLES = 10**8
 #: Upper bound on the number of grid points, ``n_grid ** d``.
 MAX_GRID_POINTS = 2 * 10**6
-#: Upper bound on the dimensions ``d`` of :func:`plot_bandwidths_vs_d` and the keys of
-#: :func:`plot_hellinger_vs_n` (far beyond any figure of seed 003).
+#: Upper bound on the dimensions ``d`` of [`plot_bandwidths_vs_d`][memlab.verification.linear_diffusion.plot_bandwidths_vs_d] and the keys of
+#: [`plot_hellinger_vs_n`][memlab.verification.linear_diffusion.plot_hellinger_vs_n] (far beyond any figure of seed 003).
 MAX_DIM = 10**6
 from memlab.theory.linear_diffusion import DeltaCurve, MeanEstimate, fit_linear_model
 
@@ -63,8 +63,8 @@ def _mixture_pdf(x, centres, eps2, chunk=64):
 
 def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
                    n_grid=801, half_width=9.0) -> GridDistances:
-    r"""Integrate :math:`(\rho_T-\rho_G)^2`, :math:`(\rho_O-\rho_G)^2` and the Hellinger
-    integrand on a grid (d = 1 or 2; :math:`\rho_G` must be non-degenerate, n > d).
+    r"""Integrate $(\rho_T-\rho_G)^2$, $(\rho_O-\rho_G)^2$ and the Hellinger
+    integrand on a grid (d = 1 or 2; $\rho_G$ must be non-degenerate, n > d).
 
     The grid spans ``mu +- half_width * sigma`` per axis with ``n_grid`` points
     (trapezoid rule); all densities are evaluated directly.
@@ -120,7 +120,7 @@ def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0
 
 
 def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
-    r"""Monte Carlo :math:`H^2 = 1 - \mathbb E_{x\sim p}[\sqrt{q(x)/p(x)}]`, p = N(m1, S1), q = N(m2, S2).
+    r"""Monte Carlo $H^2 = 1 - \mathbb E_{x\sim p}[\sqrt{q(x)/p(x)}]$, p = N(m1, S1), q = N(m2, S2).
 
     Returns ``(estimate, stderr)``. Both covariances must be non-singular.
 
@@ -130,7 +130,7 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
     Examples
     --------
     Two unit Gaussians one unit apart, against the closed form
-    :math:`H^2 = 1 - e^{-|m_1 - m_2|^2/8}` (equal covariances):
+    $H^2 = 1 - e^{-|m_1 - m_2|^2/8}$ (equal covariances):
 
     >>> import numpy as np
     >>> from memlab.theory.linear_diffusion import hellinger_gaussian
@@ -169,12 +169,12 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
 
 
 def plot_hellinger_vs_n(results):
-    r"""Seed 003 Fig. 2: :math:`\mathbb E[H^2(\rho, \rho_G)]` against n, one line per d.
+    r"""Seed 003 Fig. 2: $\mathbb E[H^2(\rho, \rho_G)]$ against n, one line per d.
 
     ``results`` maps d to ``(n_values, estimates)`` with estimates
-    :class:`memlab.theory.linear_diffusion.MeanEstimate` (seed defaults T = 2,
+    [`memlab.theory.linear_diffusion.MeanEstimate`][memlab.theory.linear_diffusion.MeanEstimate] (seed defaults T = 2,
     lam = e^-4, sigma = 1). The dashed lines are the n -> infinity limits
-    :func:`memlab.theory.linear_diffusion.hellinger_large_n_limit`. Returns a Figure.
+    [`memlab.theory.linear_diffusion.hellinger_large_n_limit`][memlab.theory.linear_diffusion.hellinger_large_n_limit]. Returns a Figure.
 
     Raises
     ------
@@ -221,9 +221,9 @@ def plot_hellinger_vs_n(results):
 
 
 def plot_p_delta_vs_n(curves):
-    r"""Seed 003 Fig. 3: :math:`P(\Delta > 0)` against n with Wilson intervals and the transition.
+    r"""Seed 003 Fig. 3: $P(\Delta > 0)$ against n with Wilson intervals and the transition.
 
-    ``curves`` is a non-empty list of :class:`memlab.theory.linear_diffusion.DeltaCurve`
+    ``curves`` is a non-empty list of [`memlab.theory.linear_diffusion.DeltaCurve`][memlab.theory.linear_diffusion.DeltaCurve]
     (a TypeError otherwise, a ValueError if empty). Returns a Figure.
     """
     from matplotlib.figure import Figure
@@ -249,7 +249,7 @@ def plot_p_delta_vs_n(curves):
 
 
 def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
-    r"""Mixing width :math:`h_M`, :math:`\sqrt{2t_M}`, exact MISE-optimal and AMISE bandwidths against d.
+    r"""Mixing width $h_M$, $\sqrt{2t_M}$, exact MISE-optimal and AMISE bandwidths against d.
 
     ``dims`` is a 1-D sequence of positive integer dimensions (default 31 values
     from 1 to 1000). Returns a Figure (seed 003 Sec. 2.2 and DESIGN Sec. 5).
@@ -283,10 +283,10 @@ def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
 
 
 def plot_collapse_times(scans):
-    r"""Simulated median collapse time against :math:`t_M`, for growing d at fixed alpha.
+    r"""Simulated median collapse time against $t_M$, for growing d at fixed alpha.
 
     ``scans`` maps alpha to a non-empty list of
-    :class:`memlab.verification.mixing.CollapseTimes` (a TypeError otherwise, a
+    [`memlab.verification.mixing.CollapseTimes`][memlab.verification.mixing.CollapseTimes] (a TypeError otherwise, a
     ValueError if ``scans`` or a list is empty). Returns a Figure.
     """
     from matplotlib.figure import Figure

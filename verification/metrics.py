@@ -1,8 +1,8 @@
-"""Figures of the memorization measurements of :mod:`memlab.theory.metrics`.
+"""Figures of the memorization measurements of [`memlab.theory.metrics`][memlab.theory.metrics].
 
-* :func:`plot_phase_diagram`: the regimes of seed 000 Fig. 6 (partial
+* [`plot_phase_diagram`][memlab.verification.metrics.plot_phase_diagram]: the regimes of seed 000 Fig. 6 (partial
   generalization, generalization, memorization) in the (P, tau) plane, from
-  :func:`memlab.theory.metrics.phase_diagram`.
+  [`memlab.theory.metrics.phase_diagram`][memlab.theory.metrics.phase_diagram].
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ def plot_phase_diagram(P_star, *, tau_mem_per_P=1.0, tau_star=None, P_range=None
                        n_grid=300):
     """Shade the three regimes of seed 000 Fig. 6 on log axes and draw the boundaries.
 
-    ``P_star`` (layer sample complexities, e.g. :func:`memlab.theory.rhm.sample_complexity`),
-    ``tau_mem_per_P`` and ``tau_star`` as in :func:`memlab.theory.metrics.phase_diagram`.
+    ``P_star`` (layer sample complexities, e.g. [`memlab.theory.rhm.sample_complexity`][memlab.theory.rhm.sample_complexity]),
+    ``tau_mem_per_P`` and ``tau_star`` as in [`memlab.theory.metrics.phase_diagram`][memlab.theory.metrics.phase_diagram].
     The shade inside the partial-generalization region counts the learned layers.
 
     Examples

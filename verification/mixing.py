@@ -1,19 +1,21 @@
 r"""Monte Carlo check of the collapse (mixing) time t_M (seed 003 Sec. 2.2; Biroli et al.).
 
-n training points :math:`x_k \sim \mathcal N(0, \sigma^2 I_d)` define the
-empirical OU mixture :math:`\hat\rho(t, x) = \frac1n\sum_k \mathcal N(x|x_k e^{-t}, \Delta_t I)`
-(seed eq. 7). A forward OU trajectory started at :math:`x_1` is simulated with
-exact transitions, :math:`x_{t+h} = e^{-h}x_t + \sqrt{1 - e^{-2h}}\,\xi`, and at
+n training points $x_k \sim \mathcal N(0, \sigma^2 I_d)$ define the
+empirical OU mixture $\hat\rho(t, x) = \frac1n\sum_k \mathcal N(x|x_k e^{-t}, \Delta_t I)$
+(seed eq. 7). A forward OU trajectory started at $x_1$ is simulated with
+exact transitions, $x_{t+h} = e^{-h}x_t + \sqrt{1 - e^{-2h}}\,\xi$, and at
 every grid time the posterior weight of its starting point,
 
-.. math:: w_1(t) = \frac{Z_1}{Z_1 + Z_{1^c}}
-          = \mathrm{softmax}_k\Big(-\frac{\|x_t - x_k e^{-t}\|^2}{2\Delta_t}\Big)_1,
+$$
+w_1(t) = \frac{Z_1}{Z_1 + Z_{1^c}}
+= \mathrm{softmax}_k\Big(-\frac{\|x_t - x_k e^{-t}\|^2}{2\Delta_t}\Big)_1,
+$$
 
 is computed (seed eq. 8). The collapse time of the trajectory is the first time
-:math:`w_1` drops below 1/2 (linear interpolation between grid times). Theory:
-:math:`t_M = \frac12\log(1 + \sigma^2/(n^{2/d} - 1))` in the limit
-:math:`d \to \infty` at fixed :math:`\alpha = \log(n)/d`
-(:func:`memlab.theory.mixing.mixing_time`).
+$w_1$ drops below 1/2 (linear interpolation between grid times). Theory:
+$t_M = \frac12\log(1 + \sigma^2/(n^{2/d} - 1))$ in the limit
+$d \to \infty$ at fixed $\alpha = \log(n)/d$
+([`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time]).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ class CollapseTimes:
     mean : float
         Mean collapse time of the paths that collapse; NaN if none does.
     theory : float
-        :func:`memlab.theory.mixing.mixing_time` at (sigma, d, n).
+        [`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time] at (sigma, d, n).
     n_samples : int
         Paths with a crossing.
     seed : object
@@ -144,7 +146,7 @@ class CollapseTimes:
 
 
 def _check_sizes(d, n, sigma, n_paths, n_datasets, n_steps):
-    """The size arguments of :func:`collapse_times`, checked in order, with their bounds."""
+    """The size arguments of [`collapse_times`][memlab.verification.mixing.collapse_times], checked in order, with their bounds."""
     d = check_count("d", d, MAX_POINTS // 2)
     n = check_count("n", n, max(2, MAX_POINTS // d), minimum=2)
     sigma = check_positive_real("sigma", sigma)
@@ -196,7 +198,7 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
         If an argument is of the wrong type (``"3"``, ``True``, ``None`` for a size, ...).
     ValueError
         If a size is not a positive integer (n >= 2) or exceeds its bound
-        (:data:`MAX_POINTS`, :data:`MAX_NOISE_ELEMENTS`), or ``sigma`` / ``t_max``
+        (`MAX_POINTS`, `MAX_NOISE_ELEMENTS`), or ``sigma`` / ``t_max``
         is not a finite positive number.
 
     Examples
@@ -230,11 +232,11 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
 
 def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400,
                        seed=None, progress=False):
-    r"""Collapse times for growing d at fixed :math:`\alpha = \log(n)/d` (n = round(e^{alpha d})).
+    r"""Collapse times for growing d at fixed $\alpha = \log(n)/d$ (n = round(e^{alpha d})).
 
     ``dims`` is a non-empty 1-D sequence of positive integers. Returns a list of
-    :class:`CollapseTimes`, one per d; compare ``estimate`` with ``theory``
-    (:math:`t_M`) as d grows. As in :func:`collapse_times`, a path that does not
+    [`CollapseTimes`][memlab.verification.mixing.CollapseTimes], one per d; compare ``estimate`` with ``theory``
+    ($t_M$) as d grows. As in [`collapse_times`][memlab.verification.mixing.collapse_times], a path that does not
     collapse on the grid has time NaN ("not reached"), and so may a summary of a d
     where no path collapses; small ``alpha * d`` (n = 2) leaves the most such paths.
 
@@ -246,7 +248,7 @@ def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_st
         If ``alpha`` is not a finite positive number, ``dims`` is empty, not 1-D,
         holds a non-positive or non-integer value or a d with
         ``exp(alpha * d) > MAX_POINTS``, or a size is out of range (as in
-        :func:`collapse_times`, checked for every d before any simulation).
+        [`collapse_times`][memlab.verification.mixing.collapse_times], checked for every d before any simulation).
     """
     alpha = check_positive_real("alpha", alpha)
     rng = check_rng(seed)

@@ -3,8 +3,8 @@ r"""``memlab report``: every theory prediction of the package next to its numeri
 Each check computes one prediction of a theory module and an independent
 numerical value for it (simulation, quadrature, brute force, a fit), with the
 papers' default settings scaled to a CPU (``quick``) or larger (``full``). It
-returns a :class:`Row` (theory value, verification value, agreement, status)
-and optionally a figure. :func:`run_report` writes the figures (PNG) and
+returns a [`Row`][memlab.verification.report.Row] (theory value, verification value, agreement, status)
+and optionally a figure. [`run_report`][memlab.verification.report.run_report] writes the figures (PNG) and
 ``summary.md`` into a directory.
 
 Status: ``pass`` when the agreement is inside the stated tolerance, ``FAIL``
@@ -21,15 +21,15 @@ depends on (the modules the check imports, followed through their own
 imports); a second run re-uses every check whose key is unchanged and whose
 figures are still there, and recomputes only the others. Each cache file
 stores its key and is written atomically (a temporary file in the same
-directory, then :func:`os.replace`); an entry that does not parse, has another
-schema or key, or whose rows do not build a :class:`Row`, is reported in one
+directory, then `os.replace`); an entry that does not parse, has another
+schema or key, or whose rows do not build a [`Row`][memlab.verification.report.Row], is reported in one
 line on stderr, deleted and recomputed. A run restricted with ``checks`` into
 an existing directory keeps, in ``summary.md``, the rows of the other checks
 whose cache entries are valid. An interrupted run (Ctrl-C) keeps the entries
 of the checks it completed.
 
 Adding a check: write a function ``_name(mode) -> (rows, figures)`` here and add
-it to :data:`CHECKS`; nothing else is listed by hand.
+it to `CHECKS`; nothing else is listed by hand.
 
 Examples
 --------
@@ -356,7 +356,7 @@ def _imports(tree, package):
 
 @functools.lru_cache(maxsize=None)
 def _file_imports(path, module, stamp):
-    """:func:`_imports` of a source file, cached per (file, module, mtime and size)."""
+    """`_imports` of a source file, cached per (file, module, mtime and size)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     return tuple(_imports(ast.parse(path.read_text()), package))
 
@@ -529,7 +529,7 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
 
     ``mode`` is ``"quick"`` (CPU-sized, a few minutes on 2 cores) or ``"full"``
     (larger samples plus the trained GMM denoisers). ``checks`` restricts the
-    run to some names of :data:`CHECKS`; the returned rows are those of the checks
+    run to some names of `CHECKS`; the returned rows are those of the checks
     run, while ``summary.md`` also keeps the rows of the other checks of the same
     mode that have a valid cache entry in ``out`` (marked "cached, not rerun").
     A KeyboardInterrupt propagates after the completed checks' entries are saved.
@@ -540,7 +540,7 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
     ("spawn"), each limited to one BLAS, OpenMP and numba thread so that the
     workers do not oversubscribe the cores; the longest checks (by the time recorded
     in the last cache entry of each) start first. Every check fixes its own seeds
-    and the table is assembled in the order of :data:`CHECKS`, so the rows do not
+    and the table is assembled in the order of `CHECKS`, so the rows do not
     depend on ``workers`` beyond rounding: one BLAS thread instead of several
     changes the order of some sums, which can move the last digit of a difference
     printed at the 1e-13 level. The per-check times in ``summary.md`` are measured

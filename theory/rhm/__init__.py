@@ -6,29 +6,29 @@ factor s. Every level has a vocabulary of v symbols; each symbol has m
 production rules ("synonyms"), each an s-tuple of symbols of the level below,
 chosen with probability 1/m. Rules are unambiguous: per level the v m
 right-hand sides are distinct s-tuples drawn without replacement from the
-:math:`v^s` possible ones, so m must not exceed :math:`v^{s-1}`. Strings have
-:math:`d = s^L` visible tokens; the root class is uniform over v.
+$v^s$ possible ones, so m must not exceed $v^{s-1}$. Strings have
+$d = s^L$ visible tokens; the root class is uniform over v.
 
 Indexing. ``grammar.rules[l]`` (shape (v, m, s)) expands the symbols of tree
-level l (level 0 is the root, level l has :math:`s^l` nodes) into level l + 1;
+level l (level 0 is the root, level l has $s^l$ nodes) into level l + 1;
 ``rules[L-1]`` produces the visible tokens. Seed 000 counts *layers* from the
-bottom: its layer :math:`\ell = 1` are the rules ``rules[L-1]`` and its layer
-:math:`\ell = L` the root rules ``rules[0]``. Per-layer quantities in this
-module (:func:`layer_validity`, :func:`sample_complexity`) use the seed's
-:math:`\ell = 1..L`, stored at index :math:`\ell - 1`.
+bottom: its layer $\ell = 1$ are the rules ``rules[L-1]`` and its layer
+$\ell = L$ the root rules ``rules[0]``. Per-layer quantities in this
+module ([`layer_validity`][memlab.theory.rhm.layer_validity], [`sample_complexity`][memlab.theory.rhm.sample_complexity]) use the seed's
+$\ell = 1..L$, stored at index $\ell - 1$.
 
 Diffusion. A token is corrupted independently of the others:
 
-* uniform (D3PM, seed 000 eq. 4): :math:`q(x_t = b | x_0 = a) = \bar\alpha\,
-  [a = b] + (1 - \bar\alpha)/v`;
-* masked: the token is kept with probability :math:`\bar\alpha` and otherwise
+* uniform (D3PM, seed 000 eq. 4): $q(x_t = b | x_0 = a) = \bar\alpha\,
+  [a = b] + (1 - \bar\alpha)/v$;
+* masked: the token is kept with probability $\bar\alpha$ and otherwise
   replaced by the mask token, the integer v.
 
 Because the data distribution factorises on the tree, the exact posterior
-:math:`p(x_0 | x_t)`, its per-token marginals (the exact denoiser
-:math:`E[x_0 | x_t]` of one-hot tokens, hence the exact score) and exact
+$p(x_0 | x_t)$, its per-token marginals (the exact denoiser
+$E[x_0 | x_t]$ of one-hot tokens, hence the exact score) and exact
 joint posterior samples are computed by belief propagation (BP) on the tree
-(Mezard & Montanari 2009), in :math:`O(v m s)` operations per node, vectorised
+(Mezard & Montanari 2009), in $O(v m s)$ operations per node, vectorised
 over a batch of strings with numpy.
 
 Example: a small grammar, noisy strings, their exact posterior and a
@@ -45,10 +45,10 @@ reverse-diffusion sample::
     True
 
 The module is a package of private parts, one concept each, behind these
-names: ``_grammar`` (:class:`Grammar`, :func:`sample_grammar`, counting),
-``_generation`` (:func:`generate`), ``_parsing`` (:func:`parse` and string
+names: ``_grammar`` ([`Grammar`][memlab.theory.rhm.Grammar], [`sample_grammar`][memlab.theory.rhm.sample_grammar], counting),
+``_generation`` ([`generate`][memlab.theory.rhm.generate]), ``_parsing`` ([`parse`][memlab.theory.rhm.parse] and string
 statistics), ``_noise`` (corruption and leaf likelihoods), ``_bp`` (belief
-propagation and :func:`exact_denoiser`) and ``_sampling`` (posterior and
+propagation and [`exact_denoiser`][memlab.theory.rhm.exact_denoiser]) and ``_sampling`` (posterior and
 reverse-diffusion samplers). Public functions check their arguments; the
 parts call each other's unchecked internals.
 """

@@ -1,4 +1,4 @@
-"""Exact belief propagation on the RHM tree and the exact denoiser (part of :mod:`memlab.theory.rhm`)."""
+"""Exact belief propagation on the RHM tree and the exact denoiser (part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -14,16 +14,16 @@ from ._noise import _check_process, _leaf_likelihood
 
 @dataclass(frozen=True)
 class BPResult:
-    r"""Exact posterior marginals from :func:`belief_propagation`.
+    r"""Exact posterior marginals from [`belief_propagation`][memlab.theory.rhm.belief_propagation].
 
     Attributes
     ----------
     leaves : array (batch, d, v)
-        :math:`p(x_{0,i} = a | x_t)` per token: the exact denoiser.
+        $p(x_{0,i} = a | x_t)$ per token: the exact denoiser.
     levels : tuple of L arrays (batch, s^l, v)
         Posterior marginals of the latent symbols at tree levels l = 0..L-1.
     log_likelihood : array (batch,)
-        :math:`\log \sum_{x_0} p(x_0) \prod_i \ell_i(x_{0,i})`; -inf when the
+        $\log \sum_{x_0} p(x_0) \prod_i \ell_i(x_{0,i})$; -inf when the
         evidence is inconsistent with the grammar, in which case all
         marginals of that string are 0 (probability zero, never NaN).
     """
@@ -37,31 +37,35 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     r"""Exact posterior marginals of the RHM given independent leaf evidence.
 
     Upward pass (leaves to root), per node n of level l with children
-    :math:`n_1..n_s`:
+    $n_1..n_s$:
 
-    .. math:: \nu^{\uparrow}_n(a) \propto \frac1m \sum_{k=1}^m
-              \prod_{j=1}^s \nu^{\uparrow}_{n_j}(r^{(l)}_{a k j}),
+    $$
+    \nu^{\uparrow}_n(a) \propto \frac1m \sum_{k=1}^m
+    \prod_{j=1}^s \nu^{\uparrow}_{n_j}(r^{(l)}_{a k j}),
+    $$
 
-    starting from :math:`\nu^\uparrow_i = \ell_i` at the leaves. Downward pass
+    starting from $\nu^\uparrow_i = \ell_i$ at the leaves. Downward pass
     from the uniform root prior, with leave-one-out products over siblings:
 
-    .. math:: \nu^{\downarrow}_{n_j}(c) \propto \sum_{a, k:\ r_{akj} = c}
-              \nu^\downarrow_n(a)\, \frac1m \prod_{j' \ne j} \nu^\uparrow_{n_{j'}}(r_{a k j'}),
+    $$
+    \nu^{\downarrow}_{n_j}(c) \propto \sum_{a, k:\ r_{akj} = c}
+    \nu^\downarrow_n(a)\, \frac1m \prod_{j' \ne j} \nu^\uparrow_{n_{j'}}(r_{a k j'}),
+    $$
 
-    and marginals :math:`\propto \nu^\downarrow_n \nu^\uparrow_n`. Every
+    and marginals $\propto \nu^\downarrow_n \nu^\uparrow_n$. Every
     message is normalised per node; the log normalisers sum to the log
     likelihood of the evidence. The sibling products use prefix/suffix
     products (no division, so zeros are exact) and the sum over (a, k) with
-    :math:`r_{akj} = c` is a gather through a table padded to the largest
+    $r_{akj} = c$ is a gather through a table padded to the largest
     multiplicity K of a child symbol (K is about m plus a few; at most
-    :math:`v^{s-1}`): :math:`O(v m s)` per node for the upward pass,
-    :math:`O(v K s)` for the downward pass, and no :math:`v^2` intermediate.
+    $v^{s-1}$): $O(v m s)$ per node for the upward pass,
+    $O(v K s)$ for the downward pass, and no $v^2$ intermediate.
 
     Parameters
     ----------
     grammar : Grammar
     likelihood : array (batch, d, v) or (d, v)
-        Non-negative leaf likelihoods (e.g. from :func:`leaf_likelihood`).
+        Non-negative leaf likelihoods (e.g. from [`leaf_likelihood`][memlab.theory.rhm.leaf_likelihood]).
     chunk : int
         Strings per vectorised block (64 keeps the blocks in cache; the
         result does not depend on it).
@@ -89,7 +93,7 @@ def _belief_propagation(grammar, lik, chunk, keep_weights):
     """BP on checked leaf likelihoods lik (B, d, v) float64: (BPResult, weights).
 
     ``weights`` is, if ``keep_weights``, the tuple over levels l of the
-    upward rule products (B, s^l, m, v) that :func:`sample_posterior` draws
+    upward rule products (B, s^l, m, v) that [`sample_posterior`][memlab.theory.rhm.sample_posterior] draws
     rules from, and () otherwise.
     """
     v, m, s, L, d = grammar.v, grammar.m, grammar.s, grammar.L, grammar.d
@@ -215,7 +219,7 @@ def _leave_one_out(g):
 
 
 def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
-    r"""The exact denoiser :math:`E[x_0 | x_t]` (one-hot tokens): per-token posterior marginals.
+    r"""The exact denoiser $E[x_0 | x_t]$ (one-hot tokens): per-token posterior marginals.
 
     Parameters
     ----------
@@ -223,12 +227,12 @@ def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
     x_t : int array (batch, d) or (d,)
         Noisy tokens (0..v-1; the mask token v for ``process="masked"``).
     abar : float in [0, 1]
-        Keep probability :math:`\bar\alpha_t` (see the module docstring).
+        Keep probability $\bar\alpha_t$ (see the module docstring).
     process : {"uniform", "masked"}
 
     Returns
     -------
-    array (batch, d, v) (or (d, v)): :math:`p(x_{0,i} = a | x_t)`. Rows are all
+    array (batch, d, v) (or (d, v)): $p(x_{0,i} = a | x_t)$. Rows are all
     zero where ``x_t`` has probability zero under the grammar (possible only
     for masked noise or abar = 1).
 

@@ -1,4 +1,4 @@
-"""Sampling strings of an RHM grammar (part of :mod:`memlab.theory.rhm`)."""
+"""Sampling strings of an RHM grammar (part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ def _expand(grammar, roots, choices):
 
 
 def generate(grammar, P, *, distinct=False, seed=None, return_latents=False):
-    r"""Sample P strings of the grammar (uniform over the :func:`num_strings` strings).
+    r"""Sample P strings of the grammar (uniform over the [`num_strings`][memlab.theory.rhm.num_strings] strings).
 
     Parameters
     ----------

@@ -1,4 +1,4 @@
-"""RHM grammars: the :class:`Grammar` object, sampling and counting (part of :mod:`memlab.theory.rhm`)."""
+"""RHM grammars: the [`Grammar`][memlab.theory.rhm.Grammar] object, sampling and counting (part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def _bp_tables(rules, v, m, s):
 
 @dataclass(frozen=True, eq=False)
 class Grammar:
-    """A frozen RHM instance (use :func:`sample_grammar`, :meth:`from_rules` or the constructor).
+    """A frozen RHM instance (use [`sample_grammar`][memlab.theory.rhm.sample_grammar], `from_rules` or the constructor).
 
     The constructor checks the rules against (v, m, s, L) and builds the
     parsing and belief-propagation tables, so every Grammar is valid.
@@ -199,9 +199,9 @@ def _check_grammar(grammar):
 def sample_grammar(v, m, s, L, *, seed=None) -> Grammar:
     r"""Sample an unambiguous RHM grammar.
 
-    For each of the L levels, :math:`v m` distinct s-tuples are drawn without
-    replacement from the :math:`v^s` possible ones and assigned in order:
-    symbol a gets tuples :math:`a m, \dots, a m + m - 1` (seed 000 sec. 4.1).
+    For each of the L levels, $v m$ distinct s-tuples are drawn without
+    replacement from the $v^s$ possible ones and assigned in order:
+    symbol a gets tuples $a m, \dots, a m + m - 1$ (seed 000 sec. 4.1).
 
     Parameters
     ----------
@@ -239,9 +239,9 @@ def _num_strings(v, m, s, L):
 
 
 def num_strings(v, m, s, L) -> int:
-    r"""Number of distinct RHM strings, :math:`v\, m^{(d-1)/(s-1)}` with :math:`d = s^L`, exactly.
+    r"""Number of distinct RHM strings, $v\, m^{(d-1)/(s-1)}$ with $d = s^L$, exactly.
 
-    One root class times one rule choice at each of the :math:`(d-1)/(s-1)`
+    One root class times one rule choice at each of the $(d-1)/(s-1)$
     internal nodes; unambiguity makes distinct choices give distinct strings
     (seed 000 sec. 4.1). Returned as a Python int (it overflows int64 quickly).
 
@@ -256,12 +256,12 @@ def num_strings(v, m, s, L) -> int:
 
 
 def sample_complexity(v, m, L) -> tuple:
-    r"""Sample complexities :math:`P^*_\ell \sim v m^{\ell+1}` for layers :math:`\ell = 1..L`.
+    r"""Sample complexities $P^*_\ell \sim v m^{\ell+1}$ for layers $\ell = 1..L$.
 
     Order-of-magnitude law of Favero et al. (2025), quoted in seed 000 sec. 4.2:
-    a deep network needs about :math:`P^*_\ell` training strings to learn the
-    rules of layer :math:`\ell` (counted from the bottom), and
-    :math:`P^* = P^*_L = v m^{L+1}` to generate valid strings. It is a scaling
+    a deep network needs about $P^*_\ell$ training strings to learn the
+    rules of layer $\ell$ (counted from the bottom), and
+    $P^* = P^*_L = v m^{L+1}$ to generate valid strings. It is a scaling
     law without a prefactor: treat it as valid up to a constant of order one.
 
     >>> sample_complexity(16, 4, 3)

@@ -1,4 +1,4 @@
-"""Token corruption (uniform or masked) and its leaf likelihoods (part of :mod:`memlab.theory.rhm`)."""
+"""Token corruption (uniform or masked) and its leaf likelihoods (part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -36,11 +36,11 @@ def _leaf_likelihood(tokens, abar, v, process):
 
 
 def leaf_likelihood(x_t, abar, v, *, process="uniform") -> np.ndarray:
-    r"""Leaf likelihoods :math:`\ell_i(a) = q(x_{t,i} | x_{0,i} = a)`, array (batch, d, v).
+    r"""Leaf likelihoods $\ell_i(a) = q(x_{t,i} | x_{0,i} = a)$, array (batch, d, v).
 
-    Uniform: :math:`\bar\alpha [a = x_{t,i}] + (1-\bar\alpha)/v`. Masked (mask
-    token = v): :math:`\bar\alpha [a = x_{t,i}]` for a visible token and the
-    constant :math:`1 - \bar\alpha` for a masked one.
+    Uniform: $\bar\alpha [a = x_{t,i}] + (1-\bar\alpha)/v$. Masked (mask
+    token = v): $\bar\alpha [a = x_{t,i}]$ for a visible token and the
+    constant $1 - \bar\alpha$ for a masked one.
 
     Examples
     --------

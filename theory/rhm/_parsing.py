@@ -1,5 +1,5 @@
 """Parsing RHM strings and their statistics: validity per layer, copies, rule usage
-(part of :mod:`memlab.theory.rhm`)."""
+(part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -73,22 +73,22 @@ def _layer_validity(grammar, tokens):
 def layer_validity(grammar, x) -> np.ndarray:
     r"""Whether each string is valid up to each layer, shape (batch, L), bool.
 
-    Column :math:`\ell - 1` (seed 000's layer :math:`\ell = 1..L`, counted
-    from the tokens) is True when every node of the bottom :math:`\ell` rule
+    Column $\ell - 1$ (seed 000's layer $\ell = 1..L$, counted
+    from the tokens) is True when every node of the bottom $\ell$ rule
     layers parses, i.e. the string is compatible with the rules up to layer
-    :math:`\ell`. Validity is cumulative: column L - 1 is full validity.
+    $\ell$. Validity is cumulative: column L - 1 is full validity.
     """
     return _layer_validity(*_check_strings(grammar, x))
 
 
 def layer_error_fractions(grammar, x) -> np.ndarray:
-    r"""Fraction of strings not valid up to layer :math:`\ell`, for :math:`\ell = 1..L` (seed 000 Fig. 5a)."""
+    r"""Fraction of strings not valid up to layer $\ell$, for $\ell = 1..L$ (seed 000 Fig. 5a)."""
     return 1.0 - _layer_validity(*_check_strings(grammar, x)).mean(axis=0)
 
 
 def copy_fraction(x, train) -> float:
     """Fraction of strings of ``x`` that are exact copies of a string of ``train``
-    (:func:`memlab.theory.metrics.hamming_copy_fraction`)."""
+    ([`memlab.theory.metrics.hamming_copy_fraction`][memlab.theory.metrics.hamming_copy_fraction])."""
     return hamming_copy_fraction(x, train)
 
 
@@ -97,12 +97,12 @@ def rule_usage(grammar, x):
 
     For each valid string, the count of every rule (a, k) at every level is
     divided by the number of nodes of that level, giving a vector of length
-    :math:`L v m` per string (level-major). Invalid strings are dropped.
+    $L v m$ per string (level-major). Invalid strings are dropped.
 
     Returns
     -------
     mean : array (L, v, m)
-        Mean occurrence per node of each rule (compare :func:`expected_rule_usage`).
+        Mean occurrence per node of each rule (compare [`expected_rule_usage`][memlab.theory.rhm.expected_rule_usage]).
     cov : array (L v m, L v m)
         Centred covariance of the per-string occurrence vectors.
     n_valid : int
@@ -128,8 +128,8 @@ def expected_rule_usage(grammar) -> np.ndarray:
     r"""Exact mean occurrence per node of every rule, array (L, v, m).
 
     The symbol law of each node is propagated down the tree from the uniform
-    root, :math:`p_{\rm child\,j}(c) = \sum_{a,k} p(a)/m\,[r_{a k j} = c]`, and
-    rule (a, k) at level l occurs with probability :math:`p_n(a)/m` at node n.
+    root, $p_{\rm child\,j}(c) = \sum_{a,k} p(a)/m\,[r_{a k j} = c]$, and
+    rule (a, k) at level l occurs with probability $p_n(a)/m$ at node n.
     """
     grammar = _check_grammar(grammar)
     v, m, s, L = grammar.v, grammar.m, grammar.s, grammar.L

@@ -1,4 +1,4 @@
-"""Exact posterior samples and reverse diffusion with the exact denoiser (part of :mod:`memlab.theory.rhm`)."""
+"""Exact posterior samples and reverse diffusion with the exact denoiser (part of [`memlab.theory.rhm`][memlab.theory.rhm])."""
 
 from __future__ import annotations
 
@@ -19,11 +19,11 @@ def _categorical(rng, p):
 
 
 def sample_posterior(grammar, x_t, abar, *, process="uniform", seed=None) -> np.ndarray:
-    r"""Exact joint samples :math:`x_0 \sim p(x_0 | x_t)`, one per noisy string.
+    r"""Exact joint samples $x_0 \sim p(x_0 | x_t)$, one per noisy string.
 
     Downward sampling after the upward BP pass: the root class from
-    :math:`\propto \nu^\uparrow_{\rm root}`, then at each node with symbol a the
-    rule k with probability :math:`\propto \prod_j \nu^\uparrow_{n_j}(r_{akj})`,
+    $\propto \nu^\uparrow_{\rm root}$, then at each node with symbol a the
+    rule k with probability $\propto \prod_j \nu^\uparrow_{n_j}(r_{akj})$,
     whose right-hand side fixes the children. Unlike sampling each token from
     its marginal, the result is always a valid string.
 
@@ -65,9 +65,9 @@ def _sample_posterior(grammar, tokens, abar, process, rng):
 
 
 def keep_schedule(n_steps) -> np.ndarray:
-    r"""Cosine keep-probability schedule :math:`\bar\alpha_t = \cos^2(\pi t / (2T))`, t = 0..T.
+    r"""Cosine keep-probability schedule $\bar\alpha_t = \cos^2(\pi t / (2T))$, t = 0..T.
 
-    :math:`\bar\alpha_0 = 1` (clean data) and :math:`\bar\alpha_T = 0` (uniform
+    $\bar\alpha_0 = 1$ (clean data) and $\bar\alpha_T = 0$ (uniform
     tokens, or all masked). Returns an array of length T + 1.
 
     >>> keep_schedule(4)[[0, 2, 4]].round(12).tolist()
@@ -84,11 +84,13 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
                    denoiser=None, seed=None) -> np.ndarray:
     r"""Generate strings by reverse discrete diffusion driven by the exact denoiser.
 
-    At step t (keep probabilities from :func:`keep_schedule`) the exact
-    denoiser gives :math:`p(x_0 | x_t)` and every token is drawn from
+    At step t (keep probabilities from [`keep_schedule`][memlab.theory.rhm.keep_schedule]) the exact
+    denoiser gives $p(x_0 | x_t)$ and every token is drawn from
 
-    .. math:: p(x_{t-1} = c | x_t) = \sum_a p(x_{0} = a | x_t)\,
-              \frac{q(x_t | x_{t-1} = c)\, q(x_{t-1} = c | x_0 = a)}{q(x_t | x_0 = a)}
+    $$
+    p(x_{t-1} = c | x_t) = \sum_a p(x_{0} = a | x_t)\,
+    \frac{q(x_t | x_{t-1} = c)\, q(x_{t-1} = c | x_0 = a)}{q(x_t | x_0 = a)}
+    $$
 
     (D3PM, Austin et al. 2021): the "perfect score" generator.
 
@@ -98,9 +100,9 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
         ``"marginal"``: each token uses its own posterior marginal, as a
         trained D3PM does (tokens of one step are drawn independently, so
         a finite number of steps can produce invalid strings; their rate
-        falls with n_steps). ``"joint"``: :math:`x_0` is drawn jointly by
-        :func:`sample_posterior` and then :math:`x_{t-1} \sim q(x_{t-1} | x_t,
-        x_0)`, which is exact ancestral sampling at any n_steps (always valid).
+        falls with n_steps). ``"joint"``: $x_0$ is drawn jointly by
+        [`sample_posterior`][memlab.theory.rhm.sample_posterior] and then $x_{t-1} \sim q(x_{t-1} | x_t,
+        x_0)$, which is exact ancestral sampling at any n_steps (always valid).
     process : {"uniform", "masked"}
     denoiser : callable, optional
         ``denoiser(x_t, abar) -> (n, d, v)`` per-token probabilities replacing
@@ -176,10 +178,12 @@ def _checked_output(p0, shape):
 def denoiser_hellinger(p, q) -> np.ndarray:
     r"""Hellinger distance between two denoisers' per-token outputs, averaged over tokens.
 
-    .. math:: H = \frac1d \sum_{i=1}^d \sqrt{1 - \sum_a \sqrt{p_i(a) q_i(a)}}
+    $$
+    H = \frac1d \sum_{i=1}^d \sqrt{1 - \sum_a \sqrt{p_i(a) q_i(a)}}
+    $$
 
-    for probability vectors :math:`p_i, q_i` (last axis), e.g. two networks'
-    outputs or a network against :func:`exact_denoiser` (seed 000 Fig. 5b).
+    for probability vectors $p_i, q_i$ (last axis), e.g. two networks'
+    outputs or a network against [`exact_denoiser`][memlab.theory.rhm.exact_denoiser] (seed 000 Fig. 5b).
     Returns an array over the leading batch axes (a float for a single string).
     """
     p = check_array("p", p, lo=0.0)

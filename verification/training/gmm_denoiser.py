@@ -1,20 +1,20 @@
 r"""Trained M-component GMM denoisers and the memorization transition M_mem (seed 001 sec. 4, App. H).
 
 The denoiser is the posterior mean of an isotropic mixture with M trainable
-means :math:`\mu_1..\mu_M` and one shared trainable variance :math:`s^2`
-(seed 001 eq. 11; :func:`memlab.theory.gmm.gmm_denoiser` with ``means``, ``sigma2``).
+means $\mu_1..\mu_M$ and one shared trainable variance $s^2$
+(seed 001 eq. 11; [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] with ``means``, ``sigma2``).
 Following seed 001 App. H.1 it is trained from the *partial memorization
-initialisation* (means at M distinct training points, :math:`s^2 = 10^{-6}`)
+initialisation* (means at M distinct training points, $s^2 = 10^{-6}$)
 with full-batch Adam, a linear warm-up over the first tenth of the epochs and
 a linear decay (to 1/100 of the peak), on the noise-prediction loss
-:math:`\lambda(t) = \alpha_t^2/\sigma_t^2` averaged over seed 001's 26-point
+$\lambda(t) = \alpha_t^2/\sigma_t^2$ averaged over seed 001's 26-point
 VP grid, with fresh Gaussian noise draws each epoch.
 
 Samples come from the deterministic DDIM sampler of App. H.2 on the same
-grid, :math:`x_{t'} = (\sigma_{t'}/\sigma_t) x_t + (\alpha_{t'} - \alpha_t
-\sigma_{t'}/\sigma_t)\,\hat x(t, x_t)`, from :math:`x \sim N(0, I)` at
+grid, $x_{t'} = (\sigma_{t'}/\sigma_t) x_t + (\alpha_{t'} - \alpha_t
+\sigma_{t'}/\sigma_t)\,\hat x(t, x_t)$, from $x \sim N(0, I)$ at
 t = 0.999. A sample is memorized when its nearest training point is 3 times
-closer than the second (:func:`memlab.theory.metrics.copy_mask`); the memorization
+closer than the second ([`memlab.theory.metrics.copy_mask`][memlab.theory.metrics.copy_mask]); the memorization
 ratio is the fraction of memorized samples. Sweeping M locates the transition:
 it starts at ratio >= 0.1, its middle M_mem at >= 0.5 and its end at >= 0.9.
 
@@ -23,8 +23,8 @@ for the log-variance, Adam beta2 = 0.99, 4 noise draws) replace the paper's
 50,000-100,000 epochs at 1e-3 with 100 draws; docs/training.md shows that
 longer training does not change the outcome.
 
-:func:`calibrate_weighting` fits the loss weighting whose crossover reproduces
-the measured M_mem (seed 001 App. H.3), and :func:`save_summary` writes a
+[`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting] fits the loss weighting whose crossover reproduces
+the measured M_mem (seed 001 App. H.3), and [`save_summary`][memlab.verification.training.gmm_denoiser.save_summary] writes a
 sweep's ``gmm_summary.json`` and figure. torch is imported only by the
 training functions themselves.
 """
@@ -76,7 +76,7 @@ from memlab.verification.training._common import (
     settings_key,
 )
 
-#: Upper bound on ``n_samples`` of :func:`ddim_sample`, on ``n_noise * N * d`` per epoch and
+#: Upper bound on ``n_samples`` of [`ddim_sample`][memlab.verification.training.gmm_denoiser.ddim_sample], on ``n_noise * N * d`` per epoch and
 #: on ``epochs``.
 MAX_SAMPLES = 10**8
 
@@ -120,8 +120,8 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
     r"""Train an M-component isotropic GMM denoiser on the points ``train`` (N, d).
 
     Loss (seed 001 eq. 3 with the noise-prediction weighting):
-    :math:`\frac1{26}\sum_l \lambda(t_l) \frac1{N n}\sum_{i, z}
-    \|\hat x_\theta(t_l, \alpha_l x^i + \sigma_l z) - x^i\|^2`, with n =
+    $\frac1{26}\sum_l \lambda(t_l) \frac1{N n}\sum_{i, z}
+    \|\hat x_\theta(t_l, \alpha_l x^i + \sigma_l z) - x^i\|^2$, with n =
     ``n_noise`` fresh draws of z per point and time at every epoch, in
     float64. The variance is trained through its logarithm, with its own
     learning rate ``lr_variance``.
@@ -147,7 +147,7 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
 def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noise=4,
                         weighting="eps", init_variance=1e-6, beta2=0.99, seed=0,
                         progress=False) -> list:
-    """Train one denoiser per M in ``M_values`` at once (see :func:`train_gmm_denoiser`).
+    """Train one denoiser per M in ``M_values`` at once (see [`train_gmm_denoiser`][memlab.verification.training.gmm_denoiser.train_gmm_denoiser]).
 
     The models are stacked into one tensor of means padded to the largest M,
     the padding masked out of the softmax; their losses are summed. Adam acts
@@ -258,8 +258,8 @@ def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
 
 class TransitionOutsideGridWarning(UserWarning):
     """A point of the memorization transition lies outside the swept M grid: reached
-    already at the smallest M, or never reached. :func:`memorization_sweep` reports it as
-    NaN with a flag in :attr:`SweepResult.flags`, never as the grid's edge."""
+    already at the smallest M, or never reached. [`memorization_sweep`][memlab.verification.training.gmm_denoiser.memorization_sweep] reports it as
+    NaN with a flag in `SweepResult.flags`, never as the grid's edge."""
 
 
 _LEVELS = (0.1 - 1e-12, 0.5 - 1e-12, 0.9 - 1e-12)
@@ -267,7 +267,7 @@ _LEVELS = (0.1 - 1e-12, 0.5 - 1e-12, 0.9 - 1e-12)
 
 def _transition_flags(M_values, ratios):
     """{"start"|"middle"|"end": "ok", "below_grid" (reached at the smallest M) or
-    "not_reached"} for the points of :func:`transition_points`."""
+    "not_reached"} for the points of [`transition_points`][memlab.verification.training.gmm_denoiser.transition_points]."""
     order = np.argsort(np.asarray(M_values, dtype=float))
     ratios = np.asarray(ratios, dtype=float)[order]
     return {name: ("not_reached" if not np.any(ratios >= q) else
@@ -364,8 +364,8 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     do not match raises ValueError. A file of the earlier format
     ``gmm_N{N}_d{d}_K{K}_s{seed}.json`` (no key; those under docs/results/) is read
     only, and only when the settings it records match. The models of a batch are
-    trained together (:func:`train_gmm_denoisers`). A transition point outside the
-    grid is NaN, flagged in ``flags``, with a :class:`TransitionOutsideGridWarning`.
+    trained together ([`train_gmm_denoisers`][memlab.verification.training.gmm_denoiser.train_gmm_denoisers]). A transition point outside the
+    grid is NaN, flagged in ``flags``, with a [`TransitionOutsideGridWarning`][memlab.verification.training.gmm_denoiser.TransitionOutsideGridWarning].
     ``M_values`` are positive integers (those above N count as N); ``seed`` is a
     non-negative integer (it seeds the dataset and every model).
     """
@@ -459,7 +459,7 @@ def linear_law(results):
     """Least-squares slope a of M_mem = a N through the origin, with its standard error.
 
     Uses the sweeps whose transition middle was reached; returns (a, stderr, n).
-    ``results`` is a sequence of :class:`SweepResult`.
+    ``results`` is a sequence of [`SweepResult`][memlab.verification.training.gmm_denoiser.SweepResult].
     """
     results = check_instances("results", results, SweepResult)
     pts = [(r.N, r.middle) for r in results if np.isfinite(r.middle)]
@@ -497,13 +497,13 @@ def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
 
 @dataclass(frozen=True)
 class CalibratedWeighting:
-    """Result of :func:`calibrate_weighting`.
+    """Result of [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting].
 
     ``weights`` (26,): lambda on the time grid, normalised to mean 1;
     ``timesteps``; ``settings`` [(N, d, K)]; ``measured`` and ``predicted``
     M_mem per setting; ``rms_error`` of (predicted - measured)/N;
     ``g_closed_form``: the one number the closed forms depend on (see
-    :func:`calibrate_weighting`) and ``t_effective``, the grid time whose
+    [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting]) and ``t_effective``, the grid time whose
     1/(psi_t sigma2 + 1) equals it; ``source``: ``"simulated"`` or
     ``"closed_form"``, the losses the fit used.
     """
@@ -548,21 +548,21 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     r"""Fit a loss weighting lambda(t) whose crossover matches measured transitions (seed 001 App. H.3).
 
     For each setting, the crossover of the weighting is the first M where
-    :math:`\sum_t \lambda_t D_t(M) \le 0`, with :math:`D_t(M)` the excess loss
+    $\sum_t \lambda_t D_t(M) \le 0$, with $D_t(M)$ the excess loss
     of the partial memorizer minus that of the generalizing denoiser at time t:
     simulated (``source="simulated"``,
-    :func:`memlab.verification.gmm.simulate_loss_curves`, 4 datasets x 8 noise
+    [`memlab.verification.gmm.simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves], 4 datasets x 8 noise
     draws) or from
     the closed forms (``"closed_form"``). The weights
-    :math:`\lambda = 26\,\mathrm{softmax}(\theta)` minimise
-    :math:`\sum_s ((M^*_s(\lambda) - M_{{\rm mem},s})/N_s)^2` plus
-    ``smoothness`` times the squared differences of :math:`\theta` along the
+    $\lambda = 26\,\mathrm{softmax}(\theta)$ minimise
+    $\sum_s ((M^*_s(\lambda) - M_{{\rm mem},s})/N_s)^2$ plus
+    ``smoothness`` times the squared differences of $\theta$ along the
     grid, by Powell's method (seed 001 uses a softmax relaxation with an
     entropy penalty instead).
 
     With the closed forms the crossover depends on lambda only through one
-    number, :math:`g(\lambda) = \sum_t \lambda_t/(\psi_t\sigma^2 + 1) /
-    \sum_t\lambda_t`, because the partial-memorization excess does not depend
+    number, $g(\lambda) = \sum_t \lambda_t/(\psi_t\sigma^2 + 1) /
+    \sum_t\lambda_t$, because the partial-memorization excess does not depend
     on t; so a weighting is identifiable only up to this scalar.
     ``g_closed_form`` is the best such g over the measured settings.
 
@@ -572,7 +572,7 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     ----------
     measured : sequence of (N, d, K, M_mem)
         Measured transitions, e.g. ``(r.N, r.d, r.K, r.middle)`` of
-        :class:`SweepResult` s; K <= N.
+        [`SweepResult`][memlab.verification.training.gmm_denoiser.SweepResult] s; K <= N.
     source : {"simulated", "closed_form"}
         Where the per-time losses D_t(M) come from.
     smoothness : float
@@ -687,17 +687,17 @@ def plot_memorization_ratio(results, predicted=None):
 def save_summary(results, predicted, calibration, out_dir) -> list:
     """Write a sweep's ``gmm_summary.json`` and ``gmm_memorization_ratio.png`` into ``out_dir``.
 
-    The JSON (indent 1) holds ``"settings"``: one :meth:`SweepResult.to_json`
+    The JSON (indent 1) holds ``"settings"``: one `SweepResult.to_json`
     per sweep with its ``"predicted"`` crossovers, and ``"calibration"``:
-    :meth:`CalibratedWeighting.to_json`, or null for ``None``. The figure is
-    :func:`plot_memorization_ratio` at 120 dpi. What ``memlab train gmm --out``
+    [`CalibratedWeighting.to_json`][memlab.verification.training.gmm_denoiser.CalibratedWeighting.to_json], or null for ``None``. The figure is
+    [`plot_memorization_ratio`][memlab.verification.training.gmm_denoiser.plot_memorization_ratio] at 120 dpi. What ``memlab train gmm --out``
     writes.
 
     Parameters
     ----------
     results : sequence of SweepResult
     predicted : dict
-        (N, d, K) -> {label: M*} for every sweep (:func:`predicted_crossovers`).
+        (N, d, K) -> {label: M*} for every sweep ([`predicted_crossovers`][memlab.verification.training.gmm_denoiser.predicted_crossovers]).
     calibration : CalibratedWeighting or None
     out_dir : str or path
         Created if missing.

@@ -1,31 +1,31 @@
 r"""A D3PM with a convolutional U-Net trained on Random Hierarchy Model strings (seed 000 sec. 4.3, App. B.3).
 
-Data: P distinct strings of a grammar from :mod:`memlab.theory.rhm` (training set)
+Data: P distinct strings of a grammar from [`memlab.theory.rhm`][memlab.theory.rhm] (training set)
 and held-out strings not in it (validation set). Noise: uniform D3PM
-corruption with keep probability :math:`\bar\alpha_t` from the cosine
-schedule :func:`memlab.theory.rhm.keep_schedule` (T = 1000 training levels).
+corruption with keep probability $\bar\alpha_t$ from the cosine
+schedule [`memlab.theory.rhm.keep_schedule`][memlab.theory.rhm.keep_schedule] (T = 1000 training levels).
 
 Network (App. B.3): one-hot tokens -> 1x1 convolution to C channels (plus a
-learned embedding of :math:`\bar\alpha`) -> L encoder blocks (convolution with
+learned embedding of $\bar\alpha$) -> L encoder blocks (convolution with
 filter size = stride = s, GELU) down to length 1 -> L decoder blocks
 (transposed convolution, filter = stride = s, GELU) with skip connections
 from the encoder block of the same resolution -> 1x1 convolution to v logits.
-It predicts :math:`p(x_0 | x_t)` per token and is trained with Adam on the
+It predicts $p(x_0 | x_t)$ per token and is trained with Adam on the
 cross-entropy of the clean tokens (the x_0-prediction loss of D3PM), in
 mini-batches.
 
 At log-spaced steps the run records the train and validation losses (on
 fixed noise draws, so that curves are smooth), and generates strings with the
-network as the denoiser of :func:`memlab.theory.rhm.reverse_sample` to measure the
+network as the denoiser of [`memlab.theory.rhm.reverse_sample`][memlab.theory.rhm.reverse_sample] to measure the
 fraction of exact copies of the training set and the per-layer error
-fractions (:func:`memlab.theory.rhm.layer_error_fractions`). tau_mem is the onset
+fractions ([`memlab.theory.rhm.layer_error_fractions`][memlab.theory.rhm.layer_error_fractions]). tau_mem is the onset
 of the gap between validation and train loss
-(:func:`memlab.theory.metrics.memorization_onset`).
+([`memlab.theory.metrics.memorization_onset`][memlab.theory.metrics.memorization_onset]).
 
 Deviations from the paper, for a CPU: standard (not muP) parametrisation,
 Adam at 1e-3 instead of 0.1, C = 128 channels instead of 8192, the cosine
 instead of the linear schedule. Runs save a checkpoint at every evaluation
-and resume from it; :func:`save_summary` writes the summary of a series of
+and resume from it; [`save_summary`][memlab.verification.training.rhm_d3pm.save_summary] writes the summary of a series of
 runs (``memlab train rhm``).
 
 Example: the scaling fit on planted runs whose copies start at step 20 P
@@ -79,11 +79,11 @@ from memlab.verification.training._common import (
     settings_key,
 )
 
-#: Upper bound on ``channels`` of :func:`make_unet` and on ``batch_size``, ``n_val``,
-#: ``n_generate``, ``gen_steps`` and ``n_eval`` of :func:`train_d3pm`.
+#: Upper bound on ``channels`` of [`make_unet`][memlab.verification.training.rhm_d3pm.make_unet] and on ``batch_size``, ``n_val``,
+#: ``n_generate``, ``gen_steps`` and ``n_eval`` of [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm].
 MAX_SIZE = 10**5
 
-#: Scalar fields of :class:`D3PMRun` that are NaN when not reached (``null`` in JSON).
+#: Scalar fields of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun] that are NaN when not reached (``null`` in JSON).
 _NOT_REACHED_FIELDS = ("tau_mem", "tau_val_min")
 
 __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
@@ -160,7 +160,7 @@ class D3PMRun:
     def to_json(self) -> dict:
         """The run as a JSON-ready dict (arrays as lists); ``tau_mem`` and ``tau_val_min``
         are ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
-        valid JSON. :meth:`from_json` turns them back into NaN."""
+        valid JSON. `from_json` turns them back into NaN."""
         out = dataclass_to_json(self)
         for k in _NOT_REACHED_FIELDS:
             if not np.isfinite(out[k]):
@@ -169,7 +169,7 @@ class D3PMRun:
 
     @classmethod
     def from_json(cls, data: dict) -> "D3PMRun":
-        """Rebuild a run from :meth:`to_json` output (e.g. a saved ``d3pm_P*.json``; its
+        """Rebuild a run from `to_json` output (e.g. a saved ``d3pm_P*.json``; its
         ``format``, ``key``, ``settings`` and ``manifest`` entries are not fields)."""
         kw = {k: v for k, v in data.items()
               if k not in ("format", "key", "settings", "manifest")}
@@ -243,7 +243,7 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
         random states only and is read with ``torch.load(weights_only=True)``; a
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
         ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
-        :meth:`D3PMRun.to_json`. Needs an integer ``seed``.
+        [`D3PMRun.to_json`][memlab.verification.training.rhm_d3pm.D3PMRun.to_json]. Needs an integer ``seed``.
 
     Returns
     -------
@@ -488,7 +488,7 @@ def plot_tau_vs_P(runs, fits=None):
 
 
 def _check_fits(fits) -> dict:
-    """``fits`` of :func:`plot_tau_vs_P` and :func:`save_summary`: None (no fits) or a dict
+    """``fits`` of [`plot_tau_vs_P`][memlab.verification.training.rhm_d3pm.plot_tau_vs_P] and [`save_summary`][memlab.verification.training.rhm_d3pm.save_summary]: None (no fits) or a dict
     definition -> PowerLawFit."""
     if fits is None:
         return {}
@@ -509,7 +509,7 @@ def save_summary(runs, fits, out_dir) -> list:
         The runs, e.g. one per training-set size P.
     fits : dict or None
         Definition (an entry of ``TAU_DEFINITIONS``) -> ``PowerLawFit`` from
-        :func:`tau_mem_scaling`; definitions without a fit are left out. None: no fits.
+        [`tau_mem_scaling`][memlab.verification.training.rhm_d3pm.tau_mem_scaling]; definitions without a fit are left out. None: no fits.
     out_dir : path
         Directory (created if missing).
 
@@ -519,9 +519,9 @@ def save_summary(runs, fits, out_dir) -> list:
         The three files written, in this order: ``d3pm_summary.json``
         (``{"runs": [D3PMRun.to_json() ...], "fits": {definition: fields of
         the fit}}``, indent 1; each run is rebuilt by
-        :meth:`D3PMRun.from_json`), ``d3pm_curves.png``
-        (:func:`plot_training_curves`) and ``d3pm_tau_vs_P.png``
-        (:func:`plot_tau_vs_P`), both at 120 dpi.
+        [`D3PMRun.from_json`][memlab.verification.training.rhm_d3pm.D3PMRun.from_json]), ``d3pm_curves.png``
+        ([`plot_training_curves`][memlab.verification.training.rhm_d3pm.plot_training_curves]) and ``d3pm_tau_vs_P.png``
+        ([`plot_tau_vs_P`][memlab.verification.training.rhm_d3pm.plot_tau_vs_P]), both at 120 dpi.
 
     Raises
     ------

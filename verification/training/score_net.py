@@ -1,21 +1,23 @@
 r"""One-hidden-layer ReLU network fitting the empirical score at fixed noise (seed 000, App. G, Figs. 16-18).
 
-Training points :math:`x_j \sim \mathcal N(0, I_d)`, j = 1..P, each with m
-fixed noisy copies :math:`x_j + \sigma z` and denoising targets
-:math:`-z/\sigma` (the empirical score when the components do not overlap);
+Training points $x_j \sim \mathcal N(0, I_d)$, j = 1..P, each with m
+fixed noisy copies $x_j + \sigma z$ and denoising targets
+$-z/\sigma$ (the empirical score when the components do not overlap);
 the test set is built the same way from fresh points. The network
 
-.. math:: f(x) = \frac{1}{s_h} A\,\mathrm{relu}(W x/\sqrt d), \qquad
-          W \in \mathbb R^{h\times d},\ A \in \mathbb R^{d\times h},
+$$
+f(x) = \frac{1}{s_h} A\,\mathrm{relu}(W x/\sqrt d), \qquad
+W \in \mathbb R^{h\times d},\ A \in \mathbb R^{d\times h},
+$$
 
 is trained by gradient descent on the mean squared error, with
-:math:`s_h = \sqrt h` (lazy / NTK parametrisation) or :math:`s_h = h`
+$s_h = \sqrt h$ (lazy / NTK parametrisation) or $s_h = h$
 (mean-field, learning rate scaled by h). Losses are normalised by
-:math:`d/\sigma^2` (the loss of f = 0). :math:`\tau_{\rm mem}` is the
+$d/\sigma^2$ (the loss of f = 0). $\tau_{\rm mem}$ is the
 training time (learning rate x steps) at which the train loss has fallen to
 half its initial value while the test loss has not, as for the exact kernel
-gradient flow of :mod:`memlab.verification.kernel_scaling`; the kernel theory
-predicts :math:`\tau_{\rm mem} \propto P/\sigma^\nu` (:math:`\nu = 1` for the NTK).
+gradient flow of [`memlab.verification.kernel_scaling`][memlab.verification.kernel_scaling]; the kernel theory
+predicts $\tau_{\rm mem} \propto P/\sigma^\nu$ ($\nu = 1$ for the NTK).
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         Steps between loss evaluations.
     alpha : float
         Lazy-training scale (Chizat et al. 2019): the model is
-        :math:`\alpha(f_\theta - f_{\theta_0})` trained with learning rate
+        $\alpha(f_\theta - f_{\theta_0})$ trained with learning rate
         ``lr / alpha**2``, which keeps the training time unchanged and
         approaches the linearised (kernel) dynamics as alpha grows. 1 means
         plain training.
@@ -114,7 +116,7 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
     Raises
     ------
     ValueError
-        For a bad argument; also when ``max_time / lr`` exceeds :data:`MAX_STEPS` steps
+        For a bad argument; also when ``max_time / lr`` exceeds `MAX_STEPS` steps
         and when the training diverges (a non-finite loss: ``lr`` too large for
         ``sigma``, ``d`` and ``width``).
 
