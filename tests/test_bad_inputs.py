@@ -344,8 +344,8 @@ OVERRIDES = {
                                   "predicted": lambda: {(r.N, r.d, r.K): {"closed form": 5.0}
                                                         for r in _sweep_results()},
                                   "calibration": _calibration, "out_dir": _out_dir},
-    "SweepResult.to_json": {"self": lambda: _sweep_results()[0]},
-    "CalibratedWeighting.to_json": {"self": _calibration},
+    "SweepResult.to_saved_dict": {"self": lambda: _sweep_results()[0]},
+    "CalibratedWeighting.to_saved_dict": {"self": _calibration},
     # memlab.verification.training.rhm_d3pm
     "make_unet": {"channels": 4},
     "train_d3pm": {"P": 4, "steps": 4, "batch_size": 4, "channels": 4, "n_val": 4,
@@ -354,7 +354,7 @@ OVERRIDES = {
     "plot_training_curves": {"runs": _d3pm_runs},
     "plot_tau_vs_P": {"runs": _d3pm_runs},
     "rhm_d3pm.save_summary": {"runs": _d3pm_runs, "fits": None, "out_dir": _out_dir},
-    "D3PMRun.to_json": {"self": lambda: _d3pm_runs()[0]},
+    "D3PMRun.to_saved_dict": {"self": lambda: _d3pm_runs()[0]},
     "D3PMRun.tau_gap": {"self": lambda: _d3pm_runs()[0], "threshold": 0.5},
     "D3PMRun.tau_copy": {"self": lambda: _d3pm_runs()[0]},
     # memlab.verification.training.score_net

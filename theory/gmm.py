@@ -49,6 +49,7 @@ import functools
 import math
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 from scipy import special
 
@@ -79,7 +80,7 @@ __all__ = [
 
 
 @dataclass(frozen=True, eq=False)
-class GMMData:
+class GMMData(Result):
     """A training set drawn from the isotropic mixture.
 
     Attributes

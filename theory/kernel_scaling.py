@@ -40,6 +40,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 from scipy import special
 
@@ -400,7 +401,7 @@ _SPREAD_MAX = 0.3    # sigma sqrt(2d) / ell below this: the expansion 1 - C r^nu
 
 
 @dataclass(frozen=True)
-class KernelPrediction:
+class KernelPrediction(Result):
     r"""Memorization-time prediction of one kernel ([`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction]).
 
     Attributes

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 from scipy import special
 
@@ -115,7 +116,7 @@ def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tr
 
 
 @dataclass(frozen=True)
-class LinearModel:
+class LinearModel(Result):
     """Fitted linear denoiser and the Gaussian it generates (batched over leading axes).
 
     Attributes
@@ -630,7 +631,7 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
 
 
 @dataclass(frozen=True)
-class ProbabilityEstimate:
+class ProbabilityEstimate(Result):
     """A Monte Carlo probability with a Wilson score interval.
 
     Attributes: ``estimate``, ``stderr`` (binomial), ``ci_low``, ``ci_high``
@@ -647,7 +648,7 @@ class ProbabilityEstimate:
 
 
 @dataclass(frozen=True)
-class MeanEstimate:
+class MeanEstimate(Result):
     """A Monte Carlo mean: ``estimate``, ``stderr``, ``n_samples``, ``seed``."""
 
     estimate: float
@@ -745,7 +746,7 @@ def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, orig: _Orig
 
 
 @dataclass(frozen=True)
-class DeltaCurve:
+class DeltaCurve(Result):
     r"""$P(\Delta > 0)$ against n, with the transition size.
 
     Attributes

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 from scipy import special
 
@@ -35,7 +36,7 @@ __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing
 
 
 @dataclass(frozen=True)
-class PowerLawFit:
+class PowerLawFit(Result):
     """Result of [`fit_power_law`][memlab.theory.metrics.fit_power_law]: ``y ~ prefactor * x**exponent``.
 
     Attributes: ``exponent`` (estimate), ``stderr``, ``ci_low``, ``ci_high``

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 from scipy import optimize, special
 
@@ -396,7 +397,7 @@ _LOG_GAIN_FLOOR = -10.0       # best KDE's log L2 gain below this: "high_dimensi
 
 
 @dataclass(frozen=True)
-class BandwidthComparison:
+class BandwidthComparison(Result):
     """How far the mixing width is from the L2-optimal KDE bandwidth.
 
     Attributes

@@ -36,6 +36,7 @@ import numpy as np
 from numba import types
 from numba.extending import intrinsic
 
+from memlab._results import Result
 from memlab._validation import (check_allocation, check_array, check_instance, check_NdK,
                                 check_positive_int, check_positive_real, check_real, check_rng)
 from memlab.theory.gmm import (GMMData, crossover_point, generalizing_excess_loss, loss_weighting,
@@ -757,7 +758,7 @@ MAX_REPEATS = 10**6
 
 
 @dataclass(frozen=True)
-class WeightedLossCurves:
+class WeightedLossCurves(Result):
     """Weighted excess losses ``mean_t lambda(t) L_t`` as functions of M.
 
     Attributes
@@ -785,7 +786,7 @@ class WeightedLossCurves:
 
 
 @dataclass(frozen=True)
-class LossCurves:
+class LossCurves(Result):
     """Simulated expected training-loss excesses over the memorizer.
 
     Per-dataset means are kept so that any weighting can be applied afterwards.
@@ -988,7 +989,7 @@ def _first_crossing(gap: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class CrossoverEstimate:
+class CrossoverEstimate(Result):
     """Simulated crossover point with a bootstrap confidence interval.
 
     Attributes
@@ -1117,7 +1118,7 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
 
 
 @dataclass(frozen=True)
-class ClosedFormAgreement:
+class ClosedFormAgreement(Result):
     """Closed-form excess losses against simulation, per time.
 
     Attributes

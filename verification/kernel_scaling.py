@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (check_allocation, check_array, check_instance,
                                 check_positive_int, check_positive_real, check_rng)
 from memlab.verification._checks import check_choice, check_count
@@ -98,7 +99,7 @@ def _constants_kernel(U, V, nu, code, scale):
 
 
 @dataclass(frozen=True)
-class MCConstants:
+class MCConstants(Result):
     """Monte Carlo $\\beta_d$ and $\\gamma_d$: estimates, standard errors, ``n_samples``, ``seed``."""
 
     beta: float
@@ -284,7 +285,7 @@ def _pair_sums(kernel, S, psi, st, counts, a0, P, d, ell):
 
 
 @dataclass(frozen=True)
-class RayleighQuotient:
+class RayleighQuotient(Result):
     """Estimated eigenvalue of a local function: ``estimate``, ``stderr``, ``n_samples``, ``seed``.
 
     ``n_kept`` is the number of mixture samples where the local function is
@@ -385,7 +386,7 @@ def _rayleigh_quotient(kernel, P, sigma, d, ell, R, n0, n1, X, rng, seed, pair_s
 
 
 @dataclass(frozen=True)
-class ScalingFit:
+class ScalingFit(Result):
     """Fitted exponents of the eigenvalue in sigma (at fixed P) and in P (at fixed sigma).
 
     ``sigma_fit`` and ``P_fit`` are [`memlab.theory.metrics.PowerLawFit`][memlab.theory.metrics.PowerLawFit];
@@ -457,7 +458,7 @@ def fit_eigenvalue_scaling(kernel, d, *, sigmas, P_fixed, P_values, sigma_fixed,
 
 
 @dataclass(frozen=True)
-class GradientFlow:
+class GradientFlow(Result):
     r"""Train and test losses of exact kernel gradient flow, normalised by $d/\sigma^2$.
 
     Attributes: ``times``, ``train_loss``, ``test_loss`` (arrays); ``tau_mem``,

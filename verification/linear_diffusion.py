@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (check_array, check_instances, check_mapping, check_positive_int,
                                 check_positive_real, check_real, check_rng)
 from memlab.verification._checks import check_count
@@ -36,7 +37,7 @@ __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hel
 
 
 @dataclass(frozen=True)
-class GridDistances:
+class GridDistances(Result):
     """Grid integrals for one training set (d = 1 or 2).
 
     ``E_TG``, ``E_OG``, ``delta`` = E_TG - E_OG, ``hellinger2`` (true law vs

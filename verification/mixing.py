@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (check_allocation, check_array, check_positive_int,
                                 check_positive_real, check_rng)
 from memlab.verification._checks import check_bool, check_count
@@ -104,7 +105,7 @@ def _collapse_kernel(data, times, xi):
 
 
 @dataclass(frozen=True)
-class CollapseTimes:
+class CollapseTimes(Result):
     """Simulated collapse times at one (d, n).
 
     Attributes

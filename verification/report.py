@@ -59,13 +59,14 @@ from pathlib import Path
 
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import check_bool, check_choice, check_path, check_positive_int
 from memlab.verification._io import atomic_write
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
 
 @dataclass
-class Row:
+class Row(Result):
     """One line of the summary table."""
 
     check: str

@@ -44,6 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memlab._results import Result
 from memlab.theory import rhm
 from memlab._validation import (check_allocation, check_array, check_instance, check_likelihood,
                                 check_positive_int, check_real, check_rng, check_tokens)
@@ -331,7 +332,7 @@ def _fast_belief_propagation(grammar, lik, chunk, out=None):
 
 
 @dataclass(frozen=True)
-class LevelAccuracy:
+class LevelAccuracy(Result):
     """Accuracy of the exact posterior per tree level against noise.
 
     ``noise`` (1 - abar), ``accuracy`` array (n_noise, L + 1): the fraction of
@@ -379,7 +380,7 @@ def denoiser_accuracy_by_level(grammar, noise, *, n_strings=512, process="unifor
 
 
 @dataclass(frozen=True)
-class GenerationErrors:
+class GenerationErrors(Result):
     """Per-layer error fractions of strings from the exact-denoiser reverse sampler.
 
     ``n_steps`` (array), ``errors`` (len(n_steps), L): fraction not valid up to

@@ -51,7 +51,7 @@ def main():
         print(f"calibrated ({src}): rms {c.rms_error:.4f}; weights t=0.999 {c.weights[0]:.2f}, "
               f"t~0.5 {c.weights[12]:.2f}, t=0.001 {c.weights[-1]:.2f}; g {c.g_closed_form:.4f}, "
               f"t_eff {c.t_effective:.3f}")
-    summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])
+    summary = {"settings": [dict(r.to_saved_dict(), predicted=predicted[(r.N, r.d, r.K)])
                             for r in results],
                "linear_law": {"a": a, "stderr": se, "n": n},
                "calibration": {src: {"weights": c.weights.tolist(), "rms_error": c.rms_error,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 
 from ..._validation import (MAX_SAMPLES, check_likelihood, check_positive_int,
@@ -13,7 +14,7 @@ from ._noise import _check_process, _leaf_likelihood
 
 
 @dataclass(frozen=True)
-class BPResult:
+class BPResult(Result):
     r"""Exact posterior marginals from [`belief_propagation`][memlab.theory.rhm.belief_propagation].
 
     Attributes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from memlab._results import Result
 import numpy as np
 
 from ..._validation import (_show, check_instance, check_nonnegative_int, check_positive_int,
@@ -112,7 +113,7 @@ def _bp_tables(rules, v, m, s):
 
 
 @dataclass(frozen=True, eq=False)
-class Grammar:
+class Grammar(Result):
     """A frozen RHM instance (use [`sample_grammar`][memlab.theory.rhm.sample_grammar], `from_rules` or the constructor).
 
     The constructor checks the rules against (v, m, s, L) and builds the

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from memlab._results import Result
 import numpy as np
 
 from ..._validation import check_tokens
@@ -13,7 +14,7 @@ from ._grammar import _check_grammar, _tuple_codes
 
 
 @dataclass(frozen=True)
-class ParseResult:
+class ParseResult(Result):
     """Bottom-up parse of strings: per tree level l = 0..L-1, the symbol and the rule
     index of every node (arrays (batch, s^l)), -1 where the parse failed."""
 

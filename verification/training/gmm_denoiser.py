@@ -38,6 +38,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (
     check_allocation,
     check_array,
@@ -87,7 +88,7 @@ __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_
 
 
 @dataclass(frozen=True)
-class GMMTrainingRun:
+class GMMTrainingRun(Result):
     """One trained denoiser: learned ``means`` (M, d), ``sigma2``, the weighted
     training ``loss`` per epoch (eps weighting, averaged over the grid), and its
     settings (``M``, ``epochs``, ``lr``, ``n_noise``, ``seed``)."""
@@ -305,7 +306,7 @@ def transition_points(M_values, ratios):
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class SweepResult(Result):
     """Memorization ratio against M for one (N, d, K): ``M``, ``ratio``,
     ``sigma2`` (learned), ``final_loss``, ``start``/``middle``/``end`` of the
     transition (M_mem = middle), and the settings. ``flags`` says, for each of
@@ -327,7 +328,7 @@ class SweepResult:
     seed: int
     flags: dict = field(default_factory=dict)
 
-    def to_json(self) -> dict:
+    def to_saved_dict(self) -> dict:
         return dataclass_to_json(self)
 
 
@@ -496,7 +497,7 @@ def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
 
 
 @dataclass(frozen=True)
-class CalibratedWeighting:
+class CalibratedWeighting(Result):
     """Result of [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting].
 
     ``weights`` (26,): lambda on the time grid, normalised to mean 1;
@@ -518,7 +519,7 @@ class CalibratedWeighting:
     t_effective: float
     source: str
 
-    def to_json(self) -> dict:
+    def to_saved_dict(self) -> dict:
         """The fit as a JSON-ready dict, as stored under ``"calibration"`` in ``gmm_summary.json``.
 
         Keys ``source``, ``weights``, ``timesteps``, ``predicted``,
@@ -687,9 +688,9 @@ def plot_memorization_ratio(results, predicted=None):
 def save_summary(results, predicted, calibration, out_dir) -> list:
     """Write a sweep's ``gmm_summary.json`` and ``gmm_memorization_ratio.png`` into ``out_dir``.
 
-    The JSON (indent 1) holds ``"settings"``: one `SweepResult.to_json`
+    The JSON (indent 1) holds ``"settings"``: one `SweepResult.to_saved_dict`
     per sweep with its ``"predicted"`` crossovers, and ``"calibration"``:
-    [`CalibratedWeighting.to_json`][memlab.verification.training.gmm_denoiser.CalibratedWeighting.to_json], or null for ``None``. The figure is
+    [`CalibratedWeighting.to_saved_dict`][memlab.verification.training.gmm_denoiser.CalibratedWeighting.to_saved_dict], or null for ``None``. The figure is
     [`plot_memorization_ratio`][memlab.verification.training.gmm_denoiser.plot_memorization_ratio] at 120 dpi. What ``memlab train gmm --out``
     writes.
 
@@ -719,9 +720,9 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
         check_instance("calibration", calibration, CalibratedWeighting)
     out = Path(check_path("out_dir", out_dir))
     out.mkdir(parents=True, exist_ok=True)
-    summary = {"settings": [dict(r.to_json(), predicted=predicted[(r.N, r.d, r.K)])
+    summary = {"settings": [dict(r.to_saved_dict(), predicted=predicted[(r.N, r.d, r.K)])
                             for r in results],
-               "calibration": None if calibration is None else calibration.to_json()}
+               "calibration": None if calibration is None else calibration.to_saved_dict()}
     json_path = out / "gmm_summary.json"
     with open(json_path, "w") as fh:
         json.dump(summary, fh, indent=1)

@@ -40,7 +40,7 @@ Example: the scaling fit on planted runs whose copies start at step 20 P
     >>> runs = [planted(P) for P in (16, 32, 64, 128)]
     >>> round(tau_mem_scaling(runs).exponent, 6)
     1.0
-    >>> D3PMRun.from_json(runs[0].to_json()).tau_mem
+    >>> D3PMRun.from_saved_dict(runs[0].to_saved_dict()).tau_mem
     320.0
 """
 
@@ -52,6 +52,7 @@ from pathlib import Path
 
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (
     MAX_SAMPLES,
     check_allocation,
@@ -133,7 +134,7 @@ def make_unet(v, s, L, channels=128):
 
 
 @dataclass(frozen=True)
-class D3PMRun:
+class D3PMRun(Result):
     """History of one training run.
 
     ``steps``, ``train_loss``, ``val_loss`` (cross-entropy per token, nats),
@@ -157,10 +158,10 @@ class D3PMRun:
     channels: int
     seed: int
 
-    def to_json(self) -> dict:
+    def to_saved_dict(self) -> dict:
         """The run as a JSON-ready dict (arrays as lists); ``tau_mem`` and ``tau_val_min``
         are ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
-        valid JSON. `from_json` turns them back into NaN."""
+        valid JSON. `from_saved_dict` turns them back into NaN."""
         out = dataclass_to_json(self)
         for k in _NOT_REACHED_FIELDS:
             if not np.isfinite(out[k]):
@@ -168,8 +169,8 @@ class D3PMRun:
         return out
 
     @classmethod
-    def from_json(cls, data: dict) -> "D3PMRun":
-        """Rebuild a run from `to_json` output (e.g. a saved ``d3pm_P*.json``; its
+    def from_saved_dict(cls, data: dict) -> "D3PMRun":
+        """Rebuild a run from `to_saved_dict` output (e.g. a saved ``d3pm_P*.json``; its
         ``format``, ``key``, ``settings`` and ``manifest`` entries are not fields)."""
         kw = {k: v for k, v in data.items()
               if k not in ("format", "key", "settings", "manifest")}
@@ -243,7 +244,7 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
         random states only and is read with ``torch.load(weights_only=True)``; a
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
         ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
-        [`D3PMRun.to_json`][memlab.verification.training.rhm_d3pm.D3PMRun.to_json]. Needs an integer ``seed``.
+        [`D3PMRun.to_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.to_saved_dict]. Needs an integer ``seed``.
 
     Returns
     -------
@@ -397,7 +398,7 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
                   channels, int(seed) if isinstance(seed, int) else -1)
     if out_dir is not None:
         atomic_write(Path(out_dir) / f"{stem}.json",
-                     json.dumps(dict(run.to_json(), format=D3PM_FORMAT, key=key,
+                     json.dumps(dict(run.to_saved_dict(), format=D3PM_FORMAT, key=key,
                                      settings=settings, manifest=manifest(settings)), indent=1))
     return run
 
@@ -517,9 +518,9 @@ def save_summary(runs, fits, out_dir) -> list:
     -------
     list of pathlib.Path
         The three files written, in this order: ``d3pm_summary.json``
-        (``{"runs": [D3PMRun.to_json() ...], "fits": {definition: fields of
+        (``{"runs": [D3PMRun.to_saved_dict() ...], "fits": {definition: fields of
         the fit}}``, indent 1; each run is rebuilt by
-        [`D3PMRun.from_json`][memlab.verification.training.rhm_d3pm.D3PMRun.from_json]), ``d3pm_curves.png``
+        [`D3PMRun.from_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.from_saved_dict]), ``d3pm_curves.png``
         ([`plot_training_curves`][memlab.verification.training.rhm_d3pm.plot_training_curves]) and ``d3pm_tau_vs_P.png``
         ([`plot_tau_vs_P`][memlab.verification.training.rhm_d3pm.plot_tau_vs_P]), both at 120 dpi.
 
@@ -539,7 +540,7 @@ def save_summary(runs, fits, out_dir) -> list:
     summary, curves, tau = (out / name for name in ("d3pm_summary.json", "d3pm_curves.png",
                                                    "d3pm_tau_vs_P.png"))
     with open(summary, "w") as fh:
-        json.dump({"runs": [r.to_json() for r in runs],
+        json.dump({"runs": [r.to_saved_dict() for r in runs],
                    "fits": {k: vars(f) for k, f in fits.items()}}, fh, indent=1)
     fig = plot_training_curves(runs)
     fig.savefig(curves, dpi=120)

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from memlab._results import Result
 from memlab._validation import (
     check_allocation,
     check_positive_int,
@@ -45,7 +46,7 @@ __all__ = ["TrainingRun", "train_score_network"]
 
 
 @dataclass(frozen=True)
-class TrainingRun:
+class TrainingRun(Result):
     """Loss curves of one training run and its memorization time.
 
     ``times`` (learning rate x steps), ``train_loss``, ``test_loss`` (normalised

@@ -208,12 +208,12 @@ def test_d3pm_run_json_encodes_not_reached_as_null():
     import json
 
     run = _short_run()
-    out = run.to_json()
+    out = run.to_saved_dict()
     assert out["tau_mem"] is None and out["tau_val_min"] == 10.0
     text = json.dumps(out, allow_nan=False)                  # valid JSON: no NaN
-    again = td.D3PMRun.from_json(json.loads(text))
+    again = td.D3PMRun.from_saved_dict(json.loads(text))
     assert np.isnan(again.tau_mem) and np.array_equal(again.steps, run.steps)
-    assert td.D3PMRun.from_json(_planted(8).to_json()).tau_mem == 160.0
+    assert td.D3PMRun.from_saved_dict(_planted(8).to_saved_dict()).tau_mem == 160.0
 
 
 def test_d3pm_not_reached_is_nan_and_documented():

@@ -131,7 +131,7 @@ def test_calibration_needs_no_torch():
 
 def test_calibration_to_json_and_validation():
     c = calibrate_weighting([(20, 10, 2, 15.0), (40, 20, 4, 30.0)], source="closed_form")
-    out = c.to_json()
+    out = c.to_saved_dict()
     assert list(out) == ["source", "weights", "timesteps", "predicted", "rms_error",
                          "g_closed_form", "t_effective"]
     assert out["source"] == "closed_form" and out["weights"] == c.weights.tolist()
@@ -166,9 +166,9 @@ def test_save_summary_writes_the_json_and_the_figure(tmp_path, with_calibration)
     text = paths[0].read_text()
     summary = json.loads(text)
     assert list(summary) == ["settings", "calibration"]
-    assert summary["calibration"] == (cal.to_json() if with_calibration else None)
+    assert summary["calibration"] == (cal.to_saved_dict() if with_calibration else None)
     assert [s["N"] for s in summary["settings"]] == [20, 40]
-    assert summary["settings"][1] == dict(results[1].to_json(), predicted=predicted[(40, 20, 4)])
+    assert summary["settings"][1] == dict(results[1].to_saved_dict(), predicted=predicted[(40, 20, 4)])
     assert text == json.dumps(summary, indent=1)                   # indent 1, no trailing newline
     assert paths[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and paths[1].stat().st_size > 1000
     with pytest.raises(ValueError, match="^results must contain at least one SweepResult"):

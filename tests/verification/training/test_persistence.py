@@ -92,7 +92,7 @@ def test_out_of_grid_transition_is_nan_with_a_flag_and_a_warning(tmp_path, fake_
         r = gd.memorization_sweep(10, 2, 2, M_values=[6, 8, 10], epochs=20, n_eval=10,
                                   progress=False)
     assert np.isnan(r.start) and np.isnan(r.middle) and r.flags["middle"] == "below_grid"
-    assert r.flags["end"] == "ok" and r.to_json()["flags"] == r.flags
+    assert r.flags["end"] == "ok" and r.to_saved_dict()["flags"] == r.flags
     with pytest.warns(gd.TransitionOutsideGridWarning, match="end not reached"):
         r = gd.memorization_sweep(10, 2, 2, M_values=[1, 3, 8], epochs=20, n_eval=10,
                                   progress=False)
@@ -114,7 +114,7 @@ def test_d3pm_checkpoint_is_weights_only_and_keyed_on_settings(tmp_path):
     saved = json.loads(ckpt.with_suffix(".json").read_text())
     assert MANIFEST <= set(saved["manifest"]) and saved["manifest"]["torch_threads"] >= 1
     assert saved["settings"]["grammar"]["seed"] == 0 and saved["settings"]["lr"] == 1e-3
-    assert np.array_equal(rd.D3PMRun.from_json(saved).val_loss, r.val_loss)
+    assert np.array_equal(rd.D3PMRun.from_saved_dict(saved).val_loss, r.val_loss)
     rd.train_d3pm(g, 4, **dict(kw, lr=2e-3))                      # other settings: own files
     ckpts = sorted(tmp_path.glob("d3pm_P4_s0_*.pt"))
     assert len(ckpts) == 2 and not list(tmp_path.glob("*.tmp"))

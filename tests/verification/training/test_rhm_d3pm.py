@@ -31,7 +31,7 @@ def test_unet_shapes_and_d3pm_smoke_with_resume(tmp_path):
     assert len(list(tmp_path.glob("d3pm_P8_s0_*.pt"))) == 2
     (path,) = [p for p in tmp_path.glob("d3pm_P8_s0_*.json")
                if json.loads(p.read_text())["settings"]["steps"] == 80]
-    again = rd.D3PMRun.from_json(json.loads(path.read_text()))
+    again = rd.D3PMRun.from_saved_dict(json.loads(path.read_text()))
     assert np.array_equal(again.val_loss, longer.val_loss)
     with pytest.raises(ValueError, match="^P \\+ n_val must be <="):
         rd.train_d3pm(g, 30, steps=5, **kw)
@@ -57,12 +57,12 @@ def test_save_summary_writes_the_three_files_in_the_cli_format(tmp_path):
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in paths[1:])
     text = paths[0].read_text()
     # the format memlab train rhm has always written: these keys, indent=1
-    assert text == json.dumps({"runs": [r.to_json() for r in runs],
+    assert text == json.dumps({"runs": [r.to_saved_dict() for r in runs],
                                "fits": {k: vars(f) for k, f in fits.items()}}, indent=1)
     data = json.loads(text)
     assert set(data) == {"runs", "fits"} and set(data["fits"]) == set(fits)
     for saved, run in zip(data["runs"], runs):
-        again = rd.D3PMRun.from_json(saved)
+        again = rd.D3PMRun.from_saved_dict(saved)
         assert again.P == run.P and again.tau_mem == run.tau_mem
         assert np.array_equal(again.steps, run.steps)
         assert np.array_equal(again.copy_fraction, run.copy_fraction)
