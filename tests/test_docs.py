@@ -34,7 +34,17 @@ def test_docs_build_without_warnings(tmp_path):
     res = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d",
                           str(tmp_path / "site")], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr[-3000:]
-    assert (tmp_path / "site" / "api" / "theory_rhm" / "index.html").exists()
+    site = tmp_path / "site"
+    assert (site / "api" / "theory_rhm" / "index.html").exists()
+    # No page of the built site shows raw reST or unrendered maths: every formula became
+    # MathML (docs/hooks/maths.py), and the pages with maths do have some.
+    raw = re.compile(r":(math|func|class|mod|meth|attr|data):`|\.\. math::|class=\"arithmatex\"|\$\$")
+    pages = sorted(site.rglob("*.html"))
+    bad = {p.relative_to(site).as_posix(): m.group(0) for p in pages
+           if (m := raw.search(p.read_text(encoding="utf-8")))}
+    assert bad == {}
+    for page in ("api/theory_gmm/index.html", "api/theory_mixing/index.html"):
+        assert (site / page).read_text(encoding="utf-8").count("<math") > 10, page
 
 
 def _api_pages():
