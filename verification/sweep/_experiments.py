@@ -1,0 +1,156 @@
+"""The built-in sweep experiments: one task each is one call of a memlab function.
+
+| name | one task | outputs |
+|---|---|---|
+| ``gmm_crossover`` | `simulated_crossover_point(N, d, K)` and the closed form | M*, its bootstrap interval, closed-form M* |
+| ``p_delta`` | `p_delta_positive(n, d)` (onset paper) | P(Delta > 0) and its Wilson interval |
+| ``collapse_time`` | `collapse_times(d, n)` (onset paper, t_M) | median collapse time, its standard error, t_M |
+| ``kernel_flow`` | `kernel_gradient_flow(kernel, P, sigma, d)` (Favero et al. 2025) | tau_mem |
+| ``gmm_training`` | one trained M-component GMM denoiser (Buchanan et al. 2025, sec. 4; torch) | memorization ratio, learned sigma^2, final loss |
+| ``d3pm_rhm`` | one D3PM trained on P RHM strings (Favero et al. 2025, sec. 4; torch) | tau_mem, step of the smallest validation loss, final losses |
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from memlab.verification.sweep._registry import REQUIRED, register_experiment
+
+
+def _gmm_crossover_figure(ds):
+    """M*/N against N (simulated with its interval, closed form), one panel per (d, K),
+    with the least-squares line M* = a N through the origin."""
+    from memlab.verification._plotting import axes_for
+
+    fig, ax = axes_for(None, figsize=(6.5, 4.2))
+    N = ds["N"].values.astype(float)
+    others = [dim for dim in ds["M_star"].dims if dim != "N"]
+    stacked = ds.stack(_curve=others) if others else ds.expand_dims(_curve=[0])
+    colors = __import__("matplotlib").colormaps["viridis"]
+    n_curves = stacked.sizes["_curve"]
+    for c in range(n_curves):
+        sub = stacked.isel(_curve=c)
+        label = ", ".join(f"{k} = {sub[k].item()}" for k in others) or "simulated"
+        color = colors(0.85 * c / max(1, n_curves - 1))
+        m = sub["M_star"].values / N
+        lo = sub["M_star_low"].values / N
+        hi = sub["M_star_high"].values / N
+        ax.errorbar(N, m, yerr=[m - lo, hi - m], fmt="o", color=color, capsize=3,
+                    label=f"simulated, {label}")
+        ax.plot(N, sub["M_star_closed"].values / N, "--", color=color, lw=1)
+        ok = np.isfinite(sub["M_star"].values)
+        if ok.sum() >= 2:
+            a = float(np.sum(N[ok] * sub["M_star"].values[ok]) / np.sum(N[ok] ** 2))
+            ax.axhline(a, color=color, lw=0.6, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_xlabel("N (training points)")
+    ax.set_ylabel("$M^*/N$")
+    ax.set_title("Crossover $M^*/N$: simulated (points, 95% CI), closed form (dashed),\n"
+                 "fit $M^* = aN$ (thin line); Buchanan et al. (2025)", fontsize=9)
+    ax.legend(fontsize=7)
+    return {"gmm_crossover_vs_N.png": fig}
+
+
+@register_experiment(
+    "gmm_crossover",
+    {"N": (int, REQUIRED), "d": (int, REQUIRED), "K": (int, REQUIRED), "sigma2": (float, 1.0),
+     "weighting": (str, "x0"), "n_noise": (int, 10), "n_datasets": (int, 8),
+     "seed": (int, 0)},
+    {"M_star": (), "M_star_low": (), "M_star_high": (), "M_star_closed": ()},
+    description="simulated crossover M* of the GMM laboratory (Buchanan et al. 2025) with "
+                "the closed form",
+    figure=_gmm_crossover_figure)
+def gmm_crossover(N, d, K, sigma2, weighting, n_noise, n_datasets, seed):
+    from memlab.theory.gmm import crossover_point
+    from memlab.verification.gmm import simulated_crossover_point
+
+    est = simulated_crossover_point(N, d, K, weighting=weighting, n_noise=n_noise,
+                                    n_datasets=n_datasets, sigma2=sigma2, seed=seed)
+    closed = crossover_point(N, d, K, sigma2=sigma2, weighting=weighting)
+    return {"M_star": est.estimate, "M_star_low": est.ci_low, "M_star_high": est.ci_high,
+            "M_star_closed": float(closed)}
+
+
+@register_experiment(
+    "p_delta",
+    {"n": (int, REQUIRED), "d": (int, REQUIRED), "mu": (float, 10.0), "sigma": (float, 1.0),
+     "n_original": (int, 10_000), "trials": (int, 1000), "seed": (int, 0)},
+    {"probability": (), "ci_low": (), "ci_high": ()},
+    description="P(Delta > 0) of the linear diffusion model (onset paper, Fig. 3)")
+def p_delta(n, d, mu, sigma, n_original, trials, seed):
+    from memlab.theory.linear_diffusion import p_delta_positive
+
+    est = p_delta_positive(n, d, mu=mu, sigma=sigma, n_original=n_original, trials=trials,
+                           seed=seed)
+    return {"probability": est.estimate, "ci_low": est.ci_low, "ci_high": est.ci_high}
+
+
+@register_experiment(
+    "collapse_time",
+    {"d": (int, REQUIRED), "n": (int, REQUIRED), "sigma": (float, 1.0), "n_paths": (int, 64),
+     "n_datasets": (int, 4), "n_steps": (int, 400), "seed": (int, 0)},
+    {"estimate": (), "stderr": (), "theory": ()},
+    description="median OU collapse time against the mixing time t_M (onset paper, eq. 9)")
+def collapse_time(d, n, sigma, n_paths, n_datasets, n_steps, seed):
+    from memlab.verification.mixing import collapse_times
+
+    r = collapse_times(d, n, sigma=sigma, n_paths=n_paths, n_datasets=n_datasets,
+                       n_steps=n_steps, seed=seed)
+    return {"estimate": r.estimate, "stderr": r.stderr, "theory": r.theory}
+
+
+@register_experiment(
+    "kernel_flow",
+    {"kernel": (str, "laplace"), "P": (int, REQUIRED), "sigma": (float, REQUIRED),
+     "d": (int, REQUIRED), "ell": (float, 10.0), "seed": (int, 0)},
+    {"tau_mem": ()},
+    description="memorization time of the exact kernel gradient flow (Favero et al. 2025, "
+                "App. G)")
+def kernel_flow(kernel, P, sigma, d, ell, seed):
+    from memlab.verification.kernel_scaling import kernel_gradient_flow
+
+    return {"tau_mem": kernel_gradient_flow(kernel, P, sigma, d, ell=ell, seed=seed).tau_mem}
+
+
+@register_experiment(
+    "gmm_training",
+    {"N": (int, REQUIRED), "d": (int, REQUIRED), "K": (int, REQUIRED), "M": (int, REQUIRED),
+     "epochs": (int, 4000), "lr": (float, 1e-2), "n_noise": (int, 4), "n_eval": (int, 200),
+     "seed": (int, 0)},
+    {"ratio": (), "sigma2": (), "final_loss": ()},
+    description="one trained M-component GMM denoiser: memorization ratio (Buchanan et al. "
+                "2025, sec. 4; needs torch)")
+def gmm_training(N, d, K, M, epochs, lr, n_noise, n_eval, seed):
+    from memlab.theory.gmm import sample_gmm
+    from memlab.theory.metrics import memorization_ratio
+    from memlab.verification.training.gmm_denoiser import ddim_sample, train_gmm_denoisers
+
+    if M > N:
+        raise ValueError(f"M must be <= N = {N}, got {M}")
+    data = sample_gmm(N, d, K, seed=seed)
+    # the seeds memorization_sweep uses for a batch made of this M alone
+    run = train_gmm_denoisers(data.x, [M], epochs=epochs, lr=lr, n_noise=n_noise,
+                              seed=seed * 100003 + M, progress=False)[0]
+    xs = ddim_sample(run.means, run.sigma2, n_eval, seed=seed * 7 + M)
+    return {"ratio": memorization_ratio(xs, data.x), "sigma2": float(run.sigma2),
+            "final_loss": float(run.loss[-20:].mean())}
+
+
+@register_experiment(
+    "d3pm_rhm",
+    {"v": (int, 16), "m": (int, 4), "s": (int, 2), "L": (int, 3), "grammar_seed": (int, 0),
+     "P": (int, REQUIRED), "steps": (int, 20000), "batch_size": (int, 32), "lr": (float, 1e-3),
+     "channels": (int, 128), "seed": (int, 0)},
+    {"tau_mem": (), "tau_val_min": (), "final_train_loss": (), "final_val_loss": ()},
+    description="one D3PM trained on P strings of a Random Hierarchy Model (Favero et al. "
+                "2025, sec. 4; needs torch)")
+def d3pm_rhm(v, m, s, L, grammar_seed, P, steps, batch_size, lr, channels, seed):
+    from memlab.theory.rhm import sample_grammar
+    from memlab.verification.training.rhm_d3pm import train_d3pm
+
+    g = sample_grammar(v, m, s, L, seed=grammar_seed)
+    run = train_d3pm(g, P, steps=steps, batch_size=batch_size, lr=lr, channels=channels,
+                     seed=seed, progress=False)
+    return {"tau_mem": run.tau_mem, "tau_val_min": run.tau_val_min,
+            "final_train_loss": float(run.train_loss[-1]),
+            "final_val_loss": float(run.val_loss[-1])}

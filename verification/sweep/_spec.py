@@ -1,0 +1,162 @@
+"""A sweep: an experiment name, a grid of settings and fixed settings, expanded into tasks."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from memlab._results import Result
+from memlab._validation import check_mapping, check_path
+
+__all__ = ["Sweep", "Task", "load_sweep_spec", "task_key"]
+
+
+@dataclass(frozen=True)
+class Task:
+    """One independent unit of a sweep: the experiment, its complete (canonical) settings
+    and the key that addresses its result in the store."""
+
+    experiment: str
+    settings: dict
+    key: str
+
+
+def task_key(experiment: str, settings: dict, version: str) -> str:
+    """SHA-256 (first 16 hex digits) of the experiment, its canonical settings and the memlab
+    version: a changed setting or a new version is a new task."""
+    text = json.dumps({"experiment": experiment, "settings": settings, "version": version},
+                      sort_keys=True, allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Sweep(Result):
+    """A sweep specification: ``experiment`` run on every point of the product of the
+    ``grid`` axes, with the ``fixed`` settings on every task.
+
+    Attributes
+    ----------
+    experiment : str
+        A registered experiment (see [`experiments`][memlab.verification.sweep.experiments]).
+    grid : dict of str to tuple
+        Setting name -> the values it takes (the axes of the result dataset, in this order).
+    fixed : dict of str to value
+        Settings that are the same on every task; the experiment's defaults fill the rest.
+    """
+
+    experiment: str
+    grid: dict
+    fixed: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        from memlab.verification.sweep._registry import get_experiment
+
+        exp = get_experiment(self.experiment)
+        if isinstance(self.grid, dict) and not self.grid:
+            raise ValueError("grid must name at least one setting with its values, got {}")
+        grid = check_mapping("grid", self.grid)
+        fixed = {} if isinstance(self.fixed, dict) and not self.fixed else check_mapping(
+            "fixed", self.fixed)
+        clean = {}
+        for name, values in grid.items():
+            if name in fixed:
+                raise ValueError(f"setting {name!r} is both in grid and in fixed")
+            if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+                values = [values]
+            values = tuple(exp.coerce(name, v) for v in values)
+            if not values:
+                raise ValueError(f"grid[{name!r}] must have at least one value, got []")
+            if len(set(values)) != len(values):
+                raise ValueError(f"grid[{name!r}] has repeated values: {list(values)}")
+            clean[name] = values
+        fixed = {name: exp.coerce(name, v) for name, v in fixed.items()}
+        exp.complete(dict(fixed, **{k: v[0] for k, v in clean.items()}))   # all required?
+        object.__setattr__(self, "grid", clean)
+        object.__setattr__(self, "fixed", fixed)
+
+    @property
+    def shape(self) -> tuple:
+        """Number of values of each grid axis."""
+        return tuple(len(v) for v in self.grid.values())
+
+    def tasks(self, version: str | None = None) -> list:
+        """The tasks of the sweep, in grid order (last axis fastest).
+
+        Parameters
+        ----------
+        version : str, optional
+            Package version in the task keys (default: this memlab's).
+
+        Returns
+        -------
+        list of Task
+        """
+        from memlab import __version__
+        from memlab.verification.sweep._registry import get_experiment
+
+        exp = get_experiment(self.experiment)
+        version = __version__ if version is None else version
+        names = list(self.grid)
+        out = []
+        for values in itertools.product(*self.grid.values()):
+            settings = exp.complete(dict(self.fixed, **dict(zip(names, values))))
+            out.append(Task(self.experiment, settings,
+                            task_key(self.experiment, settings, version)))
+        return out
+
+
+def load_sweep_spec(path) -> Sweep:
+    """Read a sweep specification from a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file.
+
+    The file has ``experiment = "name"``, a table ``[grid]`` of setting -> list of values,
+    and an optional table ``[fixed]`` of setting -> value, e.g.::
+
+        experiment = "gmm_crossover"
+        [grid]
+        N = [50, 100, 200]
+        d = [30, 60]
+        [fixed]
+        K = 12
+        seed = 0
+
+    Parameters
+    ----------
+    path : str or Path
+        The spec file.
+
+    Returns
+    -------
+    Sweep
+
+    Raises
+    ------
+    ValueError
+        If the file is not valid TOML/YAML, has another extension, or does not describe a
+        sweep (unknown experiment or setting, a value of the wrong kind).
+    """
+    path = Path(check_path("path", path))
+    text = path.read_text()
+    if path.suffix == ".toml":
+        import tomllib
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ValueError(f"{path} is not valid TOML: {exc}") from None
+    elif path.suffix in (".yaml", ".yml"):
+        import yaml
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path} is not valid YAML: {exc}") from None
+    else:
+        raise ValueError(f"path must end in .toml, .yaml or .yml, got {str(path)!r}")
+    if not isinstance(data, dict) or "experiment" not in data or "grid" not in data:
+        raise ValueError(f"{path} must define 'experiment' and a 'grid' table")
+    extra = set(data) - {"experiment", "grid", "fixed"}
+    if extra:
+        raise ValueError(f"{path} has unknown entries {sorted(extra)} (allowed: experiment, "
+                         "grid, fixed)")
+    return Sweep(data["experiment"], data["grid"], data.get("fixed", {}))
