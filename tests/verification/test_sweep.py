@@ -226,3 +226,27 @@ def test_experiments_listed():
     for name in ("gmm_crossover", "p_delta", "collapse_time", "kernel_flow", "gmm_training",
                  "d3pm_rhm"):
         assert name in names and names[name]
+
+
+def test_existing_cluster_through_a_scheduler_file(tmp_path):
+    """The path of a batch system (dask-jobqueue, dask-mpi, `dask scheduler
+    --scheduler-file`): the sweep connects to a running cluster by its scheduler file."""
+    from distributed import Client, LocalCluster
+
+    s = sw.Sweep("collapse_time", {"d": [4, 8]}, dict(SMALL))
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        client.write_scheduler_file(str(tmp_path / "scheduler.json"))
+        st = sw.run_sweep(s, tmp_path / "store", scheduler_file=tmp_path / "scheduler.json",
+                          progress=False)
+        assert st.done == 2
+        assert len(client.scheduler_info()["workers"]) == 1   # the cluster is left running
+
+
+def test_documented_spec_files_expand():
+    from pathlib import Path
+    specs = sorted((Path(__file__).resolve().parents[2] / "docs" / "sweeps").glob("*.[ty][oa]m*"))
+    assert specs
+    for path in specs:
+        s = sw.load_sweep_spec(path)
+        assert len(s.tasks()) == int(np.prod(s.shape)) >= 1
