@@ -35,6 +35,13 @@ save_sweep(ds, "sweep-out")                     # .nc, .csv and the experiment's
   registered with [`register_experiment`][memlab.verification.sweep.register_experiment].
 
 Dask, distributed and xarray come with the ``sweep`` extra: ``pip install "memlab[sweep]"``.
+
+Examples
+--------
+>>> from memlab.verification.sweep import Sweep
+>>> s = Sweep("p_delta", {"n": [8, 16, 32], "seed": [0, 1]}, {"d": 8})
+>>> s.shape, len(s.tasks()), s.tasks()[0].settings["trials"]
+((3, 2), 6, 1000)
 """
 
 from memlab.verification.sweep._dataset import save_sweep, sweep_dataset

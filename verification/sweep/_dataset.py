@@ -14,7 +14,7 @@ from memlab.verification.sweep._store import Store
 __all__ = ["sweep_dataset", "save_sweep"]
 
 
-def sweep_dataset(sweep: Sweep, store="memlab-sweeps"):
+def sweep_dataset(sweep: Sweep, store: str | Path = "memlab-sweeps") -> "xarray.Dataset":
     """The stored results of ``sweep`` as an xarray Dataset with the grid as coordinates.
 
     One data variable per experiment output, over the grid axes (in the order of
@@ -86,7 +86,7 @@ def sweep_dataset(sweep: Sweep, store="memlab-sweeps"):
     return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
-def save_sweep(dataset, out, name: str | None = None) -> dict:
+def save_sweep(dataset: "xarray.Dataset", out: str | Path, name: str | None = None) -> dict:
     """Write a sweep dataset as netCDF (``<name>.nc``) and tidy CSV (``<name>.csv``, one row
     per grid point), and the experiment's figures as PNG, into the directory ``out``.
 

@@ -9,6 +9,7 @@ import resource
 import socket
 import time
 import traceback
+from pathlib import Path
 
 from memlab._validation import check_bool, check_positive_int
 from memlab.verification.sweep._registry import get_experiment
@@ -103,8 +104,8 @@ def _default_workers():
         return os.cpu_count() or 1
 
 
-def run_sweep(sweep: Sweep, store="memlab-sweeps", *, scheduler: str | None = None,
-              scheduler_file=None, n_workers: int | None = None, threads_per_worker: int = 1,
+def run_sweep(sweep: Sweep, store: str | Path = "memlab-sweeps", *,
+              scheduler: str | None = None, scheduler_file: str | Path | None = None, n_workers: int | None = None, threads_per_worker: int = 1,
               progress: bool = True) -> SweepStatus:
     """Run the tasks of ``sweep`` that the store does not hold yet, in parallel on Dask.
 
@@ -216,7 +217,7 @@ def _bar(total, initial, name, enabled):
                 disable=not enabled, leave=False)
 
 
-def sweep_status(sweep: Sweep, store="memlab-sweeps") -> SweepStatus:
+def sweep_status(sweep: Sweep, store: str | Path = "memlab-sweeps") -> SweepStatus:
     """Counts of the tasks of ``sweep`` that are done, running, failed or missing in ``store``.
 
     Parameters

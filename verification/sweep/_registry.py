@@ -43,8 +43,27 @@ class Experiment:
     description: str = ""
     figure: Callable | None = None
 
-    def coerce(self, name: str, value):
-        """``value`` as the type of setting ``name`` (TypeError/ValueError naming it)."""
+    def coerce(self, name: str, value: object) -> int | float | str | bool:
+        """``value`` as the type of setting ``name``.
+
+        Parameters
+        ----------
+        name : str
+            A setting of this experiment.
+        value : object
+            Its value (an integral float is accepted for an int setting).
+
+        Returns
+        -------
+        int, float, str or bool
+
+        Raises
+        ------
+        TypeError
+            If ``value`` is not of the setting's type (naming the setting).
+        ValueError
+            If the experiment has no setting ``name``, or a float is not finite.
+        """
         if name not in self.settings:
             raise ValueError(f"experiment {self.name!r} has no setting {name!r}; its settings "
                              f"are {sorted(self.settings)}")
@@ -71,7 +90,23 @@ class Experiment:
         return value
 
     def complete(self, settings: dict) -> dict:
-        """All settings of one task, defaults filled in, keys sorted (the canonical form)."""
+        """All settings of one task, defaults filled in, keys sorted (the canonical form).
+
+        Parameters
+        ----------
+        settings : dict
+            Setting name -> value for one task.
+
+        Returns
+        -------
+        dict
+            Every setting of the experiment, coerced to its type, sorted by name.
+
+        Raises
+        ------
+        ValueError
+            If a required setting is missing or a name is not a setting.
+        """
         out = {}
         for name, (kind, default) in self.settings.items():
             if name in settings:
@@ -88,7 +123,7 @@ class Experiment:
 
 
 def register_experiment(name: str, settings: dict, outputs: dict, *, description: str = "",
-                        figure: Callable | None = None):
+                        figure: Callable | None = None) -> Callable:
     """Decorator registering ``func(**settings) -> dict`` as the sweep experiment ``name``.
 
     Parameters
@@ -137,7 +172,29 @@ def register_experiment(name: str, settings: dict, outputs: dict, *, description
 
 
 def get_experiment(name: str) -> Experiment:
-    """The registered experiment ``name`` (ValueError listing the known ones otherwise)."""
+    """The registered experiment ``name``.
+
+    Parameters
+    ----------
+    name : str
+        Registry name.
+
+    Returns
+    -------
+    Experiment
+
+    Raises
+    ------
+    TypeError
+        If ``name`` is not a string.
+    ValueError
+        If no experiment has that name (the message lists the registered ones).
+
+    Examples
+    --------
+    >>> sorted(get_experiment("p_delta").outputs)
+    ['ci_high', 'ci_low', 'probability']
+    """
     from memlab.verification.sweep import _experiments  # noqa: F401  (registers the built-ins)
 
     if not isinstance(name, str):

@@ -25,8 +25,31 @@ class Task:
 
 
 def task_key(experiment: str, settings: dict, version: str) -> str:
-    """SHA-256 (first 16 hex digits) of the experiment, its canonical settings and the memlab
-    version: a changed setting or a new version is a new task."""
+    """The address of a task's result: SHA-256 (first 16 hex digits) of the experiment, its
+    canonical settings and the memlab version; a changed setting or a new version is a new
+    task.
+
+    Parameters
+    ----------
+    experiment : str
+        Experiment name.
+    settings : dict
+        Canonical settings (JSON-ready; key order does not matter).
+    version : str
+        memlab version.
+
+    Returns
+    -------
+    str
+        16 hexadecimal digits.
+
+    Examples
+    --------
+    >>> task_key("p_delta", {"n": 8, "d": 4}, "0.1.0") == task_key("p_delta", {"d": 4, "n": 8}, "0.1.0")
+    True
+    >>> len(task_key("p_delta", {"n": 8}, "0.1.0"))
+    16
+    """
     text = json.dumps({"experiment": experiment, "settings": settings, "version": version},
                       sort_keys=True, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -108,8 +131,8 @@ class Sweep(Result):
         return out
 
 
-def load_sweep_spec(path) -> Sweep:
-    """Read a sweep specification from a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file.
+def load_sweep_spec(path: str | Path) -> Sweep:
+    r"""Read a sweep specification from a TOML (``.toml``) or YAML (``.yaml``/``.yml``) file.
 
     The file has ``experiment = "name"``, a table ``[grid]`` of setting -> list of values,
     and an optional table ``[fixed]`` of setting -> value, e.g.::
@@ -136,6 +159,14 @@ def load_sweep_spec(path) -> Sweep:
     ValueError
         If the file is not valid TOML/YAML, has another extension, or does not describe a
         sweep (unknown experiment or setting, a value of the wrong kind).
+
+    Examples
+    --------
+    >>> import pathlib, tempfile
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "s.toml"
+    >>> _ = path.write_text('experiment = "p_delta"\n[grid]\nn = [8, 16]\n[fixed]\nd = 8\n')
+    >>> load_sweep_spec(path).grid
+    {'n': (8, 16)}
     """
     path = Path(check_path("path", path))
     text = path.read_text()
