@@ -86,6 +86,8 @@ NONFINITE = {
 
 # (function, argument, bad value) that are valid calls, only slow: not exercised.
 VALID_BUT_SLOW = {
+    ("memlab.verification.sweep.run_sweep", "scheduler", "None"):
+        "None starts an embedded Dask LocalCluster (seconds; tested in test_sweep.py)",
     ("memlab.verification.report.run_report", "checks", "None"): "None runs every check (minutes)",
     ("memlab.verification.training.score_net.train_score_network", "max_time", "None"):
         "None trains for the default 10,000 steps (about 6 s alone, more on a loaded machine)",
@@ -222,6 +224,37 @@ def _d3pm_runs():
 
 
 @cache
+def _sweep():
+    from memlab.verification.sweep import Sweep
+    return Sweep("collapse_time", {"d": [3]}, {"n": 6, "n_paths": 4, "n_datasets": 2,
+                                              "n_steps": 20})
+
+
+@cache
+def _sweep_store():
+    from memlab.verification.sweep import run_sweep
+    root = tempfile.mkdtemp(prefix="memlab-bad-inputs-sweep-")
+    run_sweep(_sweep(), root, scheduler="serial", progress=False)
+    return root
+
+
+def _sweep_spec_file():
+    path = os.path.join(tempfile.mkdtemp(prefix="memlab-bad-inputs-spec-"), "s.toml")
+    with open(path, "w") as fh:
+        fh.write('experiment = "collapse_time"\n[grid]\nd = [3]\n[fixed]\nn = 6\n')
+    return path
+
+
+def _sweep_dataset():
+    from memlab.verification.sweep import sweep_dataset
+    return sweep_dataset(_sweep(), _sweep_store())
+
+
+def _sweep_experiment():
+    from memlab.verification.sweep import get_experiment
+    return get_experiment("collapse_time")
+
+
 def _out_dir():
     return tempfile.mkdtemp(prefix="memlab-bad-inputs-")
 
@@ -325,6 +358,20 @@ OVERRIDES = {
     "bp_throughput": {"batch": 8, "repeat": 1, "chunk": 4},
     "plot_denoiser_accuracy": {"result": _level_accuracy},
     "plot_generation_errors": {"result": _generation_errors},
+    # memlab.verification.sweep
+    "Sweep.tasks": {"self": _sweep, "version": "0.0.0"},
+    "Experiment.coerce": {"self": lambda: _sweep_experiment(), "name": "d", "value": 3},
+    "Experiment.complete": {"self": lambda: _sweep_experiment(), "settings": {"d": 3, "n": 6}},
+    "load_sweep_spec": {"path": _sweep_spec_file},
+    "task_key": {"experiment": "collapse_time", "settings": {"d": 3}, "version": "0.0.0"},
+    "run_sweep": {"sweep": _sweep, "store": _sweep_store, "scheduler": "serial",
+                  "scheduler_file": None, "n_workers": 2},
+    "sweep_status": {"sweep": _sweep, "store": _sweep_store},
+    "sweep_dataset": {"sweep": _sweep, "store": _sweep_store},
+    "save_sweep": {"dataset": _sweep_dataset, "out": _out_dir, "name": None},
+    "register_experiment": {"name": "bad_input_probe", "settings": {"x": (float, 1.0)},
+                            "outputs": {"y": ()}, "description": "", "figure": None},
+    "get_experiment": {"name": "collapse_time"},
     # memlab.verification.training.gmm_denoiser
     "train_gmm_denoiser": {"train": lambda: _TRAIN[:8, :2], "M": 2, "epochs": 2,
                            "n_noise": 1},

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import resource
 import socket
 import time
@@ -17,6 +18,8 @@ from memlab.verification.sweep._spec import Sweep
 from memlab.verification.sweep._store import Store, SweepStatus
 
 __all__ = ["run_sweep", "sweep_status", "THREAD_ENV"]
+
+_ADDRESS = re.compile(r"^[a-z]+://([^\s:/\[\]]+|\[[0-9a-fA-F:]+\])(:\d+)?$|^[^\s:/]+:\d+$")
 
 # One thread per worker process for every threading layer a task may use, set before the
 # worker imports numpy / numba / torch (no oversubscription of the cores).
@@ -160,10 +163,16 @@ def run_sweep(sweep: Sweep, store: str | Path = "memlab-sweeps", *,
     if scheduler is not None and not isinstance(scheduler, str):
         raise TypeError(f"scheduler must be an address string or 'serial', got "
                         f"{type(scheduler).__name__}")
+    if scheduler is not None and scheduler != "serial" and not _ADDRESS.match(scheduler):
+        raise ValueError(f"scheduler must be 'serial' or a Dask scheduler address such as "
+                         f"'tcp://host:8786', got {scheduler!r}")
     if scheduler is not None and scheduler_file is not None:
         raise ValueError("give scheduler or scheduler_file, not both")
     if scheduler_file is not None:
         scheduler_file = check_path("scheduler_file", scheduler_file)
+        if not Path(scheduler_file).is_file():
+            raise ValueError(f"scheduler_file {str(scheduler_file)!r} does not exist (start the "
+                             "scheduler first: dask scheduler --scheduler-file FILE)")
     n_workers = _default_workers() if n_workers is None else check_positive_int(
         "n_workers", n_workers, maximum=4096)
     threads_per_worker = check_positive_int("threads_per_worker", threads_per_worker,

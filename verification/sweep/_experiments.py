@@ -12,42 +12,63 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 
 from memlab.verification.sweep._registry import REQUIRED, register_experiment
 
 
 def _gmm_crossover_figure(ds):
-    """M*/N against N (simulated with its interval, closed form), one panel per (d, K),
-    with the least-squares line M* = a N through the origin."""
-    from memlab.verification._plotting import axes_for
+    """M*/N against N: simulated (points with their 95% interval) and closed form (dashed),
+    colours by the first other grid axis (d), one panel per value of the second (K); the
+    thin line is the least-squares M* = a N through the origin of each curve."""
+    import matplotlib
 
-    fig, ax = axes_for(None, figsize=(6.5, 4.2))
-    N = ds["N"].values.astype(float)
+    from memlab.verification._plotting import figure_for
+
+    if "N" not in ds["M_star"].dims:
+        return {}
     others = [dim for dim in ds["M_star"].dims if dim != "N"]
-    stacked = ds.stack(_curve=others) if others else ds.expand_dims(_curve=[0])
-    colors = __import__("matplotlib").colormaps["viridis"]
-    n_curves = stacked.sizes["_curve"]
-    for c in range(n_curves):
-        sub = stacked.isel(_curve=c)
-        label = ", ".join(f"{k} = {sub[k].item()}" for k in others) or "simulated"
-        color = colors(0.85 * c / max(1, n_curves - 1))
-        m = sub["M_star"].values / N
-        lo = sub["M_star_low"].values / N
-        hi = sub["M_star_high"].values / N
-        ax.errorbar(N, m, yerr=[m - lo, hi - m], fmt="o", color=color, capsize=3,
-                    label=f"simulated, {label}")
-        ax.plot(N, sub["M_star_closed"].values / N, "--", color=color, lw=1)
-        ok = np.isfinite(sub["M_star"].values)
-        if ok.sum() >= 2:
-            a = float(np.sum(N[ok] * sub["M_star"].values[ok]) / np.sum(N[ok] ** 2))
-            ax.axhline(a, color=color, lw=0.6, alpha=0.6)
-    ax.set_xscale("log")
-    ax.set_xlabel("N (training points)")
-    ax.set_ylabel("$M^*/N$")
-    ax.set_title("Crossover $M^*/N$: simulated (points, 95% CI), closed form (dashed),\n"
-                 "fit $M^* = aN$ (thin line); Buchanan et al. (2025)", fontsize=9)
-    ax.legend(fontsize=7)
+    colour_dim = others[0] if others else None
+    panel_dim = others[1] if len(others) > 1 else None
+    panels = list(ds[panel_dim].values) if panel_dim else [None]
+    ncols = min(2, len(panels))
+    nrows = -(-len(panels) // ncols)
+    fig = figure_for(None, figsize=(5.2 * ncols, 3.6 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False, sharex=True, sharey=True).ravel()
+    N = ds["N"].values.astype(float)
+    cmap = matplotlib.colormaps["viridis"]
+    colours = list(ds[colour_dim].values) if colour_dim else [None]
+    for ax, pv in zip(axes, panels):
+        sub = ds.sel({panel_dim: pv}) if panel_dim else ds
+        for c, cv in enumerate(colours):
+            cur = sub.sel({colour_dim: cv}) if colour_dim else sub
+            colour = cmap(0.9 * c / max(1, len(colours) - 1))
+            m, lo, hi = (cur[v].values / N for v in ("M_star", "M_star_low", "M_star_high"))
+            label = f"{colour_dim} = {cv}" if colour_dim else "simulated"
+            ax.errorbar(N, m, yerr=[m - lo, hi - m], fmt="o", ms=4, color=colour, capsize=2,
+                        label=label)
+            ax.plot(N, cur["M_star_closed"].values / N, "--", color=colour, lw=1)
+            ok = np.isfinite(cur["M_star"].values)
+            if ok.sum() >= 2:
+                a = float(np.sum(N[ok] * cur["M_star"].values[ok]) / np.sum(N[ok] ** 2))
+                ax.plot(N[[0, -1]], [a, a], "-", color=colour, lw=0.6, alpha=0.7)
+        ax.set_title(f"{panel_dim} = {pv}" if panel_dim else "", fontsize=9)
+        ax.set_xticks(N, [f"{n:g}" for n in N])
+        ax.grid(alpha=0.3)
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    for ax in axes[-ncols:]:
+        ax.set_xlabel("N (training points)")
+    for ax in axes[::ncols]:
+        ax.set_ylabel("$M^*/N$")
+    axes[0].legend(fontsize=7, title="points: simulated (95% CI)\ndashed: closed form, finite-d C",
+                   title_fontsize=7)
+    fixed = json.loads(ds.attrs.get("fixed_settings", "{}"))
+    note = ", ".join(f"{k} = {v}" for k, v in fixed.items())
+    fig.suptitle("Crossover $M^*/N$ of the Gaussian-mixture laboratory (Buchanan et al. "
+                 f"2025); thin lines: fit $M^* = aN$\n{note}", fontsize=9)
     return {"gmm_crossover_vs_N.png": fig}
 
 

@@ -64,11 +64,13 @@ class Experiment:
         ValueError
             If the experiment has no setting ``name``, or a float is not finite.
         """
+        if not isinstance(name, str):
+            raise TypeError(f"name must be a setting name (a string), got {name!r}")
         if name not in self.settings:
-            raise ValueError(f"experiment {self.name!r} has no setting {name!r}; its settings "
-                             f"are {sorted(self.settings)}")
+            raise ValueError(f"name {name!r} is not a setting of experiment {self.name!r}; its "
+                             f"settings are {sorted(self.settings)}")
         kind = self.settings[name][0]
-        label = f"setting {name!r} of {self.name!r}"
+        label = f"value of setting {name!r} of {self.name!r}"
         if kind is bool:
             if not isinstance(value, bool):
                 raise TypeError(f"{label} must be true or false, got {value!r}")
@@ -107,6 +109,9 @@ class Experiment:
         ValueError
             If a required setting is missing or a name is not a setting.
         """
+        if not isinstance(settings, dict):
+            raise TypeError(f"settings must be a dict of setting -> value, got "
+                            f"{type(settings).__name__}")
         out = {}
         for name, (kind, default) in self.settings.items():
             if name in settings:
@@ -155,6 +160,13 @@ def register_experiment(name: str, settings: dict, outputs: dict, *, description
     """
     if not isinstance(name, str) or not name:
         raise TypeError(f"name must be a non-empty string, got {name!r}")
+    for arg, value in (("settings", settings), ("outputs", outputs)):
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            raise TypeError(f"{arg} must be a dict with string keys, got {value!r:.80}")
+    if not isinstance(description, str):
+        raise TypeError(f"description must be a string, got {type(description).__name__}")
+    if figure is not None and not callable(figure):
+        raise TypeError(f"figure must be callable or None, got {type(figure).__name__}")
     for key, spec in settings.items():
         if not (isinstance(spec, tuple) and len(spec) == 2 and spec[0] in _TYPES):
             raise TypeError(f"settings[{key!r}] must be (type, default) with type in "

@@ -50,6 +50,14 @@ def task_key(experiment: str, settings: dict, version: str) -> str:
     >>> len(task_key("p_delta", {"n": 8}, "0.1.0"))
     16
     """
+    for arg, value, kind in (("experiment", experiment, str), ("settings", settings, dict),
+                             ("version", version, str)):
+        if not isinstance(value, kind):
+            raise TypeError(f"{arg} must be a {kind.__name__}, got {type(value).__name__}")
+    try:
+        json.dumps(settings, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"settings must be JSON numbers, strings and booleans: {exc}") from None
     text = json.dumps({"experiment": experiment, "settings": settings, "version": version},
                       sort_keys=True, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -122,6 +130,8 @@ class Sweep(Result):
 
         exp = get_experiment(self.experiment)
         version = __version__ if version is None else version
+        if not isinstance(version, str):
+            raise TypeError(f"version must be a string, got {type(version).__name__}")
         names = list(self.grid)
         out = []
         for values in itertools.product(*self.grid.values()):
@@ -169,7 +179,12 @@ def load_sweep_spec(path: str | Path) -> Sweep:
     {'n': (8, 16)}
     """
     path = Path(check_path("path", path))
-    text = path.read_text()
+    if path.suffix not in (".toml", ".yaml", ".yml"):
+        raise ValueError(f"path must end in .toml, .yaml or .yml, got {str(path)!r}")
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValueError(f"path {str(path)!r} cannot be read: {exc}") from None
     if path.suffix == ".toml":
         import tomllib
         try:
