@@ -9,11 +9,13 @@ Two subpackages:
   imports ``memlab.theory``, never the reverse.
 
 The most used theory functions are importable from the top level and are loaded on
-first use (the functions that ``memlab.theory`` re-exports)::
+first use (the functions that ``memlab.theory`` re-exports).
 
-    >>> import memlab
-    >>> round(memlab.crossover_point(200, 50, 12), 1)
-    153.8
+Examples
+--------
+>>> import memlab
+>>> round(memlab.crossover_point(200, 50, 12), 1)
+153.8
 """
 
 __version__ = "0.1.0"

@@ -321,6 +321,7 @@ OVERRIDES = {
     "simulated_crossover_point": {"N": 12, "d": 3, "timesteps": [0.1, 0.5], "n_noise": 2,
                                   "n_datasets": 2, "n_boot": 20, "curves": None},
     "plot_excess_per_t": {}, "plot_weighted_loss_vs_M": {},
+    "plot_crossover_curve": {"N": lambda: [20, 40, 80]},
     "LossCurves.weighted": {"self": _loss_curves},
     "ClosedFormAgreement.worst": {"self": _agreement},
     # memlab.verification.kernel_scaling

@@ -1,6 +1,8 @@
-r"""The Gaussian-mixture memorization laboratory of seed 001 (Buchanan et al.).
+r"""The Gaussian-mixture memorization laboratory of Buchanan et al. (2025).
 
-Data are drawn from an equal-weight isotropic Gaussian mixture
+Implements Secs. 2-3 of S. Buchanan, D. Pai, Y. Ma, V. De Bortoli, "On the edge of
+memorization in diffusion models" (NeurIPS 2025). Data are drawn from an equal-weight
+isotropic Gaussian mixture (their eq. 8)
 
 $$
 \pi_* = \frac1K \sum_{k=1}^K \mathcal N(\mu_k, \sigma^2 I_d),
@@ -12,18 +14,18 @@ Noise follows the VP process of [`memlab.theory.schedules`][memlab.theory.schedu
 ($\alpha_t = \sqrt{1-t^2}$, $\sigma_t = t$, SNR
 $\psi_t = \alpha_t^2/\sigma_t^2$).
 
-Three denoisers are compared (seed 001, Lemma 2.1 and eqs. 7, 10-12):
+Three denoisers are compared (Buchanan et al. 2025, Lemma 2.1 and eqs. 7, 10-12):
 
 * the generalizing denoiser $\hat x_*$ (the posterior mean under
   $\pi_*$), [`gmm_denoiser`][memlab.theory.gmm.gmm_denoiser];
 * the memorizing denoiser $\hat x_{\rm mem}$ (the posterior mean under the
   empirical distribution of the N training points), [`empirical_denoiser`][memlab.theory.gmm.empirical_denoiser];
 * the partially memorizing denoiser $\hat x_{{\rm pmem},M}$ (the same over
-  the first M training points), [`empirical_denoiser`][memlab.theory.gmm.empirical_denoiser] with ``M``.
+  the first M training points), [`empirical_denoiser`][memlab.theory.gmm.empirical_denoiser] with `M`.
 
-Their training losses $L_t(\hat x) = \frac1N\sum_i
-\mathbb E_z\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2$ are approximated at
-high SNR by (seed 001, Theorems 3.1 and 3.2)
+Their training losses
+$L_t(\hat x) = \frac1N\sum_i \mathbb E_z\|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2$
+are approximated at high SNR by (Buchanan et al. 2025, Theorems 3.1 and 3.2)
 
 $$
 \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
@@ -35,22 +37,37 @@ $$
 The paper leaves $C \in [1, 2]$ open. memlab computes it at finite d
 from the distance to the nearest memorized point ([`nearest_neighbour_constant`][memlab.theory.gmm.nearest_neighbour_constant],
 [`effective_constant`][memlab.theory.gmm.effective_constant]). The crossover point $M^*$ where the weighted
-losses of the two denoisers cross (seed 001, eq. 14) is [`crossover_point`][memlab.theory.gmm.crossover_point].
+losses of the two denoisers cross (Buchanan et al. 2025, eq. 14) is
+[`crossover_point`][memlab.theory.gmm.crossover_point].
 
-Regime of validity: both closed forms are high-SNR limits. Near $t \to 1$
-(low SNR) both true excesses shrink to 0 while the closed forms do not, so the
-closed-form $M^*$ lies above the simulated one (see ``docs/gmm.md`` and
-[`memlab.verification.gmm`][memlab.verification.gmm]).
+Regime of validity: the denoisers are exact; both excess-loss closed forms are
+high-SNR limits. Near $t \to 1$ (low SNR) both true excesses shrink to 0 while the
+closed forms do not, and the generalizing one overshoots by more, so the closed-form
+$M^*$ lies *below* the simulated one (0.77 N against 0.80 N at (N, d, K) = (200, 50,
+12); down to 0.60 N at small d; see `docs/gmm.md` and
+[`memlab.verification.gmm`][memlab.verification.gmm]). The finite-d constant
+$C_{\rm eff}$ treats the shifts of the memorized points of other components as
+independent, which errs by up to a few percent at small M/K
+([`effective_constant`][memlab.theory.gmm.effective_constant]).
+
+References
+----------
+S. Buchanan, D. Pai, Y. Ma, V. De Bortoli, "On the edge of memorization in diffusion
+models", Advances in Neural Information Processing Systems 38 (NeurIPS 2025),
+pp. 96113-96157: eq. 8 (data), Lemma 2.1 and eqs. 7, 10-12 (denoisers), Theorems
+3.1-3.2 (excess losses), eq. 14 (crossover).
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .._validation import MAX_INT, MAX_SAMPLES, _show, check_allocation, check_array, check_NdK, check_positive_int, check_positive_real, check_rng
@@ -81,19 +98,21 @@ __all__ = [
 
 @dataclass(frozen=True, eq=False)
 class GMMData(Result):
-    """A training set drawn from the isotropic mixture.
+    r"""A training set drawn from the isotropic mixture of Buchanan et al. (2025), eq. 8.
+
+    Returned by [`sample_gmm`][memlab.theory.gmm.sample_gmm]; the arrays are read-only.
 
     Attributes
     ----------
     x : ndarray, shape (N, d)
-        Training points $x^1..x^N$, in the order used by the partial
+        Training points $x^1, \dots, x^N$, in the order used by the partial
         memorizer (the first M rows are memorized).
     labels : ndarray of int, shape (N,)
         Component index of each training point.
     means : ndarray, shape (K, d)
-        Component means $\\mu_k$, on the sphere of radius $\\sqrt d$.
+        Component means $\mu_k$, on the sphere of radius $\sqrt d$.
     sigma2 : float
-        Component variance $\\sigma^2$.
+        Component variance $\sigma^2$.
     """
 
     x: np.ndarray
@@ -106,17 +125,53 @@ class GMMData(Result):
             arr.setflags(write=False)
 
 
-def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0, seed=None) -> GMMData:
-    r"""Draw means and N i.i.d. training points of $\pi_*$ (seed 001, eq. 8).
+def sample_gmm(N: int, d: int, K: int, *, sigma2: float = 1.0,
+               seed: np.random.Generator | int | None = None) -> GMMData:
+    r"""Draw means and N i.i.d. training points of $\pi_*$ (Buchanan et al. 2025, eq. 8).
 
     The K means are independent and uniform on the sphere of radius
-    $\sqrt d$; each point picks its component uniformly at random.
+    $\sqrt d$; each point picks its component uniformly at random (equal
+    weights) and adds isotropic Gaussian noise of variance $\sigma^2$.
+
+    Parameters
+    ----------
+    N : int
+        Number of training points, 1 to 1e9.
+    d : int
+        Dimension, >= 1.
+    K : int
+        Number of components, 1 to 1e9 (K > N is allowed here; the closed forms
+        need K <= N).
+    sigma2 : float, default 1.0
+        Component variance $\sigma^2$, > 0 (keyword-only).
+    seed : numpy.random.Generator, int or None, default None
+        Randomness; a fixed int reproduces the draw bit for bit (keyword-only).
+
+    Returns
+    -------
+    GMMData
+        The points, their component labels, the means and `sigma2`.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (a bool, a string, None for an int, ...).
+    ValueError
+        If `N`, `d` or `K` is not a positive integer or too large, `sigma2 <= 0`, an
+        array would exceed 8 GiB, or `seed` is a negative integer.
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 8.
 
     Examples
     --------
     >>> data = sample_gmm(200, 50, 12, seed=0)
     >>> data.x.shape, data.means.shape
     ((200, 50), (12, 50))
+    >>> import numpy as np
+    >>> np.linalg.norm(data.means, axis=1).round(6)[:3]     # radius sqrt(50)
+    array([7.071068, 7.071068, 7.071068])
     """
     N = check_positive_int("N", N, maximum=MAX_SAMPLES)
     d = check_positive_int("d", d)
@@ -145,13 +200,13 @@ def _prepare_points(x, d_expected: int, name: str = "x"):
 
 
 def _logits(x2: np.ndarray, centres: np.ndarray, a: np.ndarray, var: np.ndarray) -> np.ndarray:
-    """Logits ``-||x_b - a_b c_j||^2 / (2 var_b)`` up to a per-row constant.
+    """Logits `-||x_b - a_b c_j||^2 / (2 var_b)` up to a per-row constant.
 
-    Uses ``||x - a c||^2 = ||x||^2 - 2 a x.c + a^2 ||c||^2``; the ``||x||^2``
+    Uses `||x - a c||^2 = ||x||^2 - 2 a x.c + a^2 ||c||^2`; the `||x||^2`
     term is the same for every centre and cancels in the softmax, so it is
     dropped. Shape (batch, n_centres); no (batch, n, d) intermediate.
 
-    Each row is shifted by its largest numerator before dividing by ``2 var`` (the
+    Each row is shifted by its largest numerator before dividing by `2 var` (the
     softmax is unchanged), so that a tiny variance (t down to the smallest float) gives
     logits 0 and -inf, never inf - inf = NaN.
     """
@@ -172,10 +227,11 @@ def _time_and_batch(t, x2: np.ndarray):
     return _alpha(tt), _sigma(tt)
 
 
-def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
+def gmm_denoiser(t: ArrayLike, x: ArrayLike, means: ArrayLike,
+                 sigma2: float = 1.0) -> np.ndarray:
     r"""Posterior mean $\hat x_*(t, x) = \mathbb E[x_0 \mid x_t = x]$ under $\pi_*$.
 
-    Seed 001, Lemma 2.1 with $\Sigma_k = \sigma^2 I$ (eqs. 11-12):
+    Buchanan et al. (2025), Lemma 2.1 with $\Sigma_k = \sigma^2 I$ (eqs. 11-12):
 
     $$
     \hat x_*(t, x) = \sum_k \mathrm{softmax}(w)_k\,
@@ -183,23 +239,41 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
     \qquad w_k = -\frac{\|x - \alpha_t\mu_k\|^2}{2(\alpha_t^2\sigma^2 + \sigma_t^2)} .
     $$
 
+    This is the generalizing denoiser: exact (no approximation) for the
+    equal-weight isotropic mixture under the VP process; the softmax is computed in
+    logs, so it stays finite for t down to the smallest float.
+
     Cost: O(B K d) time and O(B (K + d) + K d) memory for B points, K means in
     dimension d; about 0.11 s for B = 10^4, K = 100, d = 50.
 
     Parameters
     ----------
     t : float or array of shape (batch,)
-        VP time(s) in (0, 1).
-    x : array, shape (batch, d) or (d,)
+        VP time(s) in (0, 1); one per point or one for all.
+    x : array_like, shape (batch, d) or (d,)
         Noisy points $x_t$.
-    means : array, shape (K, d)
+    means : array_like, shape (K, d)
         Component means $\mu_k$ (equal weights).
-    sigma2 : float
+    sigma2 : float, default 1.0
         Component variance $\sigma^2 > 0$.
 
     Returns
     -------
-    ndarray with the shape of ``x``.
+    numpy.ndarray
+        $\hat x_*(t, x)$, with the shape of `x`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If a time is outside (0, 1), `t` has neither one entry nor one per point, the
+        last dimension of `x` differs from that of `means`, a value is not finite, or
+        `sigma2 <= 0`.
+
+    References
+    ----------
+    Buchanan et al. (2025), Lemma 2.1 and eqs. 11-12.
 
     Examples
     --------
@@ -207,6 +281,8 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
     >>> mu = np.array([[0.0, 0.0]])
     >>> gmm_denoiser(0.6, np.array([0.8, 0.0]), mu)   # single Gaussian: x alpha s2/(alpha^2 s2 + t^2)
     array([0.64, 0.  ])
+    >>> gmm_denoiser(1e-6, np.array([[2.0, 0.1]]), np.array([[2.0, 0.0], [-2.0, 0.0]])).round(3)
+    array([[2. , 0.1]])
     """
     means = check_array("means", means, ndim=2)
     sigma2 = check_positive_real("sigma2", sigma2)
@@ -219,10 +295,11 @@ def gmm_denoiser(t, x, means, sigma2: float = 1.0) -> np.ndarray:
     return out.reshape(arr.shape)
 
 
-def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
+def empirical_denoiser(t: ArrayLike, x: ArrayLike, train: ArrayLike,
+                       M: int | None = None) -> np.ndarray:
     r"""Memorizing ($M = N$) or partially memorizing posterior mean.
 
-    Seed 001, eqs. 7 and 10: the posterior mean under the empirical
+    Buchanan et al. (2025), eqs. 7 and 10: the posterior mean under the empirical
     distribution of the first M training points,
 
     $$
@@ -230,26 +307,47 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
     \qquad w_i = -\frac{\|x - \alpha_t x^i\|^2}{2\sigma_t^2} .
     $$
 
+    Exact (no approximation); the softmax is computed in logs.
+
     Cost: O(B M d) time and O(B (M + d) + M d) memory for B points, M memorized
     points in dimension d; about 0.7 s for B = 10^4, M = 1000, d = 50.
 
     Parameters
     ----------
     t : float or array of shape (batch,)
-        VP time(s) in (0, 1).
-    x : array, shape (batch, d) or (d,)
+        VP time(s) in (0, 1); one per point or one for all.
+    x : array_like, shape (batch, d) or (d,)
         Noisy points.
-    train : array, shape (N, d)
-        Training points $x^1..x^N$.
+    train : array_like, shape (N, d)
+        Training points $x^1, \dots, x^N$.
     M : int, optional
-        Number of memorized points, ``1 <= M <= N``; ``None`` means ``N``
+        Number of memorized points, `1 <= M <= N`; `None` (default) means `N`
         (the memorizing denoiser $\hat x_{\rm mem}$).
+
+    Returns
+    -------
+    numpy.ndarray
+        $\hat x_{{\rm pmem},M}(t, x)$, with the shape of `x`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric, or `M` is not an integer.
+    ValueError
+        If a time is outside (0, 1), the shapes do not match, a value is not finite,
+        or `M` is not in [1, N].
+
+    References
+    ----------
+    Buchanan et al. (2025), eqs. 7 and 10.
 
     Examples
     --------
     >>> import numpy as np
     >>> train = np.array([[1.0, 0.0], [-1.0, 0.0]])
     >>> empirical_denoiser(0.01, np.array([0.9, 0.1]), train)
+    array([1., 0.])
+    >>> empirical_denoiser(0.01, np.array([-0.9, 0.1]), train, M=1)   # only x^1 memorized
     array([1., 0.])
     """
     train = check_array("train", train, ndim=2)
@@ -270,33 +368,56 @@ def empirical_denoiser(t, x, train, M: int | None = None) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
-def loss_weighting(weighting="x0", timesteps=None) -> np.ndarray:
+def loss_weighting(weighting: str | ArrayLike | Callable[[np.ndarray], ArrayLike] = "x0",
+                   timesteps: ArrayLike | None = None) -> np.ndarray:
     r"""Loss weights $\lambda(t_l)$ over a time grid.
+
+    The weights of the time-averaged training loss of Buchanan et al. (2025)
+    (eq. 6 and Sec. 4) used by [`loss_gap`][memlab.theory.gmm.loss_gap] and
+    [`crossover_point`][memlab.theory.gmm.crossover_point].
 
     Parameters
     ----------
-    weighting : {"x0", "eps"}, array or callable
-        ``"x0"``: $\lambda = 1$ (the $x_0$-prediction loss of eq. 6);
-        ``"eps"``: $\lambda = \psi_t = \alpha_t^2/\sigma_t^2$, the
-        noise-prediction loss seed 001 trains with (Sec. 4); an array of one
-        non-negative weight per time; or a callable ``f(t) -> array``.
-    timesteps : array, optional
-        VP times in (0, 1); default [`memlab.theory.schedules.reference_timesteps`][memlab.theory.schedules.reference_timesteps].
+    weighting : str, array_like or callable, default "x0"
+        `"x0"`: $\lambda = 1$ (the $x_0$-prediction loss of eq. 6);
+        `"eps"`: $\lambda = \psi_t = \alpha_t^2/\sigma_t^2$, the
+        noise-prediction loss Buchanan et al. (2025) train with (Sec. 4); an array of
+        one non-negative weight per time; or a callable `f(t) -> array`.
+    timesteps : array_like, optional
+        VP times in (0, 1); default
+        [`reference_timesteps`][memlab.theory.schedules.reference_timesteps]`()`.
 
     Returns
     -------
-    ndarray, one weight per time (not normalised).
+    numpy.ndarray
+        One weight per time (not normalised).
+
+    Raises
+    ------
+    TypeError
+        If the weights or times are not numeric.
+    ValueError
+        If `weighting` is an unknown string, its weights are negative, all zero or not
+        one per time, or a time is outside (0, 1).
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 6 and Sec. 4.
 
     Examples
     --------
     >>> loss_weighting("x0").shape
     (26,)
+    >>> loss_weighting("eps", [0.5, 0.6]).round(4)      # psi = (1 - t^2)/t^2
+    array([3.    , 1.7778])
+    >>> loss_weighting(lambda t: 1 - t, [0.5, 0.6])
+    array([0.5, 0.4])
     """
     return _loss_weighting(weighting, resolve_timesteps(timesteps))
 
 
 def _loss_weighting(weighting, t: np.ndarray) -> np.ndarray:
-    """[`loss_weighting`][memlab.theory.gmm.loss_weighting] on checked times ``t`` (one-dimensional, in (0, 1))."""
+    """[`loss_weighting`][memlab.theory.gmm.loss_weighting] on checked times `t` (one-dimensional, in (0, 1))."""
     if isinstance(weighting, str):
         if weighting == "x0":
             return np.ones_like(t)
@@ -320,8 +441,8 @@ def _loss_weighting(weighting, t: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
-def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
-    r"""High-SNR excess training loss of the generalizing denoiser (seed 001, Thm. 3.1).
+def generalizing_excess_loss(t: ArrayLike, d: int, sigma2: float = 1.0) -> float | np.ndarray:
+    r"""High-SNR excess training loss of the generalizing denoiser (Buchanan et al. 2025, Thm. 3.1).
 
     $$
     \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq
@@ -335,10 +456,37 @@ def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
     $t \to 1$ the true excess tends to 0 while this tends to
     $d\sigma^2$.
 
+    Parameters
+    ----------
+    t : float or array_like
+        VP times in (0, 1).
+    d : int
+        Dimension, >= 1.
+    sigma2 : float, default 1.0
+        Component variance $\sigma^2$, > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The excess; a float for a scalar `t`, else an array of the shape of `t`.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If a time is outside (0, 1), `d` is not a positive integer or `sigma2 <= 0`.
+
+    References
+    ----------
+    Buchanan et al. (2025), Thm. 3.1.
+
     Examples
     --------
     >>> generalizing_excess_loss(0.6, 50)     # psi = 16/9
     18.0
+    >>> generalizing_excess_loss([0.1, 0.999], 50).round(3)   # -> d sigma^2 as t -> 1
+    array([ 0.5, 49.9])
     """
     d = check_positive_int("d", d)
     sigma2 = check_positive_real("sigma2", sigma2)
@@ -348,7 +496,7 @@ def generalizing_excess_loss(t, d: int, sigma2: float = 1.0):
 
 
 def _generalizing_excess(tt: np.ndarray, d: int, sigma2: float) -> np.ndarray:
-    """[`generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] on checked arguments (``tt`` an array of VP times)."""
+    """[`generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] on checked arguments (`tt` an array of VP times)."""
     a2, s2 = 1.0 - tt * tt, tt * tt
     return d * sigma2 * s2 / (a2 * sigma2 + s2)
 
@@ -400,12 +548,12 @@ def _shift_nodes(shift_mean: float, shift_var: float):
 
 
 def _chernoff(x, d: int, nu):
-    r"""Chernoff rate $I(x) = \sup_t\,[tx - \log E e^{tX}]$ of $X \sim \chi'^2_d(\nu)$
+    r"""Chernoff rate $I(x) = \sup_t\,[tx - \log\,E e^{tX}]$ of $X \sim \chi'^2_d(\nu)$
     and its maximiser t (broadcast over x and nu).
 
     With $u = 1/(1 - 2t)$ the saddlepoint equation $d u + \nu u^2 = x$ gives
     $u = 2x/(d + \sqrt{d^2 + 4\nu x})$ and
-    $I = x t - \tfrac d2 \log u - \tfrac\nu2 (u - 1)$. Chernoff's bound:
+    $I = x t - \tfrac d2 \log\,u - \tfrac\nu2 (u - 1)$. Chernoff's bound:
     $P(X \le x) \le e^{-I(x)}$ below the mean, $P(X \ge x) \le e^{-I(x)}$ above.
     """
     u = 2.0 * x / (d + np.sqrt(d * d + 4.0 * nu * x))
@@ -415,7 +563,7 @@ def _chernoff(x, d: int, nu):
 
 
 def _chernoff_point(d: int, nu: float, level: float, upper: bool) -> float:
-    """The x below (``upper=False``) or above the mean d + nu where the Chernoff rate is ``level``.
+    """The x below (`upper=False`) or above the mean d + nu where the Chernoff rate is `level`.
 
     Bisection in log x (100 steps, in Python floats; far more precise than needed).
     """
@@ -454,7 +602,7 @@ def _min_distance_nodes(d: int, p_same: float, shift_mean: float, shift_var: flo
     + (1-p)\sum_h w_h F_{\chi'^2_d(\lambda_j + s_h)}(x)
     $$
 
-    (p = ``p_same``; the same 12 clipped Gauss-Hermite shifts $s_h$) is evaluated on
+    (p = `p_same`; the same 12 clipped Gauss-Hermite shifts $s_h$) is evaluated on
     one grid of x shared by all j, through the Poisson mixture of central chi-squares:
     with $\pi_k(\mu) = e^{-\mu}\mu^k/k!$, $c_{jk} = p\,\pi_k(\lambda_j/2) +
     (1-p)\sum_h w_h \pi_k((\lambda_j+s_h)/2)$, $Q_{ji} = \sum_{k\le i} c_{jk}$ and
@@ -467,22 +615,22 @@ def _min_distance_nodes(d: int, p_same: float, shift_mean: float, shift_var: flo
     $$
 
     a matrix product of positive terms, so $F_j$ keeps its relative accuracy in the
-    deep lower tail (where $\log S_j = \log(1 - F_j)$ must be right to ~1e-25 for
+    deep lower tail (where $\log\,S_j = \log(1 - F_j)$ must be right to ~1e-25 for
     M = 1e9) and $S_j = 1 - F_j$ an absolute accuracy of ~1e-13 (the rounding of
-    $\log t_i$, which is a difference of terms of size d); this costs C_eff(1) about
+    $\log\,t_i$, which is a difference of terms of size d); this costs C_eff(1) about
     5e-12 relative. Terms below 1e-150 are dropped (no subnormal numbers).
 
     Grid: the x range is $[x_{lo}, x_{hi}]$ with $F_j(x_{lo}) \le e^{-80}$ and
     $S_j(x_{hi}) \le e^{-41}$ for every j (Chernoff bounds of the extreme
-    noncentralities). It is cut into Gauss-Legendre panels in $w = \log x$
+    noncentralities). It is cut into Gauss-Legendre panels in $w = \log\,x$
     (20 nodes each) of equal increments of a design measure: 1 per unit of w (the factor
     x of dx = x dw) plus the largest rate of change, over up to 64 noncentralities and
-    from Chernoff's saddlepoint, of $\eta = \log F$ below the mean and of
-    $\eta = \log(-\log S)$ above it ($S^M = e^{-M e^\eta}$: in these units
+    from Chernoff's saddlepoint, of $\eta = \log\,F$ below the mean and of
+    $\eta = \log(-\log\,S)$ above it ($S^M = e^{-M e^\eta}$: in these units
     the drop of $S^M$ has the same shape for every M), 8 units per panel.
 
-    Returns ``(wz, x_lo, w, log_S)`` (outer weights, lower end, the weights of
-    $\int_{x_{lo}}^{x_{hi}} g\,dx$, and $\log S_j$ at the nodes, shape
+    Returns `(wz, x_lo, w, log_S)` (outer weights, lower end, the weights of
+    $\int_{x_{lo}}^{x_{hi}} g\,dx$, and $\log\,S_j$ at the nodes, shape
     (48, n)), or None when the Poisson sum would be too large (more than 4e7 terms: about
     d > 1.5e4 for K > 1 at sigma2 = 1, d > 1e5 for K = 1), where the caller falls back on
     `_min_distance_values_reference`.
@@ -581,16 +729,16 @@ def _min_distance_nodes(d: int, p_same: float, shift_mean: float, shift_var: flo
 
 def _min_distance_values(d: int, n: np.ndarray, p_same: float, shift_mean: float,
                          shift_var: float) -> np.ndarray:
-    r"""``T(n) = (1/d) E_lam int_0^inf S(x)^n dx`` at the given n (float array, n >= 1 real).
+    r"""`T(n) = (1/d) E_lam int_0^inf S(x)^n dx` at the given n (float array, n >= 1 real).
 
     $$
-    T(n) = \frac1d \sum_j w_{z,j}\Big[x_{lo} + \sum_i w_i\, e^{n \log S_j(x_i)}\Big]
+    T(n) = \frac1d \sum_j w_{z,j}\Big[x_{lo} + \sum_i w_i\, e^{n \log\,S_j(x_i)}\Big]
     $$
 
     on the nodes of `_min_distance_nodes` (the survival function S of
     `_min_distance_table_full`); below $x_{lo}$, $S^n = 1$ to 1e-19 for
     every n <= 2^53. Agrees with `_min_distance_values_reference` to 1e-10 relative
-    where that is accurate (see ``docs/gmm.md``).
+    where that is accurate (see `docs/gmm.md`).
 
     Cost: O(len(n) x 48 x n_nodes) exponentials (0.2-0.5 ms per n measured for d <= 1e4)
     after the cached nodes; memory O(2^20) floats whatever len(n) is.
@@ -621,7 +769,7 @@ def _min_distance_table(d: int, n_max: int, p_same: float = 1.0, shift_mean: flo
 @functools.lru_cache(maxsize=64)
 def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: float,
                              shift_var: float) -> np.ndarray:
-    r"""``T[n-1] = (1/d) E_lam int_0^inf S(x)^n dx`` for n = 1..n_max, where
+    r"""`T[n-1] = (1/d) E_lam int_0^inf S(x)^n dx` for n = 1..n_max, where
 
     $$
     S(x) = p\,\mathrm{sf}_{\chi'^2_d(\lambda)}(x)
@@ -630,9 +778,9 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
 
     is the survival function of the squared distance (in units of
     $\sigma^2$) to one memorized point that shares the component with
-    probability ``p_same`` and otherwise sits in another component, whose
-    noncentrality is larger by a shift s ~ Normal(``shift_mean``,
-    ``shift_var``) (clipped at 0). ``S^n`` is the survival function of the
+    probability `p_same` and otherwise sits in another component, whose
+    noncentrality is larger by a shift s ~ Normal(`shift_mean`,
+    `shift_var`) (clipped at 0). `S^n` is the survival function of the
     nearest of n such points. Values from `_min_distance_values`.
 
     Cost: n_max x 48 x n_nodes exponentials (about 0.1 s for n_max = 256 at d = 50,
@@ -648,9 +796,9 @@ def _min_distance_table_full(d: int, n_max: int, p_same: float, shift_mean: floa
 def _min_distance_nodes_reference(d: int, p_same: float, shift_mean: float, shift_var: float):
     """Quadrature nodes of `_min_distance_values_reference`, independent of n (cached).
 
-    Returns ``(wz, lo, width, log_S, wv)``: the outer weights, the ends ``lo``
-    of ``[0, lo]``, ``v1 - v0`` and, per outer node, ``log S`` on the Simpson
-    grid and the Simpson weights times ``2 v``. 48 x 2049 floats (0.8 MB).
+    Returns `(wz, lo, width, log_S, wv)`: the outer weights, the ends `lo`
+    of `[0, lo]`, `v1 - v0` and, per outer node, `log S` on the Simpson
+    grid and the Simpson weights times `2 v`. 48 x 2049 floats (0.8 MB).
     """
     wz, lam = _outer_nodes(d)
     mixed = p_same < 1.0
@@ -693,16 +841,16 @@ def _min_distance_values_reference(d: int, n: np.ndarray, p_same: float, shift_m
 
     The same outer rules (48 Gauss-Hermite nodes in the normal score z with
     $\\lambda = F_{\\chi^2_d}^{-1}(\\Phi(z))$, 12 for the shift); the inner integral
-    over ``[0, lo]`` (where S = 1 to 1e-15) plus composite Simpson in
-    $v = \\sqrt x$ on ``[lo, hi]`` (``lo``, ``hi`` the 1e-15 and 1 - 1e-16
-    quantiles, 2049 nodes) with ``log S`` from ``scipy.stats.ncx2.sf``.
+    over `[0, lo]` (where S = 1 to 1e-15) plus composite Simpson in
+    $v = \\sqrt x$ on `[lo, hi]` (`lo`, `hi` the 1e-15 and 1 - 1e-16
+    quantiles, 2049 nodes) with `log S` from `scipy.stats.ncx2.sf`.
 
-    Its limits (``docs/gmm.md``): ``log(sf)`` near sf = 1 carries a rounding error of
+    Its limits (`docs/gmm.md`): `log(sf)` near sf = 1 carries a rounding error of
     ~1e-16, a relative error of about 6e-17 x n in T(n) (5e-8 at n = 1e9); for d <= 2 the
     uniform grid in v does not resolve the drop of S^n for large n (wrong by 0.1% at
     d = 1, n = 1e3 and by orders of magnitude at d = 2, K = 12, sigma2 = 0.1, n = 1e6).
 
-    Cost: 48 x 2049 (x 13 when K > 1) ``ncx2.sf`` evaluations per new (d, K, sigma2)
+    Cost: 48 x 2049 (x 13 when K > 1) `ncx2.sf` evaluations per new (d, K, sigma2)
     (1-7 s), then O(len(n) x 48 x 2049) exponentials (about 0.5 ms per n).
     """
     wz, lo, width, log_S, wv = _min_distance_nodes_reference(d, float(p_same), float(shift_mean),
@@ -722,8 +870,8 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
 
     The expected squared distance from a training point $x^i$ to the
     nearest of n other points of its own component, in units of
-    $d\sigma^2$. Given $\lambda = \|x^i - \mu_k\|^2/\sigma^2 \sim
-    \chi^2_d$, each such point is at squared distance
+    $d\sigma^2$. Given $\lambda = \|x^i - \mu_k\|^2/\sigma^2 \sim \chi^2_d$,
+    each such point is at squared distance
     $\sigma^2\,\chi'^2_d(\lambda)$ (noncentral chi-square), so
 
     $$
@@ -731,24 +879,40 @@ def nearest_neighbour_constant(d: int, n: int) -> float:
     \int_0^\infty \mathrm{sf}_{\chi'^2_d(\lambda)}(x)^n \, dx .
     $$
 
-    $C(d, 1) = 2$ exactly and C decreases slowly in n; seed 001
-    (Thm. 3.2) only states $C \in [1, 2]$. Computed by quadrature
+    $C(d, 1) = 2$ exactly and C decreases slowly in n; Buchanan et al. (2025)
+    (Thm. 3.2) only state $C \in [1, 2]$. Computed by quadrature
     (`_min_distance_nodes`; checked against nested adaptive quadrature, mpmath
     and Monte Carlo in the tests). The 48-node outer rule in $\lambda$ is
     converged (7e-11) for d >= 5; for d <= 2 and large n it is not (with 64 nodes C moves
-    by 1e-5 at d = 2 and 1e-2 at d = 1 for n = 1e9; ``docs/gmm.md``).
+    by 1e-5 at d = 2 and 1e-2 at d = 1 for n = 1e9; `docs/gmm.md`).
 
     Cost: 6 ms per new d at d = 50 (cached afterwards, see `_min_distance_nodes`),
     0.16 s at d = 1e4, 1.8 s at d = 1e5, beyond about d = 1e5 the previous quadrature
     (seconds to minutes); d is
-    limited to ``10**6`` and n to ``10**9`` (ValueError beyond).
+    limited to `10**6` and n to `10**9` (ValueError beyond).
 
     Parameters
     ----------
     d : int
-        Dimension, >= 1.
+        Dimension, 1 to 1e6.
     n : int
-        Number of memorized points of the same component, >= 1.
+        Number of memorized points of the same component, 1 to 1e9.
+
+    Returns
+    -------
+    float
+        $C(d, n)$, in (0, 2].
+
+    Raises
+    ------
+    TypeError
+        If `d` or `n` is not an integer (a bool, a string, ...).
+    ValueError
+        If `d` or `n` is not positive or beyond its limit.
+
+    References
+    ----------
+    Buchanan et al. (2025), Thm. 3.2 (the constant C it bounds by [1, 2]).
 
     Examples
     --------
@@ -778,7 +942,8 @@ def _other_component_shift(d: int, sigma2: float) -> tuple[float, float]:
     return 2.0 * d / sigma2, 4.0 * d / sigma2 / sigma2 + 8.0 * d / sigma2
 
 
-def effective_constant(M, d, K, sigma2: float = 1.0):
+def effective_constant(M: int | ArrayLike, d: int | ArrayLike, K: int | ArrayLike,
+                       sigma2: float = 1.0) -> float | np.ndarray:
     r"""Constant $C_{\rm eff}(M)$ of the partial-memorization excess at finite d.
 
     For a training point $x^i$ that is not memorized, each of the M
@@ -804,7 +969,9 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
     with $\mathrm{sf}_o = \mathbb E_s\,\mathrm{sf}_{\chi'^2_d(\lambda+s)}$.
     This covers n = 0 (all memorized points in other components) and the
     competition of other components for every n. With K = 1 it is
-    [`nearest_neighbour_constant`][memlab.theory.gmm.nearest_neighbour_constant] ``(d, M)``.
+    [`nearest_neighbour_constant`][memlab.theory.gmm.nearest_neighbour_constant]`(d, M)`.
+    It is the finite-d value of the constant C that Buchanan et al. (2025), Thm. 3.2,
+    only bound by $C \in [1, 2]$.
 
     Accuracy: the shifts of different memorized points are treated as
     independent, but points of one other component share theirs, so the
@@ -818,8 +985,8 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
 
     Numerics: 48 Gauss-Hermite nodes in $\lambda$, 12 in s, and for the integral
     over x a fixed Gauss-Legendre grid of about 600-1200 nodes in log x built once per
-    (d, K, sigma2), on which $\log S$ comes from a Poisson sum of central
-    chi-squares (`_min_distance_nodes`); ``docs/gmm.md`` gives its accuracy.
+    (d, K, sigma2), on which $\log\,S$ comes from a Poisson sum of central
+    chi-squares (`_min_distance_nodes`); `docs/gmm.md` gives its accuracy.
 
     Cost (measured on 2 busy cores, see `_min_distance_nodes`): building the nodes
     of a new (d, K, sigma2) takes 6 ms at d = 50, K = 1, 15 ms at d = 50, K = 12, 0.13 s
@@ -833,25 +1000,37 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
 
     Parameters
     ----------
-    M : int or array of int
-        Number of memorized points, 1 <= M.
-    d, K : int or array of int
-        Dimension and number of components; M, d and K broadcast together.
-    sigma2 : float
-        Component variance; for K > 1 it must be >= 0.1 (smaller values raise ValueError: the
-        quadrature, checked finite from 0.1 to 1e300, breaks down when the other
-        components are more than ~100 sigma away; at such separation
+    M : int or array_like of int
+        Number of memorized points, 1 <= M <= 2^53.
+    d : int or array_like of int
+        Dimension, 1 to 1e6; M, d and K broadcast together.
+    K : int or array_like of int
+        Number of components, >= 1.
+    sigma2 : float, default 1.0
+        Component variance, > 0; for K > 1 it must be >= 0.1 (smaller values raise
+        ValueError: the quadrature, checked finite from 0.1 to 1e300, breaks down when
+        the other components are more than ~100 sigma away; at such separation
         $C_{\rm eff}$ is dominated by the distance to other components).
 
     Returns
     -------
-    float if M, d and K are all scalars, else an array of their broadcast shape.
+    float or numpy.ndarray
+        $C_{\rm eff}(M)$; a float if M, d and K are all scalars, else an array of
+        their broadcast shape.
 
     Raises
     ------
+    TypeError
+        If `M`, `d` or `K` is not an integer (or array of integers), or `sigma2` is not
+        a number.
     ValueError
-        If K > 1 and sigma2 < 0.1, or M takes more than 65536 distinct values above 4096
+        If an `M`, `d` or `K` is not positive, d > 1e6, the arrays do not broadcast,
+        K > 1 and sigma2 < 0.1, or M takes more than 65536 distinct values above 4096
         (for one (d, K)).
+
+    References
+    ----------
+    Buchanan et al. (2025), Thm. 3.2.
 
     Examples
     --------
@@ -875,7 +1054,7 @@ def effective_constant(M, d, K, sigma2: float = 1.0):
 
 
 def _check_quadrature_d(d: int) -> int:
-    """``d`` if the finite-d quadrature handles it (d <= 1e6: seconds per d; 1e8 takes minutes)."""
+    """`d` if the finite-d quadrature handles it (d <= 1e6: seconds per d; 1e8 takes minutes)."""
     if d > _QUADRATURE_D_MAX:
         raise ValueError(f"d must be <= {_QUADRATURE_D_MAX} for the finite-d constant (its "
                          f"quadrature takes minutes beyond; give C instead), got {d}")
@@ -897,7 +1076,7 @@ def _finite_d_shift(d: int, K: int, sigma2: float) -> tuple[float, float]:
 
 
 def _effective_constant(Ms: np.ndarray, d: int, K: int, sigma2: float) -> np.ndarray:
-    """[`effective_constant`][memlab.theory.gmm.effective_constant] on checked arguments (``Ms`` an int64 array, all >= 1)."""
+    """[`effective_constant`][memlab.theory.gmm.effective_constant] on checked arguments (`Ms` an int64 array, all >= 1)."""
     shift_mean, shift_var = _finite_d_shift(d, K, sigma2)
     m_max = int(Ms.max())
     if m_max <= _TABLE_MAX:
@@ -918,7 +1097,7 @@ _DISTINCT_MAX = 2**16    # distinct M above _TABLE_MAX per call (about 20 s of q
 
 
 def _check_int_array(name: str, value, maximum: int = MAX_INT) -> np.ndarray:
-    """``value`` (a positive integer or an array of them) as an int64 array (0-d for a scalar)."""
+    """`value` (a positive integer or an array of them) as an int64 array (0-d for a scalar)."""
     if isinstance(value, (str, bytes)) or value is None or np.ndim(value) == 0:
         return np.array(check_positive_int(name, value, maximum=maximum), dtype=np.int64)
     arr = np.asarray(value, dtype=object)
@@ -930,7 +1109,7 @@ def _check_int_array(name: str, value, maximum: int = MAX_INT) -> np.ndarray:
 
 
 def _broadcast(*named):
-    """Broadcast ``(name, shape, array)`` triples; ValueError naming them all if impossible."""
+    """Broadcast `(name, shape, array)` triples; ValueError naming them all if impossible."""
     try:
         return np.broadcast_arrays(*[a for _, _, a in named])
     except ValueError:
@@ -940,7 +1119,7 @@ def _broadcast(*named):
 
 
 def _groups(*arrays):
-    """``((values...), flat indices)`` for each distinct combination of the (broadcast) arrays."""
+    """`((values...), flat indices)` for each distinct combination of the (broadcast) arrays."""
     keys = np.stack([np.ravel(a) for a in arrays], axis=1)
     uniq, inverse = np.unique(keys, axis=0, return_inverse=True)
     inverse = inverse.ravel()
@@ -950,7 +1129,7 @@ def _groups(*arrays):
 
 
 def _check_M(M, N):
-    """``M`` (an int or an array of ints in [1, N]) as an int64 array of at least one entry."""
+    """`M` (an int or an array of ints in [1, N]) as an int64 array of at least one entry."""
     if isinstance(M, (str, bytes)) or M is None:
         raise TypeError(f"M must be a positive integer or an array of them, got {_show(M)}")
     Ms = np.atleast_1d(np.asarray(M, dtype=object))
@@ -963,8 +1142,10 @@ def _check_M(M, N):
     return Ms.astype(np.int64)
 
 
-def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 1.0, C=None):
-    r"""High-SNR excess training loss of the partially memorizing denoiser (seed 001, Thm. 3.2).
+def partial_memorization_excess_loss(M: int | ArrayLike, N: int, d: int, K: int,
+                                     sigma2: float = 1.0,
+                                     C: float | None = None) -> float | np.ndarray:
+    r"""High-SNR excess training loss of the partially memorizing denoiser (Buchanan et al. 2025, Thm. 3.2).
 
     $$
     \mathbb E[L_t(\hat x_{{\rm pmem},M}) - L_t(\hat x_{\rm mem})] \simeq
@@ -972,19 +1153,58 @@ def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 
     $$
 
     independent of t at high SNR: the N - M non-memorized points are denoised
-    to their nearest memorized neighbour. ``C=None`` uses
+    to their nearest memorized neighbour. `C=None` uses
     [`effective_constant`][memlab.theory.gmm.effective_constant] (finite-d, averaged over the component counts);
-    a number uses that constant (the paper's $C \in [1, 2]$).
+    a number uses that constant (the paper's $C \in [1, 2]$). At low SNR
+    ($t \to 1$) the true excess tends to 0 while this does not.
 
-    Cost: with ``C=None``, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
+    Cost: with `C=None`, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
     computation, documented there); with C given, the closed form costs
     O(len(M)) time and memory (each M is checked in Python); about 2.6 s for
     10^6 values of M.
+
+    Parameters
+    ----------
+    M : int or array_like of int
+        Number of memorized points, 1 <= M <= N.
+    N : int
+        Training-set size.
+    d : int
+        Dimension.
+    K : int
+        Number of components, K <= N.
+    sigma2 : float, default 1.0
+        Component variance $\sigma^2$, > 0; with `C=None` and K > 1 it must be at
+        least 0.1 (see [`effective_constant`][memlab.theory.gmm.effective_constant]).
+    C : float, optional
+        The constant C, > 0; `None` (default) for the finite-d $C_{\rm eff}(M)$.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The excess; a float for a scalar `M`, else an array of its shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `N`, `d`, `K` or an `M` is not a positive integer, K > N, M > N,
+        `sigma2 <= 0` (or < 0.1 with `C=None` and K > 1), `C <= 0`, or d is beyond
+        the quadrature's limit of 1e6.
+
+    References
+    ----------
+    Buchanan et al. (2025), Thm. 3.2.
 
     Examples
     --------
     >>> partial_memorization_excess_loss(100, 200, 50, 12, C=2.0)
     50.0
+    >>> partial_memorization_excess_loss([50, 100], 200, 50, 12, C=2.0)
+    array([75., 50.])
+    >>> round(partial_memorization_excess_loss(100, 200, 50, 12), 2)    # finite-d C_eff
+    38.49
     """
     N, d, K = check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)
@@ -996,16 +1216,18 @@ def partial_memorization_excess_loss(M, N: int, d: int, K: int, sigma2: float = 
 
 def _partial_memorization_excess(Ms: np.ndarray, N: int, d: int, K: int, sigma2: float,
                                  C: float | None) -> np.ndarray:
-    """[`partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] on checked arguments, an array like ``Ms``."""
+    """[`partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] on checked arguments, an array like `Ms`."""
     c = _effective_constant(Ms, d, K, sigma2) if C is None else C
     return np.asarray(c * (1.0 - Ms / N) * d * sigma2, dtype=float)
 
 
-def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
-             sigma2: float = 1.0, C=None):
+def loss_gap(M: int | ArrayLike, N: int, d: int, K: int, *,
+             weighting: str | ArrayLike | Callable[[np.ndarray], ArrayLike] = "x0",
+             timesteps: ArrayLike | None = None, sigma2: float = 1.0,
+             C: float | None = None) -> float | np.ndarray:
     r"""Weighted training-loss gap $L(\hat x_{{\rm pmem},M},\lambda) - L(\hat x_*,\lambda)$.
 
-    Seed 001, eq. 14, with the loss weighted over the time grid:
+    Buchanan et al. (2025), eq. 14, with the loss weighted over the time grid:
 
     $$
     {\rm gap}(M) = \mathrm{mean}_l\, \lambda(t_l)\Big[C(1 - M/N)d\sigma^2
@@ -1013,17 +1235,61 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     $$
 
     Positive: the generalizing denoiser has the lower training loss. Decreasing
-    in M; ``gap(N) < 0``.
+    in M; `gap(N) < 0`. Both terms are high-SNR closed forms (Thms. 3.1-3.2): at
+    the low-SNR end of the grid both overestimate the true excesses, the
+    generalizing one by more, so the closed-form gap is pushed negative there.
 
-    Cost: with ``C=None``, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
+    Cost: with `C=None`, the quadrature of [`effective_constant`][memlab.theory.gmm.effective_constant] (same
     computation, documented there) plus O(T) for the T times; with C given,
     O(len(M) + T) time and memory (each M is checked in Python); about 2.5 s
     for 10^6 values of M.
+
+    Parameters
+    ----------
+    M : int or array_like of int
+        Number of memorized points, 1 <= M <= N.
+    N : int
+        Training-set size.
+    d : int
+        Dimension.
+    K : int
+        Number of components, K <= N.
+    weighting : str, array_like or callable, default "x0"
+        Loss weighting over the grid: `"x0"`, `"eps"`, one weight per time or a
+        callable, see [`loss_weighting`][memlab.theory.gmm.loss_weighting]
+        (keyword-only).
+    timesteps : array_like, optional
+        VP times; default the 26-point grid of Buchanan et al. (2025)
+        ([`reference_timesteps`][memlab.theory.schedules.reference_timesteps]).
+    sigma2 : float, default 1.0
+        Component variance, > 0; with `C=None` and K > 1 it must be >= 0.1.
+    C : float, optional
+        Constant of the partial-memorization excess, > 0; `None` (default) for the
+        finite-d $C_{\rm eff}(M)$.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The gap; a float for a scalar `M`, else an array of its shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        As [`partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss]
+        and [`loss_weighting`][memlab.theory.gmm.loss_weighting].
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 14 and Thms. 3.1-3.2.
 
     Examples
     --------
     >>> loss_gap(200, 200, 50, 12) < 0
     True
+    >>> loss_gap([100, 150, 160], 200, 50, 12).round(2)     # root between 150 and 160
+    array([21.51,  1.44, -2.34])
     """
     N, d, K = check_NdK(N, d, K)
     sigma2 = check_positive_real("sigma2", sigma2)
@@ -1037,19 +1303,22 @@ def loss_gap(M, N: int, d: int, K: int, *, weighting="x0", timesteps=None,
     return float(out.ravel()[0]) if np.ndim(M) == 0 else out
 
 
-def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 1.0, C=None):
-    r"""Crossover point $M^*(N, d, K)$ of seed 001, eq. 14.
+def crossover_point(N: int | ArrayLike, d: int | ArrayLike, K: int | ArrayLike, *,
+                    weighting: str | ArrayLike | Callable[[np.ndarray], ArrayLike] = "x0",
+                    timesteps: ArrayLike | None = None, sigma2: float = 1.0,
+                    C: float | None = None) -> float | np.ndarray:
+    r"""Crossover point $M^*(N, d, K)$ of Buchanan et al. (2025), eq. 14.
 
     $M^*$ solves ${\rm gap}(M^*) = 0$ ([`loss_gap`][memlab.theory.gmm.loss_gap]): below it
     the generalizing denoiser has the lower weighted training loss, above it
-    the partially memorizing one. With a constant ``C``,
+    the partially memorizing one. With a constant `C`,
 
     $$
     M^* = N\Big(1 - \frac{\mathrm{mean}_l[\lambda/(\psi\sigma^2 + 1)]}
     {C\, \mathrm{mean}_l[\lambda]}\Big),
     $$
 
-    clipped to [0, N]. With ``C=None`` (default) the finite-d constant
+    clipped to [0, N]. With `C=None` (default) the finite-d constant
     $C_{\rm eff}(M)$ of [`effective_constant`][memlab.theory.gmm.effective_constant] is used; $M^*$ is
     the zero of the piecewise-linear interpolant of gap over the integers M
     (gap is decreasing in M, so the root is unique), or 1 when gap(1) <= 0
@@ -1060,10 +1329,10 @@ def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 
     N, d and K may be arrays: they broadcast together, and each distinct (d, K) builds
     its quadrature nodes once and searches all its N at once.
 
-    Cost: with ``C=None``, the nodes of [`effective_constant`][memlab.theory.gmm.effective_constant] (about 10-15 ms for a
+    Cost: with `C=None`, the nodes of [`effective_constant`][memlab.theory.gmm.effective_constant] (about 10-15 ms for a
     new (d, K) at d = 50, K = 12, cached; more for large d, see there) plus 5-8 rounds of
     one C_eff evaluation per N (0.2-0.5 ms each). Measured on 2 shared cores
-    (``benchmarks/results/crossover.md``, load average 2-3): 8-11 ms for a new
+    (`benchmarks/results/crossover.md`, load average 2-3): 8-11 ms for a new
     (200, 50, 12) or (1e9, 50, 12) (14-37 ms at load average 5-7) against 1.3-2.3 s
     before; 1-2 ms warm; a curve of 30 N in one call 0.02-0.05 s against 14-30 s for a
     loop of the previous code; peak memory 2.4 MiB at N = 1e4 and at 1e9. With C given,
@@ -1071,32 +1340,56 @@ def crossover_point(N, d, K, *, weighting="x0", timesteps=None, sigma2: float = 
 
     Parameters
     ----------
-    N, d, K : int or array of int
-        Training-set size, dimension and number of components (K <= N), broadcast
-        together.
-    weighting : {"x0", "eps"}, array or callable
-        Loss weighting over the grid, see [`loss_weighting`][memlab.theory.gmm.loss_weighting].
-    timesteps : array, optional
-        VP times; default seed 001's 26-point grid.
-    sigma2 : float
-        Component variance; with ``C=None`` and K > 1 it must be >= 0.1 (see
+    N : int or array_like of int
+        Training-set size, 1 to 2^53; N, d and K broadcast together.
+    d : int or array_like of int
+        Dimension, >= 1 (at most 1e6 with `C=None`).
+    K : int or array_like of int
+        Number of components, 1 <= K <= N.
+    weighting : str, array_like or callable, default "x0"
+        Loss weighting over the grid: `"x0"`, `"eps"`, one weight per time or a
+        callable, see [`loss_weighting`][memlab.theory.gmm.loss_weighting]
+        (keyword-only).
+    timesteps : array_like, optional
+        VP times; default the 26-point grid of Buchanan et al. (2025)
+        ([`reference_timesteps`][memlab.theory.schedules.reference_timesteps]).
+    sigma2 : float, default 1.0
+        Component variance; with `C=None` and K > 1 it must be >= 0.1 (see
         [`effective_constant`][memlab.theory.gmm.effective_constant]), otherwise any positive value.
     C : float, optional
-        Constant of the partial-memorization excess; ``None`` for finite-d.
+        Constant of the partial-memorization excess, > 0; `None` (default) for the
+        finite-d $C_{\rm eff}(M)$.
 
     Returns
     -------
-    float in [0, N] if N, d and K are scalars, else an array of their broadcast shape.
+    float or numpy.ndarray
+        $M^*$ in [0, N]; a float if N, d and K are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If `N`, `d` or `K` is not a positive integer, K > N, they do not broadcast,
+        `sigma2` or `C` is not positive (or `sigma2 < 0.1` with `C=None` and K > 1),
+        d > 1e6 with `C=None`, or `weighting`/`timesteps` is invalid (see
+        [`loss_weighting`][memlab.theory.gmm.loss_weighting]).
 
     Notes
     -----
-    The closed forms are high-SNR limits. Near t -> 1 both overestimate the
+    The closed forms are high-SNR limits. Near $t \to 1$ both overestimate the
     true excesses, and the generalizing one by more: the closed-form gap is
     pushed negative there, and $M^*$ lies *below* the crossover of the
     exact losses. At (200, 50, 12) with x0 weighting it is 0.77 N here against
-    0.80 N simulated (``memlab.verification.gmm.simulated_crossover_point``); for
+    0.80 N simulated
+    ([`simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point]); for
     small d the closed form drops further (0.60 N at d = 10, K = 2) while the
-    simulated crossover stays at 0.78-0.81 N (``docs/gmm.md``).
+    simulated crossover stays at 0.78-0.81 N (`docs/gmm.md`).
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 14 and Thms. 3.1-3.2.
 
     Examples
     --------

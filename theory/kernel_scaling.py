@@ -1,19 +1,23 @@
-r"""Eigenvalue scaling and memorization time of kernel methods (seed 000, App. G).
+r"""Eigenvalue scaling and memorization time of kernel methods (Favero et al. 2025, App. G).
+
+Implements the scaling argument of Favero et al. (2025), "Bigger isn't always
+memorizing", App. G (eqs. 5-39): why the training time at which a model starts
+to memorize grows linearly with the number P of training points.
 
 A kernel $K(x, y) = \kappa(r) = 1 - C(d) r^\nu + O(r^{\nu+1})$,
-$r = \|x - y\|$, is trained to fit the empirical score of
-$p_\sigma = \frac1P\sum_i \mathcal N(x_i, \sigma^2 I_d)$ at a noise level
-$\sigma$ much smaller than the distances between the P training points.
-Near $x_i$ the target is locally linear, and the local functions
-$\psi_i(x) = (x - x_i) R(\|x - x_i\|/\sigma)$ (R a radial cutoff) are
+$r = \|x - y\|$ (eq. 7), is trained to fit the empirical score of
+$p_\sigma = \frac1P\sum_i \mathcal N(x_i, \sigma^2 I_d)$ (eq. 5) at a noise
+level $\sigma$ much smaller than the distances between the P training points.
+Near $x_i$ the target is locally linear (eq. 8), and the local functions
+$\psi_i(x) = (x - x_i) R(\|x - x_i\|/\sigma)$ (eq. 9, R a radial cutoff) are
 approximate eigenfunctions of the kernel operator on $L_2(p_\sigma)$
-with eigenvalue (seed eq. 22)
+with eigenvalue (eq. 22)
 
 $$
 \lambda_i \simeq -C(d)\,\frac{\beta_d(R,\nu)}{\gamma_d(R)}\,\frac{\sigma^\nu}{P},
 $$
 
-where, for $u, v$ i.i.d. $\mathcal N(0, I_d)$,
+where, for $u, v$ i.i.d. $\mathcal N(0, I_d)$ (eqs. 14 and 20),
 
 $$
 \gamma_d(R) = \mathbb E\big[\|u\|^2 R(\|u\|)^2\big],\qquad
@@ -28,21 +32,51 @@ $\beta_d(1,\nu) = -\frac\nu2 2^\nu \Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)$,
 so $\beta/\gamma \simeq -\nu 2^{\nu/2-1} d^{\nu/2-1}$ for large d and
 $\tau_{\rm mem} \sim C(d)^{-1} d^{1-\nu/2} P/\sigma^\nu$ (eq. 39).
 
+Where the approximations stop holding:
+
+* low noise: the Gaussian components must not overlap,
+  $\sigma \ll \min_{i \ne j}\|x_i - x_j\|$ (about $\sqrt{2d}$ for
+  unit-variance data); the eigenfunctions are only asymptotically orthogonal,
+  up to $O(e^{-c/\sigma^2})$;
+* small distances: the expansion $1 - C r^\nu$ must hold over the spread
+  $r \sim \sigma\sqrt{2d}$ of one component (for the Laplace and Gaussian
+  kernels, $\sigma\sqrt{2d} \ll \ell$);
+* large d: the form $-\nu 2^{\nu/2-1} d^{\nu/2-1}$ has relative error
+  $-\nu(\nu - 2)/(4d) + O(d^{-2})$ ([`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error];
+  exact for $\nu = 2$);
+* eq. 24 is a scaling relation: [`memorization_time`][memlab.theory.kernel_scaling.memorization_time] returns
+  $1/\lambda_i$, and a measured onset of memorization is proportional to it
+  with a prefactor that depends on how the onset is detected.
+
+[`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction] checks the first two conditions
+(``inside_regime``).
+
 The small-distance constants $(C(d), \nu)$ of common kernels on the
 sphere of radius $\sqrt d$ are derived symbolically by
 [`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]; [`symbolic_ratio`][memlab.theory.kernel_scaling.symbolic_ratio] derives the closed form and
 its series in 1/d with sympy. [`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction] gathers the
 whole prediction for one kernel and setting, with the check of its regime.
+
+References
+----------
+Favero et al. (2025), "Bigger isn't always memorizing: early stopping
+overparameterized diffusion models", App. G, eqs. 5-39.
 """
 
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
+
+if TYPE_CHECKING:
+    import sympy
 
 from .._validation import (MAX_SAMPLES, check_allocation, check_array, check_choice, check_positive_int,
                           check_positive_real)
@@ -64,6 +98,7 @@ __all__ = [
 ]
 
 KERNELS = ("ntk", "nngp", "laplace", "gaussian")
+"""Names of the kernels whose small-distance expansion [`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion] derives."""
 
 
 def _check_d_nu(d, nu):
@@ -101,8 +136,8 @@ def _log_abs_beta1(d, nu):
     return np.log(0.5 * nu) + nu * np.log(2.0) + _log_gamma_ratio(0.5 * d, 0.5 * nu)
 
 
-def eigenvalue_ratio(d, nu):
-    r"""Closed-form $\beta_d(1,\nu)/\gamma_d(1)$ (seed 000 eq. 35).
+def eigenvalue_ratio(d: ArrayLike, nu: ArrayLike) -> float | np.ndarray:
+    r"""Closed-form $\beta_d(1,\nu)/\gamma_d(1)$ (Favero et al. 2025, App. G, eq. 35).
 
     $$
     \frac{\beta_d(1,\nu)}{\gamma_d(1)} = -\frac{\nu}{2}\,2^\nu\,
@@ -110,44 +145,137 @@ def eigenvalue_ratio(d, nu):
     $$
 
     evaluated in logs with the Pochhammer symbol (1e-12 relative against
-    mpmath up to d = 1e6 and beyond; a ``gammaln`` difference would lose 1e-10). Negative: the
-    eigenvalue $\lambda_i = -C(d)(\beta/\gamma)\sigma^\nu/P$ is positive.
+    mpmath up to d = 1e6 and beyond; a ``gammaln`` difference would lose
+    1e-10). Negative: the eigenvalue $\lambda_i = -C(d)(\beta/\gamma)\sigma^\nu/P$
+    is positive. Exact for the cutoff R = 1; for another cutoff use
+    [`beta_d`][memlab.theory.kernel_scaling.beta_d] and [`gamma_d`][memlab.theory.kernel_scaling.gamma_d].
+
+    Parameters
+    ----------
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
+        Small-distance exponent of the kernel, > 0; broadcast against ``d``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The ratio (negative); a float when both arguments are scalars.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number or array.
+    ValueError
+        If d is not a positive integer, ``nu`` is not positive and finite, or
+        the ratio exceeds the float range.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 25-35.
 
     Examples
     --------
     >>> eigenvalue_ratio(1, 2)      # -(2/2) 4 Gamma(3/2) / Gamma(1/2)
     -2.0
+    >>> eigenvalue_ratio([1, 100], 2).round(12).tolist()
+    [-2.0, -2.0]
     """
     dd, nn = _check_d_nu(d, nu)
     return _out(-_exp_checked(_log_abs_beta1(dd, nn) - np.log(dd), _RATIO_AT), d, nu)
 
 
-def eigenvalue_ratio_asymptotic(d, nu):
-    r"""Large-d form $-\nu\,2^{\nu/2-1} d^{\nu/2-1}$ of [`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio] (eq. 37).
+def eigenvalue_ratio_asymptotic(d: ArrayLike, nu: ArrayLike) -> float | np.ndarray:
+    r"""Large-d form of [`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio] (Favero et al. 2025, App. G, eq. 37).
+
+    $$
+    \frac{\beta_d(1,\nu)}{\gamma_d(1)} \simeq -\nu\,2^{\nu/2-1} d^{\nu/2-1},
+    $$
+
+    from $\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2) \sim (d/2)^{\nu/2}$ (eq. 36).
+    Its relative error is [`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error],
+    $-\nu(\nu-2)/(4d) + O(d^{-2})$: exact for $\nu = 2$, off by about
+    $1/(4d)$ for $\nu = 1$, so it should not be used at small d for
+    $\nu \ne 2$.
+
+    Parameters
+    ----------
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
+        Small-distance exponent of the kernel, > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The large-d ratio (negative); a float when both arguments are scalars.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number or array.
+    ValueError
+        If d is not a positive integer, ``nu`` is not positive and finite, or
+        the value exceeds the float range.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 36-37.
 
     Examples
     --------
     >>> eigenvalue_ratio_asymptotic(100, 2)
     -2.0
+    >>> round(eigenvalue_ratio_asymptotic(8, 1), 6)       # -2^{-1/2} 8^{-1/2}
+    -0.25
     """
     dd, nn = _check_d_nu(d, nu)
     return _out(-_exp_checked(np.log(nn) + (0.5 * nn - 1.0) * np.log(2.0 * dd), _RATIO_AT),
                 d, nu)
 
 
-def asymptotic_relative_error(d, nu):
+def asymptotic_relative_error(d: ArrayLike, nu: ArrayLike) -> float | np.ndarray:
     r"""Relative error of the large-d form: ``asymptotic / exact - 1``.
 
-    From Stirling's series ([`symbolic_ratio`][memlab.theory.kernel_scaling.symbolic_ratio]),
+    The error of [`eigenvalue_ratio_asymptotic`][memlab.theory.kernel_scaling.eigenvalue_ratio_asymptotic] (eq. 37) against
+    [`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio] (eq. 35) of Favero et al. (2025), App. G. From
+    Stirling's series ([`symbolic_ratio`][memlab.theory.kernel_scaling.symbolic_ratio]),
     $\Gamma(x + a)/(\Gamma(x) x^a) = 1 + a(a-1)/(2x) + O(x^{-2})$ with
-    x = d/2, a = $\nu/2$, so the error is
-    $-\nu(\nu - 2)/(4d) + O(d^{-2})$: zero for $\nu = 2$ (the
-    form is then exact), about +1/(4d) for $\nu = 1$.
+    $x = d/2$, $a = \nu/2$, so the error is $-\nu(\nu - 2)/(4d) + O(d^{-2})$:
+    zero for $\nu = 2$ (the form is then exact), about $+1/(4d)$ for
+    $\nu = 1$. Computed as ``expm1`` of a difference of logs (no
+    cancellation).
+
+    Parameters
+    ----------
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
+        Small-distance exponent of the kernel, > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        ``asymptotic / exact - 1``; a float when both arguments are scalars.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number or array.
+    ValueError
+        If d is not a positive integer, ``nu`` is not positive and finite, or
+        the ratio asymptotic / exact exceeds the float range.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 35-37.
 
     Examples
     --------
     >>> abs(asymptotic_relative_error(50, 2)) < 1e-12
     True
+    >>> round(asymptotic_relative_error(1000, 1) * 4000, 2)   # about 1/(4d)
+    1.0
     """
     dd, nn = _check_d_nu(d, nu)
     log_exact = _log_abs_beta1(dd, nn) - np.log(dd)
@@ -208,14 +336,46 @@ def _check_quadrature_d(d):
                          f"loses accuracy beyond), got {d}")
 
 
-def gamma_d(d, R=None, *, n_radial=200):
-    r"""$\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2$, $u \sim \mathcal N(0, I_d)$ (seed eq. 14).
+def gamma_d(d: int, R: Callable[[np.ndarray], np.ndarray] | None = None, *,
+            n_radial: int = 200) -> float:
+    r"""$\gamma_d(R) = \mathbb E\|u\|^2 R(\|u\|)^2$, $u \sim \mathcal N(0, I_d)$ (Favero et al. 2025, App. G, eq. 14).
 
-    ``R=None`` is the cutoff R = 1, for which $\gamma_d = d$ exactly.
-    Otherwise ``R`` is a vectorized callable of the radius, integrated by
-    Gauss-Laguerre quadrature in $\|u\|^2/2 \sim \Gamma(d/2)$ (one
-    dimension, by isotropy). With ``R``, d is limited to ``10**6`` (ValueError beyond), where
-    the quadrature still reproduces R = 1 to 1e-9; cost and memory grow as ``n_radial``.
+    The normalisation $\|\psi_i\|^2_{L_2(p_\sigma)} \simeq \gamma_d(R)\,\sigma^2/P$
+    of the local eigenfunctions (eqs. 11-13). ``R=None`` is the cutoff R = 1,
+    for which $\gamma_d = d$ exactly (eq. 26). Otherwise ``R`` is a vectorized
+    callable of the radius, integrated by Gauss-Laguerre quadrature in
+    $\|u\|^2/2 \sim \Gamma(d/2)$ (one dimension, by isotropy; Gauss-Hermite in
+    the normal score beyond d = 100). With ``R``, d is limited to ``10**6``
+    (ValueError beyond), where the quadrature still reproduces R = 1 to 1e-9;
+    cost and memory grow as ``n_radial``. A cutoff that is not smooth (a
+    step) converges slowly in ``n_radial``.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1 (at most ``10**6`` with a cutoff ``R``).
+    R : callable, optional
+        Radial cutoff $R(r)$, applied elementwise to an array of radii and
+        returning an array of the same shape; ``None`` (default) is R = 1.
+    n_radial : int, default 200
+        Number of quadrature nodes in the radius (unused for R = 1).
+
+    Returns
+    -------
+    float
+        $\gamma_d(R)$.
+
+    Raises
+    ------
+    TypeError
+        If ``d`` or ``n_radial`` is not an integer.
+    ValueError
+        If d < 1, d > ``10**6`` with a cutoff, ``n_radial`` < 1, or ``R`` is
+        neither callable nor None.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 12-14 and 25-26.
 
     Examples
     --------
@@ -234,15 +394,17 @@ def gamma_d(d, R=None, *, n_radial=200):
     return float(w @ (r * r * f(r) ** 2))
 
 
-def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
-    r"""$\beta_d(R,\nu) = \mathbb E[(u\cdot v) R(\|u\|)R(\|v\|)\|u - v\|^\nu]$ (seed eq. 20).
+def beta_d(d: int, nu: float, R: Callable[[np.ndarray], np.ndarray] | None = None, *,
+           n_radial: int = 60, n_angle: int = 60) -> float:
+    r"""$\beta_d(R,\nu) = \mathbb E[(u\cdot v) R(\|u\|)R(\|v\|)\|u - v\|^\nu]$ (Favero et al. 2025, App. G, eq. 20).
 
-    ``R=None`` (R = 1) uses the closed form
-    $-\frac\nu2 2^\nu\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)$ (eq. 32).
-    For another cutoff, the rotation $a = (u+v)/\sqrt2$,
-    $b = (u-v)/\sqrt2$ (seed eq. 28; a, b independent standard
-    Gaussians) gives $u\cdot v = (\|a\|^2 - \|b\|^2)/2$,
-    $\|u-v\| = \sqrt2\|b\|$ and
+    The constant of the quadratic form
+    $\langle\psi_i, K\psi_i\rangle \simeq -C(d)\beta_d(R,\nu)\sigma^{2+\nu}/P^2$
+    (eq. 21), for $u, v$ i.i.d. $\mathcal N(0, I_d)$. ``R=None`` (R = 1) uses
+    the closed form $-\frac\nu2 2^\nu\Gamma(\frac{d+\nu}2)/\Gamma(\frac d2)$
+    (eqs. 27-32). For another cutoff, the rotation $a = (u+v)/\sqrt2$,
+    $b = (u-v)/\sqrt2$ (eq. 28; a, b independent standard Gaussians) gives
+    $u\cdot v = (\|a\|^2 - \|b\|^2)/2$, $\|u-v\| = \sqrt2\|b\|$ (eq. 29) and
     $\|u\|^2, \|v\|^2 = (\|a\|^2 + \|b\|^2 \pm 2\|a\|\|b\|c)/2$, so by
     isotropy
 
@@ -251,14 +413,49 @@ def beta_d(d, nu, R=None, *, n_radial=60, n_angle=60):
     R(\|u\|)R(\|v\|)\big]
     $$
 
-    over the radii $\rho = \|a\|$, $q = \|b\|$ and the cosine c
-    between a and b. The factor $q^\nu$ is absorbed into the weight of
-    q (its law becomes $q^2/2 \sim \Gamma((d+\nu)/2)$), so the
-    remaining integrand is smooth and generalized Gauss-Laguerre (radii) and
-    Gauss-Jacobi (c, density $\propto (1-c^2)^{(d-3)/2}$; c = +-1 for
-    d = 1) converge fast: R = 1 is reproduced to 1e-12 up to d = 1e3 and 5e-10 at d = 1e6,
-    the largest d accepted with ``R`` (the Gauss-Jacobi nodes fail beyond 3e6). Cost and
-    memory: ``n_radial**2 * n_angle`` evaluations of R (at most 8 GiB of work arrays).
+    over the radii $\rho = \|a\|$, $q = \|b\|$ and the cosine c between a
+    and b. The factor $q^\nu$ is absorbed into the weight of q (its law
+    becomes $q^2/2 \sim \Gamma((d+\nu)/2)$), so the remaining integrand is
+    smooth and generalized Gauss-Laguerre (radii) and Gauss-Jacobi (c,
+    density $\propto (1-c^2)^{(d-3)/2}$; $c = \pm 1$ for d = 1) converge
+    fast: R = 1 is reproduced to 1e-12 up to d = 1e3 and 5e-10 at d = 1e6,
+    the largest d accepted with ``R`` (the Gauss-Jacobi nodes fail beyond
+    3e6). Cost and memory: ``n_radial**2 * n_angle`` evaluations of R (at most
+    8 GiB of work arrays).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1 (at most ``10**6`` with a cutoff ``R``).
+    nu : float
+        Small-distance exponent of the kernel, > 0.
+    R : callable, optional
+        Radial cutoff $R(r)$, applied elementwise to an array of radii; ``None``
+        (default) is R = 1 and uses the closed form.
+    n_radial : int, default 60
+        Quadrature nodes for each of the two radii (unused for R = 1).
+    n_angle : int, default 60
+        Quadrature nodes for the cosine (unused for R = 1).
+
+    Returns
+    -------
+    float
+        $\beta_d(R, \nu)$ (negative for R = 1).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (``d`` not an integer, ``nu`` not a
+        number).
+    ValueError
+        If d < 1, d > ``10**6`` with a cutoff, ``nu`` is not positive, a node
+        count is < 1, ``R`` is neither callable nor None, the work arrays
+        would exceed the memory budget, or the closed form exceeds the float
+        range.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 20-21 and 27-32.
 
     Examples
     --------
@@ -304,25 +501,52 @@ def _check_eigen_args(P, sigma, d, nu, C):
             dd, nn, check_array("C", C, lo=0.0, lo_open=True))
 
 
-def eigenvalue(P, sigma, d, nu, C):
-    r"""Local eigenvalue $\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}$ (seed eq. 22).
+def eigenvalue(P: ArrayLike, sigma: ArrayLike, d: ArrayLike, nu: ArrayLike,
+               C: ArrayLike) -> float | np.ndarray:
+    r"""Local eigenvalue $\lambda_i = -C(d)\,\frac{\beta_d(1,\nu)}{\gamma_d(1)}\,\frac{\sigma^\nu}{P}$ (Favero et al. 2025, App. G, eq. 22).
+
+    The eigenvalue of the kernel operator on $L_2(p_\sigma)$ for the local
+    mode $\psi_i$ around one training point, with the cutoff R = 1
+    ([`eigenvalue_ratio`][memlab.theory.kernel_scaling.eigenvalue_ratio]); computed from the logs of its factors. The
+    arguments broadcast against each other.
 
     Valid for $\sigma \ll$ the distances between training points (the
     Gaussian components do not overlap) and small enough that the kernel's
-    expansion $1 - C r^\nu$ holds over $r \sim \sigma\sqrt{2d}$.
+    expansion $1 - C r^\nu$ holds over $r \sim \sigma\sqrt{2d}$; outside
+    that regime the local modes are not eigenfunctions and the formula has no
+    meaning (see [`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction] for the check).
 
     Parameters
     ----------
-    P : int or array
+    P : float or array_like
         Training-set size, >= 1.
-    sigma : float or array
+    sigma : float or array_like
         Noise level, > 0.
-    d : int
-        Dimension.
-    nu : float
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
         Small-distance exponent of the kernel, > 0.
-    C : float
-        Small-distance coefficient C(d) of the kernel, > 0 ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
+    C : float or array_like
+        Small-distance coefficient C(d) of the kernel, > 0
+        ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $\lambda_i > 0$; a float when every argument is a scalar.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number or array.
+    ValueError
+        If P < 1, ``sigma``, ``nu`` or ``C`` is not positive and finite, d is not
+        a positive integer, or the result exceeds the float range (about
+        1.8e308; underflow gives 0).
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 22 and 35.
 
     Examples
     --------
@@ -355,19 +579,54 @@ def _exp_checked(log_value, what):
 _LOG_MAX = float(np.log(np.finfo(float).max))
 
 
-def memorization_time(P, sigma, d, nu, C):
-    r"""Memorization time $\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu$ (seed eqs. 24, 39).
+def memorization_time(P: ArrayLike, sigma: ArrayLike, d: ArrayLike, nu: ArrayLike,
+                      C: ArrayLike) -> float | np.ndarray:
+    r"""Memorization time $\tau_{\rm mem} = 1/\lambda_i \propto P/\sigma^\nu$ (Favero et al. 2025, App. G, eqs. 24, 39).
 
-    In units of the gradient-flow time of the kernel regression (learning
-    rate 1, loss normalised by the number of samples). Computed from the
-    logs of its factors, so P up to 1e300 and sigma from 1e-150 to 1e150 are
-    fine; a time beyond the float range (about 1.8e308, e.g. P = 1e300,
-    sigma = 1e-150) raises ValueError rather than returning inf.
+    The inverse of [`eigenvalue`][memlab.theory.kernel_scaling.eigenvalue]: the training time the kernel needs to
+    learn the local modes around the training points, i.e. to start
+    memorizing; linear in P. In units of the gradient-flow time of the kernel
+    regression (learning rate 1, loss normalised by the number of samples).
+    Eq. 24 is a scaling relation: a measured onset of memorization is
+    proportional to this time, with a prefactor that depends on how the onset
+    is detected. Same regime of validity as [`eigenvalue`][memlab.theory.kernel_scaling.eigenvalue].
+
+    Computed from the logs of its factors, so P up to 1e300 and sigma from
+    1e-150 to 1e150 are fine; a time beyond the float range (about 1.8e308,
+    e.g. P = 1e300, sigma = 1e-150) raises ValueError rather than returning
+    inf.
+
+    Parameters
+    ----------
+    P : float or array_like
+        Training-set size, >= 1.
+    sigma : float or array_like
+        Noise level, > 0.
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
+        Small-distance exponent of the kernel, > 0.
+    C : float or array_like
+        Small-distance coefficient C(d) of the kernel, > 0
+        ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $\tau_{\rm mem} > 0$; a float when every argument is a scalar.
 
     Raises
     ------
+    TypeError
+        If an argument is not a real number or array.
     ValueError
-        If the memorization time exceeds the float range.
+        If P < 1, ``sigma``, ``nu`` or ``C`` is not positive and finite, d is not
+        a positive integer, or the result exceeds the float range (about
+        1.8e308; underflow gives 0).
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 22-24 and 39.
 
     Examples
     --------
@@ -380,11 +639,60 @@ def memorization_time(P, sigma, d, nu, C):
     return _out(out, P, sigma, d, nu, C)
 
 
-def memorization_time_asymptotic(P, sigma, d, nu, C):
-    r"""Large-d form $\tau_{\rm mem} \simeq P/(C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu)$ (eq. 39).
+def memorization_time_asymptotic(P: ArrayLike, sigma: ArrayLike, d: ArrayLike, nu: ArrayLike,
+                                 C: ArrayLike) -> float | np.ndarray:
+    r"""Large-d memorization time (Favero et al. 2025, App. G, eq. 39).
 
-    Its relative error is [`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error] (as 1/tau):
-    ``memorization_time / memorization_time_asymptotic - 1``.
+    $$
+    \tau_{\rm mem} \simeq \frac{P}{C\,\nu\,2^{\nu/2-1} d^{\nu/2-1}\sigma^\nu},
+    $$
+
+    [`memorization_time`][memlab.theory.kernel_scaling.memorization_time] with the ratio $\beta/\gamma$ replaced by its
+    large-d form (eq. 37). Its relative error (as $1/\tau$) is
+    [`asymptotic_relative_error`][memlab.theory.kernel_scaling.asymptotic_relative_error]:
+    ``memorization_time / memorization_time_asymptotic - 1``, i.e.
+    $-\nu(\nu-2)/(4d) + O(d^{-2})$, zero for $\nu = 2$.
+
+    Parameters
+    ----------
+    P : float or array_like
+        Training-set size, >= 1.
+    sigma : float or array_like
+        Noise level, > 0.
+    d : int or array_like of int
+        Dimension, >= 1.
+    nu : float or array_like
+        Small-distance exponent of the kernel, > 0.
+    C : float or array_like
+        Small-distance coefficient C(d) of the kernel, > 0
+        ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The large-d $\tau_{\rm mem} > 0$; a float when every argument is a
+        scalar.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real number or array.
+    ValueError
+        If P < 1, ``sigma``, ``nu`` or ``C`` is not positive and finite, d is not
+        a positive integer, or the result exceeds the float range (about
+        1.8e308; underflow gives 0).
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 37-39.
+
+    Examples
+    --------
+    >>> round(memorization_time_asymptotic(128, 0.5, 64, 2, 1.0), 9)    # 128 / (2 * 0.25)
+    256.0
+    >>> exact = memorization_time(128, 0.5, 64, 2, 1.0)
+    >>> round(exact / memorization_time_asymptotic(128, 0.5, 64, 2, 1.0) - 1, 12)
+    0.0
     """
     Pa, s, dd, nn, Cc = _check_eigen_args(P, sigma, d, nu, C)
     log_rate = np.log(Cc) + np.log(nn) + (0.5 * nn - 1.0) * (np.log(2.0) + np.log(dd)) + nn * np.log(s)
@@ -402,12 +710,15 @@ _SPREAD_MAX = 0.3    # sigma sqrt(2d) / ell below this: the expansion 1 - C r^nu
 
 @dataclass(frozen=True)
 class KernelPrediction(Result):
-    r"""Memorization-time prediction of one kernel ([`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction]).
+    r"""Memorization-time prediction of one kernel (Favero et al. 2025, App. G).
+
+    Returned by [`memorization_time_prediction`][memlab.theory.kernel_scaling.memorization_time_prediction].
 
     Attributes
     ----------
     kernel : str
-        One of `KERNELS`.
+        One of [`KERNELS`][memlab.theory.kernel_scaling.KERNELS]: ``"ntk"``, ``"nngp"``, ``"laplace"`` or
+        ``"gaussian"``.
     P : float
         Training-set size.
     sigma : float
@@ -469,8 +780,9 @@ class KernelPrediction(Result):
     inside_regime: bool
 
 
-def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> KernelPrediction:
-    r"""Local eigenvalue and memorization time of a kernel, with its regime check (seed 000 App. G).
+def memorization_time_prediction(kernel: str, P: float, sigma: float, d: int, *,
+                                 ell: float | None = 1.0) -> KernelPrediction:
+    r"""Local eigenvalue and memorization time of a kernel, with its regime check (Favero et al. 2025, App. G).
 
     For the kernel's small-distance expansion $K = 1 - C(d) r^\nu$
     ([`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion]), the local modes around each of the P training
@@ -492,15 +804,16 @@ def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> Kernel
 
     Parameters
     ----------
-    kernel : {"ntk", "nngp", "laplace", "gaussian"}
-        The kernel, as in [`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion].
+    kernel : str
+        The kernel: ``"ntk"``, ``"nngp"``, ``"laplace"`` or ``"gaussian"``, as in
+        [`kernel_expansion`][memlab.theory.kernel_scaling.kernel_expansion].
     P : float
         Training-set size, >= 1.
     sigma : float
         Noise level, > 0.
     d : int
         Dimension, >= 1.
-    ell : float
+    ell : float or None, default 1.0
         Length scale of the Laplace and Gaussian kernels, > 0 (required for
         them); checked but unused for ``"ntk"`` and ``"nngp"``, for which it
         may be ``None``.
@@ -512,15 +825,24 @@ def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> Kernel
 
     Raises
     ------
+    TypeError
+        If an argument has the wrong type (``kernel`` not a string, d not an
+        integer, ...).
     ValueError
-        For an unknown kernel, a non-positive ``ell``, d not a positive
-        integer, P < 1 or sigma <= 0 (checked in this order).
+        For an unknown kernel, a non-positive ``ell`` (or ``None`` for the
+        Laplace and Gaussian kernels), d not a positive integer, P < 1 or
+        sigma <= 0 (checked in this order).
+
+    References
+    ----------
+    Favero et al. (2025), App. G: the setting (eq. 5, $\sigma$ much smaller
+    than the distances between training points), eqs. 7, 22, 24 and 37-39.
 
     Examples
     --------
-    >>> p = memorization_time_prediction("ntk", 128, 0.05, 64)
-    >>> p.nu, round(p.C, 6), round(p.tau_mem), p.inside_regime
-    (1, 0.019894, 1461542, True)
+    >>> p = memorization_time_prediction("gaussian", 128, 0.05, 64, ell=4.0)
+    >>> p.nu, p.C, round(p.tau_mem), p.inside_regime     # 128 / (2 C sigma^2)
+    (2, 0.03125, 819200, True)
     >>> memorization_time_prediction("laplace", 16, 0.01, 16, ell=0.1).inside_regime
     False
     """
@@ -552,14 +874,26 @@ def memorization_time_prediction(kernel: str, P, sigma, d, *, ell=1.0) -> Kernel
 _MAX_ORDER = 5   # sympy's series: 2 s at order 5 on 2 cores, over 20 minutes at order 8
 
 
-def symbolic_ratio(order: int = 3):
+def symbolic_ratio(order: int = 3) -> dict:
     r"""Derive $\beta_d(1,\nu)/\gamma_d(1)$ with sympy, and its series in 1/d.
 
-    With $a = (u+v)/\sqrt2$, $b = (u-v)/\sqrt2$ independent
-    standard Gaussians (seed eqs. 28-30),
+    An independent symbolic check of the closed forms of Favero et al. (2025),
+    App. G (eqs. 28-37). With $a = (u+v)/\sqrt2$, $b = (u-v)/\sqrt2$
+    independent standard Gaussians (eqs. 28-30),
     $\beta = \frac12 2^{\nu/2}(\mathbb E\|a\|^2\,\mathbb E\|b\|^\nu - \mathbb E\|b\|^{\nu+2})$
-    and the radial moments are
+    (eq. 31) and the radial moments are
     $\mathbb E\|b\|^k = 2^{k/2}\Gamma(\frac{d+k}2)/\Gamma(\frac d2)$.
+    The series of ratio / leading is Stirling's series of
+    $\log\Gamma(x + a) - \log\Gamma(x) - a\log x$ at $x = d/2$, $a = \nu/2$,
+    exponentiated; its first correction, $\nu(\nu - 2)/(4d)$, is minus the
+    relative error of the large-d form (eq. 37).
+
+    Parameters
+    ----------
+    order : int, default 3
+        Number of terms of the series in $\epsilon = 1/d$ (the series is
+        computed to $O(\epsilon^{\rm order})$), 1 <= order <= 5: sympy's series
+        takes about 2 s at order 5 on 2 cores and over 20 minutes at order 8.
 
     Returns
     -------
@@ -568,16 +902,26 @@ def symbolic_ratio(order: int = 3):
         $\beta/\gamma$; ``"leading"``: the large-d form
         $-\nu 2^{\nu/2-1}d^{\nu/2-1}$; ``"series"``: ratio / leading as a
         series in 1/d up to ``order`` terms (from Stirling's series of
-        log Gamma); ``"symbols"``: (d, nu).
+        $\log\Gamma$); ``"symbols"``: the sympy symbols (d, nu).
 
-    ``order`` is at most 5 (ValueError beyond): sympy's series takes about 2 s at order 5
-    on 2 cores and over 20 minutes at order 8.
+    Raises
+    ------
+    TypeError
+        If ``order`` is not an integer.
+    ValueError
+        If ``order`` is < 1 or > 5.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eqs. 28-37.
 
     Examples
     --------
-    >>> out = symbolic_ratio()
+    >>> out = symbolic_ratio(2)
     >>> out["beta"]
     -2**nu*nu*gamma(d/2 + nu/2)/(2*gamma(d/2))
+    >>> out["series"]                       # 1 + nu (nu - 2) / (4 d)
+    1 + nu**2/(4*d) - nu/(2*d)
     """
     import sympy as sp
 
@@ -620,9 +964,12 @@ def _symbolic_expansion(kernel):
     return sp.simplify(-term / r**power), int(power)
 
 
-def kernel_expansion(kernel: str, d=None, *, ell=None):
+def kernel_expansion(kernel: str, d: int | None = None, *,
+                     ell: float | None = None) -> tuple[float | sympy.Expr, int]:
     r"""Small-distance expansion $K = 1 - C r^\nu + \ldots$ derived symbolically.
 
+    The constants $(C(d), \nu)$ of the expansion assumed by Favero et al.
+    (2025), App. G, eq. 7, derived with sympy from the kernel's closed form.
     Inputs lie on the sphere of radius $\sqrt d$, $r = \|x - y\|$,
     so the angle is $\theta = \arccos(1 - r^2/(2d))$; kernels are
     normalised so that K(x, x) = 1:
@@ -636,25 +983,51 @@ def kernel_expansion(kernel: str, d=None, *, ell=None):
     * ``"laplace"``: $e^{-r/\ell}$; $\nu = 1$, $C = 1/\ell$.
     * ``"gaussian"``: $e^{-r^2/(2\ell^2)}$; $\nu = 2$, $C = 1/(2\ell^2)$.
 
+    The paper quotes $\nu = 1$ for the ReLU NTK and $\nu = 2$ for the random
+    feature kernel. The expansion holds for $r \ll \sqrt d$ (the two
+    spherical kernels) or $r \ll \ell$ (Laplace, Gaussian). Each kernel's
+    series is derived once and cached; the spherical kernels take a few seconds
+    the first time (sympy expands an arc-cosine), which is why the examples
+    below use the other two: ``kernel_expansion("ntk", 64)`` gives
+    ``(0.0198..., 1)``, i.e. $C = 1/(2\pi\sqrt{64})$.
+
     Parameters
     ----------
-    kernel : {"ntk", "nngp", "laplace", "gaussian"}
+    kernel : str
+        The kernel: ``"ntk"``, ``"nngp"``, ``"laplace"`` or ``"gaussian"`` (one of
+        [`KERNELS`][memlab.theory.kernel_scaling.KERNELS]).
     d : int, optional
-        Dimension; if given, C is returned as a float, else as a sympy
-        expression in d.
+        Dimension, >= 1; if given, C is returned as a float (when no other
+        symbol is left), else as a sympy expression in d.
     ell : float, optional
-        Length scale of the Laplace and Gaussian kernels (default symbolic).
+        Length scale of the Laplace and Gaussian kernels, > 0 (default
+        symbolic); ignored by the spherical kernels.
 
     Returns
     -------
-    (C, nu)
-        The leading non-constant term of the series of K in r.
+    C : float or sympy.Expr
+        The coefficient of the leading non-constant term of the series of K
+        in r: a float when ``d`` and, where needed, ``ell`` are given.
+    nu : int
+        Its power.
+
+    Raises
+    ------
+    TypeError
+        If ``kernel`` is not a string or ``d``, ``ell`` have the wrong type.
+    ValueError
+        If ``kernel`` is unknown, d < 1 or ``ell`` is not positive.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, eq. 7; Jacot et al. (2018) for the NTK.
 
     Examples
     --------
-    >>> C, nu = kernel_expansion("ntk", 64)
-    >>> nu, round(C, 6)                     # 1 / (2 pi sqrt(64))
-    (1, 0.019894)
+    >>> kernel_expansion("gaussian", ell=0.5)     # 1 / (2 ell^2)
+    (2.0, 2)
+    >>> kernel_expansion("laplace")               # symbolic in ell
+    (1/ell, 1)
     """
     import sympy as sp
 

@@ -1,16 +1,18 @@
-r"""The linear diffusion model of the onset paper (Sec. 3) and its P(Delta > 0) transition.
+r"""The linear diffusion model of the onset paper (Sec. 3) and its $P(\Delta > 0)$ transition.
 
-The onset paper: "On the onset of memorization to generalization transition in
-diffusion models" (anonymous authors, under double-blind review, 2024).
+Implements Sec. 3 (eqs. 15-22, Figs. 2-3) of the onset paper: "On the onset of
+memorization to generalization transition in diffusion models" (anonymous
+authors, under double-blind review).
 
 Training data $Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)$, k = 1..n,
 are noised in one step, $X_k = e^{-T}Y_k + \sqrt{\Delta_T} Z_k$ with
-$\Delta_T = \lambda(1 - e^{-2T})$ (paper: T = 2, $\lambda = e^{-4}$).
-A linear denoiser $Y = \theta_0 + \theta_1 X$ is fitted by least squares on
-the centred data (eq. 15); when $n \le d$ the centred design has rank
-at most n - 1 < d and memlab uses the minimum-norm solution (pseudo-inverse).
+$\Delta_T = \lambda(1 - e^{-2T})$ (eq. 22; the paper uses T = 2,
+$\lambda = e^{-4}$). A linear denoiser $Y = \theta_0 + \theta_1 X$ is
+fitted by least squares on the centred data (eq. 15); when $n \le d$ the
+centred design has rank at most n - 1 < d and memlab uses the minimum-norm
+solution (pseudo-inverse), where the paper's $(x^Tx)^{-1}$ does not exist.
 Generation draws $X \sim \mathcal N(\mu_X, \sigma_X^2 I)$ with
-$\mu_X = e^{-T}\bar Y$,
+$\mu_X = e^{-T}\bar Y$ and
 $\sigma_X^2 = e^{-2T}\frac1{nd}\sum_k\|Y_k - \bar Y\|^2 + \Delta_T$
 (eq. 16), so the generated law is Gaussian (eq. 17),
 
@@ -18,18 +20,18 @@ $$
 \rho_G = \mathcal N(\theta_0 + \theta_1\mu_X,\ \sigma_X^2\theta_1\theta_1^T),
 $$
 
-degenerate (rank <= n - 1) when n <= d.
+degenerate (rank at most n - 1) when $n \le d$.
 
-Two measures of memorization (Sec. 3.1-3.2):
+Two measures of memorization (Secs. 3.1-3.2):
 
 * the squared Hellinger distance $H^2(\rho, \rho_G)$ to the true law
-  ([`hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian]; the paper's eq. 18 has typos, the standard form
-  is used);
-* $\Delta = E_{TG} - E_{OG}$ with $E_{AG} = \int(\rho_A - \rho_G)^2$,
-  $\rho_T = \frac1n\sum_k\mathcal N(Y_k, \epsilon_n^2 I)$,
-  $\rho_O$ the same over $N_O$ fresh samples,
-  $\epsilon_m = \sigma m^{-1/d}$ (Fig. 3). The model generalizes
-  when $P(\Delta > 0) > 1/2$ ([`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive]).
+  ([`hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian]; the paper's eq. 18 has typos, the standard
+  form is used);
+* $\Delta = E_{TG} - E_{OG}$ with $E_{AG} = \int(\rho_A - \rho_G)^2$
+  (eqs. 19-21), $\rho_T = \frac1n\sum_k\mathcal N(Y_k, \epsilon_n^2 I)$,
+  $\rho_O$ the same over $N_O$ fresh samples, $\epsilon_m = \sigma m^{-1/d}$
+  (Fig. 3). The model generalizes when $P(\Delta > 0) > 1/2$
+  ([`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive]).
 
 The term $\int\rho_G^2$ is common to both distances (and infinite when
 $\rho_G$ is degenerate), so
@@ -38,17 +40,33 @@ each integral is a Gaussian overlap
 $\int\mathcal N(x|a, A)\mathcal N(x|b, B)dx = \mathcal N(a|b, A + B)$,
 all combined in log space.
 
+Where the model stops describing the transition:
+
+* it never converges: as $n \to \infty$, $H^2$ tends to a positive limit
+  ([`hellinger_large_n_limit`][memlab.theory.linear_diffusion.hellinger_large_n_limit]; 0.368 at d = 16), because the one-step
+  denoiser shrinks the variance, so the decay of the paper's Fig. 2 stops;
+* for $n \le d$ the generated Gaussian is degenerate and $H^2 = 1$ exactly,
+  whatever the data ([`expected_hellinger`][memlab.theory.linear_diffusion.expected_hellinger]);
+* $P(\Delta > 0)$ is conditional on one original dataset; as n approaches
+  $N_O$ it returns to 1/2 only on average over original datasets
+  ([`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] with ``n_original_sets``).
+
 Low-rank structure. $\theta_1 = y^T x^{+T}$ lives in the span of the
 centred training data: with the thin SVD $x = USV^T$,
 $S_G = \sigma_X^2 A^TA$, $A = S^+U^Ty$ (k x d, k = min(n, d)). The
 statistics ([`expected_hellinger`][memlab.theory.linear_diffusion.expected_hellinger], [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic],
 [`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive], [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve]) therefore never form a d x d
-matrix when n <= d: the r <= n - 1 eigenpairs of $S_G$ come from two thin
-SVDs (O(n^2 d) per trial), and every inverse and determinant of
+matrix when $n \le d$: the $r \le n - 1$ eigenpairs of $S_G$ come from two
+thin SVDs ($O(n^2 d)$ per trial), and every inverse and determinant of
 $S_G + \epsilon^2 I$ follows from Woodbury and the determinant lemma. For
-n <= d the Hellinger distance needs nothing at all ($H^2 = 1$). For
-n > d the span is all of $\mathbb R^d$ and the cost is O(n d^2 + d^3).
+$n \le d$ the Hellinger distance needs nothing at all ($H^2 = 1$). For
+$n > d$ the span is all of $\mathbb R^d$ and the cost is $O(n d^2 + d^3)$.
 [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model] still returns the dense d x d slope.
+
+References
+----------
+The onset paper (anonymous, under review), "On the onset of memorization to
+generalization transition in diffusion models", Sec. 3, eqs. 15-22, Figs. 2-3.
 """
 from __future__ import annotations
 
@@ -56,6 +74,8 @@ from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.random import Generator
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .metrics import first_crossing
@@ -99,12 +119,62 @@ def _check_model_args(n, d, mu, sigma, T, lam):
     return n, d, mu, sigma, T, lam
 
 
-def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), trials=None,
-                        seed=None):
-    r"""Draw $Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)$ and $X_k = e^{-T}Y_k + \sqrt{\Delta_T}Z_k$.
+def sample_training_set(n: int, d: int, *, mu: float = 10.0, sigma: float = 1.0,
+                        T: float = 2.0, lam: float = np.exp(-4.0), trials: int | None = None,
+                        seed: Generator | int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Draw a training set of the linear diffusion model and its one-step noising.
 
-    Returns ``(Y, X)`` of shape (n, d), or (trials, n, d) when ``trials`` is
-    given (onset paper, eq. 22).
+    $Y_k \sim \mathcal N(\mu\mathbf 1, \sigma^2 I_d)$ and
+    $X_k = e^{-T}Y_k + \sqrt{\Delta_T}Z_k$, $Z_k \sim \mathcal N(0, I_d)$,
+    $\Delta_T = \lambda(1 - e^{-2T})$ (onset paper, eq. 22). The whole noise
+    is added in one step, as in the paper (not a multi-step forward process).
+
+    Parameters
+    ----------
+    n : int
+        Training-set size, >= 2.
+    d : int
+        Dimension, >= 1.
+    mu : float, default 10.0
+        Mean of every coordinate of the data (the paper's $\mu = 10$).
+    sigma : float, default 1.0
+        Standard deviation of the data, > 0.
+    T : float, default 2.0
+        Noise time, > 0 (the paper's T = 2).
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0 (the paper's $\lambda = e^{-4}$).
+    trials : int, optional
+        Number of independent training sets; ``None`` (default) draws one.
+    seed : Generator | int | None, default None
+        Random seed or generator; a Generator is advanced.
+
+    Returns
+    -------
+    Y : numpy.ndarray
+        Clean data, shape (n, d), or (trials, n, d) when ``trials`` is given.
+    X : numpy.ndarray
+        Noised data, same shape as ``Y``.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a non-integer ``n``, a string
+        ``seed``).
+    ValueError
+        If n < 2, d < 1, ``sigma``, ``T`` or ``lam`` is not positive, ``mu`` is
+        not finite, or the arrays would exceed the memory budget.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, eq. 22.
+
+    Examples
+    --------
+    >>> Y, X = sample_training_set(8, 16, seed=0)
+    >>> Y.shape, X.shape
+    ((8, 16), (8, 16))
+    >>> sample_training_set(8, 16, trials=3, seed=0)[0].shape
+    (3, 8, 16)
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
     shape = (n, d) if trials is None else (check_positive_int("trials", trials, maximum=MAX_SAMPLES), n, d)
@@ -117,27 +187,32 @@ def sample_training_set(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tr
 
 @dataclass(frozen=True)
 class LinearModel(Result):
-    """Fitted linear denoiser and the Gaussian it generates (batched over leading axes).
+    r"""Fitted linear denoiser and the Gaussian it generates (onset paper, eqs. 15-17).
+
+    Returned by [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model]; every array carries the leading
+    batch axes of its input (written ``...`` below).
 
     Attributes
     ----------
-    theta0 : ndarray (..., d)
-        Intercept.
-    theta1 : ndarray (..., d, d)
-        Slope: the denoiser is ``Y = theta0 + theta1 @ X``.
-    mean : ndarray (..., d)
-        Mean of rho_G, ``theta0 + theta1 mu_X``.
-    eigvals : ndarray (..., d)
-        Eigenvalues of the covariance ``sigma_X^2 theta1 theta1^T`` (descending,
-        >= 0; exactly zero beyond the rank).
-    eigvecs : ndarray (..., d, d)
-        Matching orthonormal eigenvectors (columns).
-    rank : ndarray of int (...)
-        Numerical rank of theta1 (<= n - 1).
+    theta0 : numpy.ndarray
+        Intercept $\theta_0$, shape (..., d).
+    theta1 : numpy.ndarray
+        Slope $\theta_1$, shape (..., d, d): the denoiser is
+        $Y = \theta_0 + \theta_1 X$.
+    mean : numpy.ndarray
+        Mean $\theta_0 + \theta_1\mu_X$ of $\rho_G$, shape (..., d).
+    eigvals : numpy.ndarray
+        Eigenvalues of the covariance $\sigma_X^2\theta_1\theta_1^T$, shape
+        (..., d): descending, non-negative, exactly zero beyond the rank.
+    eigvecs : numpy.ndarray
+        Matching orthonormal eigenvectors (columns), shape (..., d, d).
+    rank : numpy.ndarray
+        Numerical rank of $\theta_1$ (integers, at most n - 1), shape (...).
     min_norm : bool
-        True when n <= d and the minimum-norm least-squares solution was used.
-    sigma_X2 : ndarray (...)
-        Variance of the generation noise, eq. 16.
+        True when $n \le d$ and the minimum-norm least-squares solution was
+        used.
+    sigma_X2 : numpy.ndarray
+        Variance $\sigma_X^2$ of the generation noise (eq. 16), shape (...).
     """
 
     theta0: np.ndarray
@@ -150,13 +225,17 @@ class LinearModel(Result):
     sigma_X2: np.ndarray
 
 
-def fit_linear_model(Y, X, *, T=2.0, lam=np.exp(-4.0)) -> LinearModel:
+def fit_linear_model(Y: ArrayLike, X: ArrayLike, *, T: float = 2.0,
+                     lam: float = np.exp(-4.0)) -> LinearModel:
     r"""Least-squares linear denoiser (onset paper, eq. 15) and its generated Gaussian (eqs. 16-17).
 
     $\theta_1^T = x^+ y$ with x, y the centred (n, d) matrices of X and Y
-    ($x^+$ the pseudo-inverse: the ordinary solution when x has full
-    column rank, the minimum-norm one when n <= d), and
-    $\theta_0 = \bar Y - \theta_1\bar X$. Accepts a leading batch axis.
+    ($x^+$ the pseudo-inverse: the paper's $(x^Tx)^{-1}x^T$ when x has full
+    column rank, the minimum-norm solution when $n \le d$, where the paper's
+    formula does not exist), and $\theta_0 = \bar Y - \theta_1\bar X$. The
+    generated law is $\mathcal N(\theta_0 + \theta_1\mu_X, \sigma_X^2\theta_1\theta_1^T)$
+    with $\mu_X = e^{-T}\bar Y$ and $\sigma_X^2$ of eq. 16. Accepts a leading
+    batch axis.
 
     The pseudo-inverse has rank at most n - 1 by construction (see
     `_centred_pinv`: numpy's ``pinv`` would invert the rounding-level
@@ -165,9 +244,42 @@ def fit_linear_model(Y, X, *, T=2.0, lam=np.exp(-4.0)) -> LinearModel:
     they use the same model in the span of the data (`_fit_low_rank`),
     without d x d matrices.
 
-    Cost: O(B d^2 (n + d)) time and O(B (n d + d^2)) memory for B trials (the
-    batch axis) of n points in dimension d (thin SVD of the design and SVD of
-    the d x d theta1 per trial); about 0.25 s for B = 1000, n = 64, d = 16.
+    Cost: $O(B d^2 (n + d))$ time and $O(B (n d + d^2))$ memory for B trials
+    (the batch axis) of n points in dimension d (thin SVD of the design and SVD
+    of the d x d $\theta_1$ per trial); about 0.25 s for B = 1000, n = 64,
+    d = 16.
+
+    Parameters
+    ----------
+    Y : array_like
+        Clean training data, shape (n, d) or (trials, n, d), n >= 2.
+    X : array_like
+        Their noised versions, same shape as ``Y`` (e.g. from
+        [`sample_training_set`][memlab.theory.linear_diffusion.sample_training_set]).
+    T : float, default 2.0
+        Noise time used to noise the data, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+
+    Returns
+    -------
+    LinearModel
+        The fitted parameters, the mean and eigendecomposition of the generated
+        covariance, its rank and $\sigma_X^2$.
+
+    Raises
+    ------
+    TypeError
+        If ``Y`` or ``X`` is not a real array, or ``T`` or ``lam`` not a real
+        number.
+    ValueError
+        If ``Y`` and ``X`` differ in shape, are not 2- or 3-dimensional, have
+        fewer than 2 rows or non-finite entries, if ``T`` or ``lam`` is not
+        positive, or the d x d outputs would exceed the memory budget.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, eqs. 15-17.
 
     Examples
     --------
@@ -343,7 +455,7 @@ def _span_by_svd(yc, xc, v):
 # ----------------------------------------------------------------------------
 
 
-def hellinger_gaussian(m1, S1, m2, S2) -> float:
+def hellinger_gaussian(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLike) -> float:
     r"""Squared Hellinger distance between two Gaussians (standard form).
 
     $$
@@ -352,26 +464,51 @@ def hellinger_gaussian(m1, S1, m2, S2) -> float:
     \qquad \bar S = (S_1 + S_2)/2,
     $$
 
-    computed with log-determinants and ``-expm1``. If exactly one covariance
-    is singular (a degenerate Gaussian, e.g. $\rho_G$ for n <= d) the
-    two laws are mutually singular and $H^2 = 1$. The onset paper's eq. 18
-    states this formula with typos (a factor $2^d$, missing 1/2s).
+    with $\delta m = m_1 - m_2$, computed with log-determinants and
+    ``-expm1``. If exactly one covariance is singular (a degenerate Gaussian,
+    e.g. $\rho_G$ for $n \le d$) the two laws are mutually singular and
+    $H^2 = 1$. The onset paper's eq. 18 states this formula with typos (a
+    factor $2^d$, missing 1/2s); this is the standard form.
 
-    Cost: O(d^3) time and O(d^2) memory (two eigendecompositions, a
+    Cost: $O(d^3)$ time and $O(d^2)$ memory (two eigendecompositions, a
     log-determinant and a solve); about 2 ms for d = 100.
 
     Parameters
     ----------
-    m1, m2 : array (d,)
-        Means.
-    S1, S2 : array (d, d)
-        Symmetric positive semi-definite covariances.
+    m1 : array_like
+        Mean of the first Gaussian, shape (d,).
+    S1 : array_like
+        Its covariance, shape (d, d), symmetric positive semi-definite.
+    m2 : array_like
+        Mean of the second Gaussian, shape (d,).
+    S2 : array_like
+        Its covariance, shape (d, d), symmetric positive semi-definite.
+
+    Returns
+    -------
+    float
+        $H^2 \in [0, 1]$; exactly 1 when one covariance is singular.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a real array.
+    ValueError
+        If the shapes do not match (d,) and (d, d), a covariance is not
+        symmetric or has a negative eigenvalue, an entry is not finite, or both
+        covariances are singular.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.1, eq. 18 (corrected).
 
     Examples
     --------
     >>> import numpy as np
     >>> round(hellinger_gaussian(np.zeros(1), np.eye(1), np.ones(1), np.eye(1)), 6)  # 1 - e^{-1/8}
     0.117503
+    >>> hellinger_gaussian(np.zeros(2), np.eye(2), np.zeros(2), np.diag([1.0, 0.0]))
+    1.0
     """
     m1 = check_array("m1", m1, ndim=1)
     m2 = check_array("m2", m2, ndim=1)
@@ -560,8 +697,10 @@ def _delta(Y, X, orig: _Original, sigma, T, lam):
     return sign, log_abs
 
 
-def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
-                    log_original_overlap=None):
+def delta_statistic(Y: ArrayLike, X: ArrayLike, original: ArrayLike, *, sigma: float = 1.0,
+                    T: float = 2.0, lam: float = np.exp(-4.0),
+                    log_original_overlap: float | None = None,
+                    ) -> tuple[float, float] | tuple[np.ndarray, np.ndarray]:
     r"""Sign and log-magnitude of $\Delta = E_{TG} - E_{OG}$ (onset paper, eqs. 19-21).
 
     $$
@@ -571,36 +710,72 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
 
     each integral a Gaussian overlap (see the module docstring), the overlaps
     with $\rho_G$ evaluated in the r-dimensional range of its covariance
-    (Woodbury and the determinant lemma, no d x d matrix).
+    (Woodbury and the determinant lemma, no d x d matrix). $\rho_T$ and
+    $\rho_O$ are Gaussian kernel density estimates of width
+    $\epsilon_m = \sigma m^{-1/d}$ over the m = n training points and the
+    $N_O$ original points (the paper's Fig. 3). The model generalizes on
+    this training set when $\Delta > 0$ (eq. 20).
 
-    Cost: O(N_O^2 d + B d k (n + N_O)) time, k = min(n, d), and
-    O(min(N_O, 2048) N_O + N_O d + B (n d + N_O k)) memory for B trials of n
-    points in dimension d and N_O original points (the B n^2 pair terms are
-    chunked to about 4e6 elements); the N_O^2 d term is skipped when
+    Cost: $O(N_O^2 d + B d k (n + N_O))$ time, k = min(n, d), and
+    $O(\min(N_O, 2048) N_O + N_O d + B (n d + N_O k))$ memory for B trials of
+    n points in dimension d and $N_O$ original points (the $B n^2$ pair terms
+    are chunked to about 4e6 elements); the $N_O^2 d$ term is skipped when
     ``log_original_overlap`` is given. Measured (2 shared cores, one trial,
-    n = 100, N_O = 1000, ``log_original_overlap`` given; time / tracemalloc
+    n = 100, $N_O$ = 1000, ``log_original_overlap`` given; time / tracemalloc
     peak): 0.077 s / 21 MB at d = 1000 (2.2 s / 26 MB with the former dense
     fit, 29x), 1.25 s / 208 MB at d = 1e4 (160 MB of it the original points
     and their centred copy). About 2.9 s for one trial with n = 64, d = 16,
-    N_O = 10^4 (dominated by the N_O^2 term).
+    $N_O = 10^4$ (dominated by the $N_O^2$ term).
 
     Parameters
     ----------
-    Y, X : array (n, d) or (trials, n, d)
-        Training data and their noised versions.
-    original : array (N_O, d)
-        The original dataset defining $\rho_O$.
-    sigma : float
-        Data standard deviation (sets $\epsilon_m = \sigma m^{-1/d}$).
-    T, lam : float
-        Noise time and scale.
+    Y : array_like
+        Training data, shape (n, d) or (trials, n, d), n >= 2.
+    X : array_like
+        Their noised versions, same shape as ``Y``.
+    original : array_like
+        The original dataset defining $\rho_O$, shape ($N_O$, d), $N_O$ >= 2.
+    sigma : float, default 1.0
+        Data standard deviation, > 0 (sets $\epsilon_m = \sigma m^{-1/d}$).
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
     log_original_overlap : float, optional
-        Precomputed $\log\int\rho_O^2$ (it does not depend on the trial).
+        Precomputed $\log\int\rho_O^2$ (it does not depend on the trial);
+        computed from ``original`` when ``None``.
 
     Returns
     -------
-    (sign, log_abs) : arrays of shape (trials,) (or scalars)
-        $\mathrm{sign}(\Delta)$ and $\log|\Delta|$.
+    sign : float or numpy.ndarray
+        $\mathrm{sign}(\Delta)$ (+1, -1 or 0): a float for 2-d ``Y``, an array
+        of shape (trials,) for 3-d ``Y``.
+    log_abs : float or numpy.ndarray
+        $\log|\Delta|$, same shape as ``sign``.
+
+    Raises
+    ------
+    TypeError
+        If an array argument is not a real array or a scalar one not a real
+        number.
+    ValueError
+        If ``Y`` and ``X`` differ in shape or have fewer than 2 rows, ``original``
+        has a number of columns other than d or fewer than 2 rows, an entry is
+        not finite, ``sigma``, ``T`` or ``lam`` is not positive, or the
+        intermediates would exceed the memory budget.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.2, eqs. 19-21 and Fig. 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> original = 10 + np.random.default_rng(1).standard_normal((500, 16))
+    >>> Y, X = sample_training_set(4, 16, seed=0)      # n << d: memorizing
+    >>> sign, log_abs = delta_statistic(Y, X, original)
+    >>> sign
+    -1.0
     """
     Y = check_array("Y", Y, ndim=(2, 3))
     X = check_array("X", X, ndim=(2, 3))
@@ -632,10 +807,29 @@ def delta_statistic(Y, X, original, *, sigma=1.0, T=2.0, lam=np.exp(-4.0),
 
 @dataclass(frozen=True)
 class ProbabilityEstimate(Result):
-    """A Monte Carlo probability with a Wilson score interval.
+    """A Monte Carlo probability with its confidence interval.
 
-    Attributes: ``estimate``, ``stderr`` (binomial), ``ci_low``, ``ci_high``
-    (level ``confidence``), ``n_samples`` (trials), ``seed``.
+    Returned by [`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive] (Wilson score interval) and, one per
+    training-set size, in [`DeltaCurve`][memlab.theory.linear_diffusion.DeltaCurve] (Wilson interval, or a Student t
+    interval over original datasets).
+
+    Attributes
+    ----------
+    estimate : float
+        The estimated probability, in [0, 1].
+    stderr : float
+        Its standard error (binomial, or from the spread over original
+        datasets).
+    ci_low : float
+        Lower end of the confidence interval.
+    ci_high : float
+        Upper end of the confidence interval.
+    confidence : float
+        Level of the interval, in (0, 1).
+    n_samples : int
+        Number of Monte Carlo trials.
+    seed : object
+        The ``seed`` argument of the run (an int, a Generator or None).
     """
 
     estimate: float
@@ -649,7 +843,22 @@ class ProbabilityEstimate(Result):
 
 @dataclass(frozen=True)
 class MeanEstimate(Result):
-    """A Monte Carlo mean: ``estimate``, ``stderr``, ``n_samples``, ``seed``."""
+    """A Monte Carlo mean with its standard error.
+
+    Returned by [`expected_hellinger`][memlab.theory.linear_diffusion.expected_hellinger].
+
+    Attributes
+    ----------
+    estimate : float
+        The sample mean.
+    stderr : float
+        Its standard error; 0 when every trial gives the same value by
+        construction, NaN for a single trial.
+    n_samples : int
+        Number of Monte Carlo trials.
+    seed : object
+        The ``seed`` argument of the run (an int, a Generator or None).
+    """
 
     estimate: float
     stderr: float
@@ -667,35 +876,92 @@ def _wilson(k, m, confidence):
     return lo, hi
 
 
-def p_delta_positive(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), n_original=10_000,
-                     trials=1000, seed=None, confidence=0.95, original=None,
-                     chunk=64) -> ProbabilityEstimate:
+def p_delta_positive(n: int, d: int, *, mu: float = 10.0, sigma: float = 1.0, T: float = 2.0,
+                     lam: float = np.exp(-4.0), n_original: int = 10_000, trials: int = 1000,
+                     seed: Generator | int | None = None, confidence: float = 0.95,
+                     original: ArrayLike | None = None, chunk: int = 64) -> ProbabilityEstimate:
     r"""Monte Carlo estimate of $P(\Delta > 0)$ over training sets (onset paper, Fig. 3).
 
-    One original dataset of ``n_original`` points is drawn (or given as
-    ``original``) and $\int\rho_O^2$ is computed once; then ``trials``
-    training sets of size n are drawn and processed in vectorized chunks.
-    The interval is Wilson's score interval.
+    The onset paper's criterion (Sec. 3.2, eq. 20): the linear diffusion model
+    generalizes at training-set size n when $P(\Delta > 0) > 1/2$ and
+    memorizes when $P(\Delta > 0) \le 1/2$, with $\Delta$ of
+    [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic]. One original dataset of ``n_original`` points is
+    drawn (or given as ``original``) and $\int\rho_O^2$ is computed once;
+    then ``trials`` training sets of size n are drawn and processed in
+    vectorized chunks. The interval is Wilson's score interval.
 
-    Cost: O(N_O^2 d + trials d k (n + N_O)) time, k = min(n, d), and
-    O(min(N_O, 2048) N_O + N_O d + c (n d + N_O k)) memory, N_O = ``n_original``,
-    with c <= min(``chunk``, 2e6 / (N_O d)) trials per chunk (see
-    [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic]: no d x d matrix when n <= d); about 10 s for
-    n = 64, d = 16, N_O = 10^4, trials = 1000.
+    Cost: $O(N_O^2 d + \mathrm{trials}\, d k (n + N_O))$ time, k = min(n, d),
+    and $O(\min(N_O, 2048) N_O + N_O d + c (n d + N_O k))$ memory,
+    $N_O$ = ``n_original``, with $c \le \min(\mathrm{chunk}, 2\cdot 10^6 / (N_O d))$
+    trials per chunk (see [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic]: no d x d matrix when
+    $n \le d$); about 10 s for n = 64, d = 16, $N_O = 10^4$, trials = 1000.
 
-    Measured (d = 16, N_O = 1e4, 1000 trials, seed 1): 0.026 at n = 8, 0.019
-    at 12, 0.000 at 16, 0.002 at 20, 0.277 at 24, 0.761 at 28, 0.921 at 32,
-    0.985 at 40, 0.998 at 64; transition (P = 1/2) at n = 25.8 (measured
+    Measured (d = 16, $N_O$ = 1e4, 1000 trials, ``seed=1``): 0.026 at n = 8,
+    0.019 at 12, 0.000 at 16, 0.002 at 20, 0.277 at 24, 0.761 at 28, 0.921 at
+    32, 0.985 at 40, 0.998 at 64; transition (P = 1/2) at n = 25.8 (measured
     before the pseudo-inverse fix of [`fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model]; with it, on the
-    grid 8, 12, 16, 20, 24, 32 and seed 1: 0.017 and 0.019 at n = 8 and 12
+    grid 8, 12, 16, 20, 24, 32 and ``seed=1``: 0.017 and 0.019 at n = 8 and 12
     against 0.020 and 0.016 before, identical from n = 16 on). The small
     positive tail at n < d is genuine (|Delta| is 0.1-35% of the largest
-    term in those trials, not rounding, and it survives the fix). As n approaches N_O the probability
-    falls back towards 1/2 on average over original datasets (onset paper), but
-    conditional on the one original dataset it can be anything: d = 16,
-    N_O = n = 1000, 32 original sets: mean 0.45 [0.33, 0.56], per-set
-    standard deviation 0.31 (use [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] with
-    ``n_original_sets``).
+    term in those trials, not rounding, and it survives the fix).
+
+    Where it stops holding: as n approaches $N_O$ the probability falls back
+    towards 1/2 on average over original datasets (the onset paper's regime
+    $N \sim n \gg d$), but conditional on the one original dataset it can be
+    anything: d = 16, $N_O$ = n = 1000, 32 original sets: mean 0.45
+    [0.33, 0.56], per-set standard deviation 0.31 (use
+    [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] with ``n_original_sets``).
+
+    Parameters
+    ----------
+    n : int
+        Training-set size, >= 2.
+    d : int
+        Dimension, >= 1.
+    mu : float, default 10.0
+        Mean of every coordinate of the data.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+    n_original : int, default 10000
+        Size $N_O \ge 2$ of the original dataset drawn when ``original`` is
+        None (the paper's $N = 10^4$).
+    trials : int, default 1000
+        Number of training sets drawn, >= 1.
+    seed : Generator | int | None, default None
+        Random seed or generator (draws the original dataset, then the
+        training sets).
+    confidence : float, default 0.95
+        Level of the Wilson interval, in (0, 1).
+    original : array_like, optional
+        A given original dataset, shape ($N_O$, d) with $N_O$ >= 2, used instead
+        of drawing one (``n_original`` is then ignored).
+    chunk : int, default 64
+        Training sets per vectorized batch (capped to keep the intermediates
+        near 16 MB; the result does not depend on it).
+
+    Returns
+    -------
+    ProbabilityEstimate
+        The fraction of trials with $\Delta > 0$, its binomial standard error
+        and Wilson interval.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a float ``n``, a string
+        ``seed``).
+    ValueError
+        If an argument is out of range (n < 2, ``confidence`` outside (0, 1),
+        ``original`` with a number of columns other than d, ...) or the
+        arrays would exceed the memory budget.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.2, eq. 20 and Fig. 3.
 
     Examples
     --------
@@ -747,24 +1013,37 @@ def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, orig: _Orig
 
 @dataclass(frozen=True)
 class DeltaCurve(Result):
-    r"""$P(\Delta > 0)$ against n, with the transition size.
+    r"""$P(\Delta > 0)$ against n, with the transition size (onset paper, Fig. 3).
+
+    Returned by [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve].
 
     Attributes
     ----------
-    n : ndarray of int
-        Training-set sizes.
+    n : numpy.ndarray
+        Training-set sizes (integers).
     estimates : tuple of ProbabilityEstimate
-        One per n.
-    probability, ci_low, ci_high : ndarray
-        The estimates and their intervals as arrays.
-    set_probabilities : ndarray (n_original_sets, len(n))
-        P(Delta > 0) conditional on each original dataset.
+        One [`ProbabilityEstimate`][memlab.theory.linear_diffusion.ProbabilityEstimate] per n.
+    probability : numpy.ndarray
+        The estimates of $P(\Delta > 0)$ as an array, one per n.
+    ci_low : numpy.ndarray
+        Lower ends of their confidence intervals.
+    ci_high : numpy.ndarray
+        Upper ends of their confidence intervals.
+    set_probabilities : numpy.ndarray
+        $P(\Delta > 0)$ conditional on each original dataset, shape
+        (n_original_sets, len(n)).
     transition : float
         [`transition_n`][memlab.theory.linear_diffusion.transition_n] of the curve (NaN if P never crosses 1/2 inside it).
-    d, n_original, trials, n_original_sets : int
-        Setting (``trials`` in total per n, spread over the original sets).
+    d : int
+        Dimension.
+    n_original : int
+        Size $N_O$ of each original dataset.
+    trials : int
+        Training sets drawn per n, in total over the original sets.
+    n_original_sets : int
+        Number of independent original datasets.
     seed : object
-        Seed of the run.
+        The ``seed`` argument of the run (an int, a Generator or None).
     """
 
     n: np.ndarray
@@ -781,22 +1060,81 @@ class DeltaCurve(Result):
     seed: object
 
 
-def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
-                  n_original=10_000, trials=1000, seed=None, confidence=0.95, original=None,
-                  n_original_sets=1, progress=False) -> DeltaCurve:
-    r"""$P(\Delta > 0)$ for several n (onset paper, Fig. 3).
+def p_delta_curve(n_values: ArrayLike, d: int, *, mu: float = 10.0, sigma: float = 1.0,
+                  T: float = 2.0, lam: float = np.exp(-4.0), n_original: int = 10_000,
+                  trials: int = 1000, seed: Generator | int | None = None,
+                  confidence: float = 0.95, original: ArrayLike | None = None,
+                  n_original_sets: int = 1, progress: bool = False) -> DeltaCurve:
+    r"""$P(\Delta > 0)$ for several n, and the transition size (onset paper, Fig. 3).
 
-    Each original dataset and its $\int\rho_O^2$ (the O(N_O^2) part)
-    are computed once for the whole curve. $P(\Delta > 0)$ as the paper
-    defines it is conditional on the one original dataset. With
-    ``n_original_sets > 1`` the trials are spread over that many independent
-    original sets; the estimate is the mean of the per-set probabilities and
-    its interval comes from their spread (t interval). This matters when n
-    approaches N_O: with d = 16, N_O = n = 1000, 32 sets gave a mean of 0.45
-    [0.33, 0.56] with a per-set standard deviation of 0.31. With N_O = 1e4
-    and n <= 64 the sets agree (transition at n = 25.8-26.6 over five sets).
-    The curve's ``transition`` is NaN when the probability does not cross 1/2 inside
-    ``n_values`` (the grid is then too short: extend it).
+    [`p_delta_positive`][memlab.theory.linear_diffusion.p_delta_positive] at each n of ``n_values``, sharing the original
+    datasets: each original dataset and its $\int\rho_O^2$ (the $O(N_O^2)$
+    part) are computed once for the whole curve. The memorization to
+    generalization transition is the n where the curve crosses 1/2
+    ([`transition_n`][memlab.theory.linear_diffusion.transition_n]).
+
+    $P(\Delta > 0)$ as the paper defines it is conditional on the one original
+    dataset. With ``n_original_sets > 1`` the trials are spread over that many
+    independent original sets; the estimate is the mean of the per-set
+    probabilities and its interval comes from their spread (Student t
+    interval). This matters when n approaches $N_O$, where the conditional
+    probability stops being a property of the model: with d = 16,
+    $N_O$ = n = 1000, 32 sets gave a mean of 0.45 [0.33, 0.56] with a per-set
+    standard deviation of 0.31. With $N_O$ = 1e4 and $n \le 64$ the sets agree
+    (transition at n = 25.8-26.6 over five sets). The curve's ``transition``
+    is NaN when the probability does not cross 1/2 inside ``n_values`` (the
+    grid is then too short: extend it).
+
+    Parameters
+    ----------
+    n_values : array_like of int
+        Training-set sizes, each >= 2, increasing for the transition to be
+        defined.
+    d : int
+        Dimension, >= 1.
+    mu : float, default 10.0
+        Mean of every coordinate of the data.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+    n_original : int, default 10000
+        Size $N_O$ of each original dataset drawn, >= 2.
+    trials : int, default 1000
+        Training sets per n, in total over the original sets, >= 1.
+    seed : Generator | int | None, default None
+        Random seed or generator.
+    confidence : float, default 0.95
+        Level of the intervals, in (0, 1).
+    original : array_like, optional
+        A given original dataset, shape ($N_O$, d); only with
+        ``n_original_sets = 1``.
+    n_original_sets : int, default 1
+        Number of independent original datasets, 1 <= n_original_sets <=
+        ``trials``.
+    progress : bool, default False
+        Show a ``tqdm`` progress bar over n.
+
+    Returns
+    -------
+    DeltaCurve
+        The estimates and intervals per n, the per-set probabilities and the
+        transition size.
+
+    Raises
+    ------
+    TypeError
+        If ``n_values`` is a string or None, or an argument has the wrong type.
+    ValueError
+        If ``n_values`` is empty or holds a size < 2, ``n_original_sets``
+        exceeds ``trials``, ``original`` is given with ``n_original_sets > 1``,
+        ``confidence`` is outside (0, 1), or another argument is out of range.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.2 and Fig. 3.
 
     Examples
     --------
@@ -856,11 +1194,16 @@ def p_delta_curve(n_values, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
                       sets, seed)
 
 
-def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), trials=1000,
-                       seed=None) -> MeanEstimate:
+def expected_hellinger(n: int, d: int, *, mu: float = 10.0, sigma: float = 1.0,
+                       T: float = 2.0, lam: float = np.exp(-4.0), trials: int = 1000,
+                       seed: Generator | int | None = None) -> MeanEstimate:
     r"""Monte Carlo mean of $H^2(\mathcal N(\mu\mathbf 1, \sigma^2 I), \rho_G)$ (onset paper, Fig. 2).
 
-    For n <= d the generated Gaussian is degenerate and $H^2 = 1$
+    The convergence measure of the onset paper's Sec. 3.1: the mean over
+    training sets of the squared Hellinger distance between the true law and
+    the generated Gaussian $\rho_G$ of eq. 17.
+
+    For $n \le d$ the generated Gaussian is degenerate and $H^2 = 1$
     exactly; it drops quickly once n exceeds d. No training set is drawn then
     (``seed`` is only checked; a Generator is not advanced):
     $\mathrm{rank}(S_G) \le n - 1 < d$ for every training set, so every
@@ -882,21 +1225,64 @@ def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tri
     largest, far above it, and $\log BC \approx -0.27 d$ there, so
     $H^2$ rounds to 1 for d above about 150 anyway.
 
-    Cost: O(1) for n <= d: measured 0.3 ms and 1.5 kB (tracemalloc peak; the
-    argument checks) at d = 1e3, 1e4 and 3e4 with n = 100, against 2.5-6 s /
+    Cost: $O(1)$ for $n \le d$: measured 0.3 ms and 1.5 kB (tracemalloc peak;
+    the argument checks) at d = 1e3, 1e4 and 3e4 with n = 100, against 2.5-6 s /
     27 MB (d = 1000) and 35-46 s / 103 MB (d = 2000) per trial for the former
-    dense code (sample, pinv, SVD of the d x d slope; O(d^3)), 1-1.5 h /
-    2.6 GB extrapolated to d = 1e4. For n > d: O(trials (n d^2 + d^3)) time
-    (two SVDs per trial) and O(c (n d + d^2)) memory, c trials per batch of
+    dense code (sample, pinv, SVD of the d x d slope; $O(d^3)$), 1-1.5 h /
+    2.6 GB extrapolated to d = 1e4. For n > d: $O(\mathrm{trials}\,(n d^2 + d^3))$
+    time (two SVDs per trial) and $O(c (n d + d^2))$ memory, c trials per batch of
     about 128 MB; measured one trial at n = 2d: 0.04 s (d = 100), 1-10 s
     (d = 800, three runs on 2 busy cores; fitted exponents 1.7-2.7 in d for an
     expected 3), so seconds to tens of seconds at d = 1e3 and hours at d = 1e4
     (``benchmarks/bench_linear.py``).
 
+    Where it stops holding: the decay with n does not go to zero; the large-n
+    limit is [`hellinger_large_n_limit`][memlab.theory.linear_diffusion.hellinger_large_n_limit] (0.368 at d = 16).
+
+    Parameters
+    ----------
+    n : int
+        Training-set size, >= 2.
+    d : int
+        Dimension, >= 1.
+    mu : float, default 10.0
+        Mean of every coordinate of the data.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+    trials : int, default 1000
+        Number of training sets, >= 1.
+    seed : Generator | int | None, default None
+        Random seed or generator (checked but not used when $n \le d$).
+
+    Returns
+    -------
+    MeanEstimate
+        The mean of $H^2$ over the trials and its standard error (0 when
+        $n \le d$, NaN for a single trial).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a string ``seed``).
+    ValueError
+        If an argument is out of range (n < 2, ``sigma`` <= 0, ...) or, for
+        n > d, the d x d eigenvectors would exceed the memory budget.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.1, eqs. 17-18 and Fig. 2.
+
     Examples
     --------
-    >>> expected_hellinger(8, 16, trials=10, seed=0).estimate
+    >>> expected_hellinger(8, 16, trials=10, seed=0).estimate      # n <= d: degenerate
     1.0
+    >>> h = expected_hellinger(64, 16, trials=20, seed=0).estimate
+    >>> bool(hellinger_large_n_limit(16) < h < 1.0)
+    True
     """
     n, d, mu, sigma, T, lam = _check_model_args(n, d, mu, sigma, T, lam)
     trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
@@ -916,11 +1302,12 @@ def expected_hellinger(n, d, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0), tri
     return MeanEstimate(float(h2.mean()), err, trials, seed)
 
 
-def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
+def hellinger_large_n_limit(d: int, *, sigma: float = 1.0, T: float = 2.0,
+                            lam: float = np.exp(-4.0)) -> float:
     r"""Limit of $H^2(\rho, \rho_G)$ as $n \to \infty$: the linear model never converges.
 
-    With infinitely many samples the regression gives
-    $\theta_1 = b I$, $b = e^{-T}\sigma^2/v$,
+    With infinitely many samples the regression of the onset paper's eq. 15
+    gives $\theta_1 = b I$, $b = e^{-T}\sigma^2/v$,
     $v = \sigma_X^2 = e^{-2T}\sigma^2 + \Delta_T$, and the mean is exact,
     but the generated covariance is $v b^2 I = c\,\sigma^2 I$ with
     $c = e^{-2T}\sigma^2/v < 1$ (the one-step denoiser shrinks the
@@ -932,12 +1319,43 @@ def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
 
     At the paper's T = 2, $\lambda = e^{-4}$: c = 0.5047, so
     $H^2_\infty$ = 0.368 for d = 16 and 0.943 for d = 100: the decay of
-    the paper's Fig. 2 stops there.
+    the paper's Fig. 2 stops there. The limit does not depend on $\mu$.
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+
+    Returns
+    -------
+    float
+        $H^2_\infty \in (0, 1)$, computed in logs (no overflow for any
+        positive arguments).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a number (``d`` not an integer).
+    ValueError
+        If d < 1 or ``sigma``, ``T`` or ``lam`` is not positive and finite.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.1, eqs. 15-17 and Fig. 2
+    (the limit itself is derived here, not in the paper).
 
     Examples
     --------
     >>> round(hellinger_large_n_limit(16), 3)
     0.368
+    >>> round(hellinger_large_n_limit(100), 3)
+    0.943
     """
     d = check_positive_int("d", d)
     sigma = check_positive_real("sigma", sigma)
@@ -949,15 +1367,20 @@ def hellinger_large_n_limit(d, *, sigma=1.0, T=2.0, lam=np.exp(-4.0)) -> float:
     return float(-np.expm1(0.5 * d * (np.log(2.0) + 0.5 * log_c - np.log1p(np.exp(log_c)))))
 
 
-def transition_n(n_values, probabilities) -> float:
+def transition_n(n_values: ArrayLike, probabilities: ArrayLike) -> float:
     r"""Smallest n with $P(\Delta > 0) > 1/2$, linearly interpolated in log n.
+
+    The onset paper's memorization to generalization transition (Sec. 3.2):
+    the training-set size where $P(\Delta > 0)$ first crosses 1/2, between the
+    last size with $P \le 1/2$ and the first with $P > 1/2$, interpolated
+    linearly in $\log n$.
 
     Parameters
     ----------
-    n_values : array
-        Increasing training-set sizes.
-    probabilities : array
-        $P(\Delta > 0)$ at those sizes.
+    n_values : array_like
+        Increasing training-set sizes, shape (k,), each >= 1.
+    probabilities : array_like
+        $P(\Delta > 0)$ at those sizes, shape (k,), each in [0, 1].
 
     Returns
     -------
@@ -967,8 +1390,16 @@ def transition_n(n_values, probabilities) -> float:
 
     Raises
     ------
+    TypeError
+        If an argument is not a real array.
     ValueError
-        If no probability exceeds 1/2, or the first one already does.
+        If the shapes differ, ``n_values`` is not increasing, a probability
+        is outside [0, 1], no probability exceeds 1/2, or the first one
+        already does.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.2 and Fig. 3.
 
     Examples
     --------

@@ -1,21 +1,38 @@
-r"""Memorization measurements shared by the verification experiments (seeds 000, 001, 002).
+r"""Memorization measurements shared by the verification experiments.
+
+They come from three of the papers memlab checks: Favero et al. (2025), Buchanan et
+al. (2025) and the position paper (2026).
 
 * [`copy_mask`][memlab.theory.metrics.copy_mask] and [`memorization_ratio`][memlab.theory.metrics.memorization_ratio]: the copy criterion of
-  Carlini et al. / Yoon et al. (seed 000 sec. 3.1; seed 001 Def. 2.2 with
-  c = 1/9 on squared distances): a sample is a copy when its nearest training
-  point is more than 3 times closer than the second nearest.
+  Carlini et al. / Yoon et al. (Favero et al. 2025, Sec. 3.1; Buchanan et al. 2025,
+  Def. 2.2 with c = 1/9 on squared distances): a sample is a copy when its nearest
+  training point is more than 3 times closer than the second nearest.
 * [`nearest_hamming`][memlab.theory.metrics.nearest_hamming] and [`hamming_copy_fraction`][memlab.theory.metrics.hamming_copy_fraction] for token data.
 * [`memorization_onset`][memlab.theory.metrics.memorization_onset]: the first training step at which the
   validation loss exceeds the training loss by a threshold, from curves
-  interpolated linearly in log(step) (seed 000, App. D);
+  interpolated linearly in log(step) (Favero et al. 2025, App. D).
 * [`fit_power_law`][memlab.theory.metrics.fit_power_law]: a log-log least-squares fit
   $y = A x^\beta$ with the standard error and confidence interval of
   the exponent (e.g. $\tau_{\rm mem} \propto P^\beta$, $\beta \approx 1$).
 * [`sliced_wasserstein`][memlab.theory.metrics.sliced_wasserstein]: the sliced Wasserstein distance between two
-  samples (seed 002's fidelity metric).
-* [`normalised_step`][memlab.theory.metrics.normalised_step]: seed 002's normalised training step
-  $\tau B \eta / P$.
-* [`phase_diagram`][memlab.theory.metrics.phase_diagram]: the regimes of seed 000 Fig. 6 in the (P, tau) plane.
+  samples (the fidelity metric of the position paper, 2026).
+* [`normalised_step`][memlab.theory.metrics.normalised_step]: the normalised training step
+  $\tau B \eta / P$ of the position paper (2026), Sec. 3.3.
+* [`phase_diagram`][memlab.theory.metrics.phase_diagram]: the regimes of Favero et al. (2025), Fig. 6, in the (P, tau) plane.
+
+Where these stop holding: the copy criterion is a convention (a threshold r = 1/3 on
+a distance ratio), not a derived bound; the collapse of training curves under the
+normalised step is an empirical observation that holds before memorization only; the
+phase diagram puts sharp thresholds where the measured transitions are smooth.
+
+References
+----------
+- A. Favero, A. Sclocchi, M. Wyart (2025), "Bigger isn't always memorizing: early
+  stopping overparameterized diffusion models": Sec. 3.1, Sec. 4, App. D, Fig. 6.
+- S. Buchanan, D. Pai, Y. Ma, V. De Bortoli (2025), "On the edge of memorization in
+  diffusion models", NeurIPS 2025: Def. 2.2, Sec. 4.
+- "Understanding diffusion models requires rethinking (again) generalization"
+  (the position paper, 2026): Sec. 3.3 and its fidelity metric.
 """
 
 from __future__ import annotations
@@ -24,6 +41,7 @@ from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import special
 
 from .._validation import (MAX_SAMPLES, _show, check_array, check_bool, check_positive_int, check_real, check_rng,
@@ -37,10 +55,24 @@ __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing
 
 @dataclass(frozen=True)
 class PowerLawFit(Result):
-    """Result of [`fit_power_law`][memlab.theory.metrics.fit_power_law]: ``y ~ prefactor * x**exponent``.
+    r"""Result of [`fit_power_law`][memlab.theory.metrics.fit_power_law]: `y ~ prefactor * x**exponent`.
 
-    Attributes: ``exponent`` (estimate), ``stderr``, ``ci_low``, ``ci_high``
-    (level ``confidence``, Student t), ``prefactor``, ``n_samples`` (points).
+    Attributes
+    ----------
+    exponent : float
+        The fitted exponent $\beta$ (also available as `estimate`).
+    stderr : float
+        Standard error of the exponent.
+    ci_low : float
+        Lower end of the Student-t confidence interval of the exponent.
+    ci_high : float
+        Upper end of that interval.
+    prefactor : float
+        The fitted prefactor $A$ of $y = A x^\beta$.
+    confidence : float
+        Level of the interval, in (0, 1).
+    n_samples : int
+        Number of points fitted.
     """
 
     exponent: float
@@ -53,34 +85,66 @@ class PowerLawFit(Result):
 
     @property
     def estimate(self) -> float:
+        """The fitted exponent (an alias of `exponent`)."""
         return self.exponent
 
 
-def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
-    r"""Least-squares fit of $\log y = \log A + \beta\log x$.
+def fit_power_law(x: ArrayLike, y: ArrayLike, *, y_err: ArrayLike | None = None,
+                  confidence: float = 0.95) -> PowerLawFit:
+    r"""Least-squares fit of $\log\,y = \log\,A + \beta\log\,x$.
+
+    Used to measure scaling laws such as $\tau_{\rm mem} \propto P^\beta$
+    ($\beta \approx 1$, Favero et al. 2025, App. G). The Student-t interval assumes
+    independent Gaussian errors in $\log\,y$; on a curved log-log plot the exponent is
+    only a mean local slope over the range of `x`.
 
     Parameters
     ----------
-    x, y : arrays of positive numbers, at least 3 points.
-    y_err : array, optional
-        Standard errors of y (e.g. Monte Carlo errors). The fit is then
+    x : array_like of float, shape (n,)
+        Positive abscissae, at least 3 points, at least two distinct.
+    y : array_like of float, shape (n,)
+        Positive ordinates, one per `x`.
+    y_err : array_like of float, shape (n,), optional
+        Standard errors of y (e.g. Monte Carlo errors), positive. The fit is then
         weighted by $(y/\sigma_y)^2$ and the slope's standard error is
-        the larger of the one propagated from ``y_err`` and the one from the
+        the larger of the one propagated from `y_err` and the one from the
         residual scatter, so that neither a lucky scatter of a few points nor
         underestimated errors make the interval too narrow.
-    confidence : float
-        Level of the Student-t interval (n - 2 degrees of freedom).
+    confidence : float, default 0.95
+        Level of the Student-t interval (n - 2 degrees of freedom), in (0, 1).
+
+    Returns
+    -------
+    PowerLawFit
+        Exponent, its standard error and confidence interval, prefactor, level and
+        number of points.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If `x`, `y` or `y_err` is not one-dimensional, not positive or not finite, the
+        shapes differ, there are fewer than 3 points, all `x` are equal, or
+        `confidence` is outside (0, 1).
 
     Notes
     -----
     Residuals are computed directly (not through $1 - r^2$), so an
     exact power law gives a standard error of ~1e-16.
 
+    References
+    ----------
+    Favero et al. (2025), App. G (the scaling $\tau_{\rm mem} \propto P$ it is used for).
+
     Examples
     --------
     >>> f = fit_power_law([1, 2, 4, 8], [3, 6, 12, 24])
     >>> round(f.exponent, 12), round(f.prefactor, 12)
     (1.0, 3.0)
+    >>> f = fit_power_law([1, 2, 4, 8], [1.1, 3.9, 16.5, 63], y_err=[0.1, 0.2, 0.5, 2])
+    >>> round(f.exponent, 3), round(f.ci_low, 2), round(f.ci_high, 2)
+    (1.974, 1.83, 2.12)
     """
     x = check_array("x", x, ndim=1, lo=0.0, lo_open=True)
     y = check_array("y", y, ndim=1, lo=0.0, lo_open=True)
@@ -113,14 +177,56 @@ def fit_power_law(x, y, *, y_err=None, confidence=0.95) -> PowerLawFit:
                        float(np.exp(intercept)), confidence, int(x.size))
 
 
-def first_crossing(x, y, level, *, above=True, log_x=False) -> float:
-    """First x where the piecewise-linear curve y(x) reaches ``level``.
+def first_crossing(x: ArrayLike, y: ArrayLike, level: float, *, above: bool = True,
+                   log_x: bool = False) -> float:
+    """First x where the piecewise-linear curve y(x) reaches `level`.
 
-    The first index where ``y > level`` (``above=True``) or ``y <= level``
-    (``above=False``) is found and the crossing is interpolated linearly inside
-    the segment before it, in x or in log(x) (``log_x``). Returns ``x[0]`` if
+    The first index where `y > level` (`above=True`) or `y <= level`
+    (`above=False`) is found and the crossing is interpolated linearly inside
+    the segment before it, in x or in log(x) (`log_x`). Returns `x[0]` if
     the first point already satisfies the condition and NaN if no point does;
-    callers decide what those cases mean.
+    callers decide what those cases mean. Exact for a piecewise-linear curve; for a
+    sampled smooth curve the error is that of linear interpolation between samples.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (n,)
+        Abscissae, in the order the curve is traversed (positive if `log_x`).
+    y : array_like of float, shape (n,)
+        Ordinates, one per `x`.
+    level : float
+        The level to reach.
+    above : bool, default True
+        Look for `y > level` (True) or `y <= level` (False).
+    log_x : bool, default False
+        Interpolate linearly in log(x) instead of x.
+
+    Returns
+    -------
+    float
+        The crossing, `x[0]` if the first point already satisfies the condition,
+        NaN if no point does.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a non-bool `above`).
+    ValueError
+        If `x` or `y` is not one-dimensional or not finite, or their shapes differ.
+
+    References
+    ----------
+    Used for the crossover point of Buchanan et al. (2025), eq. 14, and the
+    memorization onset of Favero et al. (2025), App. D.
+
+    Examples
+    --------
+    >>> first_crossing([1, 2, 3], [0.0, 1.0, 2.0], 0.5)
+    1.5
+    >>> round(first_crossing([1, 10, 100], [3, 2, 1], 1.5, above=False, log_x=True), 4)
+    31.6228
+    >>> first_crossing([1, 2], [0, 0], 1.0)
+    nan
     """
     x = check_array("x", x, ndim=1)
     y = check_array("y", y, ndim=1)
@@ -141,23 +247,51 @@ def first_crossing(x, y, level, *, above=True, log_x=False) -> float:
     return float(np.exp(u) if log_x else u)
 
 
-def memorization_onset(steps, train_loss, val_loss, threshold) -> float:
-    r"""First step at which ``val_loss - train_loss`` exceeds ``threshold`` (seed 000, App. D).
+def memorization_onset(steps: ArrayLike, train_loss: ArrayLike, val_loss: ArrayLike,
+                       threshold: float) -> float:
+    r"""First step at which `val_loss - train_loss` exceeds `threshold` (Favero et al. 2025, App. D).
 
     Both curves are interpolated linearly in log(step), so their gap is
     piecewise linear in log(step); the crossing of the threshold is solved
-    exactly inside the first segment where it happens.
+    exactly inside the first segment where it happens. The onset is only as fine as
+    the logged steps: between two logged steps the true gap need not be linear in
+    log(step).
+
+    Parameters
+    ----------
+    steps : array_like of float, shape (n,)
+        Training steps, positive and increasing, at least 2.
+    train_loss : array_like of float, shape (n,)
+        Training loss at each step.
+    val_loss : array_like of float, shape (n,)
+        Validation (test) loss at each step.
+    threshold : float
+        Gap `val_loss - train_loss` that marks the onset.
 
     Returns
     -------
     float
-        The onset step, ``steps[0]`` if the gap already exceeds the threshold
-        there, or ``nan`` when it never does ("not reached").
+        The onset step, `steps[0]` if the gap already exceeds the threshold
+        there, or `nan` when it never does ("not reached").
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If the arrays are not one-dimensional, not finite or of different shapes, or
+        `steps` is not positive and increasing with at least 2 entries.
+
+    References
+    ----------
+    Favero et al. (2025), App. D.
 
     Examples
     --------
     >>> round(memorization_onset([1, 10, 100], [1.0, 0.5, 0.1], [1.0, 0.6, 0.9], 0.5), 4)
     37.2759
+    >>> memorization_onset([1, 10, 100], [1.0, 0.5, 0.1], [1.0, 0.6, 0.9], 5.0)
+    nan
     """
     steps = check_array("steps", steps, ndim=1, lo=0.0, lo_open=True)
     tr = check_array("train_loss", train_loss, ndim=1)
@@ -175,7 +309,7 @@ def memorization_onset(steps, train_loss, val_loss, threshold) -> float:
 # Copies
 # --------------------------------------------------------------------------------------
 
-def _points_pair(x, train):
+def _points_pair(x: ArrayLike, train: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
     train = check_array("train", train, ndim=2)
     x = check_array("x", x, ndim=(1, 2))
     single = x.ndim == 1
@@ -185,13 +319,49 @@ def _points_pair(x, train):
     return x, train, single
 
 
-def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
-    r"""Euclidean distances from each point of ``x`` to its ``k`` nearest points of ``train``.
+def nearest_distances(x: ArrayLike, train: ArrayLike, *, k: int = 2,
+                      chunk: int = 1024) -> np.ndarray:
+    r"""Euclidean distances from each point of `x` to its `k` nearest points of `train`.
 
-    Returns an array (batch, k), sorted increasingly. Both sets are centred on
-    the training mean before the distances are expanded as
-    $|x|^2 + |y|^2 - 2 x\cdot y$, so a common translation does not cost
-    precision.
+    Both sets are centred on the training mean before the distances are expanded as
+    $\|x\|^2 + \|y\|^2 - 2\, x\cdot y$, so a common translation does not cost
+    precision. The distances behind the copy criterion of
+    [`copy_mask`][memlab.theory.metrics.copy_mask].
+
+    Parameters
+    ----------
+    x : array_like of float, shape (batch, d) or (d,)
+        Query points.
+    train : array_like of float, shape (N, d)
+        Training points.
+    k : int, default 2
+        Number of neighbours, 1 <= k <= N.
+    chunk : int, default 1024
+        Rows of `x` per block (memory chunk x N floats).
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (batch, k), or (k,) for a single point; sorted increasingly.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If the shapes are wrong, the dimensions of `x` and `train` differ, a value is
+        not finite, or `k > N`.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 3.1; Buchanan et al. (2025), Def. 2.2.
+
+    Examples
+    --------
+    >>> nearest_distances([[0.0, 0.0]], [[3.0, 4.0], [1.0, 0.0], [0.0, 2.0]])
+    array([[1., 2.]])
+    >>> nearest_distances([0.0, 0.0], [[3.0, 4.0], [1.0, 0.0]], k=1)
+    array([1.])
     """
     x, train, single = _points_pair(x, train)
     k = check_positive_int("k", k)
@@ -210,18 +380,49 @@ def nearest_distances(x, train, *, k=2, chunk=1024) -> np.ndarray:
     return out[0] if single else out
 
 
-def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
+def copy_mask(x: ArrayLike, train: ArrayLike, *, ratio: float = 1.0 / 3.0) -> np.ndarray:
     r"""Whether each sample is a copy: $\|x - x^{(1)}\| < r \|x - x^{(2)}\|$.
 
-    $x^{(1)}, x^{(2)}$ are the two nearest training points (seed 000
-    sec. 3.1 with r = 1/3; seed 001 Def. 2.2 states it on squared distances
-    with c = r^2 = 1/9). The criterion is invariant under a common translation
-    and scaling of all points. Needs at least two training points.
+    $x^{(1)}, x^{(2)}$ are the two nearest training points. This is the copy
+    criterion of Carlini et al. / Yoon et al., as used by Favero et al. (2025),
+    Sec. 3.1, with r = 1/3, and by Buchanan et al. (2025), Def. 2.2, stated on
+    squared distances with $c = r^2 = 1/9$. The criterion is invariant under a
+    common translation and scaling of all points. Needs at least two training
+    points. The threshold r = 1/3 is a convention of those papers, not a derived
+    bound.
 
     Cost: O(B N d) time and O(min(B, 1024) N + N d) memory for B samples and N
     training points in dimension d (distances in chunks of 1024 rows); about
     1.4 s for B = N = 10^4, d = 16.
 
+    Parameters
+    ----------
+    x : array_like of float, shape (B, d) or (d,)
+        Samples.
+    train : array_like of float, shape (N, d)
+        Training points, N >= 2.
+    ratio : float, default 1/3
+        The ratio r, in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Shape (B,), or a 0-d array for a single sample.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If the shapes are wrong or differ in d, `train` has fewer than two points, a
+        value is not finite, or `ratio` is outside (0, 1].
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 3.1; Buchanan et al. (2025), Def. 2.2.
+
+    Examples
+    --------
     >>> import numpy as np
     >>> train = np.array([[0.0, 0.0], [10.0, 0.0]])
     >>> copy_mask(np.array([[0.1, 0.0], [5.0, 0.0]]), train).tolist()
@@ -232,22 +433,83 @@ def copy_mask(x, train, *, ratio=1.0 / 3.0) -> np.ndarray:
     return dist[..., 0] < ratio * dist[..., 1]
 
 
-def memorization_ratio(x, train, *, ratio=1.0 / 3.0) -> float:
-    """Fraction of samples of ``x`` that are copies ([`copy_mask`][memlab.theory.metrics.copy_mask]), seed 001 sec. 4.
+def memorization_ratio(x: ArrayLike, train: ArrayLike, *, ratio: float = 1.0 / 3.0) -> float:
+    """Fraction of samples of `x` that are copies ([`copy_mask`][memlab.theory.metrics.copy_mask]), Buchanan et al. (2025), Sec. 4.
 
     Cost: that of [`copy_mask`][memlab.theory.metrics.copy_mask], O(B N d) time and O(min(B, 1024) N + N d)
     memory for B samples and N training points in dimension d; about 1.4 s for
     B = N = 10^4, d = 16.
+
+    Parameters
+    ----------
+    x : array_like of float, shape (B, d) or (d,)
+        Samples.
+    train : array_like of float, shape (N, d)
+        Training points, N >= 2.
+    ratio : float, default 1/3
+        The ratio r of the copy criterion, in (0, 1].
+
+    Returns
+    -------
+    float
+        Fraction of copies, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        As [`copy_mask`][memlab.theory.metrics.copy_mask].
+
+    References
+    ----------
+    Buchanan et al. (2025), Def. 2.2 and Sec. 4; Favero et al. (2025), Sec. 3.1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> train = np.array([[0.0, 0.0], [10.0, 0.0]])
+    >>> memorization_ratio(np.array([[0.1, 0.0], [5.0, 0.0]]), train)
+    0.5
     """
     return float(np.mean(copy_mask(x, train, ratio=ratio)))
 
 
-def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
-    """Normalised Hamming distance of each string of ``x`` to its nearest string of ``train``.
+def nearest_hamming(x: ArrayLike, train: ArrayLike, *, chunk: int = 4096) -> np.ndarray:
+    """Normalised Hamming distance of each string of `x` to its nearest string of `train`.
 
-    Returns an array (batch,) of values in [0, 1]; 0 means an exact copy.
-    Computed from one-hot matching counts in chunks (memory chunk x len(train)).
+    The copy measure for token data (the Random Hierarchy Model of Favero et al.
+    2025, Sec. 4): 0 means an exact copy. Computed from one-hot matching counts in
+    chunks (memory chunk x len(train)).
 
+    Parameters
+    ----------
+    x : array_like of int, shape (B, L) or (L,)
+        Token strings (non-negative integers).
+    train : array_like of int, shape (N, L)
+        Training strings of the same length.
+    chunk : int, default 4096
+        Rows of `x` per block.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (B,) (one entry for a single string), values in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If the tokens are not integers (bool, string, complex, None, ...).
+    ValueError
+        If the shapes are wrong or the string lengths differ, a token is negative or
+        non-integral, or `chunk` is not a positive integer.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.
+
+    Examples
+    --------
     >>> nearest_hamming([[0, 1, 2, 3], [3, 3, 3, 3]], [[0, 1, 2, 0]]).tolist()
     [0.25, 1.0]
     """
@@ -267,12 +529,43 @@ def nearest_hamming(x, train, *, chunk=4096) -> np.ndarray:
     return out
 
 
-def hamming_copy_fraction(x, train) -> float:
-    """Fraction of strings of ``x`` that are exact copies of a string of ``train``.
+def hamming_copy_fraction(x: ArrayLike, train: ArrayLike) -> float:
+    """Fraction of strings of `x` that are exact copies of a string of `train`.
+
+    Copies are strings at normalised Hamming distance 0
+    ([`nearest_hamming`][memlab.theory.metrics.nearest_hamming]).
 
     Cost: O(B N d V) time and O(N d V + min(B, 4096) (N + d V)) memory for B and
     N strings of length d over V tokens (one-hot matching counts, chunks of 4096
     rows); about 0.9 s for B = N = 10^4, d = 32, V = 16.
+
+    Parameters
+    ----------
+    x : array_like of int, shape (B, L) or (L,)
+        Token strings.
+    train : array_like of int, shape (N, L)
+        Training strings of the same length.
+
+    Returns
+    -------
+    float
+        Fraction of exact copies, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If the tokens are not integers.
+    ValueError
+        As [`nearest_hamming`][memlab.theory.metrics.nearest_hamming].
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.
+
+    Examples
+    --------
+    >>> hamming_copy_fraction([[0, 1, 2, 3], [0, 1, 2, 0]], [[0, 1, 2, 0]])
+    0.5
     """
     return float(np.mean(nearest_hamming(x, train) == 0.0))
 
@@ -281,7 +574,8 @@ def hamming_copy_fraction(x, train) -> float:
 # Distributions, time and regimes
 # --------------------------------------------------------------------------------------
 
-def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
+def sliced_wasserstein(x: ArrayLike, y: ArrayLike, *, n_projections: int = 256,
+                       p: float = 2, seed: np.random.Generator | int | None = None) -> float:
     r"""Sliced Wasserstein distance $SW_p$ between the empirical laws of two samples.
 
     $$
@@ -289,20 +583,57 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
     W_p^p(\theta_\# \mu, \theta_\# \nu)\Big)^{1/p},
     $$
 
-    estimated with ``n_projections`` random directions. Each one-dimensional
+    estimated with P = `n_projections` random directions (a Monte Carlo error of
+    relative order $1/\sqrt{P}$). Each one-dimensional
     $W_p$ is exact: for equal sample sizes the sorted projections are
     matched; otherwise both quantile functions are evaluated on the merged
-    grid of cumulative probabilities. Used by seed 002 as the fidelity metric.
+    grid of cumulative probabilities. Used by the position paper (2026) as the
+    fidelity metric.
 
     Cost: O((n_x + n_y) P (d + log(n_x + n_y))) time and O((n_x + n_y) P + d P)
     memory for samples of n_x and n_y points in dimension d and P =
-    ``n_projections`` (projections and sorts); about 0.3 s for
+    `n_projections` (projections and sorts); about 0.3 s for
     n_x = n_y = 10^4, d = 16, P = 256.
 
+    Parameters
+    ----------
+    x : array_like of float, shape (n_x, d)
+        First sample.
+    y : array_like of float, shape (n_y, d)
+        Second sample, same d.
+    n_projections : int, default 256
+        Number of random directions, 1 to 1e9.
+    p : float, default 2
+        Order of the distance, >= 1.
+    seed : numpy.random.Generator, int or None, default None
+        Randomness of the directions; a fixed int reproduces the result.
+
+    Returns
+    -------
+    float
+        The estimate of $SW_p$, >= 0.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (e.g. a bool `seed`).
+    ValueError
+        If `x` or `y` is not two-dimensional or not finite, their dimensions differ,
+        `n_projections` is not a positive integer, or `p < 1`.
+
+    References
+    ----------
+    The position paper (2026), "Understanding diffusion models requires rethinking
+    (again) generalization" (its fidelity metric).
+
+    Examples
+    --------
     >>> import numpy as np
-    >>> x = np.random.default_rng(0).standard_normal((500, 3))
+    >>> x = np.random.default_rng(0).standard_normal((500, 2))
     >>> sliced_wasserstein(x, x, seed=0)
     0.0
+    >>> round(sliced_wasserstein(x, x + [1.0, 0.0], n_projections=4096, seed=0), 2)  # 1/sqrt(2)
+    0.71
     """
     x = check_array("x", x, ndim=2)
     y = check_array("y", y, ndim=2)
@@ -327,15 +658,52 @@ def sliced_wasserstein(x, y, *, n_projections=256, p=2, seed=None) -> float:
     return float(np.mean(cost) ** (1.0 / p))
 
 
-def normalised_step(step, *, batch_size, lr, P, reference=(1, 1.0, 1)):
-    r"""Seed 002's normalised training step $\tau (B/B_0)(\eta/\eta_0)/(P/P_0)$.
+def normalised_step(step: ArrayLike, *, batch_size: float, lr: float, P: float,
+                    reference: tuple[float, float, float] = (1, 1.0, 1)) -> float | np.ndarray:
+    r"""Normalised training step $\tau (B/B_0)(\eta/\eta_0)/(P/P_0)$ of the position paper (2026).
 
-    ``reference = (B_0, eta_0, P_0)`` are the smallest values of a sweep (1s
+    `reference = (B_0, eta_0, P_0)` are the smallest values of a sweep (1s
     by default, giving $\tau B \eta / P$). Curves of different P and B
-    collapse under this rescaling before memorization (seed 002 sec. 3.3).
+    collapse under this rescaling before memorization (the position paper,
+    Sec. 3.3); the collapse is an empirical observation of that paper and holds only
+    before memorization.
 
+    Parameters
+    ----------
+    step : float or array_like
+        Training steps $\tau$, >= 0.
+    batch_size : float
+        Batch size B, > 0 (keyword-only).
+    lr : float
+        Learning rate $\eta$, > 0 (keyword-only).
+    P : float
+        Training-set size, > 0 (keyword-only).
+    reference : tuple of 3 floats, default (1, 1.0, 1)
+        $(B_0, \eta_0, P_0)$, each > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The normalised step; a float for a scalar `step`, else an array of its shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If `step < 0`, `batch_size`, `lr`, `P` or an entry of `reference` is not
+        positive and finite, or `reference` does not have 3 entries.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3.3.
+
+    Examples
+    --------
     >>> normalised_step(1000, batch_size=64, lr=1e-3, P=1024, reference=(32, 1e-3, 512))
     1000.0
+    >>> normalised_step([10, 100], batch_size=2, lr=0.5, P=4)
+    array([ 2.5, 25. ])
     """
     step = check_array("step", step, lo=0.0)
     B = check_real("batch_size", batch_size, lo=0.0, lo_open=True)
@@ -350,34 +718,65 @@ def normalised_step(step, *, batch_size, lr, P, reference=(1, 1.0, 1)):
 
 
 PHASES = ("partial generalization", "generalization", "memorization")
+"""Names of the regimes of [`phase_diagram`][memlab.theory.metrics.phase_diagram], indexed by its `regime`."""
 
 
-def phase_diagram(P, tau, *, P_star, tau_mem_per_P=1.0, tau_star=None):
-    r"""Regimes of seed 000 Fig. 6 in the (P, tau) plane.
+def phase_diagram(P: ArrayLike, tau: ArrayLike, *, P_star: ArrayLike,
+                  tau_mem_per_P: float = 1.0,
+                  tau_star: ArrayLike | None = None) -> tuple[np.ndarray, np.ndarray]:
+    r"""Regimes of Favero et al. (2025), Fig. 6, in the (P, tau) plane.
 
     With layer sample complexities $P^*_\ell$ (e.g.
     [`memlab.theory.rhm.sample_complexity`][memlab.theory.rhm.sample_complexity]) and learning times
-    $\tau^*_\ell$ (default $\tau^*_\ell = P^*_\ell$, the seed's
+    $\tau^*_\ell$ (default $\tau^*_\ell = P^*_\ell$, the paper's
     reference line), layer $\ell$ is learned at (P, tau) when
     $P > P^*_\ell$ and $\tau > \tau^*_\ell$. Memorization starts
-    at $\tau_{\rm mem} = c P$ (``tau_mem_per_P`` = c). Then:
+    at $\tau_{\rm mem} = c P$ (`tau_mem_per_P` = c). Then:
 
-    * ``"memorization"`` if $\tau > \tau_{\rm mem}$;
-    * ``"generalization"`` if all L layers are learned;
-    * ``"partial generalization"`` otherwise (0 to L - 1 layers learned).
+    * `"memorization"` if $\tau > \tau_{\rm mem}$;
+    * `"generalization"` if all L layers are learned;
+    * `"partial generalization"` otherwise (0 to L - 1 layers learned).
+
+    The boundaries are sharp thresholds on the paper's scaling laws; measured
+    transitions are smooth, so the diagram locates the regimes but not the width of
+    the transitions between them.
 
     Parameters
     ----------
-    P, tau : arrays broadcast against each other.
-    P_star : sequence of L positive numbers, increasing.
-    tau_mem_per_P : float > 0
-    tau_star : sequence of L positive numbers, optional.
+    P : array_like of float
+        Training-set sizes, > 0; broadcast against `tau`.
+    tau : array_like of float
+        Training times, >= 0.
+    P_star : array_like of float, shape (L,)
+        Layer sample complexities, positive and increasing (keyword-only).
+    tau_mem_per_P : float, default 1.0
+        The constant c of $\tau_{\rm mem} = c P$, > 0.
+    tau_star : array_like of float, shape (L,), optional
+        Layer learning times, >= 0; default `P_star`.
 
     Returns
     -------
-    regime : int array, an index into [`PHASES`][memlab.theory.metrics.PHASES].
-    layers : int array, the number of learned layers.
+    regime : numpy.ndarray of int
+        Index into [`PHASES`][memlab.theory.metrics.PHASES], of the broadcast shape
+        of `P` and `tau`.
+    layers : numpy.ndarray of int
+        Number of learned layers (bottom-up), same shape.
 
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If `P <= 0`, `tau < 0`, `P_star` is not positive and increasing, `tau_star`
+        has another length than `P_star`, `tau_mem_per_P <= 0`, a value is not
+        finite, or `P` and `tau` do not broadcast.
+
+    References
+    ----------
+    Favero et al. (2025), Fig. 6.
+
+    Examples
+    --------
     >>> regime, layers = phase_diagram([100, 10_000], [500, 5_000], P_star=[10, 100, 1000])
     >>> [PHASES[r] for r in regime], layers.tolist()
     (['memorization', 'generalization'], [1, 3])

@@ -1,7 +1,8 @@
 r"""Mixing (collapse) time of the empirical OU mixture and Gaussian KDE bandwidths.
 
-Seed 003, Sec. 2.2 (after Biroli et al. 2024). For n training points drawn from
-$\mathcal N(\mu, \sigma^2 I_d)$ and the OU process
+Implements Sec. 2.2 of the onset paper ("On the onset of memorization to generalization
+transition in diffusion models", anonymous, under review), after Biroli et al. (2024).
+For n training points drawn from $\mathcal N(\mu, \sigma^2 I_d)$ and the OU process
 ($\alpha_t = e^{-t}$, $\Delta_t = 1 - e^{-2t}$), the backward
 dynamics collapses onto a training point for $t < t_M$ with
 
@@ -10,14 +11,36 @@ t_M(\sigma, d, n) = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big)
 \simeq \frac{\sigma^2}{2 n^{2/d}} \quad (\log(n)/d \gg 1),
 $$
 
-the seed's eq. 9. The empirical mixture at $t_M$ is a Gaussian kernel
-density estimate (KDE) of width $h_M^2 = e^{2t_M} - 1 = \sigma^2/(n^{2/d}-1)$
-(after rescaling by $e^{t}$), which the seed compares with the
-L2-optimal KDE bandwidth (its eq. 11, Silverman's AMISE rule).
+the onset paper's eq. 9 ([`mixing_time`][memlab.theory.mixing.mixing_time],
+[`mixing_time_leading`][memlab.theory.mixing.mixing_time_leading]). The empirical
+mixture at $t_M$ is a Gaussian kernel density estimate (KDE) of width
+$h_M^2 = e^{2t_M} - 1 = \sigma^2/(n^{2/d}-1)$ (after rescaling by $e^{t}$,
+[`mixing_width`][memlab.theory.mixing.mixing_width]), which the paper compares with
+the L2-optimal KDE bandwidth (its eq. 11, Silverman's AMISE rule;
+[`compare_bandwidths`][memlab.theory.mixing.compare_bandwidths]). The speciation time
+and the excess entropy are those of Biroli et al. (2024).
 
-Everything is computed in logs: $n^{2/d} - 1$ is ``expm1(2 log(n) / d)``,
-so d up to 1e4 and n up to 1e300 work (``log_n`` may be given instead of n for
+Where the approximations stop holding:
+
+* eq. 9 is a limit $n, d \to \infty$ at fixed $\log(n)/d$; at finite d the simulated
+  collapse time differs ([`memlab.verification.mixing`][memlab.verification.mixing]);
+* its second equality (the leading order) needs $n^{2/d} \gg 1 + \sigma^2$, and the
+  paper's error term misses a relative correction of order $n^{-2/d}$;
+* the mixing width is the L2-optimal bandwidth only in a regime (to 1% at d = 16,
+  n = 1e4; 1.86 times the optimum at d = 100; 1e-4 against 0.17 at d = 1), and
+  Silverman's rule is itself a large-n expansion, far from the exact optimum in
+  high d ([`optimal_bandwidth`][memlab.theory.mixing.optimal_bandwidth]).
+
+Everything is computed in logs: $n^{2/d} - 1$ is `expm1(2 log(n) / d)`,
+so d up to 1e4 and n up to 1e300 work (`log_n` may be given instead of n for
 still larger n).
+
+References
+----------
+- "On the onset of memorization to generalization transition in diffusion models"
+  (the onset paper, anonymous, under review), Sec. 2.2, eqs. 9-11, Fig. 3.
+- G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of
+  diffusion models" (speciation and collapse times, excess entropy).
 """
 
 from __future__ import annotations
@@ -26,6 +49,7 @@ from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 from scipy import optimize, special
 
 from .._validation import _show, check_array, check_positive_real
@@ -83,14 +107,50 @@ def _sd(sigma, d):
     return s, dd
 
 
-def mixing_width(sigma, d, n=None, *, log_n=None):
+def mixing_width(sigma: ArrayLike, d: ArrayLike, n: ArrayLike | None = None, *,
+                 log_n: ArrayLike | None = None) -> float | np.ndarray:
     r"""Kernel width $h_M = \sigma/\sqrt{n^{2/d} - 1}$ of the empirical mixture at $t_M$.
 
-    $h_M^2 = e^{2t_M} - 1$. Computed as ``sigma / sqrt(expm1(2 log(n) / d))``.
+    After rescaling by $e^{t}$, the empirical OU mixture at the mixing time $t_M$
+    ([`mixing_time`][memlab.theory.mixing.mixing_time]) is a Gaussian KDE of width
+    $h_M$, with $h_M^2 = e^{2t_M} - 1$ (the onset paper, Sec. 2.2, eqs. 9-10).
+    Computed as `sigma / sqrt(expm1(2 log(n) / d))`, and in logs where `expm1`
+    overflows. Exact given $t_M$; it inherits the large-n, large-d regime of eq. 9.
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer (integral floats accepted).
+    n : float or array_like, optional
+        Number of training points, > 1 (up to about 1e300). Give exactly one of
+        `n` and `log_n`.
+    log_n : float or array_like, optional
+        $\log\,n$ instead of `n`, > 0, for n beyond the float range (keyword-only).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $h_M$; a float when all inputs are scalars, else an array of their broadcast
+        shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If both or neither of `n` and `log_n` are given, `sigma <= 0`, `d` is not a
+        positive integer, `n <= 1`, `log_n <= 0`, a value is NaN or infinite, or the
+        arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eqs. 9-10.
 
     Examples
     --------
-    >>> round(mixing_width(1.0, 16, 1e4), 3)    # DESIGN: 0.680
+    >>> round(mixing_width(1.0, 16, 1e4), 3)    # 0.680 at n = 1e4, d = 16
     0.68
     >>> round(mixing_width(1.0, 100, 1e4), 2)
     2.22
@@ -105,33 +165,61 @@ def mixing_width(sigma, d, n=None, *, log_n=None):
     return _out(out, sigma, d, n if log_n is None else log_n)
 
 
-def mixing_time(sigma, d, n=None, *, log_n=None):
-    r"""Collapse (mixing) time $t_M$ of seed 003 eq. 9 (Biroli et al. 2024).
+def mixing_time(sigma: ArrayLike, d: ArrayLike, n: ArrayLike | None = None, *,
+                log_n: ArrayLike | None = None) -> float | np.ndarray:
+    r"""Collapse (mixing) time $t_M$ of the onset paper, eq. 9 (after Biroli et al. 2024).
+
+    Below $t_M$ the backward OU dynamics of the empirical mixture of n points drawn from
+    $\mathcal N(\mu, \sigma^2 I_d)$ collapses onto a training point:
 
     $$
     t_M = \tfrac12 \log\Big(1 + \frac{\sigma^2}{n^{2/d} - 1}\Big),
     $$
 
-    computed as ``0.5 * log1p(sigma**2 / expm1(2 log(n) / d))``. Valid for data
-    $\mathcal N(\mu, \sigma^2 I_d)$ under the OU process, in the limit
-    $n, d \to \infty$ at fixed $\alpha = \log(n)/d$; at finite d
-    see [`memlab.verification.mixing`][memlab.verification.mixing].
+    computed as `0.5 * log1p(sigma**2 / expm1(2 log(n) / d))` (in logs where that
+    leaves the float range). Valid for data $\mathcal N(\mu, \sigma^2 I_d)$ under the
+    OU process, in the limit $n, d \to \infty$ at fixed $\alpha = \log(n)/d$; at
+    finite d the simulated collapse time differs, see
+    [`memlab.verification.mixing`][memlab.verification.mixing].
 
     Parameters
     ----------
-    sigma : float or array
-        Data standard deviation, > 0.
-    d : int or array
-        Dimension, >= 1.
-    n : float or array, optional
-        Number of training points, > 1 (up to 1e300).
-    log_n : float or array, optional
-        ``log(n)`` instead of n, > 0.
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer (integral floats accepted).
+    n : float or array_like, optional
+        Number of training points, > 1 (up to about 1e300). Give exactly one of
+        `n` and `log_n`.
+    log_n : float or array_like, optional
+        $\log\,n$ instead of `n`, > 0, for n beyond the float range (keyword-only).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $t_M \ge 0$; a float when all inputs are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If both or neither of `n` and `log_n` are given, `sigma <= 0`, `d` is not a
+        positive integer, `n <= 1`, `log_n <= 0`, a value is NaN or infinite, or the
+        arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eq. 9; G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of diffusion models".
 
     Examples
     --------
     >>> round(mixing_time(1.0, 16, 1e4), 6)
     0.190065
+    >>> import numpy as np
+    >>> mixing_time([1.0, 2.0], 16, log_n=np.log(1e4)).round(4)
+    array([0.1901, 0.5236])
     """
     s, dd = _sd(sigma, d)
     ln = _log_n(n, log_n)
@@ -145,19 +233,55 @@ def mixing_time(sigma, d, n=None, *, log_n=None):
     return _out(out, sigma, d, n if log_n is None else log_n)
 
 
-def mixing_time_leading(sigma, d, n=None, *, log_n=None):
+def mixing_time_leading(sigma: ArrayLike, d: ArrayLike, n: ArrayLike | None = None, *,
+                        log_n: ArrayLike | None = None) -> float | np.ndarray:
     r"""Leading order of $t_M$ for large $\log(n)/d$: $\sigma^2/(2 n^{2/d})$.
 
-    Seed 003, second equality of eq. 9. Its relative error is
+    The onset paper, second equality of eq. 9. Its relative error is
     $t_M/\text{leading} - 1 = (1 - \sigma^2/2)\,n^{-2/d} + O((1+\sigma^4) n^{-4/d})$
-    (the seed writes the correction as $O(\sigma^4 n^{-4/d})$ in absolute
+    (the paper writes the correction as $O(\sigma^4 n^{-4/d})$ in absolute
     terms, which misses the $n^{-2/d}$ part coming from
     $n^{2/d} - 1 \ne n^{2/d}$); it holds only when $n^{2/d} \gg 1 + \sigma^2$.
+    At n = 1e4, d = 16 ($n^{2/d} = 3.2$) it is already 17% below
+    [`mixing_time`][memlab.theory.mixing.mixing_time].
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer (integral floats accepted).
+    n : float or array_like, optional
+        Number of training points, > 1 (up to about 1e300). Give exactly one of
+        `n` and `log_n`.
+    log_n : float or array_like, optional
+        $\log\,n$ instead of `n`, > 0, for n beyond the float range (keyword-only).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $\sigma^2 n^{-2/d}/2$; a float when all inputs are scalars, else an array of
+        their broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If both or neither of `n` and `log_n` are given, `sigma <= 0`, `d` is not a
+        positive integer, `n <= 1`, `log_n <= 0`, a value is NaN or infinite, or the
+        arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eq. 9.
 
     Examples
     --------
     >>> round(mixing_time_leading(1.0, 16, 1e4), 6)
     0.158114
+    >>> round(mixing_time_leading(1.0, 16, 1e4) / mixing_time(1.0, 16, 1e4), 3)
+    0.832
     """
     s, dd = _sd(sigma, d)
     ln = _log_n(n, log_n)
@@ -165,7 +289,8 @@ def mixing_time_leading(sigma, d, n=None, *, log_n=None):
     return _out(out, sigma, d, n if log_n is None else log_n)
 
 
-def excess_entropy(t, sigma, d, n=None, *, log_n=None):
+def excess_entropy(t: ArrayLike, sigma: ArrayLike, d: ArrayLike, n: ArrayLike | None = None,
+                   *, log_n: ArrayLike | None = None) -> float | np.ndarray:
     r"""Excess entropy $f(t)$ of the empirical OU mixture (Biroli et al. 2024).
 
     $$
@@ -173,15 +298,52 @@ def excess_entropy(t, sigma, d, n=None, *, log_n=None):
     \qquad \alpha = \log(n)/d,\ \Delta_t = 1 - e^{-2t},
     $$
 
-    computed as ``alpha - 0.5 * log1p(sigma**2 e^{-2t} / Delta_t)``. It is
-    positive for $t > t_M$ and vanishes at and below $t_M$
-    (collapse).
+    computed as `alpha - 0.5 * log1p(sigma**2 e^{-2t} / Delta_t)` (through
+    `logaddexp`, so tiny t and huge sigma do not overflow). It is positive for
+    $t > t_M$ and vanishes at and below $t_M$ (collapse): the mixing time of the
+    onset paper's eq. 9 is its zero. Like eq. 9 it is a large-n, large-d limit at
+    fixed $\alpha$.
+
+    Parameters
+    ----------
+    t : float or array_like
+        OU times, > 0.
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer (integral floats accepted).
+    n : float or array_like, optional
+        Number of training points, > 1 (up to about 1e300). Give exactly one of
+        `n` and `log_n`.
+    log_n : float or array_like, optional
+        $\log\,n$ instead of `n`, > 0, for n beyond the float range (keyword-only).
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $f(t) \ge 0$; a float when all inputs are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If `t <= 0`, both or neither of `n` and `log_n` are given, `sigma <= 0`, `d` is
+        not a positive integer, `n <= 1`, `log_n <= 0`, a value is NaN or infinite, or
+        the arrays do not broadcast.
+
+    References
+    ----------
+    G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of diffusion models"; the onset paper (anonymous, under review), Sec. 2.2, eq. 9.
 
     Examples
     --------
     >>> tm = mixing_time(1.0, 16, 1e4)
     >>> abs(excess_entropy(tm, 1.0, 16, 1e4)) < 1e-12
     True
+    >>> round(excess_entropy(0.5, 1.0, 16, 1e4), 4), excess_entropy(0.1, 1.0, 16, 1e4)
+    (0.3463, 0.0)
     """
     tt = check_array("t", t, lo=0.0, lo_open=True)
     s, dd = _sd(sigma, d)
@@ -192,18 +354,41 @@ def excess_entropy(t, sigma, d, n=None, *, log_n=None):
     return _out(np.maximum(val, 0.0), t, sigma, d, n if log_n is None else log_n)
 
 
-def speciation_time(lambda_max):
+def speciation_time(lambda_max: ArrayLike) -> float | np.ndarray:
     r"""Speciation time $t_S = \tfrac12 \log \Lambda$ (Biroli et al. 2024).
 
-    ``lambda_max`` is the largest eigenvalue $\Lambda$ of the data
-    covariance; the backward dynamics commits to a class at $t_S$.
-    For $\Lambda \le 1$ the value is <= 0: there is no speciation
-    transition at positive time.
+    $\Lambda$ is the largest eigenvalue of the data covariance; the backward OU
+    dynamics commits to a class at $t_S$. Derived by Biroli et al. (2024) for
+    well-separated classes in high dimension. For $\Lambda \le 1$ the value is
+    $\le 0$: there is no speciation transition at positive time.
+
+    Parameters
+    ----------
+    lambda_max : float or array_like
+        Largest eigenvalue $\Lambda$ of the data covariance, > 0.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $t_S$ (may be negative); a float for a scalar input, else an array.
+
+    Raises
+    ------
+    TypeError
+        If `lambda_max` is not numeric.
+    ValueError
+        If `lambda_max <= 0`, NaN or infinite.
+
+    References
+    ----------
+    G. Biroli, T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of diffusion models".
 
     Examples
     --------
     >>> round(speciation_time(100.0), 4)
     2.3026
+    >>> speciation_time(0.5) < 0      # no speciation at positive time
+    True
     """
     lam = check_array("lambda_max", lambda_max, lo=0.0, lo_open=True)
     return _out(0.5 * np.log(lam), lambda_max)
@@ -248,7 +433,8 @@ def _kde_terms(u, d, n):
     return log_s, log_g
 
 
-def kde_log_mise(h, sigma, d, n):
+def kde_log_mise(h: ArrayLike, sigma: ArrayLike, d: ArrayLike,
+                 n: ArrayLike) -> float | np.ndarray:
     r"""Log of the exact MISE of a Gaussian KDE of $\mathcal N(0, \sigma^2 I_d)$ data.
 
     For $\hat\rho(x) = \frac1n\sum_k \mathcal N(x|x_k, h^2 I)$,
@@ -262,14 +448,47 @@ def kde_log_mise(h, sigma, d, n):
     $\int\rho^2 = (4\pi\sigma^2)^{-d/2}$, $S = V + B$ with the
     variance part $V = \frac1n[u^{-d/2} - (1+u)^{-d/2}]$ and the
     integrated squared bias $B = (1+u)^{-d/2} - 2(1+u/2)^{-d/2} + 1$, both
-    non-negative and evaluated with ``expm1``/``log1p`` in logs, so nothing
-    overflows at d = 1e4 and the bias keeps its accuracy for small u.
+    non-negative and evaluated with `expm1`/`log1p` in logs, so nothing
+    overflows at d = 1e4 and the bias keeps its accuracy for small u. Exact (no
+    large-n expansion): this is the L2 criterion behind the onset paper's eq. 11.
+
+    Parameters
+    ----------
+    h : float or array_like
+        Kernel bandwidth, > 0.
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer.
+    n : float or array_like
+        Number of data points, >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $\log\,\mathrm{MISE}$; a float when all inputs are scalars, else an array of
+        their broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If `h <= 0`, `sigma <= 0`, `d` is not a positive integer, `n < 1`, a value is
+        NaN or infinite, or the arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), eq. 11 (the L2-optimal bandwidth it
+    compares the mixing width with).
 
     Examples
     --------
     >>> import numpy as np
     >>> round(float(np.exp(kde_log_mise(0.5, 1.0, 1, 100))), 6)
     0.005604
+    >>> round(kde_log_mise(1.0, 1.0, 10_000, 100), 1)     # no overflow at d = 1e4
+    -12655.1
     """
     hh = check_array("h", h, lo=0.0, lo_open=True)
     s, dd = _sd(sigma, d)
@@ -279,19 +498,52 @@ def kde_log_mise(h, sigma, d, n):
     return _out(out, h, sigma, d, n)
 
 
-def kde_log_gain(h, sigma, d, n):
+def kde_log_gain(h: ArrayLike, sigma: ArrayLike, d: ArrayLike,
+                 n: ArrayLike) -> float | np.ndarray:
     r"""Log of the KDE's relative L2 gain over the zero estimator, $\log(1 - \mathrm{MISE}/\int\rho^2)$.
 
     In high dimension the best Gaussian KDE of n points barely improves on
     estimating the density by 0: at d = 100, n = 1e4 the gain is about 1e-12.
-    Computed from positive terms in logs (no cancellation); ``-inf`` where the
-    KDE is worse than 0 (gain <= 0).
+    Computed from positive terms in logs (no cancellation); `-inf` where the
+    KDE is worse than 0 (gain <= 0). Same setting as
+    [`kde_log_mise`][memlab.theory.mixing.kde_log_mise].
+
+    Parameters
+    ----------
+    h : float or array_like
+        Kernel bandwidth, > 0.
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer.
+    n : float or array_like
+        Number of data points, >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        $\log(1 - S)$, `-inf` where $S \ge 1$; a float when all inputs are scalars,
+        else an array of their broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If `h <= 0`, `sigma <= 0`, `d` is not a positive integer, `n < 1`, a value is
+        NaN or infinite, or the arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), eq. 11 (the L2 criterion).
 
     Examples
     --------
     >>> g = kde_log_gain(1.2, 1.0, 100, 1e4)
     >>> -30 < g < -25
     True
+    >>> kde_log_gain(1e-3, 1.0, 100, 10)      # far too narrow: worse than 0
+    -inf
     """
     hh = check_array("h", h, lo=0.0, lo_open=True)
     s, dd = _sd(sigma, d)
@@ -300,16 +552,86 @@ def kde_log_gain(h, sigma, d, n):
     return _out(log_g, h, sigma, d, n)
 
 
-def kde_mise(h, sigma, d, n):
-    """Exact MISE of the Gaussian KDE (see [`kde_log_mise`][memlab.theory.mixing.kde_log_mise]); may underflow for large d."""
+def kde_mise(h: ArrayLike, sigma: ArrayLike, d: ArrayLike, n: ArrayLike) -> float | np.ndarray:
+    r"""Exact MISE of the Gaussian KDE of Gaussian data.
+
+    `exp` of [`kde_log_mise`][memlab.theory.mixing.kde_log_mise] (see there for the
+    formula). It underflows to 0 for large d: at $h = \sigma = 1$ the MISE is about
+    $(4\pi)^{-d/2}$, below the smallest float beyond d = 550 or so; use the log form
+    there.
+
+    Parameters
+    ----------
+    h : float or array_like
+        Kernel bandwidth, > 0.
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer.
+    n : float or array_like
+        Number of data points, >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The MISE, >= 0; a float when all inputs are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric (a bool, a string, None, ...).
+    ValueError
+        If `h <= 0`, `sigma <= 0`, `d` is not a positive integer, `n < 1`, a value is
+        NaN or infinite, or the arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), eq. 11 (the L2 criterion).
+
+    Examples
+    --------
+    >>> round(kde_mise(0.5, 1.0, 1, 100), 6)
+    0.005604
+    """
     return _out(np.exp(kde_log_mise(h, sigma, d, n)), h, sigma, d, n)
 
 
-def amise_bandwidth(sigma, d, n):
-    r"""AMISE-optimal bandwidth $\sigma (4/(d+2))^{1/(d+4)} n^{-1/(d+4)}$ (seed 003 eq. 11).
+def amise_bandwidth(sigma: ArrayLike, d: ArrayLike, n: ArrayLike) -> float | np.ndarray:
+    r"""AMISE-optimal bandwidth $\sigma (4/(d+2))^{1/(d+4)} n^{-1/(d+4)}$ (the onset paper, eq. 11).
 
     Silverman's rule for Gaussian data: the minimiser of the large-n expansion
-    of the MISE at fixed d.
+    of the MISE at fixed d. It is an asymptotic rule: it needs
+    $n^{-1/(d+4)} \ll 1$, so in high dimension it is far from the exact optimum
+    ([`optimal_bandwidth`][memlab.theory.mixing.optimal_bandwidth]; 0.585 against
+    0.673 at d = 16, n = 1e4).
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer.
+    n : float or array_like
+        Number of data points, >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bandwidth; a float when all inputs are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If `sigma <= 0`, `d` is not a positive integer, `n < 1`, a value is NaN or
+        infinite, or the arrays do not broadcast.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), eq. 11 (Silverman's rule).
 
     Examples
     --------
@@ -362,23 +684,54 @@ def _optimal_bandwidth_scalar(sigma, d, n):
 _MAX_WIDENINGS = 4   # recentrings of optimal_bandwidth's grid when its minimum is at an edge
 
 
-def optimal_bandwidth(sigma, d, n):
+def optimal_bandwidth(sigma: ArrayLike, d: ArrayLike, n: ArrayLike) -> float | np.ndarray:
     r"""Exact MISE-optimal bandwidth of the Gaussian KDE of Gaussian data.
 
     Minimises the exact MISE ([`kde_log_mise`][memlab.theory.mixing.kde_log_mise]) over h: a grid of 801
-    points over +-8 in $\log h$ around the AMISE bandwidth, then a
+    points over +-8 in $\log\,h$ around the AMISE bandwidth, then a
     bounded Brent refinement between the grid neighbours of the minimum (if
     the grid's minimum is at its edge, the grid is recentred there, up to 4
     times, else ValueError; a Brent result on the bracket's edge also raises). The
-    objective is $\log S$ where the KDE is good and
+    objective is $\log\,S$ where the KDE is good and
     $-\log(1 - S)$ ([`kde_log_gain`][memlab.theory.mixing.kde_log_gain]) where $S$ is close to 1,
     so the shallow optimum of high dimensions (S = 1 - 1e-12 at d = 100,
     n = 1e4) is resolved. Broadcasts over array arguments (one search each).
+    This is the L2-optimal bandwidth the onset paper approximates by Silverman's
+    rule in its eq. 11 ([`amise_bandwidth`][memlab.theory.mixing.amise_bandwidth]).
+
+    Parameters
+    ----------
+    sigma : float or array_like
+        Data standard deviation $\sigma$, > 0.
+    d : int or array_like of int
+        Dimension, a positive integer.
+    n : float or array_like
+        Number of data points, >= 1.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The bandwidth; a float when all inputs are scalars, else an array of their
+        broadcast shape.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If `sigma <= 0`, `d` is not a positive integer, `n < 1`, a value is NaN or
+        infinite, or the search finds no interior minimum (see above).
+
+    References
+    ----------
+    The onset paper (anonymous, under review), eq. 11.
 
     Examples
     --------
-    >>> round(optimal_bandwidth(1.0, 16, 1e4), 3)    # DESIGN: 0.673
+    >>> round(optimal_bandwidth(1.0, 16, 1e4), 3)    # 0.673 at n = 1e4, d = 16
     0.673
+    >>> optimal_bandwidth(1.0, [1, 16], 1e4).round(3)
+    array([0.17 , 0.673])
     """
     if all(np.ndim(v) == 0 for v in (sigma, d, n)):
         return _optimal_bandwidth_scalar(sigma, d, n)
@@ -390,7 +743,7 @@ def optimal_bandwidth(sigma, d, n):
 
 
 BANDWIDTH_REGIMES = ("optimal", "high_dimensional", "suboptimal")
-"""The values of `BandwidthComparison.regime`, in the order they are tested."""
+"""The values of [`BandwidthComparison.regime`][memlab.theory.mixing.BandwidthComparison], in the order they are tested."""
 
 _OPTIMAL_TOLERANCE = 0.05     # |h_M / h_opt - 1| below this: "optimal"
 _LOG_GAIN_FLOOR = -10.0       # best KDE's log L2 gain below this: "high_dimensional"
@@ -398,46 +751,54 @@ _LOG_GAIN_FLOOR = -10.0       # best KDE's log L2 gain below this: "high_dimensi
 
 @dataclass(frozen=True)
 class BandwidthComparison(Result):
-    """How far the mixing width is from the L2-optimal KDE bandwidth.
+    r"""How far the mixing width is from the L2-optimal KDE bandwidth.
+
+    Returned by [`compare_bandwidths`][memlab.theory.mixing.compare_bandwidths], which
+    tests the claim of the onset paper (eqs. 9-11) that the mixing width is the
+    L2-optimal KDE bandwidth.
 
     Attributes
     ----------
-    sigma, d, n : float
-        Inputs.
+    sigma : float
+        Data standard deviation (input).
+    d : float
+        Dimension (input).
+    n : float
+        Number of training points (input).
     t_M : float
-        Mixing time.
+        Mixing time ([`mixing_time`][memlab.theory.mixing.mixing_time]).
     h_mixing : float
-        $h_M = \\sqrt{e^{2t_M} - 1}$.
+        $h_M = \sqrt{e^{2t_M} - 1}$.
     h_sqrt_2tM : float
-        $\\sqrt{2 t_M}$, the seed's eq. 10 width.
+        $\sqrt{2 t_M}$, the width of the onset paper's eq. 10.
     h_leading : float
-        $\\sigma n^{-1/d}$, the common leading order (seed Fig. 3).
+        $\sigma n^{-1/d}$, the common leading order (the onset paper, Fig. 3).
     h_optimal : float
         Exact MISE-optimal bandwidth.
     h_amise : float
         AMISE-optimal (Silverman) bandwidth.
     ratio : float
-        ``h_mixing / h_optimal``.
+        `h_mixing / h_optimal`.
     mise_excess : float
-        ``MISE(h_mixing) / MISE(h_optimal) - 1``: the L2 price of using the
+        `MISE(h_mixing) / MISE(h_optimal) - 1`: the L2 price of using the
         mixing width.
     log_gain_optimal : float
         [`kde_log_gain`][memlab.theory.mixing.kde_log_gain] at the optimum: log of the best KDE's relative
         improvement over the zero estimator (about -27 at d = 100, n = 1e4:
-        in high d no bandwidth helps in L2, and ``mise_excess`` is ~0).
+        in high d no bandwidth helps in L2, and `mise_excess` is ~0).
     log_gain_ratio : float
-        ``log(gain(h_mixing) / gain(h_optimal))``: 0 when the mixing width is
+        `log(gain(h_mixing) / gain(h_optimal))`: 0 when the mixing width is
         optimal, -inf when it does worse than the zero estimator.
     regime : str
         One of [`BANDWIDTH_REGIMES`][memlab.theory.mixing.BANDWIDTH_REGIMES], the first that applies:
-        ``"optimal"`` when ``|ratio - 1| < 0.05`` (the mixing width is the
-        L2-optimal bandwidth to 5%); ``"high_dimensional"`` when
-        ``log_gain_optimal < -10`` (no bandwidth beats the zero estimator by
+        `"optimal"` when `|ratio - 1| < 0.05` (the mixing width is the
+        L2-optimal bandwidth to 5%); `"high_dimensional"` when
+        `log_gain_optimal < -10` (no bandwidth beats the zero estimator by
         more than $e^{-10}$ in L2, so L2-optimality says nothing);
-        ``"suboptimal"`` otherwise (the mixing width is ``ratio`` times the
+        `"suboptimal"` otherwise (the mixing width is `ratio` times the
         optimum, at a real L2 cost).
     verdict : str
-        One sentence saying the same, as ``memlab mixing-time`` prints it.
+        One sentence saying the same, as `memlab mixing-time` prints it.
     """
 
     sigma: float
@@ -457,18 +818,44 @@ class BandwidthComparison(Result):
     verdict: str
 
 
-def compare_bandwidths(sigma, d, n) -> BandwidthComparison:
+def compare_bandwidths(sigma: float, d: int, n: float) -> BandwidthComparison:
     r"""Compare the mixing width with the exact and AMISE-optimal KDE bandwidths.
 
-    Seed 003 claims the mixing width is L2-optimal (its eqs. 9-11). That holds
+    The onset paper claims the mixing width is L2-optimal (its eqs. 9-11). That holds
     only in a regime: at n = 1e4, d = 16 the widths agree to 1% (0.680 vs
     0.673); at d = 100 the mixing width is 1.86 times the optimum (2.22 vs
-    1.20); at d = 1 it is 1e-4 against 0.17. ``mise_excess`` says what that
+    1.20); at d = 1 it is 1e-4 against 0.17. `mise_excess` says what that
     costs in MISE; in high d, where every bandwidth is nearly as bad as the
-    zero estimator, ``log_gain_ratio`` is the informative number.
+    zero estimator, `log_gain_ratio` is the informative number.
 
-    The result's ``regime`` and ``verdict`` classify the case (see
+    The result's `regime` and `verdict` classify the case (see
     [`BandwidthComparison`][memlab.theory.mixing.BandwidthComparison]).
+
+    Parameters
+    ----------
+    sigma : float
+        Data standard deviation, > 0.
+    d : int
+        Dimension, a positive integer.
+    n : float
+        Number of training points, > 1.
+
+    Returns
+    -------
+    BandwidthComparison
+        The widths, their ratio, the MISE excess, the L2 gains and the regime.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not a number.
+    ValueError
+        If `sigma <= 0`, `d` is not a positive integer, `n <= 1`, or a value is NaN
+        or infinite.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eqs. 9-11 and Fig. 3.
 
     Examples
     --------

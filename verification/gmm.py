@@ -1,4 +1,4 @@
-r"""Monte Carlo cross-check of the Gaussian-mixture laboratory (seed 001).
+r"""Monte Carlo cross-check of the Gaussian-mixture laboratory of Buchanan et al. (2025).
 
 [`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves] estimates the exact expected training losses
 
@@ -25,16 +25,29 @@ fixed chunks of training points, so results do not depend on the thread count.
 [`simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point] reads the crossover $M^*$ off the
 simulated weighted curves with a bootstrap confidence interval over datasets,
 to compare with [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point].
+
+Figures: [`plot_excess_per_t`][memlab.verification.gmm.plot_excess_per_t] (closed-form excess losses against
+simulation, per time), [`plot_weighted_loss_vs_M`][memlab.verification.gmm.plot_weighted_loss_vs_M] (weighted losses against
+M, with both crossovers) and [`plot_crossover_curve`][memlab.verification.gmm.plot_crossover_curve] (the closed-form
+$M^*/N$ against N, d or K, no simulation).
+
+References: S. Buchanan, D. Pai, Y. Ma, V. De Bortoli, "On the edge of memorization in
+diffusion models", NeurIPS 2025 (Buchanan et al. 2025): the laboratory and its
+denoisers (Lemma 2.1, eqs. 7-12), the excess losses (Theorems 3.1 and 3.2), the weighted
+loss (eq. 6) and the crossover (eq. 14).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numba import types
 from numba.extending import intrinsic
+from numpy.typing import ArrayLike
 
 from memlab._results import Result
 from memlab._validation import (check_allocation, check_array, check_instance, check_NdK,
@@ -44,6 +57,10 @@ from memlab.theory.gmm import (GMMData, crossover_point, generalizing_excess_los
 from memlab.verification._checks import check_bool, check_count, check_index
 from memlab.theory.metrics import first_crossing
 from memlab.theory.schedules import alpha, resolve_timesteps, sigma, snr
+
+if TYPE_CHECKING:                     # matplotlib is imported by the plot functions only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 __all__ = [
     "LossCurves",
@@ -57,6 +74,7 @@ __all__ = [
     "simulated_crossover_point",
     "plot_excess_per_t",
     "plot_weighted_loss_vs_M",
+    "plot_crossover_curve",
 ]
 
 _SKIP = 40.0          # skip softmax terms below exp(-_SKIP) times the running maximum
@@ -459,7 +477,7 @@ def _accumulate(X, means, sigma2, a, s, Zn):
     square; loss of x_mem; for every M, excess of pmem_M and its square, and
     the square of (pmem_M - x_*) for the weighted-gap variance.
 
-    The logits of the empirical denoisers (Buchanan, Pai, Ma, De Bortoli 2025, the
+    The logits of the empirical denoisers (Buchanan et al. 2025, the
     Gaussian-mixture laboratory) are shifted by a constant per noisy point, which
     the softmax does not see:
 
@@ -656,27 +674,54 @@ def _accumulate(X, means, sigma2, a, s, Zn):
     return gen, pm, pm2, gap2
 
 
-def noisy_point_losses(data, t: float, y, i: int):
-    """Squared errors of x_* and of every x_pmem,M at noisy points (numba path).
+def noisy_point_losses(data: GMMData, t: float, y: ArrayLike, i: int) -> tuple[float, np.ndarray]:
+    r"""Squared errors of $\hat x_*$ and of every $\hat x_{{\rm pmem},M}$ at one noisy point.
 
-    Exposes the simulation kernel for testing against the numpy denoisers of
-    [`memlab.theory.gmm`][memlab.theory.gmm].
+    Runs the per-point kernel of the simulation (the prefix log-sum-exp over the
+    training points, `_point_losses`) at ``y``: it returns
+    $\|\hat x_*(t, y) - x^i\|^2$ and $\|\hat x_{{\rm pmem},M}(t, y) - x^i\|^2$
+    for M = 1..N, the denoisers of the Gaussian-mixture laboratory of Buchanan et al.
+    (2025). It exposes the numba path for testing against the numpy denoisers
+    [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] and
+    [`memlab.theory.gmm.empirical_denoiser`][memlab.theory.gmm.empirical_denoiser]. O(N d + K d) time.
 
     Parameters
     ----------
     data : memlab.theory.gmm.GMMData
-        Training set and mixture.
+        Training set (N, d) and mixture (K <= N means, variance ``sigma2``).
     t : float
         VP time in (0, 1).
-    y : array, shape (d,)
+    y : array of shape (d,)
         Noisy point.
     i : int
-        Index of the training point the loss is measured against.
+        Index in [0, N) of the training point the loss is measured against.
 
     Returns
     -------
-    (float, ndarray of shape (N,))
+    tuple of (float, ndarray of shape (N,))
         ``||x_*(y) - x^i||^2`` and ``||x_pmem,M(y) - x^i||^2`` for M = 1..N.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a ``GMMData``, or ``t``, ``y`` or ``i`` is not numeric.
+    ValueError
+        If ``t`` is outside (0, 1), ``y`` does not have shape (d,) or is not finite,
+        or ``i`` is not an index in [0, N).
+
+    References
+    ----------
+    Buchanan et al. (2025), Lemma 2.1 and eqs. 7-12 (the denoisers).
+
+    Examples
+    --------
+    At the training point itself and tiny noise, the memorizer (M = N) is exact:
+
+    >>> from memlab.theory.gmm import sample_gmm
+    >>> data = sample_gmm(10, 3, 2, seed=0)
+    >>> lg, lpm = noisy_point_losses(data, 1e-4, data.x[0], 0)
+    >>> lpm.shape, bool(lpm[-1] < 1e-12)
+    ((10,), True)
     """
     X, means, sigma2 = _check_data(data)
     N, d = X.shape
@@ -706,20 +751,60 @@ def _check_data(data):
     return np.ascontiguousarray(X), np.ascontiguousarray(means), sigma2
 
 
-def baseline_point_losses(data, t: float, Zn, M_values=None):
-    """Plain numpy reference: mean squared errors over noisy points, one M at a time.
+def baseline_point_losses(data: GMMData, t: float, Zn: ArrayLike,
+                          M_values: ArrayLike | None = None) -> tuple[float, np.ndarray]:
+    r"""Plain numpy reference: mean squared errors over noisy points, one M at a time.
 
     Evaluates [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] and
     [`memlab.theory.gmm.empirical_denoiser`][memlab.theory.gmm.empirical_denoiser] (vectorized numpy, no prefix trick)
-    at ``y = alpha_t x^i + sigma_t Zn[r, i]`` and averages the squared errors
-    over all noisy points. It is the baseline of ``benchmarks/bench_gmm.py``
-    and an independent check of the numba kernel (same noise, same result).
+    at $y = \alpha_t x^i + \sigma_t z_{r,i}$ with ``z = Zn`` and averages the squared
+    errors over all noisy points. It is the baseline of ``benchmarks/bench_gmm.py``
+    and an independent check of the numba kernel (same noise, same result). Cost:
+    O(n_noise N (N + K) d) time per M and memory O(n_noise N max(N, K)).
+
+    Parameters
+    ----------
+    data : memlab.theory.gmm.GMMData
+        Training set (N, d) and mixture.
+    t : float
+        VP time in (0, 1).
+    Zn : array of shape (n_noise, N, d) or (N, d)
+        Standard normal draws, one per noise draw and training point.
+    M_values : array of int, optional
+        Memorized-prefix sizes in [1, N]; default 1..N.
 
     Returns
     -------
-    (float, ndarray)
-        Mean loss of x_* and mean loss of x_pmem,M for each M in ``M_values``
-        (default 1..N).
+    tuple of (float, ndarray)
+        Mean loss of $\hat x_*$ and mean loss of $\hat x_{{\rm pmem},M}$ for each M
+        in ``M_values``.
+
+    Raises
+    ------
+    TypeError
+        If ``data`` is not a ``GMMData`` or an argument is not numeric.
+    ValueError
+        If ``t`` is outside (0, 1), ``Zn`` has the wrong shape or is not finite, or
+        an M is not an integer in [1, N].
+
+    References
+    ----------
+    Buchanan et al. (2025), Lemma 2.1 and eqs. 7-12 (the denoisers).
+
+    Examples
+    --------
+    The same noise gives the losses of the numba kernel, averaged over the points:
+
+    >>> import numpy as np
+    >>> from memlab.theory.gmm import sample_gmm
+    >>> from memlab.theory.schedules import alpha, sigma
+    >>> data = sample_gmm(10, 3, 2, seed=0)
+    >>> Zn = np.random.default_rng(1).standard_normal((10, 3))
+    >>> gen, pm = baseline_point_losses(data, 0.5, Zn, [1, 10])
+    >>> y = alpha(0.5) * data.x + sigma(0.5) * Zn           # one noisy point per x^i
+    >>> numba_pm = np.mean([noisy_point_losses(data, 0.5, y[i], i)[1] for i in range(10)], 0)
+    >>> bool(np.allclose(pm, numba_pm[[0, 9]]))
+    True
     """
     from memlab.theory.gmm import empirical_denoiser, gmm_denoiser
 
@@ -834,6 +919,7 @@ class LossCurves(Result):
 
     @property
     def M(self) -> np.ndarray:
+        """The memorized-prefix sizes 1..N, shape (N,)."""
         return np.arange(1, self.N + 1)
 
     def _mean_stderr(self, by_dataset, var):
@@ -845,25 +931,64 @@ class LossCurves(Result):
         return mean, err
 
     @property
-    def gen_excess(self):
+    def gen_excess(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, stderr) of ``L_t(x_*) - L_t(x_mem)`` per time, shape (T,)."""
         return self._mean_stderr(self.gen_by_dataset, self.gen_var)
 
     @property
-    def pmem_excess(self):
+    def pmem_excess(self) -> tuple[np.ndarray, np.ndarray]:
         """(mean, stderr) of ``L_t(x_pmem,M) - L_t(x_mem)``, shape (T, N)."""
         return self._mean_stderr(self.pmem_by_dataset, self.pmem_var)
 
     @property
-    def mem_loss(self):
+    def mem_loss(self) -> np.ndarray:
         """Mean ``L_t(x_mem)`` per time, shape (T,)."""
         return self.mem_loss_by_dataset.mean(axis=0)
 
-    def weighted(self, weighting="x0") -> WeightedLossCurves:
-        """Weighted curves ``mean_t lambda(t) excess_t`` (seed 001, eq. 6 on the grid).
+    def weighted(self, weighting: str | ArrayLike | Callable = "x0") -> WeightedLossCurves:
+        r"""Weighted excess losses $\mathrm{mean}_l\,\lambda(t_l)\,{\rm excess}_{t_l}$ as functions of M.
 
-        Standard errors: over datasets when there are at least two; otherwise
-        from the within-dataset variances, the times being independent draws.
+        The weighted training loss of Buchanan et al. (2025), eq. 6, on the time grid
+        of the simulation:
+
+        $$
+        L(\hat x, \lambda) = \frac1T\sum_{l=1}^T \lambda(t_l)\, L_{t_l}(\hat x),
+        $$
+
+        taken of the excesses over the memorizer, for $\hat x_*$ and every
+        $\hat x_{{\rm pmem},M}$, and of their gap. Standard errors: over datasets
+        when there are at least two; otherwise from the within-dataset variances, the
+        times being independent draws.
+
+        Parameters
+        ----------
+        weighting : {"x0", "eps"}, array or callable, default "x0"
+            Loss weighting $\lambda(t)$ over the grid, see
+            [`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting].
+
+        Returns
+        -------
+        WeightedLossCurves
+            Weighted excesses, their gap and standard errors.
+
+        Raises
+        ------
+        TypeError
+            If ``weighting`` is neither a name, an array nor a callable.
+        ValueError
+            If ``weighting`` is an unknown name, an array of the wrong length, or gives
+            non-finite or negative weights.
+
+        References
+        ----------
+        Buchanan et al. (2025), eq. 6.
+
+        Examples
+        --------
+        >>> c = simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+        >>> w = c.weighted("x0")
+        >>> w.M.shape, float(w.pmem[-1])                  # M = N is the memorizer
+        ((20,), 0.0)
         """
         lam = loss_weighting(weighting, self.timesteps)
         T = lam.shape[0]
@@ -884,17 +1009,28 @@ class LossCurves(Result):
                                   gap.mean(0), gap_e, lam)
 
 
-def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int = 10,
-                         n_datasets: int = 1, sigma2: float = 1.0, seed=None,
+def simulate_loss_curves(N: int, d: int, K: int, *, timesteps: ArrayLike | None = None,
+                         n_noise: int = 10, n_datasets: int = 1, sigma2: float = 1.0,
+                         seed: np.random.Generator | int | None = None,
                          progress: bool = False) -> LossCurves:
     r"""Monte Carlo of the expected training losses of x_*, x_mem and every x_pmem,M.
+
+    The training loss of a denoiser at time t in the Gaussian-mixture laboratory of
+    Buchanan et al. (2025) is
+
+    $$
+    L_t(\hat x) = \frac1N\sum_{i=1}^N \mathbb E_z
+    \|\hat x(t, \alpha_t x^i + \sigma_t z) - x^i\|^2 .
+    $$
 
     For each of ``n_datasets`` fresh datasets ([`memlab.theory.gmm.sample_gmm`][memlab.theory.gmm.sample_gmm])
     and each time $t_l$, every training point gets ``n_noise`` noise
     draws $y = \alpha_t x^i + \sigma_t z$; at each y the exact denoisers
-    are evaluated and their squared errors averaged. Excesses over the
-    memorizer are taken per noisy point (paired), which removes most of the
-    noise of the difference.
+    $\hat x_*$, $\hat x_{\rm mem}$ and $\hat x_{{\rm pmem},M}$ (M = 1..N) are
+    evaluated and their squared errors averaged. Excesses over the memorizer are
+    taken per noisy point (paired), which removes most of the noise of the
+    difference. No approximation beyond Monte Carlo (and softmax terms below
+    $e^{-40}$ of the largest, below double precision).
 
     Cost: O(n_datasets T n_noise N (N + K) d) time, T = len(timesteps) (one O((N + K) d)
     kernel pass per noisy point), and O(n_noise N d + n_datasets T N) memory; about
@@ -902,24 +1038,44 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps=None, n_noise: int
 
     Parameters
     ----------
-    N, d, K : int
-        Training-set size, dimension, number of components (K <= N).
+    N : int
+        Training-set size, >= K.
+    d : int
+        Dimension.
+    K : int
+        Number of mixture components, <= N.
     timesteps : array, optional
-        VP times in (0, 1); default seed 001's 26-point grid.
-    n_noise : int
-        Noise draws per training point and time.
-    n_datasets : int
-        Independent datasets (means and points redrawn).
-    sigma2 : float
-        Component variance.
+        VP times in (0, 1); default the 26-point grid of Buchanan et al. (2025), Sec. 4
+        ([`memlab.theory.schedules.reference_timesteps`][memlab.theory.schedules.reference_timesteps]).
+    n_noise : int, default 10
+        Noise draws per training point and time; ``n_noise * N * d`` is at most
+        `MAX_NOISE_ELEMENTS`.
+    n_datasets : int, default 1
+        Independent datasets (means and points redrawn), at most `MAX_REPEATS`.
+    sigma2 : float, default 1.0
+        Component variance $\sigma^2$.
     seed : int, Generator or None
-        Reproducible bit-for-bit for a fixed integer seed.
-    progress : bool
+        Random seed; reproducible bit-for-bit for a fixed integer seed, whatever the
+        number of threads.
+    progress : bool, default False
         Show a tqdm progress bar over datasets.
 
     Returns
     -------
     LossCurves
+        Per-dataset mean excesses and per-sample variances, per time and M.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (``"3"``, ``True``, ``None`` for a size, ...).
+    ValueError
+        If a size is not a positive integer, K > N, a bound on the memory is exceeded,
+        ``sigma2`` is not finite and positive, or a time is outside (0, 1).
+
+    References
+    ----------
+    Buchanan et al. (2025), Lemma 2.1 and eqs. 7-12 (the denoisers), Sec. 4 (the grid).
 
     Examples
     --------
@@ -1023,16 +1179,20 @@ class CrossoverEstimate(Result):
     curves: LossCurves
 
 
-def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timesteps=None,
-                              n_noise: int = 10, n_datasets: int = 8, sigma2: float = 1.0,
-                              seed=None, n_boot: int = 2000, confidence: float = 0.95,
-                              curves: LossCurves | None = None,
+def simulated_crossover_point(N: int, d: int, K: int, *,
+                              weighting: str | ArrayLike | Callable = "x0",
+                              timesteps: ArrayLike | None = None, n_noise: int = 10,
+                              n_datasets: int = 8, sigma2: float = 1.0,
+                              seed: np.random.Generator | int | None = None, n_boot: int = 2000,
+                              confidence: float = 0.95, curves: LossCurves | None = None,
                               progress: bool = False) -> CrossoverEstimate:
-    r"""Crossover $M^*$ read off simulated loss curves.
+    r"""Crossover $M^*$ read off simulated loss curves, with a bootstrap interval.
 
     $M^*$ is the first zero of the dataset-averaged weighted gap
-    $L(\hat x_{{\rm pmem},M}, \lambda) - L(\hat x_*, \lambda)$, linearly
-    interpolated between integer M. The interval is a percentile bootstrap
+    $L(\hat x_{{\rm pmem},M}, \lambda) - L(\hat x_*, \lambda)$ (Buchanan et al. 2025,
+    eq. 6 weighting), linearly interpolated between integer M: the simulated
+    counterpart of the closed form of their eq. 14
+    ([`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point]). The interval is a percentile bootstrap
     over datasets (``n_datasets >= 2``), which carries both the dataset and
     the noise-draw variability.
 
@@ -1041,35 +1201,61 @@ def simulated_crossover_point(N: int, d: int, K: int, *, weighting="x0", timeste
     [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point]; about 8 s for (200, 50, 12),
     n_noise = 10, n_datasets = 8.
 
-    Measured in seed 001's setting, (200, 50, 12) with x0 weighting on the
-    26-point grid: M* = 0.80 N (DESIGN.md's "about 0.70 N" is wrong; an
-    independent brute-force numpy computation agrees with 0.80 N). The closed
-    form with finite-d C gives 0.77 N. It lies below because near t = 1 the
+    Measured in the setting of Buchanan et al. (2025), (200, 50, 12) with x0
+    weighting on the 26-point grid: M* = 0.80 N (an independent brute-force numpy
+    computation agrees), later than an earlier estimate of "about 0.70 N". The
+    closed form with finite-d C gives 0.77 N. It lies below because near t = 1 the
     closed-form generalizing excess stays large while the true excesses vanish.
 
     Parameters
     ----------
-    N, d, K : int
-        Training-set size, dimension, number of components (K <= N).
-    weighting : {"x0", "eps"}, array or callable
+    N : int
+        Training-set size, >= K.
+    d : int
+        Dimension.
+    K : int
+        Number of mixture components, <= N.
+    weighting : {"x0", "eps"}, array or callable, default "x0"
         Loss weighting over the grid ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
-    timesteps, n_noise, n_datasets, sigma2 : optional
-        Passed to [`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves] (``n_datasets >= 2``).
+    timesteps : array, optional
+        VP times in (0, 1), passed to [`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves]; default the
+        26-point grid of Buchanan et al. (2025).
+    n_noise : int, default 10
+        Noise draws per training point and time (simulation only).
+    n_datasets : int, default 8
+        Independent datasets, >= 2 (simulation only).
+    sigma2 : float, default 1.0
+        Component variance (simulation only; taken from ``curves`` otherwise).
     seed : int, Generator or None
         Drives the simulation and then the bootstrap; reproducible.
-    n_boot : int
+    n_boot : int, default 2000
         Bootstrap resamples of the datasets.
-    confidence : float
+    confidence : float, default 0.95
         Level of the percentile interval, in (0, 1).
     curves : LossCurves, optional
         Reuse simulated curves (same N, d, K; at least 2 datasets) instead of
         simulating; ``seed`` then drives only the bootstrap.
-    progress : bool
+    progress : bool, default False
         Progress bar over datasets.
 
     Returns
     -------
     CrossoverEstimate
+        The estimate, its bootstrap standard error and interval, the closed form for
+        the same setting and the curves.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type, or ``curves`` is not a ``LossCurves``.
+    ValueError
+        If a size is out of range, ``confidence`` is not in (0, 1), ``n_boot *
+        n_datasets`` exceeds `MAX_NOISE_ELEMENTS`, or ``curves`` does not match
+        (N, d, K) or holds fewer than 2 datasets.
+
+    References
+    ----------
+    Buchanan et al. (2025), eqs. 6 and 14.
 
     Examples
     --------
@@ -1146,29 +1332,58 @@ class ClosedFormAgreement(Result):
     pmem_stderr: np.ndarray
 
     @property
-    def gen_z(self):
-        """(simulation - closed form) / stderr, generalizing, per time."""
+    def gen_z(self) -> np.ndarray:
+        """(simulation - closed form) / stderr, generalizing, per time, shape (T,)."""
         return (self.gen_sim - self.gen_closed) / self.gen_stderr
 
     @property
-    def pmem_z(self):
+    def pmem_z(self) -> np.ndarray:
         """(simulation - closed form) / stderr, partial memorizer, shape (T, m)."""
         return (self.pmem_sim - self.pmem_closed[None, :]) / self.pmem_stderr
 
     @property
-    def gen_rel(self):
-        """Relative error of the generalizing closed form per time."""
+    def gen_rel(self) -> np.ndarray:
+        """Relative error of the generalizing closed form per time, shape (T,)."""
         return (self.gen_closed - self.gen_sim) / self.gen_sim
 
     @property
-    def pmem_rel(self):
+    def pmem_rel(self) -> np.ndarray:
         """Relative error of the partial-memorization closed form, shape (T, m)."""
         return (self.pmem_closed[None, :] - self.pmem_sim) / self.pmem_sim
 
-    def worst(self, psi_min: float = 1.0):
-        """Largest |z| and |relative error| over times with psi >= psi_min.
+    def worst(self, psi_min: float = 1.0) -> dict[str, float]:
+        r"""Largest |z| and |relative error| over the times with $\psi_t \ge$ ``psi_min``.
 
-        Returns a dict with keys ``gen_z``, ``pmem_z``, ``gen_rel``, ``pmem_rel``.
+        The closed forms of Buchanan et al. (2025), Theorems 3.1 and 3.2, are high-SNR
+        limits: restricting to $\psi_t \ge 1$ (or 4) shows how well they hold where
+        they are meant to, and lowering ``psi_min`` shows where they stop holding.
+
+        Parameters
+        ----------
+        psi_min : float, default 1.0
+            Smallest SNR $\psi_t = \alpha_t^2/\sigma_t^2$ taken into account.
+
+        Returns
+        -------
+        dict of str to float
+            Keys ``gen_z``, ``pmem_z`` (largest |z-score| of the generalizing and
+            partially memorizing excess) and ``gen_rel``, ``pmem_rel`` (largest
+            |relative error| of the closed forms).
+
+        Raises
+        ------
+        ValueError
+            If no timestep has $\psi_t \ge$ ``psi_min``.
+
+        References
+        ----------
+        Buchanan et al. (2025), Theorems 3.1 and 3.2.
+
+        Examples
+        --------
+        >>> c = simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+        >>> sorted(closed_form_agreement(c).worst(4.0))
+        ['gen_rel', 'gen_z', 'pmem_rel', 'pmem_z']
         """
         sel = self.psi >= psi_min
         if not np.any(sel):
@@ -1179,13 +1394,56 @@ class ClosedFormAgreement(Result):
                 "pmem_rel": float(np.abs(self.pmem_rel[sel]).max())}
 
 
-def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> ClosedFormAgreement:
-    """Compare [`memlab.theory.gmm.generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] and
-    [`memlab.theory.gmm.partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] with simulated curves.
+def closed_form_agreement(curves: LossCurves, M_values: ArrayLike | None = None, *,
+                          C: float | None = None) -> ClosedFormAgreement:
+    r"""Compare the closed-form excess losses with simulated curves, time by time.
 
-    ``M_values`` defaults to N/10, N/4, N/2 and 3N/4; ``C=None`` uses the
-    finite-d constant. Use [`ClosedFormAgreement.worst`][memlab.verification.gmm.ClosedFormAgreement.worst] to see up to
-    which SNR the high-SNR closed forms hold.
+    The closed forms are the high-SNR limits of Buchanan et al. (2025):
+    [`memlab.theory.gmm.generalizing_excess_loss`][memlab.theory.gmm.generalizing_excess_loss] (Thm. 3.1),
+
+    $$
+    \mathbb E[L_t(\hat x_*) - L_t(\hat x_{\rm mem})] \simeq \frac{d\sigma^2}{\psi_t\sigma^2 + 1},
+    $$
+
+    and [`memlab.theory.gmm.partial_memorization_excess_loss`][memlab.theory.gmm.partial_memorization_excess_loss] (Thm. 3.2),
+    $C(1 - M/N)\,d\sigma^2$ independent of t. Both stop holding at low SNR
+    ($\psi_t \lesssim 1$): use [`ClosedFormAgreement.worst`][memlab.verification.gmm.ClosedFormAgreement.worst] to see up to
+    which SNR they hold.
+
+    Parameters
+    ----------
+    curves : LossCurves
+        Simulated curves ([`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves]).
+    M_values : array of int, optional
+        The M compared, integers in [1, N]; default N/10, N/4, N/2 and 3N/4
+        (duplicates removed).
+    C : float, optional
+        Constant of the partial-memorization excess; default ``None``, the finite-d
+        constant [`memlab.theory.gmm.effective_constant`][memlab.theory.gmm.effective_constant].
+
+    Returns
+    -------
+    ClosedFormAgreement
+        Closed forms, simulated means and standard errors per time and M.
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a [`LossCurves`][memlab.verification.gmm.LossCurves], or ``M_values`` or ``C`` is
+        not numeric.
+    ValueError
+        If an M is not an integer in [1, N], or ``C`` is not a finite positive number.
+
+    References
+    ----------
+    Buchanan et al. (2025), Theorems 3.1 and 3.2.
+
+    Examples
+    --------
+    >>> c = simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+    >>> agree = closed_form_agreement(c, [5, 10], C=2.0)
+    >>> agree.M.tolist(), agree.pmem_closed.tolist()
+    ([5, 10], [7.5, 5.0])
     """
     check_instance("curves", curves, LossCurves)
     N = curves.N
@@ -1209,15 +1467,80 @@ def closed_form_agreement(curves: LossCurves, M_values=None, *, C=None) -> Close
 # ----------------------------------------------------------------------------
 
 
-def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
-    """Excess losses per time: closed form (lines) against simulation (points, 2 s.e. bars).
+def _seed_text(seed: object) -> str:
+    """A seed as figure text: the integer, or the kind of object (a Generator, None)."""
+    if seed is None:
+        return "seed None"
+    if isinstance(seed, (int, np.integer)):
+        return f"seed {int(seed)}"
+    return f"seed {type(seed).__name__}"
 
-    Plotted against the SNR $\\psi_t$, so the high-SNR regime is on the
-    right; the shaded region $\\psi_t < 1$ is where the closed forms stop
-    holding. Returns a matplotlib Figure.
+
+def _setting_text(curves: LossCurves) -> str:
+    """The simulation setting of ``curves`` in one line (datasets, draws, samples, seed)."""
+    return (f"{curves.n_datasets} dataset{'s' if curves.n_datasets != 1 else ''} \u00d7 "
+            f"{curves.n_noise} noise draw{'s' if curves.n_noise != 1 else ''} per point, "
+            f"{curves.n_samples} noisy points per time, {curves.timesteps.shape[0]} times, "
+            f"{_seed_text(curves.seed)}")
+
+
+def _weighting_name(weighting: object) -> str:
+    """Name of a loss weighting for labels: "x0", "eps" or "custom"."""
+    return weighting if isinstance(weighting, str) else "custom"
+
+
+def plot_excess_per_t(curves: LossCurves, M_values: ArrayLike | None = None, *,
+                      C: float | None = None, ax: Axes | None = None) -> Figure:
+    r"""Excess losses per time: closed form (lines) against simulation (points, 2 s.e. bars).
+
+    The simulated excesses over the memorizer of the generalizing denoiser and of
+    the partial memorizers $\hat x_{{\rm pmem},M}$ are drawn against the SNR
+    $\psi_t = \alpha_t^2/\sigma_t^2$ (high SNR on the right), next to the
+    high-SNR closed forms of Buchanan et al. (2025),
+    $d\sigma^2/(\psi_t\sigma^2 + 1)$ (Thm. 3.1) and $C(1 - M/N)\,d\sigma^2$
+    (Thm. 3.2). The shaded region $\psi_t < 1$ is where the closed forms stop
+    holding. The title carries the problem size and the simulation setting.
+
+    Parameters
+    ----------
+    curves : LossCurves
+        Simulated curves ([`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves]).
+    M_values : array of int, optional
+        The partial memorizers shown, integers in [1, N]; default N/4, N/2, 3N/4.
+    C : float, optional
+        Constant of the partial-memorization closed form; default ``None``, the
+        finite-d constant [`memlab.theory.gmm.effective_constant`][memlab.theory.gmm.effective_constant].
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a [`LossCurves`][memlab.verification.gmm.LossCurves], ``ax`` is not a matplotlib Axes,
+        or ``M_values`` or ``C`` is not numeric.
+    ValueError
+        If an M is not an integer in [1, N], or ``C`` is not a finite positive number.
+
+    References
+    ----------
+    Buchanan et al. (2025), Theorems 3.1 and 3.2.
+
+    Examples
+    --------
+    >>> c = simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+    >>> fig = plot_excess_per_t(c, [10], C=2.0)
+    >>> fig.axes[0].get_xscale(), fig.axes[0].get_title().splitlines()[0]
+    ('log', 'GMM laboratory (Buchanan et al. 2025): N = 20, d = 5, K = 2, $\\sigma^2$ = 1')
     """
-    import matplotlib.pyplot as plt
-    from matplotlib.figure import Figure
+    import matplotlib
+
+    from memlab.verification._plotting import axes_for
 
     check_instance("curves", curves, LossCurves)
     if M_values is None:
@@ -1225,45 +1548,93 @@ def plot_excess_per_t(curves: LossCurves, M_values=None, *, C=None):
     M_values = [int(M) for M in _check_M_values(M_values, curves.N)]
     if C is not None:
         C = check_positive_real("C", C)
+    fig, ax = axes_for(ax, figsize=(7.0, 6.2))
     psi = snr(curves.timesteps)
     order = np.argsort(psi)
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot(1, 1, 1)
     gm, ge = curves.gen_excess
     ax.errorbar(psi[order], gm[order], yerr=2 * ge[order], fmt="o", ms=3, color="k",
-                label="generalizing: simulation")
+                label=r"generalizing $\hat x_*$: simulation ($\pm$2 s.e.)")
     ax.plot(psi[order], generalizing_excess_loss(curves.timesteps, curves.d, curves.sigma2)[order],
-            "k-", label=r"generalizing: $d\sigma^2/(\psi\sigma^2+1)$")
+            "k-", label=r"generalizing: $d\sigma^2/(\psi\sigma^2+1)$ (Thm. 3.1)")
     pm, pe = curves.pmem_excess
-    colors = plt.get_cmap("viridis")(np.linspace(0.1, 0.8, len(M_values)))
+    colors = matplotlib.colormaps["viridis"](np.linspace(0.1, 0.8, len(M_values)))
+    c_text = r"finite-$d$ $C_{\rm eff}$" if C is None else f"$C$ = {C:g}"
     for M, c in zip(M_values, colors):
         ax.errorbar(psi[order], pm[order, M - 1], yerr=2 * pe[order, M - 1], fmt="s", ms=3,
-                    color=c, label=f"pmem M={M}: simulation")
+                    color=c, label=f"pmem M = {M}: simulation")
         cf = partial_memorization_excess_loss(M, curves.N, curves.d, curves.K, curves.sigma2, C)
-        ax.axhline(cf, color=c, ls="--", lw=1, label=f"pmem M={M}: $C(1-M/N)d\\sigma^2$")
-    ax.axvspan(psi.min(), 1.0, color="0.9", zorder=0, label=r"$\psi_t < 1$")
+        ax.axhline(cf, color=c, ls="--", lw=1,
+                   label=rf"pmem M = {M}: $C(1-M/N)d\sigma^2$, {c_text} (Thm. 3.2)")
+    ax.axvspan(psi.min(), 1.0, color="0.9", zorder=0,
+               label=r"$\psi_t < 1$: closed forms not expected to hold")
     ax.set_xscale("log")
     ax.set_xlabel(r"SNR $\psi_t = \alpha_t^2/\sigma_t^2$")
     ax.set_ylabel(r"excess training loss over $\hat x_{\rm mem}$")
-    ax.set_title(f"GMM laboratory, N={curves.N}, d={curves.d}, K={curves.K}")
-    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.17))
-    fig.set_size_inches(7, 6)
-    fig.tight_layout()
+    ax.set_title(f"GMM laboratory (Buchanan et al. 2025): N = {curves.N}, d = {curves.d}, "
+                 f"K = {curves.K}, $\\sigma^2$ = {curves.sigma2:g}\n{_setting_text(curves)}",
+                 fontsize=9)
+    ax.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.13))
     return fig
 
 
-def plot_weighted_loss_vs_M(curves: LossCurves, weighting="x0", *, crossover=None):
-    """Weighted excess losses against M with the closed-form and simulated M* marked.
+def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Callable = "x0", *,
+                            crossover: CrossoverEstimate | None = None,
+                            ax: Axes | None = None) -> Figure:
+    r"""Weighted excess losses against M with the closed-form and simulated $M^*$ marked.
 
-    ``crossover`` may be a [`CrossoverEstimate`][memlab.verification.gmm.CrossoverEstimate] to draw its interval.
-    Returns a matplotlib Figure.
+    Draws the simulated weighted excess of $\hat x_{{\rm pmem},M}$ over the memorizer
+    (band: 2 standard errors) and of $\hat x_*$ against M, next to their closed
+    forms (Buchanan et al. 2025, Theorems 3.1 and 3.2 with the finite-d constant,
+    weighted as in eq. 6). The crossover is where the two cross: the simulated
+    $M^*$ (solid vertical line; with ``crossover``, its bootstrap interval shaded)
+    and the closed-form $M^*$ of eq. 14
+    ([`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point], dashed vertical line).
+
+    Parameters
+    ----------
+    curves : LossCurves
+        Simulated curves ([`simulate_loss_curves`][memlab.verification.gmm.simulate_loss_curves]).
+    weighting : {"x0", "eps"}, array or callable, default "x0"
+        Loss weighting over the grid ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
+    crossover : CrossoverEstimate, optional
+        A [`CrossoverEstimate`][memlab.verification.gmm.CrossoverEstimate] of the same curves: its estimate and
+        interval are drawn; default the first zero of the simulated gap.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a ``LossCurves``, ``crossover`` not a
+        ``CrossoverEstimate``, ``ax`` not a matplotlib Axes, or ``weighting`` of
+        the wrong type.
+    ValueError
+        If ``weighting`` is invalid ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
+
+    References
+    ----------
+    Buchanan et al. (2025), eqs. 6 and 14, Theorems 3.1 and 3.2.
+
+    Examples
+    --------
+    >>> c = simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+    >>> fig = plot_weighted_loss_vs_M(c, "x0")
+    >>> [line.get_label().split(" =")[0] for line in fig.axes[0].lines][-2:]
+    ['simulated $M^*$', 'closed-form $M^*$ (eq. 14)']
     """
-    from matplotlib.figure import Figure
+    from memlab.verification._plotting import axes_for
 
     check_instance("curves", curves, LossCurves)
     if crossover is not None:
         check_instance("crossover", crossover, CrossoverEstimate)
     wc = curves.weighted(weighting)
+    fig, ax = axes_for(ax, figsize=(7.0, 4.8))
     lam = wc.weights
     mean_lam = lam.mean()
     closed_pm = partial_memorization_excess_loss(wc.M, curves.N, curves.d, curves.K,
@@ -1272,22 +1643,173 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting="x0", *, crossover=Non
     m_closed = crossover_point(curves.N, curves.d, curves.K, weighting=weighting,
                                timesteps=curves.timesteps, sigma2=curves.sigma2)
     m_sim = crossover.estimate if crossover is not None else _first_crossing(wc.gap)
-    fig = Figure(figsize=(7, 4.5))
-    ax = fig.add_subplot(1, 1, 1)
-    ax.plot(wc.M, wc.pmem, color="C0", label="pmem: simulation")
+    ax.plot(wc.M, wc.pmem, color="C0", label=r"pmem $\hat x_{{\rm pmem},M}$: simulation")
     ax.fill_between(wc.M, wc.pmem - 2 * wc.pmem_stderr, wc.pmem + 2 * wc.pmem_stderr,
-                    color="C0", alpha=0.3)
-    ax.plot(wc.M, closed_pm, "C0--", label=r"pmem: closed form, finite-$d$ $C$")
-    ax.axhline(wc.gen, color="C1", label="generalizing: simulation")
+                    color="C0", alpha=0.3, label=r"$\pm$2 s.e.")
+    ax.plot(wc.M, closed_pm, "C0--", label=r"pmem: closed form, finite-$d$ $C_{\rm eff}$")
+    ax.axhline(wc.gen, color="C1", label=r"generalizing $\hat x_*$: simulation")
     ax.axhline(closed_gen, color="C1", ls="--", label="generalizing: closed form")
-    ax.axvline(m_sim, color="k", label=f"simulated $M^*$ = {m_sim:.1f}")
     if crossover is not None:
-        ax.axvspan(crossover.ci_low, crossover.ci_high, color="k", alpha=0.15)
-    ax.axvline(m_closed, color="k", ls="--", label=f"closed-form $M^*$ = {m_closed:.1f}")
+        ax.axvspan(crossover.ci_low, crossover.ci_high, color="k", alpha=0.15,
+                   label=f"{crossover.confidence:.0%} bootstrap interval of $M^*$")
+    ax.axvline(m_sim, color="k", label=f"simulated $M^*$ = {m_sim:.1f}")
+    ax.axvline(m_closed, color="k", ls="--", label=f"closed-form $M^*$ (eq. 14) = {m_closed:.1f}")
     ax.set_xlabel("M (memorized training points)")
-    name = weighting if isinstance(weighting, str) else "custom"
-    ax.set_ylabel(f"weighted excess loss ({name} weighting)")
-    ax.set_title(f"Crossover, N={curves.N}, d={curves.d}, K={curves.K}")
+    name = _weighting_name(weighting)
+    ax.set_ylabel(f"weighted excess loss over memorizer ({name} weighting)")
+    ax.set_title(f"Crossover (Buchanan et al. 2025, eq. 14): N = {curves.N}, d = {curves.d}, "
+                 f"K = {curves.K}, $\\sigma^2$ = {curves.sigma2:g}, {name} weighting\n"
+                 f"{_setting_text(curves)}", fontsize=9)
     ax.legend(fontsize=8)
-    fig.tight_layout()
+    return fig
+
+
+#: Upper bound on the number of values of the swept argument of `plot_crossover_curve`.
+MAX_CURVE_POINTS = 1000
+
+
+def plot_crossover_curve(N: int | ArrayLike, d: int | ArrayLike, K: int | ArrayLike, *,
+                         sigma2: float = 1.0, weighting: str | ArrayLike | Callable = "x0",
+                         timesteps: ArrayLike | None = None, C: float | None = None,
+                         ax: Axes | None = None) -> Figure:
+    r"""Closed-form crossover $M^*/N$ against N, d or K (theory only, no simulation).
+
+    Draws $M^*/N$ from [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point] (Buchanan et al.
+    2025, eq. 14) against whichever of N, d, K is given as an array (one call: the
+    function broadcasts), the other two fixed. With ``C=None`` the curve uses the
+    finite-d constant $C_{\rm eff}(M)$ of
+    [`memlab.theory.gmm.effective_constant`][memlab.theory.gmm.effective_constant]. For comparison it shades
+    the band of eq. 14 with a constant $C \in [1, 2]$ (the range of Buchanan et al.
+    2025, Thm. 3.2), whose edges
+
+    $$
+    \frac{M^*}{N} = 1 - \frac{\mathrm{mean}_l[\lambda/(\psi\sigma^2 + 1)]}
+    {C\, \mathrm{mean}_l[\lambda]}, \qquad C = 1, 2,
+    $$
+
+    do not depend on N, d or K (clipped at 0). The closed forms are high-SNR limits:
+    at (200, 50, 12) the simulated crossover lies near 0.80 N against 0.77 N here
+    ([`simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point]).
+
+    Parameters
+    ----------
+    N : int or array of int
+        Training-set size(s), >= K. An array is drawn on a log axis.
+    d : int or array of int
+        Dimension(s).
+    K : int or array of int
+        Number(s) of mixture components, <= N.
+        Exactly one of N, d, K must be a 1-D array of at least 2 (and at most
+        `MAX_CURVE_POINTS`) values: the x axis (sorted, duplicates removed).
+    sigma2 : float, default 1.0
+        Component variance; with ``C=None`` and K > 1 it must be >= 0.1
+        ([`memlab.theory.gmm.effective_constant`][memlab.theory.gmm.effective_constant]).
+    weighting : {"x0", "eps"}, array or callable, default "x0"
+        Loss weighting over the grid ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
+    timesteps : array, optional
+        VP times in (0, 1); default the 26-point grid of Buchanan et al. (2025).
+    C : float, optional
+        Constant of the partial-memorization excess for the main curve; default
+        ``None``, the finite-d constant.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given). The first line of its
+        axes is the curve ($M^*/N$ at the sorted x values).
+
+    Raises
+    ------
+    TypeError
+        If N, d or K is not an integer or an array of integers (``"3"``, ``None``,
+        ``True``, ...), another argument has the wrong type, or ``ax`` is not a
+        matplotlib Axes.
+    ValueError
+        If none or more than one of N, d, K is an array, the array has fewer than 2
+        or more than `MAX_CURVE_POINTS` values or more than one dimension, a value is
+        not a positive integer, K > N, or ``sigma2``, ``C``, ``weighting`` or
+        ``timesteps`` is invalid.
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 14 and Thm. 3.2.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from memlab.theory.gmm import crossover_point
+    >>> Ns = [100, 1000, 10**4, 10**5]
+    >>> fig = plot_crossover_curve(Ns, 50, 12)
+    >>> line = fig.axes[0].lines[0]
+    >>> bool(np.allclose(line.get_ydata(), crossover_point(Ns, 50, 12) / Ns))
+    True
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
+    from memlab.verification._plotting import axes_for
+
+    values = {}
+    swept = []
+    for name, v in (("N", N), ("d", d), ("K", K)):
+        if np.ndim(v) == 0:
+            values[name] = check_positive_int(name, v)
+            continue
+        arr = check_array(name, v, ndim=1)
+        if arr.size > MAX_CURVE_POINTS:
+            raise ValueError(f"{name} must hold at most {MAX_CURVE_POINTS} values, got {arr.size}")
+        values[name] = np.unique(np.array([check_positive_int(name, x) for x in arr],
+                                          dtype=np.int64))
+        swept.append(name)
+    if len(swept) != 1:
+        got = "none" if not swept else "arrays for " + " and ".join(swept)
+        raise ValueError("exactly one of N, d, K must be an array of >= 2 values (the x axis), "
+                         f"got {got}")
+    x_name = swept[0]
+    xs = values[x_name]
+    if xs.size < 2:
+        raise ValueError(f"{x_name} must hold at least 2 distinct values, got {xs.tolist()}")
+    if np.max(values["K"]) > np.min(values["N"]):
+        if x_name == "N":
+            raise ValueError(f"N must be >= K = {values['K']} everywhere, got {int(xs.min())}")
+        raise ValueError(f"K must be <= N = {values['N']} everywhere, "
+                         f"got {int(np.max(values['K']))}")
+    sigma2 = check_positive_real("sigma2", sigma2)
+    if C is not None:
+        C = check_positive_real("C", C)
+    t = resolve_timesteps(timesteps)
+    Nv, dv, Kv = values["N"], values["d"], values["K"]
+    kw = {"weighting": weighting, "timesteps": t, "sigma2": sigma2}
+    ratio = crossover_point(Nv, dv, Kv, C=C, **kw) / Nv
+    bounds = {c: float(np.ravel(crossover_point(np.min(Nv), np.min(dv), np.min(Kv), C=c, **kw)
+                                / np.min(Nv))[0]) for c in (1.0, 2.0)}
+
+    fig, ax = axes_for(ax, figsize=(6.4, 4.4))
+    label = (r"eq. 14 with finite-$d$ $C_{\rm eff}(M)$" if C is None
+             else f"eq. 14 with $C$ = {C:g}")
+    ax.plot(xs, ratio, "o-", color="C0", ms=3, label=label)
+    ax.axhspan(bounds[1.0], bounds[2.0], color="0.85", zorder=0,
+               label=r"eq. 14 with constant $C \in [1, 2]$ (Thm. 3.2)")
+    for c, ls in ((2.0, "--"), (1.0, ":")):
+        ax.axhline(bounds[c], color="0.35", ls=ls, lw=1,
+                   label=f"$C$ = {c:g}: $M^*/N$ = {bounds[c]:.3f}")
+    labels = {"N": "training-set size N", "d": "dimension d", "K": "number of components K"}
+    if x_name == "N" or xs.max() / xs.min() >= 20:
+        ax.set_xscale("log")
+        if x_name != "N":                          # plain numbers 1, 2, 5, 10, 20, ...
+            from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+            ax.xaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel(labels[x_name])
+    ax.set_ylabel(r"closed-form crossover $M^*/N$")
+    ax.set_ylim(0.0, 1.0)
+    fixed = ", ".join(f"{n} = {values[n]}" for n in ("N", "d", "K") if n != x_name)
+    grid = ("26-point grid" if timesteps is None else f"{t.shape[0]} times")
+    ax.set_title(f"Crossover $M^*/N$ (Buchanan et al. 2025, eq. 14)\n{fixed}, "
+                 f"$\\sigma^2$ = {sigma2:g}, {_weighting_name(weighting)} weighting, {grid}",
+                 fontsize=9)
+    ax.legend(fontsize=8, loc="best")
     return fig

@@ -1,4 +1,4 @@
-r"""Independent checks and figures for the linear diffusion model (seed 003 Sec. 3).
+r"""Independent checks and figures for the linear diffusion model (the onset paper, Sec. 3).
 
 * [`grid_distances`][memlab.verification.linear_diffusion.grid_distances]: brute-force numerical integration of
   $E_{TG}$, $E_{OG}$, $\Delta$ and $H^2$ on a grid in
@@ -7,30 +7,44 @@ r"""Independent checks and figures for the linear diffusion model (seed 003 Sec.
   [`memlab.theory.linear_diffusion.hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian].
 * [`monte_carlo_hellinger`][memlab.verification.linear_diffusion.monte_carlo_hellinger]: $H^2 = 1 - \mathbb E_{x\sim p}\sqrt{q(x)/p(x)}$
   by sampling, for any d.
-* Figures: seed 003 Fig. 2 ($\mathbb E[H^2]$ against n), Fig. 3
-  ($P(\Delta > 0)$ against n), the KDE bandwidths against d, and the
-  simulated collapse times against $t_M$.
+* Figures: the onset paper's Fig. 2 ($\mathbb E[H^2]$ against n,
+  [`plot_hellinger_vs_n`][memlab.verification.linear_diffusion.plot_hellinger_vs_n]) and Fig. 3 ($P(\Delta > 0)$ against n,
+  [`plot_p_delta_vs_n`][memlab.verification.linear_diffusion.plot_p_delta_vs_n]), the KDE bandwidths against d
+  ([`plot_bandwidths_vs_d`][memlab.verification.linear_diffusion.plot_bandwidths_vs_d], Sec. 2.2) and the simulated
+  collapse times against $t_M$ ([`plot_collapse_times`][memlab.verification.linear_diffusion.plot_collapse_times], Sec. 2.2).
+
+References: "On the onset of memorization to generalization transition in diffusion
+models" (the onset paper; anonymous, under review), Sec. 2.2 (eqs. 9-11) and Sec. 3
+(eqs. 15-21, Figs. 2 and 3).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from memlab._results import Result
 from memlab._validation import (check_array, check_instances, check_mapping, check_positive_int,
                                 check_positive_real, check_real, check_rng)
+from memlab.theory.linear_diffusion import DeltaCurve, MeanEstimate, fit_linear_model
 from memlab.verification._checks import check_count
+
+if TYPE_CHECKING:                     # matplotlib is imported by the plot functions only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from memlab.verification.mixing import CollapseTimes
 
 #: Upper bound on Monte Carlo ``n_samples``.
 MAX_SAMPLES = 10**8
 #: Upper bound on the number of grid points, ``n_grid ** d``.
 MAX_GRID_POINTS = 2 * 10**6
 #: Upper bound on the dimensions ``d`` of [`plot_bandwidths_vs_d`][memlab.verification.linear_diffusion.plot_bandwidths_vs_d] and the keys of
-#: [`plot_hellinger_vs_n`][memlab.verification.linear_diffusion.plot_hellinger_vs_n] (far beyond any figure of seed 003).
+#: [`plot_hellinger_vs_n`][memlab.verification.linear_diffusion.plot_hellinger_vs_n] (far beyond any figure of the onset paper).
 MAX_DIM = 10**6
-from memlab.theory.linear_diffusion import DeltaCurve, MeanEstimate, fit_linear_model
 
 __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hellinger_vs_n",
            "plot_p_delta_vs_n", "plot_bandwidths_vs_d", "plot_collapse_times"]
@@ -38,10 +52,20 @@ __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hel
 
 @dataclass(frozen=True)
 class GridDistances(Result):
-    """Grid integrals for one training set (d = 1 or 2).
+    r"""Grid integrals for one training set (d = 1 or 2).
 
-    ``E_TG``, ``E_OG``, ``delta`` = E_TG - E_OG, ``hellinger2`` (true law vs
-    rho_G), and ``grid_step``.
+    Attributes
+    ----------
+    E_TG : float
+        $\int(\rho_T - \rho_G)^2$, training-set KDE against the generated law.
+    E_OG : float
+        $\int(\rho_O - \rho_G)^2$, KDE of the original samples against the generated law.
+    delta : float
+        $\Delta = E_{TG} - E_{OG}$ (the onset paper, eqs. 19-21).
+    hellinger2 : float
+        $H^2(\rho, \rho_G)$, true law against the generated law.
+    grid_step : float
+        Spacing of the grid per axis.
     """
 
     E_TG: float
@@ -62,17 +86,80 @@ def _mixture_pdf(x, centres, eps2, chunk=64):
     return out / (len(centres) * (2.0 * np.pi * eps2) ** (d / 2.0))
 
 
-def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0),
-                   n_grid=801, half_width=9.0) -> GridDistances:
-    r"""Integrate $(\rho_T-\rho_G)^2$, $(\rho_O-\rho_G)^2$ and the Hellinger
-    integrand on a grid (d = 1 or 2; $\rho_G$ must be non-degenerate, n > d).
+def grid_distances(Y: ArrayLike, X: ArrayLike, original: ArrayLike, *, mu: float = 10.0,
+                   sigma: float = 1.0, T: float = 2.0, lam: float = np.exp(-4.0),
+                   n_grid: int = 801, half_width: float = 9.0) -> GridDistances:
+    r"""Integrate $(\rho_T-\rho_G)^2$, $(\rho_O-\rho_G)^2$ and the Hellinger integrand on a grid.
 
-    The grid spans ``mu +- half_width * sigma`` per axis with ``n_grid`` points
-    (trapezoid rule); all densities are evaluated directly.
+    The brute-force counterpart of the closed forms of the onset paper, eqs. 18-21
+    ([`memlab.theory.linear_diffusion.delta_statistic`][memlab.theory.linear_diffusion.delta_statistic],
+    [`memlab.theory.linear_diffusion.hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian]), in d = 1 or 2: the linear
+    model is fitted on (Y, X) ([`memlab.theory.linear_diffusion.fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model]),
+    and the generated law $\rho_G$, the KDEs $\rho_T$ (n training points) and
+    $\rho_O$ ($N_O$ original points) of width $\epsilon_m = \sigma m^{-1/d}$ and the
+    true law $\rho = \mathcal N(\mu\mathbf 1, \sigma^2 I)$ are evaluated directly
+    on a grid spanning ``mu +- half_width * sigma`` per axis with ``n_grid`` points
+    (trapezoid rule). $\rho_G$ must be non-degenerate (n > d). The error is that
+    of the trapezoid rule, which must resolve the narrowest kernel,
+    $\epsilon_{N_O} = \sigma N_O^{-1/d}$ (in d = 1 with $N_O$ = 20, 20001 points
+    give $\Delta$ to 1e-7 relative; the default 801 do not), plus the mass outside
+    the grid.
 
     Cost: O(G (n + N_O) d + n d^2) time and O(64 G d) memory for G = ``n_grid``^d grid
     points, n training and N_O original points (centres in chunks of 64); about 0.12 s
     for n = 64, d = 1, N_O = 1e4 and the default 801 grid points.
+
+    Parameters
+    ----------
+    Y : array of shape (n, d)
+        Training data, d = 1 or 2, n > d.
+    X : array of shape (n, d)
+        Their noised versions ([`memlab.theory.linear_diffusion.sample_training_set`][memlab.theory.linear_diffusion.sample_training_set]).
+    original : array of shape (N_O, d)
+        The original dataset defining $\rho_O$.
+    mu : float, default 10.0
+        Mean of every coordinate of the true law (centre of the grid).
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time of the fit, > 0.
+    lam : float, default e^-4
+        Noise scale $\lambda$ of the fit, > 0.
+    n_grid : int, default 801
+        Grid points per axis, >= 2, with ``n_grid ** d <=`` `MAX_GRID_POINTS`.
+    half_width : float, default 9.0
+        Half-width of the grid in units of ``sigma``, > 0.
+
+    Returns
+    -------
+    GridDistances
+        $E_{TG}$, $E_{OG}$, $\Delta$, $H^2(\rho, \rho_G)$ and the grid step.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If Y does not have 1 or 2 columns or has n <= d rows, X or ``original`` does
+        not match Y, a value is not finite, a scale is not positive, or ``n_grid``
+        is out of range.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, eqs. 15-21 and Fig. 3.
+
+    Examples
+    --------
+    Against the closed form of $\mathrm{sign}(\Delta)$ and $\log|\Delta|$:
+
+    >>> import numpy as np
+    >>> from memlab.theory.linear_diffusion import delta_statistic, sample_training_set
+    >>> Y, X = sample_training_set(5, 1, seed=0)
+    >>> original = np.random.default_rng(1).normal(10.0, 1.0, size=(20, 1))
+    >>> g = grid_distances(Y, X, original, n_grid=20001)
+    >>> sign, log_abs = delta_statistic(Y, X, original)
+    >>> bool(np.sign(g.delta) == sign), bool(abs(np.log(abs(g.delta)) - log_abs) < 1e-6)
+    (True, True)
     """
     Y = check_array("Y", Y, ndim=2)
     X = check_array("X", X, ndim=2)
@@ -120,13 +207,52 @@ def grid_distances(Y, X, original, *, mu=10.0, sigma=1.0, T=2.0, lam=np.exp(-4.0
     return GridDistances(E_TG, E_OG, E_TG - E_OG, h2, float(step))
 
 
-def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
+def monte_carlo_hellinger(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: ArrayLike, *,
+                          n_samples: int = 200_000,
+                          seed: np.random.Generator | int | None = None) -> tuple[float, float]:
     r"""Monte Carlo $H^2 = 1 - \mathbb E_{x\sim p}[\sqrt{q(x)/p(x)}]$, p = N(m1, S1), q = N(m2, S2).
 
-    Returns ``(estimate, stderr)``. Both covariances must be non-singular.
+    An independent check of the closed form
+    [`memlab.theory.linear_diffusion.hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian] (the onset paper's eq. 18,
+    corrected) by sampling x from p; exact up to Monte Carlo error, in any
+    dimension. The standard error grows when p and q barely overlap (the ratio is
+    heavy-tailed then). Both covariances must be non-singular.
 
     Cost: O(n_samples k^2 + k^3) time and O(n_samples k + k^2) memory in dimension k;
     about 0.2 s for k = 16 and the default 2e5 samples.
+
+    Parameters
+    ----------
+    m1 : array of shape (k,)
+        Mean of p.
+    S1 : array of shape (k, k)
+        Covariance of p, symmetric positive definite.
+    m2 : array of shape (k,)
+        Mean of q.
+    S2 : array of shape (k, k)
+        Covariance of q, symmetric positive definite.
+    n_samples : int, default 200000
+        Samples from p, >= 2, with ``n_samples * k <=`` `MAX_SAMPLES`.
+    seed : int, Generator or None
+        Random seed; reproducible for a fixed integer.
+
+    Returns
+    -------
+    tuple of (float, float)
+        The estimate of $H^2$ and its standard error.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If the shapes do not match, a value is not finite, ``n_samples`` is out of
+        range, or a covariance is singular or not positive definite (scipy's
+        error).
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, eq. 18.
 
     Examples
     --------
@@ -169,26 +295,84 @@ def monte_carlo_hellinger(m1, S1, m2, S2, *, n_samples=200_000, seed=None):
 # ----------------------------------------------------------------------------
 
 
-def plot_hellinger_vs_n(results):
-    r"""Seed 003 Fig. 2: $\mathbb E[H^2(\rho, \rho_G)]$ against n, one line per d.
+def _seeds_text(seeds) -> str:
+    """The distinct seeds of a figure as text: "seed 0", "seeds 0, 1", or their kind."""
+    shown = []
+    for seed in seeds:
+        if seed is None:
+            text = "None"
+        elif isinstance(seed, (int, np.integer)):
+            text = str(int(seed))
+        else:
+            text = type(seed).__name__
+        if text not in shown:
+            shown.append(text)
+    return ("seed " if len(shown) == 1 else "seeds ") + ", ".join(shown)
 
-    ``results`` maps d to ``(n_values, estimates)`` with estimates
-    [`memlab.theory.linear_diffusion.MeanEstimate`][memlab.theory.linear_diffusion.MeanEstimate] (seed defaults T = 2,
-    lam = e^-4, sigma = 1). The dashed lines are the n -> infinity limits
-    [`memlab.theory.linear_diffusion.hellinger_large_n_limit`][memlab.theory.linear_diffusion.hellinger_large_n_limit]. Returns a Figure.
+
+def _counts_text(counts) -> str:
+    """Distinct counts as text: "200" or "100-400"."""
+    counts = sorted({int(c) for c in counts})
+    return str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+
+
+def plot_hellinger_vs_n(results: dict[int, tuple[ArrayLike, list[MeanEstimate]]], *,
+                        sigma: float = 1.0, T: float = 2.0, lam: float = np.exp(-4.0),
+                        ax: Axes | None = None) -> Figure:
+    r"""The onset paper's Fig. 2: $\mathbb E[H^2(\rho, \rho_G)]$ against n, one line per d.
+
+    The Monte Carlo means of [`memlab.theory.linear_diffusion.expected_hellinger`][memlab.theory.linear_diffusion.expected_hellinger] (points,
+    2 standard errors) are drawn against n next to two references: the dotted line
+    n = d, below which the generated law $\rho_G$ is degenerate ($H^2 = 1$
+    exactly) and after which the fast convergence starts, and the dashed line of
+    the $n \to \infty$ limit of the one-step model,
+    [`memlab.theory.linear_diffusion.hellinger_large_n_limit`][memlab.theory.linear_diffusion.hellinger_large_n_limit], where the decay
+    stops. The title gives the setting (T, $\lambda$, $\sigma$, trials, seeds).
+
+    Parameters
+    ----------
+    results : dict of int to (array, list of MeanEstimate)
+        Maps d to ``(n_values, estimates)``, one
+        [`memlab.theory.linear_diffusion.MeanEstimate`][memlab.theory.linear_diffusion.MeanEstimate] per n.
+    sigma : float, default 1.0
+        Data standard deviation the estimates were computed with (for the limit).
+    T : float, default 2.0
+        Noise time the estimates were computed with.
+    lam : float, default e^-4
+        Noise scale $\lambda$ the estimates were computed with.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
 
     Raises
     ------
     TypeError
         If ``results`` is not a dict, a key is not an integer, a value is not a pair
-        or an estimate is not a ``MeanEstimate``.
+        or an estimate is not a ``MeanEstimate``; if ``ax`` is not a matplotlib Axes.
     ValueError
-        If ``results`` is empty, a key is not a positive integer, ``n_values`` are not
-        positive, or the two sequences of a pair differ in length.
-    """
-    from matplotlib.figure import Figure
+        If ``results`` is empty, a key is not a positive integer (at most `MAX_DIM`),
+        ``n_values`` are not positive, the two sequences of a pair differ in length,
+        or ``sigma``, ``T``, ``lam`` is not finite and positive.
 
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, Fig. 2.
+
+    Examples
+    --------
+    >>> from memlab.theory.linear_diffusion import expected_hellinger
+    >>> ns = [4, 8, 32]
+    >>> fig = plot_hellinger_vs_n({4: (ns, [expected_hellinger(n, 4, trials=20, seed=0) for n in ns])})
+    >>> fig.axes[0].get_xscale()
+    'log'
+    """
     from memlab.theory.linear_diffusion import hellinger_large_n_limit
+    from memlab.verification._plotting import axes_for
 
     results = check_mapping("results", results)
     checked = []
@@ -203,61 +387,160 @@ def plot_hellinger_vs_n(results):
             raise ValueError(f"results[{d}] must pair {ns.size} n_values with as many "
                              f"estimates, got {len(ests)}")
         checked.append((d, ns, ests))
+    sigma = check_positive_real("sigma", sigma)
+    T = check_positive_real("T", T)
+    lam = check_positive_real("lam", lam)
+    limits = [hellinger_large_n_limit(d, sigma=sigma, T=T, lam=lam) for d, _, _ in checked]
 
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
-    for d, ns, ests in checked:
+    fig, ax = axes_for(ax, figsize=(6.5, 4.4))
+    for (d, ns, ests), limit in zip(checked, limits):
         m = np.array([e.estimate for e in ests])
         s = np.array([e.stderr for e in ests])
-        line = ax.errorbar(ns, m, yerr=2 * s, marker="o", ms=3, label=f"d = {d}").lines[0]
+        line = ax.errorbar(ns, m, yerr=2 * s, marker="o", ms=3,
+                           label=f"d = {d}: Monte Carlo ($\\pm$2 s.e.)").lines[0]
         ax.axvline(d, color=line.get_color(), ls=":", lw=1)
-        ax.axhline(hellinger_large_n_limit(d), color=line.get_color(), ls="--", lw=1)
+        ax.axhline(limit, color=line.get_color(), ls="--", lw=1)
+    ax.plot([], [], "k:", lw=1, label=r"$n = d$: $\rho_G$ degenerate below ($H^2 = 1$)")
+    ax.plot([], [], "k--", lw=1, label=r"$n \to \infty$ limit of the one-step model")
     ax.set_xscale("log")
     ax.set_xlabel("training-set size n")
     ax.set_ylabel(r"$\mathbb{E}[H^2(\rho, \rho_G)]$")
-    ax.set_title(r"Linear diffusion: fast convergence starts at $n \sim d$ (dotted)")
-    ax.legend()
-    fig.tight_layout()
+    ests = [e for _, _, es in checked for e in es]
+    ax.set_title(f"Onset paper, Fig. 2: T = {T:g}, $\\lambda = e^{{{np.log(lam):.3g}}}$, "
+                 f"$\\sigma$ = {sigma:g}; "
+                 f"{_counts_text(e.n_samples for e in ests)} trials per point, "
+                 f"{_seeds_text(e.seed for e in ests)}", fontsize=9)
+    ax.legend(fontsize=8)
     return fig
 
 
-def plot_p_delta_vs_n(curves):
-    r"""Seed 003 Fig. 3: $P(\Delta > 0)$ against n with Wilson intervals and the transition.
+def plot_p_delta_vs_n(curves: list[DeltaCurve], *, ax: Axes | None = None) -> Figure:
+    r"""The onset paper's Fig. 3: $P(\Delta > 0)$ against n, with Wilson intervals and the transition.
 
-    ``curves`` is a non-empty list of [`memlab.theory.linear_diffusion.DeltaCurve`][memlab.theory.linear_diffusion.DeltaCurve]
-    (a TypeError otherwise, a ValueError if empty). Returns a Figure.
+    Each [`memlab.theory.linear_diffusion.DeltaCurve`][memlab.theory.linear_diffusion.DeltaCurve] is drawn with its interval
+    (shaded) and its transition, the n where P crosses 1/2 (dashed vertical line,
+    value in the legend). For reference, when they lie in the range of n, the
+    dotted vertical line marks n = d (the paper: the transition is at n of order
+    d) and the dash-dotted one n = $N_O$ (where P falls back towards 1/2 on
+    average). The
+    legend gives each curve's d, $N_O$, trials, original sets and seed.
+
+    Parameters
+    ----------
+    curves : list of DeltaCurve
+        One or more curves from
+        [`memlab.theory.linear_diffusion.p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve].
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a sequence of ``DeltaCurve``, or ``ax`` is not a
+        matplotlib Axes.
+    ValueError
+        If ``curves`` is empty.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3, eqs. 19-21 and Fig. 3.
+
+    Examples
+    --------
+    >>> from memlab.theory.linear_diffusion import p_delta_curve
+    >>> c = p_delta_curve([4, 16], 4, n_original=100, trials=10, seed=0)
+    >>> fig = plot_p_delta_vs_n([c])
+    >>> fig.axes[0].get_ylabel()
+    '$P(\\Delta > 0)$'
     """
-    from matplotlib.figure import Figure
+    from memlab.verification._plotting import axes_for
 
     curves = check_instances("curves", curves, DeltaCurve)
 
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
+    fig, ax = axes_for(ax, figsize=(6.5, 4.4))
+    ax.axhline(0.5, color="k", lw=0.8, label="P = 1/2")
     for c in curves:
+        sets = f", {c.n_original_sets} original sets" if c.n_original_sets > 1 else ""
         line = ax.plot(c.n, c.probability, marker="o", ms=3,
-                       label=f"d = {c.d}, $N_O$ = {c.n_original}, {c.trials} trials")[0]
-        ax.fill_between(c.n, c.ci_low, c.ci_high, color=line.get_color(), alpha=0.2)
+                       label=f"d = {c.d}, $N_O$ = {c.n_original}, {c.trials} trials{sets}, "
+                             f"{_seeds_text([c.seed])}")[0]
+        color = line.get_color()
+        ax.fill_between(c.n, c.ci_low, c.ci_high, color=color, alpha=0.2)
+        if c.n.min() / 1.5 <= c.d <= 1.5 * c.n.max():
+            ax.axvline(c.d, color=color, ls=":", lw=1, label=f"n = d = {c.d}")
         if np.isfinite(c.transition):
-            ax.axvline(c.transition, color=line.get_color(), ls="--", lw=1)
-    ax.axhline(0.5, color="k", lw=0.8)
+            ax.axvline(c.transition, color=color, ls="--", lw=1,
+                       label=f"transition (P = 1/2): n = {c.transition:.1f}")
+        if c.n.min() <= c.n_original <= 1.5 * c.n.max():
+            ax.axvline(c.n_original, color=color, ls="-.", lw=1,
+                       label=f"n = $N_O$ = {c.n_original}")
     ax.set_xscale("log")
+    ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("training-set size n")
     ax.set_ylabel(r"$P(\Delta > 0)$")
-    ax.set_title("Memorization to generalization (dashed: P = 1/2)")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.set_title("Onset paper, Fig. 3: memorization to generalization "
+                 "(shaded: confidence intervals of P)", fontsize=9)
+    ax.legend(fontsize=7)
     return fig
 
 
-def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
+def plot_bandwidths_vs_d(sigma: float = 1.0, n: float = 1e4, dims: ArrayLike | None = None, *,
+                         ax: Axes | None = None) -> Figure:
     r"""Mixing width $h_M$, $\sqrt{2t_M}$, exact MISE-optimal and AMISE bandwidths against d.
 
-    ``dims`` is a 1-D sequence of positive integer dimensions (default 31 values
-    from 1 to 1000). Returns a Figure (seed 003 Sec. 2.2 and DESIGN Sec. 5).
-    """
-    from matplotlib.figure import Figure
+    The onset paper (Sec. 2.2) reads the empirical OU mixture at the collapse time
+    $t_M$ (eq. 9) as a Gaussian KDE of width $h_M = \sigma/\sqrt{n^{2/d} - 1}$ and
+    compares it with the L2-optimal bandwidth; its eq. 10 approximates the width by
+    $\sqrt{2 t_M}$ and eq. 11 is Silverman's AMISE rule. The figure draws these
+    theory curves ([`memlab.theory.mixing.compare_bandwidths`][memlab.theory.mixing.compare_bandwidths]) next to the exact
+    MISE-optimal bandwidth ([`memlab.theory.mixing.optimal_bandwidth`][memlab.theory.mixing.optimal_bandwidth]): the mixing
+    width is close to optimal only in a range of d, and the AMISE rule is far from
+    the optimum in high d.
 
+    Parameters
+    ----------
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    n : float, default 1e4
+        Number of training points, > 1.
+    dims : sequence of int, optional
+        Dimensions, a 1-D sequence of positive integers (at most `MAX_DIM`); default
+        31 values from 1 to 1000.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric, or ``ax`` is not a matplotlib Axes.
+    ValueError
+        If ``sigma`` or ``n`` is not finite and positive (n > 1), or ``dims`` is
+        empty, not 1-D, or holds a value that is not a positive integer.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eqs. 9-11.
+
+    Examples
+    --------
+    >>> fig = plot_bandwidths_vs_d(1.0, 1e4, dims=[1, 4, 16, 64])
+    >>> len(fig.axes[0].lines)
+    4
+    """
     from memlab.theory.mixing import compare_bandwidths
+    from memlab.verification._plotting import axes_for
 
     sigma = check_positive_real("sigma", sigma)
     n = check_positive_real("n", n)
@@ -267,48 +550,87 @@ def plot_bandwidths_vs_d(sigma=1.0, n=1e4, dims=None):
         arr = check_array("dims", dims, ndim=1, lo=1.0)
         dims = np.array([check_positive_int("dims", d, maximum=MAX_DIM) for d in arr])
     rows = [compare_bandwidths(sigma, int(d), n) for d in dims]
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
+    fig, ax = axes_for(ax, figsize=(6.5, 4.4))
     ax.plot(dims, [r.h_mixing for r in rows], label=r"mixing width $h_M=\sigma/\sqrt{n^{2/d}-1}$")
-    ax.plot(dims, [r.h_sqrt_2tM for r in rows], label=r"$\sqrt{2 t_M}$ (seed eq. 10)")
+    ax.plot(dims, [r.h_sqrt_2tM for r in rows], label=r"$\sqrt{2 t_M}$ (onset paper, eq. 10)")
     ax.plot(dims, [r.h_optimal for r in rows], "k", lw=2, label="exact MISE-optimal")
-    ax.plot(dims, [r.h_amise for r in rows], "--", label="AMISE (seed eq. 11)")
+    ax.plot(dims, [r.h_amise for r in rows], "--", label="AMISE (onset paper, eq. 11)")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("dimension d")
-    ax.set_ylabel("bandwidth")
-    ax.set_title(f"Gaussian KDE bandwidths, n = {n:g}, sigma = {sigma:g}")
+    ax.set_ylabel(r"bandwidth (units of the data, $\sigma$ = " + f"{sigma:g})")
+    ax.set_title(f"Gaussian KDE bandwidths (onset paper, Sec. 2.2): n = {n:g}, "
+                 f"$\\sigma$ = {sigma:g}", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     return fig
 
 
-def plot_collapse_times(scans):
+def plot_collapse_times(scans: dict[float, list[CollapseTimes]], *,
+                        ax: Axes | None = None) -> Figure:
     r"""Simulated median collapse time against $t_M$, for growing d at fixed alpha.
 
-    ``scans`` maps alpha to a non-empty list of
-    [`memlab.verification.mixing.CollapseTimes`][memlab.verification.mixing.CollapseTimes] (a TypeError otherwise, a
-    ValueError if ``scans`` or a list is empty). Returns a Figure.
-    """
-    from matplotlib.figure import Figure
+    For each $\alpha = \log(n)/d$ the median collapse times of
+    [`memlab.verification.mixing.collapse_time_scan`][memlab.verification.mixing.collapse_time_scan] (points, 2 bootstrap
+    standard errors) are drawn against d next to the theory $t_M$ of the onset
+    paper's eq. 9 ([`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time], lines), which is a limit
+    $d \to \infty$ at fixed $\alpha$. The title gives $\sigma$, the paths and
+    datasets per d and the seeds.
 
+    Parameters
+    ----------
+    scans : dict of float to list of CollapseTimes
+        Maps alpha to a non-empty list of
+        [`memlab.verification.mixing.CollapseTimes`][memlab.verification.mixing.CollapseTimes], one per d.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``scans`` is not a dict, a value is not a sequence of ``CollapseTimes``,
+        or ``ax`` is not a matplotlib Axes.
+    ValueError
+        If ``scans`` or one of its lists is empty.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eqs. 8-9; Biroli et al. (2024).
+
+    Examples
+    --------
+    >>> from memlab.verification.mixing import collapse_times
+    >>> fig = plot_collapse_times({0.3: [collapse_times(8, 11, n_paths=4, n_datasets=2, seed=0)]})
+    >>> fig.axes[0].get_ylabel()
+    'collapse time $t$ (OU time)'
+    """
+    from memlab.verification._plotting import axes_for
     from memlab.verification.mixing import CollapseTimes
 
     scans = check_mapping("scans", scans)
     scans = {alpha: check_instances(f"scans[{alpha!r}]", res, CollapseTimes)
              for alpha, res in scans.items()}
 
-    fig = Figure(figsize=(6.5, 4.2))
-    ax = fig.add_subplot(1, 1, 1)
+    fig, ax = axes_for(ax, figsize=(6.5, 5.0))
     for alpha, res in scans.items():
         ds = [r.d for r in res]
         line = ax.errorbar(ds, [r.estimate for r in res], yerr=[2 * r.stderr for r in res],
-                           fmt="o", ms=4, label=f"simulation, alpha = {alpha}")
+                           fmt="o", ms=4,
+                           label=f"simulated median, $\\alpha$ = {alpha:g} ($\\pm$2 s.e.)")
         ax.plot(ds, [r.theory for r in res], "-", color=line.lines[0].get_color(),
-                label=rf"$t_M$, alpha = {alpha}")
-    ax.set_xlabel("dimension d (n = round(exp(alpha d)))")
-    ax.set_ylabel("collapse time")
-    ax.set_title("Posterior weight of the starting point drops below 1/2")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+                label=f"$t_M$ (eq. 9), $\\alpha$ = {alpha:g}")
+    every = [r for res in scans.values() for r in res]
+    sigmas = ", ".join(f"{s:g}" for s in sorted({r.sigma for r in every}))
+    ax.set_xlabel(r"dimension d (n = round($e^{\alpha d}$))")
+    ax.set_ylabel("collapse time $t$ (OU time)")
+    ax.set_title("Onset paper, Sec. 2.2: posterior weight of the starting point drops below 1/2\n"
+                 f"$\\sigma$ = {sigmas}; {_counts_text(r.times.shape[0] for r in every)} datasets "
+                 f"\u00d7 {_counts_text(r.times.shape[1] for r in every)} paths per d, "
+                 f"{_seeds_text(r.seed for r in every)}", fontsize=9)
+    ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.14))
     return fig

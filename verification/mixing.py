@@ -1,8 +1,8 @@
-r"""Monte Carlo check of the collapse (mixing) time t_M (seed 003 Sec. 2.2; Biroli et al.).
+r"""Monte Carlo check of the collapse (mixing) time $t_M$ (onset paper, Sec. 2.2; Biroli et al. 2024).
 
 n training points $x_k \sim \mathcal N(0, \sigma^2 I_d)$ define the
 empirical OU mixture $\hat\rho(t, x) = \frac1n\sum_k \mathcal N(x|x_k e^{-t}, \Delta_t I)$
-(seed eq. 7). A forward OU trajectory started at $x_1$ is simulated with
+(the onset paper's eq. 7). A forward OU trajectory started at $x_1$ is simulated with
 exact transitions, $x_{t+h} = e^{-h}x_t + \sqrt{1 - e^{-2h}}\,\xi$, and at
 every grid time the posterior weight of its starting point,
 
@@ -11,11 +11,17 @@ w_1(t) = \frac{Z_1}{Z_1 + Z_{1^c}}
 = \mathrm{softmax}_k\Big(-\frac{\|x_t - x_k e^{-t}\|^2}{2\Delta_t}\Big)_1,
 $$
 
-is computed (seed eq. 8). The collapse time of the trajectory is the first time
+is computed (the paper's eq. 8). The collapse time of the trajectory is the first time
 $w_1$ drops below 1/2 (linear interpolation between grid times). Theory:
 $t_M = \frac12\log(1 + \sigma^2/(n^{2/d} - 1))$ in the limit
 $d \to \infty$ at fixed $\alpha = \log(n)/d$
-([`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time]).
+([`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time], the paper's eq. 9).
+The figure of the scan is
+[`memlab.verification.linear_diffusion.plot_collapse_times`][memlab.verification.linear_diffusion.plot_collapse_times].
+
+References: "On the onset of memorization to generalization transition in diffusion
+models" (the onset paper; anonymous, under review), Sec. 2.2, eqs. 7-9; G. Biroli,
+T. Bonnaire, V. De Bortoli, M. Mézard (2024), "Dynamical regimes of diffusion models".
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numpy.typing import ArrayLike
 
 from memlab._results import Result
 from memlab._validation import (check_allocation, check_array, check_positive_int,
@@ -131,7 +138,7 @@ class CollapseTimes(Result):
     n_samples : int
         Paths with a crossing.
     seed : object
-        The seed.
+        The random seed the simulation was run with.
     """
 
     d: int
@@ -160,9 +167,19 @@ def _check_sizes(d, n, sigma, n_paths, n_datasets, n_steps):
     return d, n, sigma, n_paths, n_datasets, n_steps
 
 
-def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_max=None,
-                   seed=None) -> CollapseTimes:
+def collapse_times(d: int, n: int, *, sigma: float = 1.0, n_paths: int = 64,
+                   n_datasets: int = 4, n_steps: int = 400, t_max: float | None = None,
+                   seed: np.random.Generator | int | None = None) -> CollapseTimes:
     r"""Collapse times of OU trajectories started at a training point.
+
+    For each of ``n_datasets`` training sets of n points $x_k \sim \mathcal N(0,
+    \sigma^2 I_d)$, ``n_paths`` forward OU trajectories (path p starts at point
+    p mod n) are simulated with exact transitions on a uniform grid of ``n_steps``
+    steps on [0, ``t_max``]; the collapse time of a path is the first time the
+    posterior weight of its starting point drops below 1/2 (the onset paper, eq. 8;
+    linear interpolation between grid times). The median over paths is compared with
+    $t_M$ (eq. 9, [`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time]), which holds in the limit
+    $d \to \infty$ at fixed $\log(n)/d$: at small d they differ by a few percent.
 
     Cost: O(n_datasets n_paths n_steps n d + 200 n_datasets^2 n_paths) time (posterior
     weights at every step, at most; the bootstrap) and O(n_paths n_steps d + n d)
@@ -170,19 +187,22 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
 
     Parameters
     ----------
-    d, n : int
-        Dimension and number of training points (n >= 2).
-    sigma : float
-        Data standard deviation.
-    n_paths : int
+    d : int
+        Dimension.
+    n : int
+        Number of training points, >= 2.
+    sigma : float, default 1.0
+        Data standard deviation $\sigma$.
+    n_paths : int, default 64
         Trajectories per dataset.
-    n_datasets : int
+    n_datasets : int, default 4
         Independent training sets.
-    n_steps : int
+    n_steps : int, default 400
         Grid steps on [0, t_max].
     t_max : float, optional
-        End of the grid; default 4 t_M + 0.5.
+        End of the grid; default $4 t_M + 0.5$.
     seed : int, Generator or None
+        Random seed; reproducible for a fixed integer seed.
 
     Returns
     -------
@@ -202,11 +222,15 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
         (`MAX_POINTS`, `MAX_NOISE_ELEMENTS`), or ``sigma`` / ``t_max``
         is not a finite positive number.
 
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eqs. 7-9; Biroli et al. (2024).
+
     Examples
     --------
     >>> r = collapse_times(20, 55, n_paths=8, n_datasets=2, seed=0)
-    >>> r.n_samples > 0
-    True
+    >>> r.n_samples > 0, round(r.theory, 4)
+    (True, 0.5541)
     """
     d, n, sigma, n_paths, n_datasets, n_steps = _check_sizes(d, n, sigma, n_paths,
                                                              n_datasets, n_steps)
@@ -231,15 +255,44 @@ def collapse_times(d, n, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400, t_
                          tm, int(ok.size), seed)
 
 
-def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_steps=400,
-                       seed=None, progress=False):
-    r"""Collapse times for growing d at fixed $\alpha = \log(n)/d$ (n = round(e^{alpha d})).
+def collapse_time_scan(alpha: float, dims: ArrayLike, *, sigma: float = 1.0, n_paths: int = 64,
+                       n_datasets: int = 4, n_steps: int = 400,
+                       seed: np.random.Generator | int | None = None,
+                       progress: bool = False) -> list[CollapseTimes]:
+    r"""Collapse times for growing d at fixed $\alpha = \log(n)/d$ (n = round($e^{\alpha d}$)).
 
-    ``dims`` is a non-empty 1-D sequence of positive integers. Returns a list of
-    [`CollapseTimes`][memlab.verification.mixing.CollapseTimes], one per d; compare ``estimate`` with ``theory``
-    ($t_M$) as d grows. As in [`collapse_times`][memlab.verification.mixing.collapse_times], a path that does not
-    collapse on the grid has time NaN ("not reached"), and so may a summary of a d
-    where no path collapses; small ``alpha * d`` (n = 2) leaves the most such paths.
+    Runs [`collapse_times`][memlab.verification.mixing.collapse_times] at every d of ``dims`` with
+    $n = \max(2, \mathrm{round}(e^{\alpha d}))$, the scaling in which $t_M$ of the
+    onset paper's eq. 9 is a limit; compare ``estimate`` with ``theory`` ($t_M$) as d
+    grows. As in [`collapse_times`][memlab.verification.mixing.collapse_times], a path that does not collapse on the
+    grid has time NaN ("not reached"), and so may a summary of a d where no path
+    collapses; small ``alpha * d`` (n = 2) leaves the most such paths. All sizes are
+    checked for every d before any simulation.
+
+    Parameters
+    ----------
+    alpha : float
+        $\alpha = \log(n)/d > 0$.
+    dims : sequence of int
+        Dimensions, a non-empty 1-D sequence of positive integers with
+        $e^{\alpha d} \le$ `MAX_POINTS`.
+    sigma : float, default 1.0
+        Data standard deviation.
+    n_paths : int, default 64
+        Trajectories per dataset.
+    n_datasets : int, default 4
+        Independent training sets per d.
+    n_steps : int, default 400
+        Grid steps on [0, $4 t_M + 0.5$].
+    seed : int, Generator or None
+        Random seed, shared by the whole scan; reproducible for a fixed integer.
+    progress : bool, default False
+        Show a tqdm progress bar over d.
+
+    Returns
+    -------
+    list of CollapseTimes
+        One [`CollapseTimes`][memlab.verification.mixing.CollapseTimes] per d, in the order of ``dims``.
 
     Raises
     ------
@@ -250,6 +303,16 @@ def collapse_time_scan(alpha, dims, *, sigma=1.0, n_paths=64, n_datasets=4, n_st
         holds a non-positive or non-integer value or a d with
         ``exp(alpha * d) > MAX_POINTS``, or a size is out of range (as in
         [`collapse_times`][memlab.verification.mixing.collapse_times], checked for every d before any simulation).
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eq. 9; Biroli et al. (2024).
+
+    Examples
+    --------
+    >>> res = collapse_time_scan(0.3, [5, 10], n_paths=4, n_datasets=2, n_steps=100, seed=0)
+    >>> [(r.d, r.n) for r in res]
+    [(5, 4), (10, 20)]
     """
     alpha = check_positive_real("alpha", alpha)
     rng = check_rng(seed)

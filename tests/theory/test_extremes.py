@@ -38,7 +38,7 @@ def test_mixing_time_extremes_match_mpmath(sigma, d, n):
 
 def test_mixing_time_log_n_beyond_float_n_matches_leading_order():
     # log(n)/d = 500: n^{-2/d} = e^{-1000}; with sigma = 1e150 the leading order
-    # sigma^2 n^{-2/d} / 2 is exact to a relative e^{-1000} (seed 003 eq. 9)
+    # sigma^2 n^{-2/d} / 2 is exact to a relative e^{-1000} (onset paper, eq. 9)
     got = mixing.mixing_time(1e150, 1, log_n=500.0)
     lead = mixing.mixing_time_leading(1e150, 1, log_n=500.0)
     assert got == pytest.approx(float(_t_mixing(1e150, 1, 500)), rel=REL)

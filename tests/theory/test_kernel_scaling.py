@@ -1,4 +1,4 @@
-"""Kernel eigenvalue scaling (theory/kernel_scaling.py, verification/kernel_scaling.py; seed 000 App. G)."""
+"""Kernel eigenvalue scaling (theory/kernel_scaling.py, verification/kernel_scaling.py; Favero et al. 2025, App. G)."""
 
 import math
 
@@ -37,7 +37,7 @@ def test_quadrature_reproduces_closed_form(d, nu):
 
 @pytest.mark.parametrize("d,nu", [(1, 1), (2, 2), (8, 1), (64, 1), (64, 2)])
 def test_beta_closed_form_against_monte_carlo(d, nu):
-    """DESIGN/issue: closed form within 3 s.e. of Monte Carlo for d in {1, 2, 8, 64}, nu in {1, 2}."""
+    """Closed form within 3 s.e. of Monte Carlo for d in {1, 2, 8, 64}, nu in {1, 2}."""
     r = vk.monte_carlo_constants(d, nu, n_samples=400_000, seed=100 * d + nu)
     assert abs(r.beta - ks.beta_d(d, nu)) < 3 * r.beta_stderr
     assert abs(r.gamma - d) < 3 * r.gamma_stderr
@@ -69,7 +69,7 @@ def test_asymptotic_error_first_order(d, nu):
 def test_symbolic_derivation():
     out = ks.symbolic_ratio(order=3)
     d, nu = out["symbols"]
-    # closed form equals the seed's eq. 32 / 35
+    # closed form equals the paper's eq. 32 / 35
     assert sp.simplify(out["beta"] - (-(nu / 2) * 2**nu * sp.gamma((d + nu) / 2) / sp.gamma(d / 2))) == 0
     # series of ratio/leading: 1 + nu(nu-2)/(4d) + ...
     first = sp.simplify(out["series"].coeff(d, -1))

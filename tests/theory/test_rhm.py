@@ -243,8 +243,8 @@ def test_add_noise_keep_rates():
 
 
 def test_sample_complexity_and_counts():
-    assert rhm.sample_complexity(16, 4, 3) == (256, 1024, 4096)     # seed 000: P* ~ 4096
-    assert rhm.sample_complexity(16, 3, 5)[-1] == 11664              # seed 000: P* ~ 1e4
+    assert rhm.sample_complexity(16, 4, 3) == (256, 1024, 4096)     # Favero et al. 2025: P* ~ 4096
+    assert rhm.sample_complexity(16, 3, 5)[-1] == 11664              # Favero et al. 2025: P* ~ 1e4
     assert rhm.num_strings(16, 4, 2, 5) == 16 * 4 ** 31
 
 

@@ -19,7 +19,8 @@ from memlab.verification import gmm as vg
 
 @pytest.fixture(scope="module")
 def paper_curves():
-    """Seed 001's setting (N, d, K) = (200, 50, 12) on the 26-point grid, 16 datasets."""
+    """The setting of Buchanan et al. (2025), (N, d, K) = (200, 50, 12) on the 26-point grid,
+    16 datasets."""
     return vg.simulate_loss_curves(200, 50, 12, n_noise=4, n_datasets=16, seed=11)
 
 
@@ -159,8 +160,8 @@ def test_weighted_stderr_single_dataset_consistent():
 
 
 def test_simulated_crossover_paper_setting(paper_curves):
-    """(200, 50, 12), x0 weighting: simulated M* = 0.80 N (DESIGN says 0.70 N; an
-    independent brute-force numpy computation also gives 0.80 N), closed form with
+    """(200, 50, 12), x0 weighting: simulated M* = 0.80 N (an earlier estimate
+    said 0.70 N; an independent brute-force numpy computation also gives 0.80 N), closed form with
     finite-d C = 0.77 N, within 0.1 N of it."""
     est = vg.simulated_crossover_point(200, 50, 12, curves=paper_curves, seed=0)
     assert 0.78 * 200 < est.estimate < 0.82 * 200
@@ -355,3 +356,134 @@ def test_gram_kernel_thread_count_independent():
             numba.set_num_threads(old)
         for x, y in zip(a, b):
             assert np.array_equal(x, y)
+
+
+# --------------------------------------------------------------------------- plot conventions
+
+
+@pytest.fixture(scope="module")
+def small_curves():
+    return vg.simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+
+
+def _gmm_plots(curves):
+    """Each plot function of the module as a callable of ``**kw`` (``ax=...``)."""
+    return {
+        "plot_excess_per_t": lambda **kw: vg.plot_excess_per_t(curves, [5, 10], **kw),
+        "plot_weighted_loss_vs_M": lambda **kw: vg.plot_weighted_loss_vs_M(curves, "x0", **kw),
+        "plot_crossover_curve": lambda **kw: vg.plot_crossover_curve([20, 40, 80], 5, 2, **kw),
+    }
+
+
+@pytest.mark.parametrize("name", ["plot_excess_per_t", "plot_weighted_loss_vs_M",
+                                  "plot_crossover_curve"])
+def test_plot_honours_ax(small_curves, name):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot()
+    other = fig.add_subplot(2, 1, 2)
+    out = _gmm_plots(small_curves)[name](ax=ax)
+    assert out is fig
+    assert ax.lines or ax.collections
+    assert not other.lines and not other.collections and not fig.texts
+
+
+@pytest.mark.parametrize("name", ["plot_excess_per_t", "plot_weighted_loss_vs_M",
+                                  "plot_crossover_curve"])
+def test_plot_rejects_bad_ax(small_curves, name):
+    with pytest.raises(TypeError, match="ax"):
+        _gmm_plots(small_curves)[name](ax="x")
+
+
+@pytest.mark.parametrize("name", ["plot_excess_per_t", "plot_weighted_loss_vs_M",
+                                  "plot_crossover_curve"])
+def test_plot_default_figure_not_in_pyplot(small_curves, name, check_figure):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = _gmm_plots(small_curves)[name]()
+    assert isinstance(fig, Figure)
+    assert plt.get_fignums() == before
+    check_figure(fig)
+
+
+def test_plots_carry_setting_and_paper(small_curves):
+    for fig in (vg.plot_excess_per_t(small_curves), vg.plot_weighted_loss_vs_M(small_curves)):
+        title = fig.axes[0].get_title()
+        assert "Buchanan et al. 2025" in title and "seed 0" in title
+        assert "2 datasets" in title and "N = 20" in title
+    est = vg.simulated_crossover_point(20, 5, 2, curves=small_curves, seed=0, n_boot=20)
+    fig = vg.plot_weighted_loss_vs_M(small_curves, crossover=est)
+    labels = [p.get_label() for p in fig.axes[0].patches + fig.axes[0].collections]
+    assert any("bootstrap interval" in s for s in labels)
+
+
+# --------------------------------------------------------------------------- crossover curve
+
+
+@pytest.mark.parametrize("kw, x", [({"N": [400, 100, 200, 10**5], "d": 50, "K": 12}, "N"),
+                                   ({"N": 200, "d": [5, 20, 50], "K": 12}, "d"),
+                                   ({"N": 200, "d": 50, "K": [1, 4, 12]}, "K")])
+def test_crossover_curve_plots_crossover_point(kw, x):
+    fig = vg.plot_crossover_curve(**kw)
+    ax = fig.axes[0]
+    line = ax.lines[0]
+    xs = np.sort(np.asarray(kw[x]))
+    args = {**kw, x: xs}
+    expected = gmm.crossover_point(args["N"], args["d"], args["K"]) / np.asarray(args["N"])
+    np.testing.assert_array_equal(line.get_xdata(), xs)
+    np.testing.assert_allclose(line.get_ydata(), expected, rtol=1e-12)
+    assert ax.get_xscale() == ("log" if x == "N" else "linear")
+    assert x in ax.get_xlabel()
+    assert "eq. 14" in ax.get_title()
+
+
+def test_crossover_curve_constant_C_and_bounds():
+    fig = vg.plot_crossover_curve([100, 1000], 50, 12, C=2.0, weighting="eps", sigma2=2.0)
+    ax = fig.axes[0]
+    c2 = gmm.crossover_point(100, 50, 12, C=2.0, weighting="eps", sigma2=2.0) / 100
+    c1 = gmm.crossover_point(100, 50, 12, C=1.0, weighting="eps", sigma2=2.0) / 100
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [c2, c2], rtol=1e-12)
+    ys = {round(float(line.get_ydata()[0]), 12) for line in ax.lines[1:]}
+    assert {round(c1, 12), round(c2, 12)} <= ys
+    assert "eps weighting" in ax.get_title() and "= 2" in ax.get_title()
+
+
+def test_crossover_curve_wide_d_range_is_log():
+    ax = vg.plot_crossover_curve(200, [2, 50, 1000], 12).axes[0]
+    assert ax.get_xscale() == "log"
+
+
+@pytest.mark.parametrize("kw, exc, match", [
+    ({"N": 200, "d": 50, "K": 12}, ValueError, "exactly one of N, d, K"),
+    ({"N": [100, 200], "d": [5, 50], "K": 12}, ValueError, "N and d"),
+    ({"N": [200], "d": 50, "K": 12}, ValueError, "N must hold at least 2"),
+    ({"N": [200, 200.0], "d": 50, "K": 12}, ValueError, "N must hold at least 2"),
+    ({"N": "200", "d": [5, 50], "K": 12}, TypeError, "N"),
+    ({"N": 200, "d": None, "K": [1, 2]}, TypeError, "d"),
+    ({"N": 200, "d": 50, "K": [1, "2"]}, TypeError, "K"),
+    ({"N": 200, "d": 50, "K": [1, 2.5]}, ValueError, "K"),
+    ({"N": [100, 200], "d": 0, "K": 2}, ValueError, "d"),
+    ({"N": np.ones((2, 2)) * 50, "d": 5, "K": 2}, ValueError, "N"),
+    ({"N": [10, 200], "d": 5, "K": 12}, ValueError, "N must be >= K"),
+    ({"N": 10, "d": 5, "K": [2, 12]}, ValueError, "K must be <= N"),
+    ({"N": np.arange(1, 1100), "d": 5, "K": 1}, ValueError, "at most"),
+    ({"N": [100, 200], "d": 5, "K": 2, "sigma2": -1.0}, ValueError, "sigma2"),
+    ({"N": [100, 200], "d": 5, "K": 2, "C": 0.0}, ValueError, "C"),
+    ({"N": [100, 200], "d": 5, "K": 2, "weighting": "zz"}, ValueError, "weighting"),
+    ({"N": [100, 200], "d": 5, "K": 2, "timesteps": [0.0, 0.5]}, ValueError, "timesteps"),
+])
+def test_crossover_curve_bad_inputs(kw, exc, match):
+    with pytest.raises(exc, match=match):
+        vg.plot_crossover_curve(**kw)
+
+
+def test_plot_sources_use_no_pyplot():
+    import inspect
+
+    for name in ("plot_excess_per_t", "plot_weighted_loss_vs_M", "plot_crossover_curve"):
+        src = inspect.getsource(getattr(vg, name))
+        assert "matplotlib.pyplot" not in src and "plt." not in src
+    assert "plot_crossover_curve" in vg.__all__

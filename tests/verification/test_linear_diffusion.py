@@ -1,4 +1,4 @@
-"""Figures of seed 003 (verification/linear_diffusion.py)."""
+"""Checks and figures of the onset paper's linear diffusion model (verification/linear_diffusion.py)."""
 
 from memlab.theory.linear_diffusion import expected_hellinger, p_delta_curve
 from memlab.verification import linear_diffusion as vl
@@ -51,3 +51,89 @@ def test_hellinger_plot_length_mismatch():
 def test_p_delta_plot_curves_checked(bad, exc):
     with pytest.raises(exc, match="curves"):
         vl.plot_p_delta_vs_n(bad)
+
+
+# --------------------------------------------------------------------------- plot conventions
+
+
+@pytest.fixture(scope="module")
+def plot_calls():
+    """Each plot function of the module as a callable of ``**kw`` (``ax=...``), cheap data."""
+    hel = {4: ([4, 8, 32], [expected_hellinger(n, 4, trials=10, seed=0) for n in (4, 8, 32)])}
+    curve = p_delta_curve([4, 16], 4, n_original=100, trials=10, seed=0)
+    scans = {0.3: [collapse_times(8, 11, n_paths=4, n_datasets=2, seed=0)]}
+    return {
+        "plot_hellinger_vs_n": lambda **kw: vl.plot_hellinger_vs_n(hel, **kw),
+        "plot_p_delta_vs_n": lambda **kw: vl.plot_p_delta_vs_n([curve], **kw),
+        "plot_bandwidths_vs_d": lambda **kw: vl.plot_bandwidths_vs_d(1.0, 1e4, [1, 4, 16], **kw),
+        "plot_collapse_times": lambda **kw: vl.plot_collapse_times(scans, **kw),
+    }
+
+
+PLOTS = ["plot_hellinger_vs_n", "plot_p_delta_vs_n", "plot_bandwidths_vs_d",
+         "plot_collapse_times"]
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_honours_ax(plot_calls, name):
+    from matplotlib.figure import Figure
+
+    fig = Figure()
+    ax = fig.add_subplot(2, 1, 1)
+    other = fig.add_subplot(2, 1, 2)
+    assert plot_calls[name](ax=ax) is fig
+    assert ax.lines or ax.collections
+    assert not other.lines and not other.collections and not fig.texts
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_rejects_bad_ax(plot_calls, name):
+    with pytest.raises(TypeError, match="ax"):
+        plot_calls[name](ax="x")
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_default_figure_not_in_pyplot(plot_calls, name, check_figure):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    before = plt.get_fignums()
+    fig = plot_calls[name]()
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    check_figure(fig)
+    title = fig.axes[0].get_title()
+    assert "seed 00" not in title.lower() and "onset paper" in title.lower()
+
+
+def test_hellinger_plot_draws_limits_and_setting():
+    from memlab.theory.linear_diffusion import hellinger_large_n_limit
+
+    est = [expected_hellinger(n, 4, trials=10, seed=3) for n in (8, 32)]
+    ax = vl.plot_hellinger_vs_n({4: ([8, 32], est)}, T=1.0).axes[0]
+    ys = [line.get_ydata()[0] for line in ax.lines if len(line.get_ydata())]
+    assert any(np.isclose(y, hellinger_large_n_limit(4, T=1.0)) for y in ys)
+    assert "T = 1" in ax.get_title() and "10 trials" in ax.get_title()
+    assert "seed 3" in ax.get_title()
+
+
+@pytest.mark.parametrize("kw", [{"T": 0.0}, {"lam": -1.0}, {"sigma": float("nan")}])
+def test_hellinger_plot_setting_checked(kw):
+    est = expected_hellinger(8, 4, trials=4, seed=0)
+    with pytest.raises(ValueError, match=next(iter(kw))):
+        vl.plot_hellinger_vs_n({4: ([8], [est])}, **kw)
+
+
+def test_p_delta_plot_labels_transition():
+    c = p_delta_curve([8, 16, 32, 64], 8, n_original=300, trials=30, seed=0)
+    labels = [line.get_label() for line in vl.plot_p_delta_vs_n([c]).axes[0].lines]
+    if np.isfinite(c.transition):
+        assert any(s.startswith("transition (P = 1/2): n = ") for s in labels)
+    assert "n = d = 8" in labels and "P = 1/2" in labels
+
+
+def test_plot_sources_use_no_pyplot():
+    import inspect
+
+    for name in PLOTS:
+        src = inspect.getsource(getattr(vl, name))
+        assert "matplotlib.pyplot" not in src and "plt." not in src

@@ -90,3 +90,11 @@ def test_uncollapsed_path_is_nan_and_documented():
     r = vm.collapse_times(3, 6, n_paths=4, n_datasets=2, n_steps=2, t_max=1e-6, seed=0)
     assert np.isnan(r.times).all() and np.isnan(r.estimate) and r.n_samples == 0
     assert "NaN" in vm.collapse_times.__doc__ and "NaN" in vm.collapse_time_scan.__doc__
+
+
+def test_scan_sizes_and_order():
+    """n = max(2, round(e^{alpha d})) per d, in the order of dims, as documented."""
+    res = vm.collapse_time_scan(0.3, [10, 5], n_paths=2, n_datasets=2, n_steps=20, seed=0)
+    assert [(r.d, r.n) for r in res] == [(10, 20), (5, 4)]
+    assert all(isinstance(r, vm.CollapseTimes) for r in res)
+    assert all(r.theory == pytest.approx(mixing_time(1.0, r.d, r.n)) for r in res)

@@ -6,27 +6,33 @@ from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._validation import (MAX_SAMPLES, check_likelihood, check_positive_int,
                              check_real, check_tokens)
-from ._grammar import _check_grammar
+from ._grammar import Grammar, _check_grammar
 from ._noise import _check_process, _leaf_likelihood
 
 
 @dataclass(frozen=True)
 class BPResult(Result):
-    r"""Exact posterior marginals from [`belief_propagation`][memlab.theory.rhm.belief_propagation].
+    r"""Exact posterior marginals from [`belief_propagation`][memlab.theory.rhm.belief_propagation] (Favero et al. 2025, Sec. 4.2).
+
+    For a single string (likelihood of shape (d, v)) the batch axis is dropped
+    and ``log_likelihood`` is a float.
 
     Attributes
     ----------
-    leaves : array (batch, d, v)
-        $p(x_{0,i} = a | x_t)$ per token: the exact denoiser.
-    levels : tuple of L arrays (batch, s^l, v)
-        Posterior marginals of the latent symbols at tree levels l = 0..L-1.
-    log_likelihood : array (batch,)
-        $\log \sum_{x_0} p(x_0) \prod_i \ell_i(x_{0,i})$; -inf when the
-        evidence is inconsistent with the grammar, in which case all
-        marginals of that string are 0 (probability zero, never NaN).
+    leaves : numpy.ndarray
+        $p(x_{0,i} = a | x_t)$ per token, shape (batch, d, v): the exact
+        denoiser.
+    levels : tuple of numpy.ndarray
+        Posterior marginals of the latent symbols at tree levels l = 0..L-1,
+        one array of shape (batch, s^l, v) per level.
+    log_likelihood : numpy.ndarray or float
+        $\log \sum_{x_0} p(x_0) \prod_i \ell_i(x_{0,i})$, shape (batch,);
+        -inf when the evidence is inconsistent with the grammar, in which case
+        all marginals of that string are 0 (probability zero, never NaN).
     """
 
     leaves: np.ndarray
@@ -34,7 +40,7 @@ class BPResult(Result):
     log_likelihood: np.ndarray
 
 
-def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
+def belief_propagation(grammar: Grammar, likelihood: ArrayLike, *, chunk: int = 64) -> BPResult:
     r"""Exact posterior marginals of the RHM given independent leaf evidence.
 
     Upward pass (leaves to root), per node n of level l with children
@@ -62,14 +68,39 @@ def belief_propagation(grammar, likelihood, *, chunk=64) -> BPResult:
     $v^{s-1}$): $O(v m s)$ per node for the upward pass,
     $O(v K s)$ for the downward pass, and no $v^2$ intermediate.
 
+    The exact score of the RHM that Favero et al. (2025), Sec. 4.2, compute
+    "using the Belief Propagation (BP) algorithm" (Mezard & Montanari 2009):
+    exact on the tree, with no approximation, for any leaf evidence that
+    factorises over tokens.
+
     Parameters
     ----------
     grammar : Grammar
-    likelihood : array (batch, d, v) or (d, v)
-        Non-negative leaf likelihoods (e.g. from [`leaf_likelihood`][memlab.theory.rhm.leaf_likelihood]).
-    chunk : int
+        The RHM instance.
+    likelihood : array_like
+        Non-negative, finite leaf likelihoods of shape (batch, d, v) or (d, v)
+        (e.g. from [`leaf_likelihood`][memlab.theory.rhm.leaf_likelihood]); rows need not be normalised.
+    chunk : int, default 64
         Strings per vectorised block (64 keeps the blocks in cache; the
         result does not depend on it).
+
+    Returns
+    -------
+    BPResult
+        The token and latent marginals and the log likelihood of the evidence.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar], ``likelihood`` not a real
+        array or ``chunk`` not an integer.
+    ValueError
+        If ``likelihood`` has the wrong shape, a negative or non-finite entry,
+        or ``chunk`` < 1.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.2; Mezard & Montanari (2009).
 
     Examples
     --------
@@ -219,23 +250,47 @@ def _leave_one_out(g):
     return [suffix[0]] + [prefix[j] * suffix[j] for j in range(1, s - 1)] + [prefix[s - 1]]
 
 
-def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
+def exact_denoiser(grammar: Grammar, x_t: ArrayLike, abar: float, *,
+                   process: str = "uniform") -> np.ndarray:
     r"""The exact denoiser $E[x_0 | x_t]$ (one-hot tokens): per-token posterior marginals.
+
+    [`belief_propagation`][memlab.theory.rhm.belief_propagation] on the leaf likelihoods of
+    [`leaf_likelihood`][memlab.theory.rhm.leaf_likelihood]: the population denoiser (exact score) of the RHM that
+    Favero et al. (2025), Sec. 4.2, compare trained networks with (their
+    Fig. 5b). It is what a network that generalizes perfectly would output; a
+    memorizing network departs from it.
 
     Parameters
     ----------
     grammar : Grammar
-    x_t : int array (batch, d) or (d,)
-        Noisy tokens (0..v-1; the mask token v for ``process="masked"``).
-    abar : float in [0, 1]
-        Keep probability $\bar\alpha_t$ (see the module docstring).
-    process : {"uniform", "masked"}
+        The RHM instance.
+    x_t : array_like of int
+        Noisy tokens, shape (batch, d) or (d,): 0..v-1, and the mask token v
+        for ``process="masked"``.
+    abar : float
+        Keep probability $\bar\alpha_t$, in [0, 1] (see the module docstring).
+    process : str, default "uniform"
+        The corruption that produced ``x_t``, ``"uniform"`` or ``"masked"``.
 
     Returns
     -------
-    array (batch, d, v) (or (d, v)): $p(x_{0,i} = a | x_t)$. Rows are all
-    zero where ``x_t`` has probability zero under the grammar (possible only
-    for masked noise or abar = 1).
+    numpy.ndarray
+        $p(x_{0,i} = a | x_t)$, shape (batch, d, v), or (d, v) for a single
+        string. Rows are all zero where ``x_t`` has probability zero under the
+        grammar (possible only for masked noise or abar = 1).
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar], ``x_t`` not an integer array or
+        ``process`` not a string.
+    ValueError
+        If ``process`` is unknown, ``x_t`` has the wrong length or a token out
+        of range, or ``abar`` is outside [0, 1].
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.2 and Fig. 5b; App. B.3, eq. 4.
 
     Examples
     --------
@@ -245,6 +300,8 @@ def exact_denoiser(grammar, x_t, abar, *, process="uniform") -> np.ndarray:
     >>> p = exact_denoiser(g, x0, 1.0)          # noiseless: the string itself
     >>> bool((p.argmax(-1) == x0).all()), float(p.sum(-1).min())
     (True, 1.0)
+    >>> exact_denoiser(g, x0, 0.0)[0].round(12).tolist()   # pure noise: the prior of token 0
+    [0.0, 0.125, 0.625, 0.25]
     """
     grammar = _check_grammar(grammar)
     process = _check_process(process)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.random import Generator
 
 from ..._validation import MAX_SAMPLES, _show, check_bool, check_positive_int, check_rng
-from ._grammar import _check_grammar, _num_strings
+from ._grammar import Grammar, _check_grammar, _num_strings
 
 
 def _expand(grammar, roots, choices):
@@ -22,27 +23,53 @@ def _expand(grammar, roots, choices):
     return sym, latents[:-1]
 
 
-def generate(grammar, P, *, distinct=False, seed=None, return_latents=False):
+def generate(grammar: Grammar, P: int, *, distinct: bool = False,
+             seed: Generator | int | None = None, return_latents: bool = False,
+             ) -> np.ndarray | tuple[np.ndarray, list[np.ndarray]]:
     r"""Sample P strings of the grammar (uniform over the [`num_strings`][memlab.theory.rhm.num_strings] strings).
+
+    Ancestral sampling down the tree (Favero et al. 2025, Sec. 4.1): a uniform
+    root class, then at every internal node one of the m rules of its symbol
+    with probability 1/m. Unambiguity makes the strings uniform over the
+    $v\,m^{(d-1)/(s-1)}$ possible ones; a training set of the paper is P such
+    strings.
 
     Parameters
     ----------
     grammar : Grammar
+        The RHM instance.
     P : int
-        Number of strings.
-    distinct : bool
+        Number of strings, >= 1.
+    distinct : bool, default False
         False: independent draws (with replacement). True: exactly P distinct
         strings, uniformly among all sets of P strings; ``P > num_strings``
         raises ValueError. Distinct integers are drawn and decoded in mixed
         radix (index -> root class, then one rule per internal node in
         breadth-first order); beyond int64 range, repeated draws are rejected.
-    seed : int, Generator or None
-    return_latents : bool
-        Also return the latent symbols, a list of L arrays (P, s^l), l = 0..L-1.
+    seed : Generator | int | None, default None
+        Random seed or generator.
+    return_latents : bool, default False
+        Also return the latent symbols.
 
     Returns
     -------
-    x : int64 array (P, d), and the latents if asked.
+    x : numpy.ndarray
+        The strings, int64 array of shape (P, d).
+    latents : list of numpy.ndarray
+        Only if ``return_latents``: the symbols of tree levels l = 0..L-1, one
+        int64 array of shape (P, s^l) per level.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar] or another argument has the
+        wrong type.
+    ValueError
+        If P < 1, or ``distinct`` is true and P exceeds the number of strings.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.1; Cagnetta et al. (2024).
 
     Examples
     --------
@@ -51,6 +78,9 @@ def generate(grammar, P, *, distinct=False, seed=None, return_latents=False):
     >>> x = generate(g, 32, distinct=True, seed=0)   # all 4 * 2^3 strings
     >>> len({tuple(r) for r in x})
     32
+    >>> x, latents = generate(g, 5, seed=0, return_latents=True)
+    >>> x.shape, [a.shape for a in latents]
+    ((5, 4), [(5, 1), (5, 2)])
     """
     grammar = _check_grammar(grammar)
     P = check_positive_int("P", P, maximum=MAX_SAMPLES)

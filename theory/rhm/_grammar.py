@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from memlab._results import Result
 import numpy as np
+from numpy.random import Generator
+from numpy.typing import ArrayLike
 
 from ..._validation import (_show, check_instance, check_nonnegative_int, check_positive_int,
                             check_rng)
@@ -114,19 +116,28 @@ def _bp_tables(rules, v, m, s):
 
 @dataclass(frozen=True, eq=False)
 class Grammar(Result):
-    """A frozen RHM instance (use [`sample_grammar`][memlab.theory.rhm.sample_grammar], `from_rules` or the constructor).
+    """A frozen RHM instance (use [`sample_grammar`][memlab.theory.rhm.sample_grammar], [`from_rules`][memlab.theory.rhm.Grammar.from_rules] or the constructor).
 
-    The constructor checks the rules against (v, m, s, L) and builds the
-    parsing and belief-propagation tables, so every Grammar is valid.
+    The Random Hierarchy Model of Cagnetta et al. (2024) as used by Favero et
+    al. (2025), Sec. 4.1. The constructor checks the rules against
+    (v, m, s, L) and builds the parsing and belief-propagation tables, so
+    every Grammar is valid.
 
     Attributes
     ----------
-    v, m, s, L : int
-        Vocabulary size per level, rules per symbol, branching factor, depth.
-    rules : tuple of L read-only int64 arrays of shape (v, m, s)
-        ``rules[l][a, k]`` is the k-th right-hand side of symbol a at tree level
-        l (level 0 = root, ``rules[L-1]`` produces the tokens). Any sequence of
-        integer arrays is accepted and copied.
+    v : int
+        Vocabulary size per level (also the number of root classes).
+    m : int
+        Rules (synonyms) per symbol.
+    s : int
+        Branching factor.
+    L : int
+        Depth; strings have $d = s^L$ tokens.
+    rules : tuple of numpy.ndarray
+        L read-only int64 arrays of shape (v, m, s): ``rules[l][a, k]`` is the
+        k-th right-hand side of symbol a at tree level l (level 0 = root,
+        ``rules[L-1]`` produces the tokens). Any sequence of integer arrays is
+        accepted and copied.
     seed : int or None
         Seed the grammar was sampled with (None if built from rules).
 
@@ -138,6 +149,10 @@ class Grammar(Result):
         two equal right-hand sides in one level.
     TypeError
         If ``rules`` is not a sequence of arrays (a 4-d array (L, v, m, s) is one).
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.1; Cagnetta et al. (2024).
 
     Examples
     --------
@@ -172,18 +187,42 @@ class Grammar(Result):
 
     @property
     def d(self) -> int:
-        """Number of visible tokens, s^L."""
+        r"""Number of visible tokens, $d = s^L$."""
         return self.s ** self.L
 
     @classmethod
-    def from_rules(cls, rules, *, seed=None) -> "Grammar":
+    def from_rules(cls, rules: Iterable[ArrayLike], *, seed: int | None = None) -> Grammar:
         """Build a grammar from L arrays of shape (v, m, s), checking unambiguity.
 
         (v, m, s) are read from ``rules[0]`` and L is ``len(rules)``; the
-        constructor does the checks. Raises ``ValueError`` naming ``rules`` if
-        shapes differ between levels, a symbol is out of range, or two
-        right-hand sides of one level coincide.
+        constructor does the checks.
 
+        Parameters
+        ----------
+        rules : sequence of array_like of int
+            L integer arrays of shape (v, m, s): ``rules[l][a, k]`` is the k-th
+            right-hand side of symbol a at tree level l (level 0 = root). Copied.
+        seed : int or None, default None
+            Seed to record as the grammar's ``seed`` (a non-negative integer), or
+            None.
+
+        Returns
+        -------
+        Grammar
+            The checked, frozen grammar.
+
+        Raises
+        ------
+        TypeError
+            If ``rules`` is not a sequence of arrays, or ``seed`` not an integer.
+        ValueError
+            Naming ``rules``, if a level is not an integer array of 3 dimensions,
+            shapes differ between levels, a symbol is out of range, or two
+            right-hand sides of one level coincide; naming ``seed`` if it is
+            negative.
+
+        Examples
+        --------
         >>> g = Grammar.from_rules([[[[0, 1]], [[1, 1]]]])
         >>> (g.v, g.m, g.s, g.L)
         (2, 1, 2, 1)
@@ -197,24 +236,46 @@ def _check_grammar(grammar):
     return check_instance("grammar", grammar, Grammar)
 
 
-def sample_grammar(v, m, s, L, *, seed=None) -> Grammar:
+def sample_grammar(v: int, m: int, s: int, L: int, *,
+                   seed: Generator | int | None = None) -> Grammar:
     r"""Sample an unambiguous RHM grammar.
 
     For each of the L levels, $v m$ distinct s-tuples are drawn without
-    replacement from the $v^s$ possible ones and assigned in order:
-    symbol a gets tuples $a m, \dots, a m + m - 1$ (seed 000 sec. 4.1).
+    replacement from the $v^s$ possible ones and assigned in order: symbol a
+    gets tuples $a m, \dots, a m + m - 1$ (Favero et al. 2025, Sec. 4.1: rules
+    "sampled randomly without replacement and frozen"). The paper's settings
+    are v = 16, m = 4, s = 2, L = 3 (Fig. 4) and v = 16, m = 3, s = 2, L = 5
+    (Fig. 5).
 
     Parameters
     ----------
-    v : int >= 2
-        Vocabulary size per level (also the number of root classes).
-    m : int, 1 <= m <= v^(s-1)
-        Rules (synonyms) per symbol.
-    s : int >= 2
-        Branching factor.
-    L : int >= 1
-        Depth; strings have d = s^L tokens.
-    seed : int, Generator or None
+    v : int
+        Vocabulary size per level (also the number of root classes),
+        2 <= v <= 65536.
+    m : int
+        Rules (synonyms) per symbol, $1 \le m \le v^{s-1}$.
+    s : int
+        Branching factor, >= 2.
+    L : int
+        Depth, >= 1; strings have $d = s^L \le 2^{24}$ tokens.
+    seed : Generator | int | None, default None
+        Random seed or generator; an int is recorded as the grammar's ``seed``.
+
+    Returns
+    -------
+    Grammar
+        The sampled grammar.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (a float ``v``, a string ``seed``).
+    ValueError
+        If an argument is out of the ranges above, or $v^s \ge 2^{62}$.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.1; Cagnetta et al. (2024).
 
     Examples
     --------
@@ -239,34 +300,101 @@ def _num_strings(v, m, s, L):
     return v * m ** ((s ** L - 1) // (s - 1))
 
 
-def num_strings(v, m, s, L) -> int:
+def num_strings(v: int, m: int, s: int, L: int) -> int:
     r"""Number of distinct RHM strings, $v\, m^{(d-1)/(s-1)}$ with $d = s^L$, exactly.
 
     One root class times one rule choice at each of the $(d-1)/(s-1)$
     internal nodes; unambiguity makes distinct choices give distinct strings
-    (seed 000 sec. 4.1). Returned as a Python int (it overflows int64 quickly).
+    (Favero et al. 2025, Sec. 4.1). Returned as a Python int (it overflows
+    int64 quickly).
 
-    Cost: the result has D = (d - 1)/(s - 1) log2(m) + log2(v) bits; computing it
-    by repeated squaring takes O(D^1.59) time (Karatsuba products) and O(D)
-    memory; about 12 ms for v = 16, m = 4, s = 2, L = 20 (D = 2^21 bits).
+    Cost: the result has $D = \frac{d - 1}{s - 1}\log_2 m + \log_2 v$ bits;
+    computing it by repeated squaring takes $O(D^{1.59})$ time (Karatsuba
+    products) and O(D) memory; about 12 ms for v = 16, m = 4, s = 2, L = 20
+    ($D = 2^{21}$ bits).
 
+    Parameters
+    ----------
+    v : int
+        Vocabulary size per level, 2 <= v <= 65536.
+    m : int
+        Rules per symbol, $1 \le m \le v^{s-1}$.
+    s : int
+        Branching factor, >= 2.
+    L : int
+        Depth, >= 1, with $s^L \le 2^{24}$.
+
+    Returns
+    -------
+    int
+        The exact number of strings (a Python int of any size).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is out of the ranges above.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.1.
+
+    Examples
+    --------
     >>> num_strings(16, 4, 2, 5)
     73786976294838206464
+    >>> num_strings(4, 2, 2, 2) == 4 * 2**3
+    True
     """
     return _num_strings(*_check_shape_params(v, m, s, L))
 
 
-def sample_complexity(v, m, L) -> tuple:
+def sample_complexity(v: int, m: int, L: int) -> tuple[int, ...]:
     r"""Sample complexities $P^*_\ell \sim v m^{\ell+1}$ for layers $\ell = 1..L$.
 
-    Order-of-magnitude law of Favero et al. (2025), quoted in seed 000 sec. 4.2:
-    a deep network needs about $P^*_\ell$ training strings to learn the
-    rules of layer $\ell$ (counted from the bottom), and
-    $P^* = P^*_L = v m^{L+1}$ to generate valid strings. It is a scaling
-    law without a prefactor: treat it as valid up to a constant of order one.
+    Order-of-magnitude law of Favero, Sclocchi, Cagnetta, Frossard & Wyart
+    (2025), "How compositional generalization and creativity improve as
+    diffusion models are trained" (arXiv:2502.12089), quoted in Favero et al.
+    (2025), Sec. 4.2: a deep network needs about $P^*_\ell$ training strings
+    to learn the rules of layer $\ell$ (counted from the bottom), and
+    $P^* = P^*_L = v m^{L+1}$ to generate valid strings. It is a scaling law
+    without a prefactor: treat it as valid up to a constant of order one
+    (the paper reads $P^* \approx 4096$ for v = 16, m = 4, L = 3 and
+    $P^*_L \simeq 10^4$ for v = 16, m = 3, L = 5).
 
+    Parameters
+    ----------
+    v : int
+        Vocabulary size per level, 2 <= v <= 65536.
+    m : int
+        Rules per symbol, >= 1.
+    L : int
+        Depth, >= 1.
+
+    Returns
+    -------
+    tuple of int
+        $(P^*_1, \dots, P^*_L)$, increasing.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is out of the ranges above.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.2 (citing Favero, Sclocchi, Cagnetta et al.
+    2025, arXiv:2502.12089).
+
+    Examples
+    --------
     >>> sample_complexity(16, 4, 3)
     (256, 1024, 4096)
+    >>> sample_complexity(16, 3, 5)[-1]        # the paper's Fig. 5: about 1e4
+    11664
     """
     v = check_positive_int("v", v, minimum=2, maximum=MAX_VOCABULARY)
     m = check_positive_int("m", m)

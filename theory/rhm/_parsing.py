@@ -7,16 +7,26 @@ from dataclasses import dataclass
 
 from memlab._results import Result
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ..._validation import check_tokens
 from ..metrics import hamming_copy_fraction
-from ._grammar import _check_grammar, _tuple_codes
+from ._grammar import Grammar, _check_grammar, _tuple_codes
 
 
 @dataclass(frozen=True)
 class ParseResult(Result):
-    """Bottom-up parse of strings: per tree level l = 0..L-1, the symbol and the rule
-    index of every node (arrays (batch, s^l)), -1 where the parse failed."""
+    """Bottom-up parse of strings by [`parse`][memlab.theory.rhm.parse].
+
+    Attributes
+    ----------
+    symbols : tuple of numpy.ndarray
+        Per tree level l = 0..L-1 (level 0 = root), the symbol of every node,
+        an int64 array of shape (batch, s^l); -1 where the parse failed.
+    rule_index : tuple of numpy.ndarray
+        Per tree level, the index k in [0, m) of the rule that produced the
+        node's children, same shapes; -1 where the parse failed.
+    """
 
     symbols: tuple
     rule_index: tuple
@@ -46,11 +56,38 @@ def _parse(grammar, tokens):
     return ParseResult(tuple(symbols), tuple(rule_index))
 
 
-def parse(grammar, x) -> ParseResult:
+def parse(grammar: Grammar, x: ArrayLike) -> ParseResult:
     """Parse strings bottom-up with the (unambiguous) rules.
 
     A node gets a symbol when its s children have symbols and form a
     right-hand side of the node's level; otherwise it and its ancestors get -1.
+    Unambiguity (Favero et al. 2025, Sec. 4.1: two distinct symbols cannot
+    generate the same s-string) makes the parse unique, so a string is valid
+    exactly when its root gets a symbol.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+    x : array_like of int
+        Token strings, shape (batch, d) or (d,), tokens in [0, v).
+
+    Returns
+    -------
+    ParseResult
+        Symbols and rule indices of every node, -1 where the parse failed.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar] or ``x`` not an integer array.
+    ValueError
+        If ``x`` does not have d columns, is empty, or has a token out of
+        [0, v).
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.1.
 
     Examples
     --------
@@ -71,42 +108,180 @@ def _layer_validity(grammar, tokens):
     return out
 
 
-def layer_validity(grammar, x) -> np.ndarray:
+def layer_validity(grammar: Grammar, x: ArrayLike) -> np.ndarray:
     r"""Whether each string is valid up to each layer, shape (batch, L), bool.
 
-    Column $\ell - 1$ (seed 000's layer $\ell = 1..L$, counted
+    Column $\ell - 1$ (layer $\ell = 1..L$ of Favero et al. 2025, counted
     from the tokens) is True when every node of the bottom $\ell$ rule
     layers parses, i.e. the string is compatible with the rules up to layer
-    $\ell$. Validity is cumulative: column L - 1 is full validity.
+    $\ell$: the paper's criterion of partial generalization (Sec. 4.4).
+    Validity is cumulative: column L - 1 is full validity.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+    x : array_like of int
+        Token strings, shape (batch, d) or (d,), tokens in [0, v).
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean array of shape (batch, L).
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar] or ``x`` not an integer array.
+    ValueError
+        If ``x`` does not have d columns, is empty, or has a token out of
+        [0, v).
+
+    References
+    ----------
+    Favero et al. (2025), Secs. 4.3-4.4 and Fig. 5a.
+
+    Examples
+    --------
+    >>> from memlab.theory.rhm import Grammar
+    >>> g = Grammar(2, 1, 2, 2, [[[[0, 1]], [[1, 1]]], [[[0, 1]], [[1, 1]]]])
+    >>> layer_validity(g, [[0, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1]]).tolist()
+    [[True, True], [True, False], [False, False]]
     """
     return _layer_validity(*_check_strings(grammar, x))
 
 
-def layer_error_fractions(grammar, x) -> np.ndarray:
-    r"""Fraction of strings not valid up to layer $\ell$, for $\ell = 1..L$ (seed 000 Fig. 5a)."""
-    return 1.0 - _layer_validity(*_check_strings(grammar, x)).mean(axis=0)
+def layer_error_fractions(grammar: Grammar, x: ArrayLike) -> np.ndarray:
+    r"""Fraction of strings not valid up to layer $\ell$, for $\ell = 1..L$ (Favero et al. 2025, Fig. 5a).
 
+    One minus the column means of [`layer_validity`][memlab.theory.rhm.layer_validity]: the "fraction of
+    errors" at layer $\ell$ that the paper tracks during training to see which
+    levels of the rules a diffusion model has learned (Sec. 4.4).
+    Non-decreasing in $\ell$.
 
-def copy_fraction(x, train) -> float:
-    """Fraction of strings of ``x`` that are exact copies of a string of ``train``
-    ([`memlab.theory.metrics.hamming_copy_fraction`][memlab.theory.metrics.hamming_copy_fraction])."""
-    return hamming_copy_fraction(x, train)
-
-
-def rule_usage(grammar, x):
-    r"""Rule-usage statistics of strings (seed 000 App. F, Fig. 14).
-
-    For each valid string, the count of every rule (a, k) at every level is
-    divided by the number of nodes of that level, giving a vector of length
-    $L v m$ per string (level-major). Invalid strings are dropped.
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+    x : array_like of int
+        Token strings, shape (batch, d) or (d,), tokens in [0, v).
 
     Returns
     -------
-    mean : array (L, v, m)
-        Mean occurrence per node of each rule (compare [`expected_rule_usage`][memlab.theory.rhm.expected_rule_usage]).
-    cov : array (L v m, L v m)
-        Centred covariance of the per-string occurrence vectors.
+    numpy.ndarray
+        Float array of shape (L,), entries in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar] or ``x`` not an integer array.
+    ValueError
+        If ``x`` does not have d columns, is empty, or has a token out of
+        [0, v).
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.4 and Fig. 5a.
+
+    Examples
+    --------
+    >>> from memlab.theory.rhm import Grammar
+    >>> g = Grammar(2, 1, 2, 2, [[[[0, 1]], [[1, 1]]], [[[0, 1]], [[1, 1]]]])
+    >>> layer_error_fractions(g, [[0, 1, 1, 1], [0, 1, 0, 1], [0, 0, 1, 1], [1, 1, 1, 1]]).tolist()
+    [0.25, 0.5]
+    """
+    return 1.0 - _layer_validity(*_check_strings(grammar, x)).mean(axis=0)
+
+
+def copy_fraction(x: ArrayLike, train: ArrayLike) -> float:
+    """Fraction of strings of ``x`` that are exact copies of a string of ``train``.
+
+    The memorization measure of Favero et al. (2025), Sec. 4.3, for RHM data:
+    a generated string is a copy when it equals a training string (normalised
+    Hamming distance 0); the same as
+    [`memlab.theory.metrics.hamming_copy_fraction`][memlab.theory.metrics.hamming_copy_fraction].
+
+    Parameters
+    ----------
+    x : array_like of int
+        Strings, shape (B, d) or (d,).
+    train : array_like of int
+        Training strings, shape (N, d).
+
+    Returns
+    -------
+    float
+        Fraction of exact copies, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If the tokens are not integers.
+    ValueError
+        If the lengths differ or an array is empty (as
+        [`nearest_hamming`][memlab.theory.metrics.nearest_hamming]).
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.3 and Fig. 4.
+
+    Examples
+    --------
+    >>> copy_fraction([[0, 1], [1, 1], [2, 0], [0, 1]], [[0, 1], [2, 2]])
+    0.5
+    """
+    return hamming_copy_fraction(x, train)
+
+
+def rule_usage(grammar: Grammar, x: ArrayLike) -> tuple[np.ndarray, np.ndarray, int]:
+    r"""Rule-usage statistics of strings (Favero et al. 2025, App. F, Fig. 14).
+
+    For each valid string, the count of every rule (a, k) at every level is
+    divided by the number of nodes of that level, giving a vector of length
+    $L v m$ per string (level-major). Invalid strings are dropped. The paper
+    uses the mean and covariance of these vectors over generated strings to
+    check that a generalizing model samples the rules with the right
+    frequencies and independently.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+    x : array_like of int
+        Token strings, shape (batch, d) or (d,), tokens in [0, v).
+
+    Returns
+    -------
+    mean : numpy.ndarray
+        Mean occurrence per node of each rule, shape (L, v, m) (compare
+        [`expected_rule_usage`][memlab.theory.rhm.expected_rule_usage]).
+    cov : numpy.ndarray
+        Centred covariance of the per-string occurrence vectors, shape
+        (L v m, L v m); zeros for a single valid string.
     n_valid : int
+        Number of valid strings used.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar] or ``x`` not an integer array.
+    ValueError
+        If ``x`` does not have d columns, has a token out of [0, v), or
+        contains no valid string.
+
+    References
+    ----------
+    Favero et al. (2025), App. F and Fig. 14.
+
+    Examples
+    --------
+    >>> from memlab.theory.rhm import generate, sample_grammar
+    >>> g = sample_grammar(4, 2, 2, 2, seed=0)
+    >>> mean, cov, n_valid = rule_usage(g, generate(g, 2000, seed=0))
+    >>> mean.shape, cov.shape, n_valid
+    ((2, 4, 2), (16, 16), 2000)
+    >>> bool(abs(mean - expected_rule_usage(g)).max() < 0.02)
+    True
     """
     grammar, tokens = _check_strings(grammar, x)
     res = _parse(grammar, tokens)
@@ -125,12 +300,41 @@ def rule_usage(grammar, x):
     return F.mean(axis=0).reshape(L, v, m), cov, int(valid.sum())
 
 
-def expected_rule_usage(grammar) -> np.ndarray:
+def expected_rule_usage(grammar: Grammar) -> np.ndarray:
     r"""Exact mean occurrence per node of every rule, array (L, v, m).
 
     The symbol law of each node is propagated down the tree from the uniform
     root, $p_{\rm child\,j}(c) = \sum_{a,k} p(a)/m\,[r_{a k j} = c]$, and
-    rule (a, k) at level l occurs with probability $p_n(a)/m$ at node n.
+    rule (a, k) at level l occurs with probability $p_n(a)/m$ at node n; the
+    result is averaged over the nodes of each level. This is the reference for
+    the mean of [`rule_usage`][memlab.theory.rhm.rule_usage] (Favero et al. 2025, App. F): it is uniform,
+    1/(v m), at the root level, and not in general below it.
+
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of shape (L, v, m); each level sums to 1.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar].
+
+    References
+    ----------
+    Favero et al. (2025), App. F and Fig. 14.
+
+    Examples
+    --------
+    >>> from memlab.theory.rhm import sample_grammar
+    >>> u = expected_rule_usage(sample_grammar(4, 2, 2, 2, seed=0))
+    >>> u.shape, u[0].tolist() == [[0.125, 0.125]] * 4, u.sum(axis=(1, 2)).tolist()
+    ((2, 4, 2), True, [1.0, 1.0])
     """
     grammar = _check_grammar(grammar)
     v, m, s, L = grammar.v, grammar.m, grammar.s, grammar.L

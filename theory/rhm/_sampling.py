@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
+from numpy.random import Generator
+from numpy.typing import ArrayLike
 
 from ..._validation import (MAX_SAMPLES, check_array, check_choice, check_positive_int, check_real,
                            check_rng, check_tokens)
 from ._bp import _belief_propagation, _exact_denoiser
-from ._grammar import _check_grammar
+from ._grammar import Grammar, _check_grammar
 from ._noise import _check_process, _leaf_likelihood
 
 
@@ -18,16 +22,51 @@ def _categorical(rng, p):
     return np.minimum((c <= u).sum(axis=-1), p.shape[-1] - 1)
 
 
-def sample_posterior(grammar, x_t, abar, *, process="uniform", seed=None) -> np.ndarray:
+def sample_posterior(grammar: Grammar, x_t: ArrayLike, abar: float, *, process: str = "uniform",
+                     seed: Generator | int | None = None) -> np.ndarray:
     r"""Exact joint samples $x_0 \sim p(x_0 | x_t)$, one per noisy string.
 
     Downward sampling after the upward BP pass: the root class from
     $\propto \nu^\uparrow_{\rm root}$, then at each node with symbol a the
     rule k with probability $\propto \prod_j \nu^\uparrow_{n_j}(r_{akj})$,
     whose right-hand side fixes the children. Unlike sampling each token from
-    its marginal, the result is always a valid string.
+    its marginal, the result is always a valid string. Exact for the RHM's
+    tree-structured law (Favero et al. 2025, Sec. 4.2; Mezard & Montanari
+    2009).
 
-    Raises ValueError if some ``x_t`` has probability zero under the grammar.
+    Parameters
+    ----------
+    grammar : Grammar
+        The RHM instance.
+    x_t : array_like of int
+        Noisy tokens, shape (batch, d) or (d,): 0..v-1, and the mask token v
+        for ``process="masked"``.
+    abar : float
+        Keep probability $\bar\alpha$ of the noise, in [0, 1].
+    process : str, default "uniform"
+        The corruption that produced ``x_t``, ``"uniform"`` or ``"masked"``.
+    seed : Generator | int | None, default None
+        Random seed or generator.
+
+    Returns
+    -------
+    numpy.ndarray
+        One int64 sample of shape (d,) per noisy string: shape (batch, d), or
+        (d,) for a single string.
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar], ``x_t`` not an integer array,
+        ``process`` not a string or ``seed`` of the wrong type.
+    ValueError
+        If some ``x_t`` has probability zero under the grammar (possible for
+        masked noise or abar = 1), a token is out of range, ``process`` is
+        unknown or ``abar`` is outside [0, 1].
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.2; Mezard & Montanari (2009).
 
     Examples
     --------
@@ -64,12 +103,37 @@ def _sample_posterior(grammar, tokens, abar, process, rng):
     return sym
 
 
-def keep_schedule(n_steps) -> np.ndarray:
+def keep_schedule(n_steps: int) -> np.ndarray:
     r"""Cosine keep-probability schedule $\bar\alpha_t = \cos^2(\pi t / (2T))$, t = 0..T.
 
     $\bar\alpha_0 = 1$ (clean data) and $\bar\alpha_T = 0$ (uniform
-    tokens, or all masked). Returns an array of length T + 1.
+    tokens, or all masked), both set exactly. This is memlab's choice for the
+    exact-denoiser samplers; Favero et al. (2025), App. B.3, train their D3PM
+    with a linear schedule of 1,000 noise levels.
 
+    Parameters
+    ----------
+    n_steps : int
+        Number of steps T, >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        Float array of length T + 1, decreasing from 1 to 0.
+
+    Raises
+    ------
+    TypeError
+        If ``n_steps`` is not an integer.
+    ValueError
+        If ``n_steps`` < 1.
+
+    References
+    ----------
+    Favero et al. (2025), App. B.3 (the paper's own schedule is linear).
+
+    Examples
+    --------
     >>> keep_schedule(4)[[0, 2, 4]].round(12).tolist()
     [1.0, 0.5, 0.0]
     """
@@ -80,8 +144,10 @@ def keep_schedule(n_steps) -> np.ndarray:
     return a
 
 
-def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="marginal",
-                   denoiser=None, seed=None) -> np.ndarray:
+def reverse_sample(grammar: Grammar, n_samples: int, n_steps: int, *, process: str = "uniform",
+                   method: str = "marginal",
+                   denoiser: Callable[[np.ndarray, float], ArrayLike] | None = None,
+                   seed: Generator | int | None = None) -> np.ndarray:
     r"""Generate strings by reverse discrete diffusion driven by the exact denoiser.
 
     At step t (keep probabilities from [`keep_schedule`][memlab.theory.rhm.keep_schedule]) the exact
@@ -92,33 +158,72 @@ def reverse_sample(grammar, n_samples, n_steps, *, process="uniform", method="ma
     \frac{q(x_t | x_{t-1} = c)\, q(x_{t-1} = c | x_0 = a)}{q(x_t | x_0 = a)}
     $$
 
-    (D3PM, Austin et al. 2021): the "perfect score" generator.
+    (D3PM, Austin et al. 2021): the "perfect score" generator, i.e. what a
+    diffusion model that learned the population score would sample (Favero et
+    al. 2025, Sec. 4.2). For masked noise a masked token is unmasked with
+    probability $(\bar\alpha_{t-1} - \bar\alpha_t)/(1 - \bar\alpha_t)$ and
+    then drawn from $p(x_0 | x_t)$.
+
+    Where it stops being exact: with ``method="marginal"`` the tokens of one
+    step are drawn independently, so with few steps the strings can be
+    invalid (their rate falls with ``n_steps``); ``method="joint"`` is exact
+    at any number of steps.
 
     Parameters
     ----------
-    method : {"marginal", "joint"}
-        ``"marginal"``: each token uses its own posterior marginal, as a
+    grammar : Grammar
+        The RHM instance.
+    n_samples : int
+        Number of strings to generate, >= 1.
+    n_steps : int
+        Number of reverse steps T, >= 1 (the schedule of
+        [`keep_schedule`][memlab.theory.rhm.keep_schedule] ``(n_steps)``).
+    process : str, default "uniform"
+        The corruption, ``"uniform"`` or ``"masked"``; the chain starts from
+        uniform tokens or all masked.
+    method : str, default "marginal"
+        ``"marginal"`` or ``"joint"``. ``"marginal"``: each token uses its own posterior marginal, as a
         trained D3PM does (tokens of one step are drawn independently, so
         a finite number of steps can produce invalid strings; their rate
         falls with n_steps). ``"joint"``: $x_0$ is drawn jointly by
-        [`sample_posterior`][memlab.theory.rhm.sample_posterior] and then $x_{t-1} \sim q(x_{t-1} | x_t,
-        x_0)$, which is exact ancestral sampling at any n_steps (always valid).
-    process : {"uniform", "masked"}
+        [`sample_posterior`][memlab.theory.rhm.sample_posterior] and then
+        $x_{t-1} \sim q(x_{t-1} | x_t, x_0)$, which is exact ancestral
+        sampling at any n_steps (always valid).
     denoiser : callable, optional
-        ``denoiser(x_t, abar) -> (n, d, v)`` per-token probabilities replacing
-        the exact denoiser (e.g. a trained network), with ``method="marginal"``.
+        ``denoiser(x_t, abar)`` returning per-token probabilities of shape
+        (n_samples, d, v), non-negative (rows need not be normalised; an
+        all-zero row counts as uniform), replacing the exact denoiser (e.g. a
+        trained network); only with ``method="marginal"``.
+    seed : Generator | int | None, default None
+        Random seed or generator.
 
     Returns
     -------
-    int64 array (n_samples, d).
+    numpy.ndarray
+        Generated int64 strings of shape (n_samples, d).
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a [`Grammar`][memlab.theory.rhm.Grammar], ``method`` or ``process`` not a
+        string, a count not an integer or ``seed`` of the wrong type.
+    ValueError
+        If ``method`` or ``process`` is unknown, a count is < 1, ``denoiser`` is
+        given but not callable or with ``method="joint"``, or it returns an
+        array of the wrong shape or with negative or non-finite entries.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.2 and App. B.3; Austin et al. (2021) for
+    the D3PM reverse step.
 
     Examples
     --------
     >>> from memlab.theory.rhm import layer_validity, sample_grammar
     >>> g = sample_grammar(8, 2, 2, 3, seed=0)
     >>> x = reverse_sample(g, 64, 20, method="joint", seed=0)
-    >>> float(layer_validity(g, x)[:, -1].mean())
-    1.0
+    >>> x.shape, float(layer_validity(g, x)[:, -1].mean())
+    ((64, 8), 1.0)
     """
     grammar = _check_grammar(grammar)
     n = check_positive_int("n_samples", n_samples, maximum=MAX_SAMPLES)
@@ -175,7 +280,7 @@ def _checked_output(p0, shape):
     return p0.copy()
 
 
-def denoiser_hellinger(p, q) -> np.ndarray:
+def denoiser_hellinger(p: ArrayLike, q: ArrayLike) -> float | np.ndarray:
     r"""Hellinger distance between two denoisers' per-token outputs, averaged over tokens.
 
     $$
@@ -183,8 +288,44 @@ def denoiser_hellinger(p, q) -> np.ndarray:
     $$
 
     for probability vectors $p_i, q_i$ (last axis), e.g. two networks'
-    outputs or a network against [`exact_denoiser`][memlab.theory.rhm.exact_denoiser] (seed 000 Fig. 5b).
-    Returns an array over the leading batch axes (a float for a single string).
+    outputs or a network against [`exact_denoiser`][memlab.theory.rhm.exact_denoiser]: the measure of
+    Favero et al. (2025), Fig. 5b, showing that two models trained on
+    disjoint training sets learn the same score before they memorize.
+
+    Parameters
+    ----------
+    p : array_like
+        Per-token probabilities, shape (..., d, v), each row summing to 1
+        (within 1e-6), non-negative.
+    q : array_like
+        The other denoiser's probabilities, same shape as ``p``.
+
+    Returns
+    -------
+    float or numpy.ndarray
+        The token-averaged distance in [0, 1], an array over the leading batch
+        axes (a float for a single string, shape (d, v)).
+
+    Raises
+    ------
+    TypeError
+        If ``p`` or ``q`` is not a real array.
+    ValueError
+        If ``p`` has fewer than 2 dimensions, the shapes differ, an entry is
+        negative or not finite, or a row does not sum to 1.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.4 and Fig. 5b.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> p = np.array([[1.0, 0.0], [0.5, 0.5]])
+    >>> denoiser_hellinger(p, p)
+    0.0
+    >>> round(denoiser_hellinger(p, np.array([[0.0, 1.0], [0.5, 0.5]])), 12)   # (1 + 0) / 2
+    0.5
     """
     p = check_array("p", p, lo=0.0)
     q = check_array("q", q, lo=0.0)

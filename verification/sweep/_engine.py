@@ -25,6 +25,9 @@ _ADDRESS = re.compile(r"^[a-z]+://([^\s:/\[\]]+|\[[0-9a-fA-F:]+\])(:\d+)?$|^[^\s
 # worker imports numpy / numba / torch (no oversubscription of the cores).
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "NUMBA_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+"""Environment of the embedded cluster's workers: one BLAS / OpenMP / numba thread each (the
+counts become ``threads_per_worker``). Set the same variables on the workers of an existing
+cluster."""
 
 
 def _manifest(task, wall):

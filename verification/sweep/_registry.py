@@ -8,7 +8,8 @@ from typing import Callable
 
 __all__ = ["Experiment", "REQUIRED", "experiments", "get_experiment", "register_experiment"]
 
-REQUIRED = object()          # default of a setting that every sweep must give
+REQUIRED = object()
+"""Default of a setting that every sweep must give (in its grid or its fixed settings)."""
 _TYPES = (int, float, str, bool)
 _REGISTRY: dict = {}
 

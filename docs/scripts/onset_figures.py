@@ -1,6 +1,11 @@
-"""Figures and tables of docs/mixing.md and docs/linear_diffusion.md (seed 003).
+"""Figures and tables of docs/mixing.md and docs/linear_diffusion.md (the onset paper).
 
-Run: ``python docs/scripts/seed003_figures.py`` (a few minutes on 2 cores).
+The paper: "On the onset of memorization to generalization transition in diffusion
+models" (anonymous, under review): its Figs. 2 and 3 (linear diffusion model, Sec. 3),
+the KDE bandwidths and the collapse time t_M (Sec. 2.2).
+
+Run: ``python docs/scripts/onset_figures.py`` (several minutes on 2 cores; random seeds
+0 and 1 as below).
 Writes docs/figures/{hellinger_vs_n,p_delta_vs_n,p_delta_large_n,bandwidths_vs_d,
 collapse_times}.png and prints the tables quoted in the docs.
 """
@@ -12,7 +17,7 @@ import numpy as np
 from memlab.theory.linear_diffusion import expected_hellinger, p_delta_curve
 from memlab.theory.mixing import compare_bandwidths
 from memlab.verification.linear_diffusion import (plot_bandwidths_vs_d, plot_collapse_times,
-                                           plot_hellinger_vs_n, plot_p_delta_vs_n)
+                                                  plot_hellinger_vs_n, plot_p_delta_vs_n)
 from memlab.verification.mixing import collapse_time_scan
 
 FIG = Path(__file__).resolve().parents[1] / "figures"
