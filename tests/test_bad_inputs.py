@@ -189,6 +189,19 @@ def _delta_curves():
 
 
 @cache
+def _scaling_fit():
+    from memlab.verification.kernel_scaling import fit_eigenvalue_scaling
+    return fit_eigenvalue_scaling("laplace", 2, sigmas=[0.05, 0.1, 0.2], P_fixed=8,
+                                  P_values=[8, 16, 32], sigma_fixed=0.1, n_centre=200, seed=0)
+
+
+@cache
+def _gradient_flows():
+    from memlab.verification.kernel_scaling import kernel_gradient_flow
+    return [kernel_gradient_flow("laplace", 8, 0.1, 4, m=4, seed=0)]
+
+
+@cache
 def _hellinger_results():
     from memlab.theory import linear_diffusion as ld
     ns = [4, 8]
@@ -336,6 +349,10 @@ OVERRIDES = {
                                # 200, not 50: with seed=None, 50 samples gave a negative
                                # quotient at P = 32 (a documented ValueError) in 2 of 400 draws
                                "n_centre": 200},
+    "plot_eigenvalue_scaling": {"fit": _scaling_fit, "kernel": "laplace", "d": 2},
+    "plot_gradient_flow": {"runs": _gradient_flows},
+    "plot_tau_scaling": {"P_values": [8, 16, 32], "tau_P": [1.0, 2.1, 3.9],
+                         "sigmas": [0.05, 0.1, 0.2], "tau_sigma": [4.0, 2.0, 1.1]},
     # memlab.verification.linear_diffusion
     "grid_distances": {"Y": lambda: _RNG.normal(10, 1, size=(8, 1)),
                        "X": lambda: _RNG.normal(1.4, 0.2, size=(8, 1)),

@@ -27,8 +27,13 @@ here takes checked values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numba
 import numpy as np
+
+if TYPE_CHECKING:
+    from memlab.theory.rhm import Grammar
 
 #: Strings per tile by default. The two buffers of a tile hold 2 x 63 x 16 x 32
 #: doubles (504 KiB) at (v, m, s, L) = (16, 4, 2, 5), inside the 2 MiB L2 cache of a
@@ -37,7 +42,7 @@ import numpy as np
 DEFAULT_CHUNK = 32
 
 
-def flops_per_string(v, m, s, L):
+def flops_per_string(v: int, m: int, s: int, L: int) -> tuple[int, int]:
     """Floating-point operations per string of the kernel, and its logarithms: (flops, logs).
 
     Counted as the kernel does them (an add, a multiply and a division are one
@@ -61,12 +66,14 @@ def flops_per_string(v, m, s, L):
     return n_int * per_node + d * per_leaf, n_int + d
 
 
-def rule_array(grammar) -> np.ndarray:
+def rule_array(grammar: Grammar) -> np.ndarray:
     """The rules of a grammar as one contiguous int64 array (L, v, m, s), from ``grammar.rules``."""
     return np.ascontiguousarray(np.stack(grammar.rules), dtype=np.int64)
 
 
-def bp_arrays(rules, lik, chunk, out=None):
+def bp_arrays(rules: np.ndarray, lik: np.ndarray, chunk: int,
+              out: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the kernel on checked inputs: ``rules`` (L, v, m, s) int64, ``lik`` (B, d, v) float64.
 
     Returns ``(leaves (B, d, v), levels (B, (d - 1)/(s - 1), v), log_likelihood (B,))``,

@@ -2,20 +2,29 @@
 
 Run after ``memlab train gmm ... --out docs/results/gmm_training`` (any grids):
 it reloads every saved sweep (no training), adds the predicted crossovers, the
-linear law M_mem = a N and the calibrated weighting, writes
-``gmm_summary.json`` and ``gmm_memorization_ratio.png`` there, and prints the
-markdown table of docs/training.md.
+linear law M_mem = a N and the calibrated weighting (Buchanan et al. 2025, sec. 4 and
+App. H.3), writes ``gmm_summary.json`` and ``gmm_memorization_ratio.png`` there, and
+prints the markdown table of docs/training.md.
+
+``python docs/scripts/gmm_training_summary.py --figure-only`` redraws only the figure
+from the saved ``gmm_summary.json`` (seconds; no simulation, no calibration).
 """
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import numpy as np
 
-from memlab.verification.training.gmm_denoiser import (calibrate_weighting, linear_law,
-                                                       memorization_sweep, plot_memorization_ratio,
-                                                       predicted_crossovers)
+from memlab.verification.training.gmm_denoiser import (
+    SweepResult,
+    calibrate_weighting,
+    linear_law,
+    memorization_sweep,
+    plot_memorization_ratio,
+    predicted_crossovers,
+)
 
 OUT = Path(__file__).resolve().parents[1] / "results" / "gmm_training"
 
@@ -63,5 +72,20 @@ def main():
                                                         dpi=120)
 
 
+def figure_only():
+    """Redraw gmm_memorization_ratio.png from the saved gmm_summary.json."""
+    saved = json.loads((OUT / "gmm_summary.json").read_text())
+    results, predicted = [], {}
+    for entry in saved["settings"]:
+        fields = {k: v for k, v in entry.items() if k != "predicted"}
+        for k in ("M", "ratio", "sigma2", "final_loss"):
+            fields[k] = np.asarray(fields[k])
+        r = SweepResult(**fields)
+        results.append(r)
+        predicted[(r.N, r.d, r.K)] = entry["predicted"]
+    plot_memorization_ratio(results, predicted).savefig(OUT / "gmm_memorization_ratio.png",
+                                                        dpi=120)
+
+
 if __name__ == "__main__":
-    main()
+    figure_only() if "--figure-only" in sys.argv[1:] else main()

@@ -1,4 +1,4 @@
-"""Figures and tables of docs/rhm.md (seed 000 sec. 4, the Random Hierarchy Model).
+"""Figures and tables of docs/rhm.md (Favero et al. 2025, sec. 4: the Random Hierarchy Model).
 
 Run: ``python docs/scripts/rhm_figures.py`` (about a minute on 2 cores).
 Writes docs/figures/{rhm_level_accuracy,rhm_root_vs_depth,rhm_generation_errors}.png
@@ -8,14 +8,16 @@ and prints the numbers quoted in the docs.
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-from memlab.theory import rhm  # noqa: E402
-from memlab.verification.rhm import (denoiser_accuracy_by_level, generation_errors,  # noqa: E402
-                              plot_denoiser_accuracy, plot_generation_errors)
+from memlab.theory import rhm
+from memlab.verification.rhm import (
+    denoiser_accuracy_by_level,
+    generation_errors,
+    plot_denoiser_accuracy,
+    plot_generation_errors,
+)
 
 FIG = Path(__file__).resolve().parents[1] / "figures"
 NOISE = np.linspace(0.0, 1.0, 21)
@@ -23,7 +25,8 @@ NOISE = np.linspace(0.0, 1.0, 21)
 
 def main():
     FIG.mkdir(exist_ok=True)
-    # accuracy of the exact posterior per tree level, seed 000's Fig. 14 grammar with L = 5
+    # accuracy of the exact posterior per tree level, the grammar of Favero et al.'s Fig. 14
+    # with L = 5
     g = rhm.sample_grammar(16, 4, 2, 5, seed=0)
     acc = denoiser_accuracy_by_level(g, NOISE, n_strings=1000, seed=0)
     print("BP argmax accuracy, v=16 m=4 s=2 L=5, uniform noise (rows: 1 - abar; cols: root..tokens)")
@@ -32,21 +35,26 @@ def main():
     plot_denoiser_accuracy(acc, g).savefig(FIG / "rhm_level_accuracy.png", dpi=120)
 
     # the root's accuracy sharpens with depth: the phase transition of the hierarchy
-    fig, ax = plt.subplots(figsize=(6, 4))
-    for L in (2, 3, 5, 7, 9):
+    fig = Figure(figsize=(6.5, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    depths = (2, 3, 5, 7, 9)
+    colors = matplotlib.colormaps["viridis"](np.linspace(0, 0.9, len(depths)))
+    for L, color in zip(depths, colors):
         gl = rhm.sample_grammar(16, 4, 2, L, seed=0)
         r = denoiser_accuracy_by_level(gl, NOISE, n_strings=1000, seed=1)
         half = NOISE[np.argmax(r.accuracy[:, 0] < 0.5 * (1 + 1 / 16))]
         print(f"root accuracy, L={L}: " + " ".join(f"{a:.3f}" for a in r.accuracy[:, 0])
               + f"; first noise below halfway to chance: {half:.2f}")
         ax.errorbar(r.noise, r.accuracy[:, 0], yerr=r.stderr[:, 0], marker="o", ms=3,
-                    label=f"L = {L} (d = {2 ** L})")
-    ax.axhline(1 / 16, color="gray", ls=":", label="chance 1/v")
-    ax.set_xlabel(r"noise level $1 - \bar\alpha$ (uniform)")
-    ax.set_ylabel("root-class accuracy of the BP posterior")
-    ax.set_title("RHM v=16, m=4, s=2: the root is lost more sharply as L grows")
+                    capsize=2, color=color, label=f"L = {L} (d = {2 ** L})")
+    ax.axhline(1 / 16, color="gray", ls=":", label="chance 1/v = 0.0625")
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_ylim(0.0, 1.03)
+    ax.set_xlabel(r"noise level $1 - \bar\alpha$ (uniform noise)")
+    ax.set_ylabel("root-class accuracy of the BP posterior argmax")
+    ax.set_title("RHM v = 16, m = 4, s = 2 (grammar seed 0; 1000 strings per noise level,\n"
+                 "seed 1): the root is lost more sharply as L grows", fontsize=10)
     ax.legend(fontsize=8)
-    fig.tight_layout()
     fig.savefig(FIG / "rhm_root_vs_depth.png", dpi=120)
 
     # per-layer errors of the exact-denoiser sampler against the number of steps
@@ -59,7 +67,8 @@ def main():
               + "; ".join(f"T={T}: " + " ".join(f"{e:.3f}" for e in row) + f" copies {c:.4f}"
                           for T, row, c in zip(res.n_steps, res.errors, res.copies)))
         if method == "marginal":
-            plot_generation_errors(res).savefig(FIG / "rhm_generation_errors.png", dpi=120)
+            plot_generation_errors(res, grammar=g3).savefig(FIG / "rhm_generation_errors.png",
+                                                            dpi=120)
     print(f"  copy rate expected for fresh strings: {1024 / rhm.num_strings(16, 4, 2, 3):.4f}")
 
 

@@ -185,3 +185,99 @@ def test_flow_losses_memory(monkeypatch):
     finally:
         tracemalloc.stop()
     assert peak < 2.5 * 8 * n * n, peak / (8 * n * n)
+
+
+# ----------------------------------------------------------------------------
+# Plot functions: the caller's Axes or Figure, no pyplot state, the setting recorded
+# ----------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plot_inputs():
+    fit = vk.fit_eigenvalue_scaling("gaussian", 8, sigmas=[0.002, 0.004, 0.008], P_fixed=4,
+                                    P_values=[2, 4, 8], sigma_fixed=0.004, n_centre=200, seed=0)
+    runs = [vk.kernel_gradient_flow("laplace", P, 0.01, 8, ell=10.0, m=4, seed=P) for P in (4, 8)]
+    return fit, runs
+
+
+PLOTS = {
+    "plot_eigenvalue_scaling": ("fig", lambda fit, runs, **kw:
+                                vk.plot_eigenvalue_scaling(fit, "gaussian", 8, **kw)),
+    "plot_gradient_flow": ("ax", lambda fit, runs, **kw: vk.plot_gradient_flow(runs, **kw)),
+    "plot_tau_scaling": ("fig", lambda fit, runs, **kw: vk.plot_tau_scaling(
+        [4, 8, 16], [1.0, 2.1, 3.9], [0.01, 0.02, 0.04], [4.0, 2.1, 1.0], **kw)),
+}
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_draws_on_the_callers_axes_or_figure(name, plot_inputs):
+    from matplotlib.figure import Figure
+
+    kind, call = PLOTS[name]
+    if kind == "ax":
+        ax = Figure().add_subplot()
+        fig = call(*plot_inputs, ax=ax)
+        assert fig is ax.figure
+        assert ax.lines or ax.collections
+        assert fig.get_suptitle() == "" and fig.axes == [ax]
+    else:
+        target = Figure()
+        assert call(*plot_inputs, fig=target) is target
+        assert len(target.axes) == 2 and all(a.lines or a.collections for a in target.axes)
+        sub = Figure().subfigures(1, 2)[1]                  # a panel of a larger figure
+        assert call(*plot_inputs, fig=sub) is sub and len(sub.axes) == 2
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_rejects_a_non_axes_and_leaves_pyplot_alone(name, plot_inputs):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    kind, call = PLOTS[name]
+    with pytest.raises(TypeError, match=f"^{kind} must be a matplotlib"):
+        call(*plot_inputs, **{kind: "x"})
+    before = plt.get_fignums()
+    fig = call(*plot_inputs)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+
+
+def test_eigenvalue_plot_draws_the_prediction_and_checks_the_setting(plot_inputs):
+    fit, _ = plot_inputs
+    fig = vk.plot_eigenvalue_scaling(fit, "gaussian", 8)
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    assert sum("eq. 22" in t for t in labels) == 2
+    assert "d = 8" in fig.get_suptitle() and "seed 0" in fig.get_suptitle()
+    # the theory line is the absolute prediction at P_fixed, not a line through the points
+    theory = next(ln for ln in fig.axes[0].lines if "eq. 22" in ln.get_label())
+    x, y = theory.get_data()
+    assert y[0] == pytest.approx(vk.predicted_eigenvalue("gaussian", 4, x[0], 8))
+    with pytest.raises(ValueError, match="^kernel must be the kernel of the fit"):
+        vk.plot_eigenvalue_scaling(fit, "laplace", 8)
+    with pytest.raises(ValueError, match="^d must be the dimension of the fit"):
+        vk.plot_eigenvalue_scaling(fit, "gaussian", 16)
+    with pytest.raises(ValueError, match="^ell must be the ell of the fit"):
+        vk.plot_eigenvalue_scaling(fit, "gaussian", 8, ell=2.0)
+    # a fit without its setting (built by hand) gets the predicted slope through its points
+    bare = vk.ScalingFit(fit.sigma_fit, fit.P_fit, fit.sigmas, fit.eig_sigma, fit.P_values,
+                         fit.eig_P)
+    labels = [t.get_text() for t in vk.plot_eigenvalue_scaling(bare, "gaussian", 8).axes[0]
+              .get_legend().get_texts()]
+    assert any("theory slope 2" in t for t in labels)
+
+
+def test_flow_and_tau_plots_mark_the_prediction(plot_inputs):
+    _, runs = plot_inputs
+    ax = vk.plot_gradient_flow(runs).axes[0]
+    assert "laplace kernel, d = 8, ell = 10, m = 4" in ax.get_title()
+    assert any("eq. 24" in t.get_text() for t in ax.get_legend().get_texts())
+    fig = vk.plot_tau_scaling([4, 8, 16], [1.0, 2.1, 3.9], [0.01, 0.02, 0.04], [16, 4.1, 1.0],
+                              nu=2.0, note="my setting")
+    assert fig.get_suptitle() == "my setting"
+    labels = [t.get_text() for ax in fig.axes for t in ax.get_legend().get_texts()]
+    assert any("theory slope 1" in t for t in labels) and any("theory slope -2" in t for t in labels)
+    with pytest.raises(ValueError, match="^tau_P must have the length of P_values"):
+        vk.plot_tau_scaling([4, 8, 16], [1.0, 2.0], [0.01, 0.02, 0.04], [4.0, 2.1, 1.0])
+    with pytest.raises(ValueError, match="^sigmas must hold at least 3 values"):
+        vk.plot_tau_scaling([4, 8, 16], [1.0, 2.1, 3.9], [0.01, 0.02], [4.0, 2.1])
+    with pytest.raises(TypeError, match="^runs"):
+        vk.plot_gradient_flow([1])

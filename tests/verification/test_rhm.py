@@ -50,6 +50,66 @@ def test_plots(check_figure):
     check_figure(vr.plot_generation_errors(vr.generation_errors(g, [2, 8], n_samples=50, seed=0)))
 
 
+@pytest.fixture(scope="module")
+def plot_inputs():
+    g = rhm.sample_grammar(8, 2, 2, 3, seed=0)
+    train = rhm.generate(g, 32, distinct=True, seed=1)
+    return (g, vr.denoiser_accuracy_by_level(g, [0.0, 0.5, 0.9], n_strings=50, seed=0),
+            vr.generation_errors(g, [2, 8], n_samples=50, train=train, seed=0))
+
+
+PLOTS = {
+    "plot_denoiser_accuracy": lambda g, acc, gen, **kw: vr.plot_denoiser_accuracy(acc, g, **kw),
+    "plot_generation_errors": lambda g, acc, gen, **kw: vr.plot_generation_errors(gen, **kw),
+}
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_draws_on_the_callers_axes(name, plot_inputs):
+    from matplotlib.figure import Figure
+
+    ax = Figure().add_subplot()
+    fig = PLOTS[name](*plot_inputs, ax=ax)
+    assert fig is ax.figure and fig.axes == [ax]
+    assert ax.lines or ax.collections
+    assert fig.get_suptitle() == ""
+
+
+@pytest.mark.parametrize("name", PLOTS)
+def test_plot_rejects_a_non_axes_and_leaves_pyplot_alone(name, plot_inputs):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    with pytest.raises(TypeError, match="^ax must be a matplotlib Axes"):
+        PLOTS[name](*plot_inputs, ax="x")
+    before = plt.get_fignums()
+    fig = PLOTS[name](*plot_inputs)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+
+
+def test_plots_carry_the_setting_and_the_references(plot_inputs):
+    g, acc, gen = plot_inputs
+    ax = vr.plot_denoiser_accuracy(acc, g).axes[0]
+    assert "v = 8, m = 2, s = 2, L = 3" in ax.get_title() and "50 strings" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("chance" in t for t in labels) and any("token read alone" in t for t in labels)
+    # the no-grammar reference: observed token correct with probability abar + (1 - abar)/v
+    ref = next(ln for ln in ax.lines if "token read alone" in ln.get_label())
+    q, y = ref.get_data()
+    assert np.allclose(y, 1 - q + q / 8)
+    ax = vr.plot_generation_errors(gen, grammar=g).axes[0]
+    assert "50 strings per T" in ax.get_title() and "L = 3" in ax.get_title()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    rate = 32 / rhm.num_strings(8, 2, 2, 3)
+    assert any(f"{rate:.3g}" in t for t in labels) and any("exact samples" in t for t in labels)
+    with pytest.raises(ValueError, match="^grammar must be the grammar of result"):
+        vr.plot_denoiser_accuracy(acc, rhm.sample_grammar(8, 2, 2, 2, seed=0))
+    with pytest.raises(ValueError, match="^grammar must be the grammar of result"):
+        vr.plot_generation_errors(gen, grammar=rhm.sample_grammar(8, 2, 2, 2, seed=0))
+    with pytest.raises(TypeError, match="^grammar must be a Grammar"):
+        vr.plot_generation_errors(gen, grammar=3)
+
+
 def test_cli_rhm(capsys):
     assert main(["rhm", "--v", "16", "--m", "4", "--s", "2", "--L", "3", "--batch", "64",
                  "--generate", "--steps", "20", "--n-samples", "50"]) == 0

@@ -1,14 +1,14 @@
-r"""Trained M-component GMM denoisers and the memorization transition M_mem (seed 001 sec. 4, App. H).
+r"""Trained M-component GMM denoisers and the memorization transition M_mem (Buchanan et al. 2025, sec. 4, App. H).
 
 The denoiser is the posterior mean of an isotropic mixture with M trainable
 means $\mu_1..\mu_M$ and one shared trainable variance $s^2$
-(seed 001 eq. 11; [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] with ``means``, ``sigma2``).
-Following seed 001 App. H.1 it is trained from the *partial memorization
+(Buchanan et al. 2025, eq. 11; [`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser] with ``means``, ``sigma2``).
+Following Buchanan et al. (2025), App. H.1 it is trained from the *partial memorization
 initialisation* (means at M distinct training points, $s^2 = 10^{-6}$)
 with full-batch Adam, a linear warm-up over the first tenth of the epochs and
 a linear decay (to 1/100 of the peak), on the noise-prediction loss
-$\lambda(t) = \alpha_t^2/\sigma_t^2$ averaged over seed 001's 26-point
-VP grid, with fresh Gaussian noise draws each epoch.
+$\lambda(t) = \alpha_t^2/\sigma_t^2$ averaged over the 26-point VP grid of
+Buchanan et al. (2025), with fresh Gaussian noise draws each epoch.
 
 Samples come from the deterministic DDIM sampler of App. H.2 on the same
 grid, $x_{t'} = (\sigma_{t'}/\sigma_t) x_t + (\alpha_{t'} - \alpha_t
@@ -24,19 +24,27 @@ for the log-variance, Adam beta2 = 0.99, 4 noise draws) replace the paper's
 longer training does not change the outcome.
 
 [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting] fits the loss weighting whose crossover reproduces
-the measured M_mem (seed 001 App. H.3), and [`save_summary`][memlab.verification.training.gmm_denoiser.save_summary] writes a
+the measured M_mem (Buchanan et al. 2025, App. H.3), and [`save_summary`][memlab.verification.training.gmm_denoiser.save_summary] writes a
 sweep's ``gmm_summary.json`` and figure. torch is imported only by the
 training functions themselves.
+
+References
+----------
+Buchanan et al. (2025), "On the edge of memorization in diffusion models", sec. 4 and
+App. H.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from memlab._results import Result
 from memlab._validation import (
@@ -44,7 +52,6 @@ from memlab._validation import (
     check_array,
     check_instance,
     check_instances,
-    check_sequence,
     check_NdK,
     check_nonnegative_int,
     check_path,
@@ -52,6 +59,7 @@ from memlab._validation import (
     check_positive_real,
     check_real,
     check_rng,
+    check_sequence,
 )
 from memlab.theory.gmm import (
     generalizing_excess_loss,
@@ -77,6 +85,13 @@ from memlab.verification.training._common import (
     settings_key,
 )
 
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.random import Generator
+
 #: Upper bound on ``n_samples`` of [`ddim_sample`][memlab.verification.training.gmm_denoiser.ddim_sample], on ``n_noise * N * d`` per epoch and
 #: on ``epochs``.
 MAX_SAMPLES = 10**8
@@ -89,9 +104,23 @@ __all__ = ["GMMTrainingRun", "train_gmm_denoiser", "train_gmm_denoisers", "ddim_
 
 @dataclass(frozen=True)
 class GMMTrainingRun(Result):
-    """One trained denoiser: learned ``means`` (M, d), ``sigma2``, the weighted
-    training ``loss`` per epoch (eps weighting, averaged over the grid), and its
-    settings (``M``, ``epochs``, ``lr``, ``n_noise``, ``seed``)."""
+    """One trained GMM denoiser, made by
+    [`train_gmm_denoiser`][memlab.verification.training.gmm_denoiser.train_gmm_denoiser].
+
+    Attributes
+    ----------
+    means : numpy.ndarray, shape (M, d)
+        The learned means.
+    sigma2 : float
+        The learned shared variance $s^2$.
+    loss : numpy.ndarray, shape (epochs,)
+        The weighted training loss per epoch (averaged over the time grid).
+    M, epochs, lr, n_noise
+        The settings: components, epochs, peak learning rate of the means, noise draws per
+        point and time.
+    seed : int
+        The random seed (-1 when it was not an integer).
+    """
 
     means: np.ndarray
     sigma2: float
@@ -115,12 +144,14 @@ class GMMTrainingRun(Result):
         return bool(abs(last - before) <= 0.01 * abs(before))
 
 
-def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noise=4,
-                       weighting="eps", init_variance=1e-6, beta2=0.99, seed=0,
-                       progress=False) -> GMMTrainingRun:
+def train_gmm_denoiser(train: ArrayLike, M: int, *, epochs: int = 4000, lr: float = 1e-2,
+                       lr_variance: float = 0.2, n_noise: int = 4, weighting: str = "eps",
+                       init_variance: float = 1e-6, beta2: float = 0.99,
+                       seed: Generator | int | None = 0,
+                       progress: bool = False) -> GMMTrainingRun:
     r"""Train an M-component isotropic GMM denoiser on the points ``train`` (N, d).
 
-    Loss (seed 001 eq. 3 with the noise-prediction weighting):
+    Loss (Buchanan et al. 2025, eq. 3 with the noise-prediction weighting):
     $\frac1{26}\sum_l \lambda(t_l) \frac1{N n}\sum_{i, z}
     \|\hat x_\theta(t_l, \alpha_l x^i + \sigma_l z) - x^i\|^2$, with n =
     ``n_noise`` fresh draws of z per point and time at every epoch, in
@@ -134,6 +165,63 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
     memorization ratio, variance (to 3 digits) and loss as 30,000 epochs at
     a 4x smaller variance rate (N = 40, d = 10, K = 2, M = 20 and 32; see
     docs/training.md).
+
+    Cost: O(epochs x 26 x n_noise N M d) time and O(26 n_noise N (M + d)) memory (float64,
+    one CPU thread is enough); measured 6 ms per epoch at N = 20, d = 10, M = 20 on one
+    thread.
+
+    Parameters
+    ----------
+    train : array_like, shape (N, d)
+        Training points, N >= 2.
+    M : int
+        Number of components, 1 <= M <= N (the means start at M distinct training points).
+    epochs : int, default 4000
+        Full-batch Adam steps.
+    lr : float, default 0.01
+        Peak learning rate of the means, > 0.
+    lr_variance : float, default 0.2
+        Peak learning rate of $\log s^2$, > 0.
+    n_noise : int, default 4
+        Fresh noise draws per point and time at every epoch.
+    weighting : str, default "eps"
+        The loss weighting $\lambda(t)$
+        ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
+    init_variance : float, default 1e-6
+        Initial $s^2$, > 0.
+    beta2 : float, default 0.99
+        Adam's second-moment decay, in [0, 1).
+    seed : Generator, int or None, default 0
+        Random seed (initial means and noise draws).
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    GMMTrainingRun
+        The learned means and variance, the loss per epoch and the settings.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``M`` exceeds N, a number is out of range, or the training diverges (a
+        non-finite loss or parameter: learning rates too large).
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4 and App. H.1.
+
+    Examples
+    --------
+    >>> from memlab.theory.gmm import sample_gmm
+    >>> data = sample_gmm(8, 2, 2, seed=0)
+    >>> run = train_gmm_denoiser(data.x, 4, epochs=20, seed=0)
+    >>> run.means.shape, run.loss.shape
+    ((4, 2), (20,))
+    >>> bool(run.loss[-1] < run.loss[0])
+    True
     """
     train = check_array("train", train, ndim=2)
     M = check_positive_int("M", M)
@@ -145,9 +233,11 @@ def train_gmm_denoiser(train, M, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noi
                                beta2=beta2, seed=seed, progress=progress)[0]
 
 
-def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.2, n_noise=4,
-                        weighting="eps", init_variance=1e-6, beta2=0.99, seed=0,
-                        progress=False) -> list:
+def train_gmm_denoisers(train: ArrayLike, M_values: Sequence[int], *, epochs: int = 4000,
+                        lr: float = 1e-2, lr_variance: float = 0.2, n_noise: int = 4,
+                        weighting: str = "eps", init_variance: float = 1e-6,
+                        beta2: float = 0.99, seed: Generator | int | None = 0,
+                        progress: bool = False) -> list[GMMTrainingRun]:
     """Train one denoiser per M in ``M_values`` at once (see [`train_gmm_denoiser`][memlab.verification.training.gmm_denoiser.train_gmm_denoiser]).
 
     The models are stacked into one tensor of means padded to the largest M,
@@ -155,6 +245,55 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
     elementwise and the parameters are disjoint, so each model follows its own
     training exactly (they share the noise draws); batching only removes the
     per-step overhead that dominates these small problems.
+
+    Parameters
+    ----------
+    train : array_like, shape (N, d)
+        Training points, N >= 2.
+    M_values : sequence of int
+        Components of each model, each in [1, N]; not empty.
+    epochs : int, default 4000
+        Full-batch Adam steps.
+    lr : float, default 0.01
+        Peak learning rate of the means, > 0.
+    lr_variance : float, default 0.2
+        Peak learning rate of the log-variances, > 0.
+    n_noise : int, default 4
+        Fresh noise draws per point and time at every epoch (shared by the models).
+    weighting : str, default "eps"
+        The loss weighting ([`memlab.theory.gmm.loss_weighting`][memlab.theory.gmm.loss_weighting]).
+    init_variance : float, default 1e-6
+        Initial variance of every model, > 0.
+    beta2 : float, default 0.99
+        Adam's second-moment decay, in [0, 1).
+    seed : Generator, int or None, default 0
+        Random seed (initial means and noise draws).
+    progress : bool, default False
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    list of GMMTrainingRun
+        One run per entry of ``M_values``, in that order.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``M_values`` is empty or has an entry above N, a number is out of range, or the
+        training diverges.
+
+    References
+    ----------
+    Buchanan et al. (2025), App. H.1.
+
+    Examples
+    --------
+    >>> from memlab.theory.gmm import sample_gmm
+    >>> runs = train_gmm_denoisers(sample_gmm(8, 2, 2, seed=0).x, [2, 8], epochs=20, seed=0)
+    >>> [(r.M, r.means.shape) for r in runs]
+    [(2, (2, 2)), (8, (8, 2))]
     """
     import torch
 
@@ -242,8 +381,60 @@ def train_gmm_denoisers(train, M_values, *, epochs=4000, lr=1e-2, lr_variance=0.
             for r, M in enumerate(Ms)]
 
 
-def ddim_sample(means, sigma2, n_samples, *, seed=None) -> np.ndarray:
-    """Deterministic DDIM samples (seed 001 App. H.2) of the GMM denoiser, shape (n, d)."""
+def ddim_sample(means: ArrayLike, sigma2: float, n_samples: int, *,
+                seed: Generator | int | None = None) -> np.ndarray:
+    r"""Deterministic DDIM samples of the GMM denoiser (Buchanan et al. 2025, App. H.2).
+
+    From $x \sim \mathcal N(0, I_d)$ at t = 0.999, along the 26-point reference grid
+    ([`reference_timesteps`][memlab.theory.schedules.reference_timesteps]):
+
+    $$
+    x_{t'} = \frac{\sigma_{t'}}{\sigma_t} x_t
+    + \Big(\alpha_{t'} - \alpha_t\frac{\sigma_{t'}}{\sigma_t}\Big)\,\hat x(t, x_t),
+    $$
+
+    with $\hat x$ the posterior mean of the isotropic mixture with these ``means`` and
+    variance ``sigma2`` ([`memlab.theory.gmm.gmm_denoiser`][memlab.theory.gmm.gmm_denoiser]).
+    Needs no torch.
+
+    Parameters
+    ----------
+    means : array_like, shape (M, d)
+        The component means.
+    sigma2 : float
+        The shared component variance, > 0.
+    n_samples : int
+        Number of samples, >= 1.
+    seed : Generator, int or None
+        Random seed of the starting noise.
+
+    Returns
+    -------
+    numpy.ndarray, shape (n_samples, d)
+        The samples at the last grid time.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``means`` is not 2-d, ``sigma2`` not positive or ``n_samples`` out of range.
+
+    References
+    ----------
+    Buchanan et al. (2025), App. H.2.
+
+    Examples
+    --------
+    A full memorizer (one tight component per training point) copies its training points:
+
+    >>> from memlab.theory.gmm import sample_gmm
+    >>> from memlab.theory.metrics import memorization_ratio
+    >>> x = sample_gmm(8, 2, 2, seed=0).x
+    >>> samples = ddim_sample(x, 1e-4, 50, seed=0)
+    >>> samples.shape, memorization_ratio(samples, x)
+    ((50, 2), 1.0)
+    """
     means = check_array("means", means, ndim=2)
     sigma2 = check_positive_real("sigma2", sigma2)
     n = check_count("n_samples", n_samples, max(1, MAX_SAMPLES // means.shape[1]))
@@ -276,13 +467,37 @@ def _transition_flags(M_values, ratios):
             for name, q in zip(("start", "middle", "end"), _LEVELS)}
 
 
-def transition_points(M_values, ratios):
-    """(start, middle, end) of the transition: the first M (interpolated linearly)
-    where the memorization ratio reaches 0.1, 0.5 and 0.9; NaN where not reached,
-    and NaN where the smallest M already reaches it (the point lies below the grid).
+def transition_points(M_values: ArrayLike, ratios: ArrayLike) -> tuple[float, float, float]:
+    """(start, middle, end) of the memorization transition in a sweep over M.
 
-    ``M_values`` (positive, in any order) and ``ratios`` (in [0, 1]) are 1-d arrays of
-    the same length.
+    The first M (interpolated linearly between grid points) where the memorization ratio
+    reaches 0.1, 0.5 and 0.9; NaN where not reached, and NaN where the smallest M already
+    reaches it (the point lies below the grid). The middle is M_mem of Buchanan et al.
+    (2025), sec. 4.
+
+    Parameters
+    ----------
+    M_values : array_like, shape (n,)
+        Numbers of components, > 0, in any order.
+    ratios : array_like, shape (n,)
+        Memorization ratios at ``M_values``, in [0, 1].
+
+    Returns
+    -------
+    tuple of 3 floats
+        (start, middle, end); NaN where a level is not reached inside the grid.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an array of reals.
+    ValueError
+        If the arrays are not 1-d of the same shape, an M is not positive, or a ratio is
+        outside [0, 1].
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4 (M_mem, the middle of the transition).
 
     Examples
     --------
@@ -307,11 +522,29 @@ def transition_points(M_values, ratios):
 
 @dataclass(frozen=True)
 class SweepResult(Result):
-    """Memorization ratio against M for one (N, d, K): ``M``, ``ratio``,
-    ``sigma2`` (learned), ``final_loss``, ``start``/``middle``/``end`` of the
-    transition (M_mem = middle), and the settings. ``flags`` says, for each of
-    ``start``, ``middle`` and ``end``, ``"ok"``, ``"below_grid"`` (reached at the
-    smallest M: the value is NaN) or ``"not_reached"`` (NaN)."""
+    """Memorization ratio against M for one (N, d, K), made by
+    [`memorization_sweep`][memlab.verification.training.gmm_denoiser.memorization_sweep].
+
+    Attributes
+    ----------
+    N, d, K : int
+        Training points, dimension and number of clusters of the data.
+    M : numpy.ndarray
+        Numbers of components of the trained models (increasing).
+    ratio : numpy.ndarray
+        Memorization ratio of each model's DDIM samples.
+    sigma2 : numpy.ndarray
+        Learned variance of each model.
+    final_loss : numpy.ndarray
+        Mean training loss of each model over its last 20 epochs.
+    start, middle, end : float
+        M where the ratio reaches 0.1, 0.5 and 0.9 (M_mem = middle); NaN outside the grid.
+    n_eval, epochs, seed : int
+        DDIM samples per model, training epochs and the random seed.
+    flags : dict
+        For each of ``start``, ``middle`` and ``end``: ``"ok"``, ``"below_grid"``
+        (reached at the smallest M: the value is NaN) or ``"not_reached"`` (NaN).
+    """
 
     N: int
     d: int
@@ -329,6 +562,14 @@ class SweepResult(Result):
     flags: dict = field(default_factory=dict)
 
     def to_saved_dict(self) -> dict:
+        """The sweep as a JSON-ready dict, as stored under ``"settings"`` in ``gmm_summary.json``.
+
+        Returns
+        -------
+        dict
+            Every field by name, numpy arrays as lists (NaN transition points stay float
+            NaN).
+        """
         return dataclass_to_json(self)
 
 
@@ -349,11 +590,14 @@ def _legacy_runs(path, settings):
     return {int(k): v for k, v in saved["runs"].items()}
 
 
-def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=4, n_eval=200,
-                       seed=0, out_dir=None, progress=True) -> SweepResult:
+def memorization_sweep(N: int, d: int, K: int, *, M_values: ArrayLike | None = None,
+                       epochs: int = 4000, lr: float = 1e-2, n_noise: int = 4,
+                       n_eval: int = 200, seed: int = 0,
+                       out_dir: str | PathLike | None = None,
+                       progress: bool = True) -> SweepResult:
     """Train one denoiser per M on one dataset and measure the memorization ratio.
 
-    ``M_values`` defaults to N/10, 2N/10, ..., N (seed 001 App. H.1) plus, as
+    ``M_values`` defaults to N/10, 2N/10, ..., N (Buchanan et al. 2025, App. H.1) plus, as
     in the paper, 6 values spread over the observed transition. With
     ``out_dir``, every trained M is saved to
     ``out_dir/gmm_N{N}_d{d}_K{K}_s{seed}_{key}.json`` after each batch of models
@@ -369,6 +613,69 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
     grid is NaN, flagged in ``flags``, with a [`TransitionOutsideGridWarning`][memlab.verification.training.gmm_denoiser.TransitionOutsideGridWarning].
     ``M_values`` are positive integers (those above N count as N); ``seed`` is a
     non-negative integer (it seeds the dataset and every model).
+
+    Cost: one [`train_gmm_denoisers`][memlab.verification.training.gmm_denoiser.train_gmm_denoisers]
+    call per batch of M (two batches for the default grid) and one
+    [`ddim_sample`][memlab.verification.training.gmm_denoiser.ddim_sample] of ``n_eval``
+    points per model: 2 x ``epochs`` training steps of up to 10 stacked models for the
+    default grid.
+
+    Parameters
+    ----------
+    N : int
+        Training points of the dataset
+        ([`memlab.theory.gmm.sample_gmm`][memlab.theory.gmm.sample_gmm]).
+    d : int
+        Dimension.
+    K : int
+        Number of clusters, K <= N.
+    M_values : array_like of int, optional
+        The M grid; default N/10, ..., N refined inside the transition.
+    epochs : int, default 4000
+        Training epochs per model.
+    lr : float, default 0.01
+        Peak learning rate of the means.
+    n_noise : int, default 4
+        Noise draws per point and time per epoch.
+    n_eval : int, default 200
+        DDIM samples per model for the memorization ratio.
+    seed : int, default 0
+        Non-negative random seed of the dataset and the models.
+    out_dir : str or path, optional
+        Where to save and resume the sweep (see above).
+    progress : bool, default True
+        Show tqdm progress bars.
+
+    Returns
+    -------
+    SweepResult
+        Ratios, learned variances and final losses per M, the transition points and flags.
+
+    Warns
+    -----
+    TransitionOutsideGridWarning
+        When a transition point lies outside the M grid (it is NaN, with a flag).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a number is out of range, or ``out_dir`` holds a file of other settings.
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4 and App. H.1.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")     # 20 epochs: the transition is not in the grid
+    ...     sweep = memorization_sweep(8, 2, 2, M_values=[1, 4, 8], epochs=20, n_eval=20,
+    ...                                progress=False)
+    >>> sweep.M.tolist(), float(sweep.ratio[-1])        # M = N: the full memorizer copies
+    ([1, 4, 8], 1.0)
     """
     N, d, K = check_NdK(N, d, K)
     check_allocation("N and d", (len(reference_timesteps()), N, d))     # the noisy data per epoch
@@ -456,11 +763,42 @@ def memorization_sweep(N, d, K, *, M_values=None, epochs=4000, lr=1e-2, n_noise=
                        n_eval, epochs, seed, flags)
 
 
-def linear_law(results):
+def linear_law(results: Sequence[SweepResult]) -> tuple[float, float, int]:
     """Least-squares slope a of M_mem = a N through the origin, with its standard error.
 
-    Uses the sweeps whose transition middle was reached; returns (a, stderr, n).
-    ``results`` is a sequence of [`SweepResult`][memlab.verification.training.gmm_denoiser.SweepResult].
+    Buchanan et al. (2025), sec. 4 report $M_{\rm mem} \approx 0.8 N$ for trained
+    models; this fits the slope over the sweeps whose transition middle was reached.
+
+    Parameters
+    ----------
+    results : sequence of SweepResult
+        The sweeps ([`SweepResult`][memlab.verification.training.gmm_denoiser.SweepResult]).
+
+    Returns
+    -------
+    tuple (float, float, int)
+        (a, its standard error, the number of sweeps used).
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a sequence of SweepResult.
+    ValueError
+        If fewer than 2 sweeps have a finite ``middle``.
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def sweep(N, middle):
+    ...     return SweepResult(N, 4, 2, np.array([1, N]), np.array([0.0, 1.0]), np.ones(2),
+    ...                        np.ones(2), 0.5 * middle, middle, 1.2 * middle, 10, 1, 0)
+    >>> a, se, n = linear_law([sweep(10, 8.0), sweep(20, 16.0), sweep(40, 32.0)])
+    >>> round(a, 6), round(se, 6), n
+    (0.8, 0.0, 3)
     """
     results = check_instances("results", results, SweepResult)
     pts = [(r.N, r.middle) for r in results if np.isfinite(r.middle)]
@@ -473,9 +811,51 @@ def linear_law(results):
     return a, se, len(N)
 
 
-def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
-    """Crossover points of theory/gmm.py (closed form, x0 and eps weightings) and,
-    with ``simulate``, the simulated x0 crossover of verification/gmm.py."""
+def predicted_crossovers(N: int, d: int, K: int, *, simulate: bool = True,
+                         seed: Generator | int | None = 0) -> dict[str, float]:
+    """The predicted crossovers M* to compare a measured M_mem with.
+
+    The closed-form crossover of [`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point]
+    with the x0 and eps weightings and, with ``simulate``, the simulated x0 crossover of
+    [`memlab.verification.gmm.simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point]
+    (8 noise draws, 8 datasets).
+
+    Parameters
+    ----------
+    N : int
+        Training points.
+    d : int
+        Dimension.
+    K : int
+        Number of clusters, K <= N.
+    simulate : bool, default True
+        Add the simulated crossover (seconds).
+    seed : Generator, int or None, default 0
+        Random seed of the simulation.
+
+    Returns
+    -------
+    dict
+        ``{"closed form x0": M*, "closed form eps": M*}`` and, with ``simulate``,
+        ``"simulated x0"``.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If N, d or K is out of range.
+
+    References
+    ----------
+    Buchanan et al. (2025), eq. 14 (the crossover M*) and sec. 4.
+
+    Examples
+    --------
+    >>> p = predicted_crossovers(20, 10, 2, simulate=False)
+    >>> {k: round(v, 2) for k, v in p.items()}
+    {'closed form x0': 13.71, 'closed form eps': 20.0}
+    """
     from memlab.theory.gmm import crossover_point
 
     N, d, K = check_NdK(N, d, K)
@@ -492,21 +872,33 @@ def predicted_crossovers(N, d, K, *, simulate=True, seed=0):
 
 
 # ----------------------------------------------------------------------------
-# Loss-weighting calibration (seed 001 App. H.3)
+# Loss-weighting calibration (Buchanan et al. 2025, App. H.3)
 # ----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class CalibratedWeighting(Result):
-    """Result of [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting].
+    r"""Result of [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting].
 
-    ``weights`` (26,): lambda on the time grid, normalised to mean 1;
-    ``timesteps``; ``settings`` [(N, d, K)]; ``measured`` and ``predicted``
-    M_mem per setting; ``rms_error`` of (predicted - measured)/N;
-    ``g_closed_form``: the one number the closed forms depend on (see
-    [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting]) and ``t_effective``, the grid time whose
-    1/(psi_t sigma2 + 1) equals it; ``source``: ``"simulated"`` or
-    ``"closed_form"``, the losses the fit used.
+    Attributes
+    ----------
+    weights : numpy.ndarray
+        $\lambda$ on the time grid, normalised to mean 1.
+    timesteps : numpy.ndarray
+        The time grid.
+    settings : list of (N, d, K)
+        The measured settings.
+    measured, predicted : numpy.ndarray
+        M_mem per setting: measured, and the crossover of the fitted weighting.
+    rms_error : float
+        Root mean square of (predicted - measured)/N.
+    g_closed_form : float
+        The one number the closed forms depend on (see
+        [`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting]).
+    t_effective : float
+        The grid time whose $1/(\psi_t\sigma^2 + 1)$ is nearest ``g_closed_form``.
+    source : str
+        ``"simulated"`` or ``"closed_form"``: the losses the fit used.
     """
 
     weights: np.ndarray
@@ -522,9 +914,12 @@ class CalibratedWeighting(Result):
     def to_saved_dict(self) -> dict:
         """The fit as a JSON-ready dict, as stored under ``"calibration"`` in ``gmm_summary.json``.
 
-        Keys ``source``, ``weights``, ``timesteps``, ``predicted``,
-        ``rms_error``, ``g_closed_form``, ``t_effective`` (arrays as lists);
-        ``settings`` and ``measured`` are left out, the summary's sweeps hold them.
+        Returns
+        -------
+        dict
+            Keys ``source``, ``weights``, ``timesteps``, ``predicted``, ``rms_error``,
+            ``g_closed_form``, ``t_effective`` (arrays as lists); ``settings`` and
+            ``measured`` are left out, the summary's sweeps hold them.
         """
         return {"source": self.source, "weights": self.weights.tolist(),
                 "timesteps": self.timesteps.tolist(), "predicted": self.predicted.tolist(),
@@ -544,9 +939,10 @@ def _gap_matrix(N, d, K, source, timesteps, seed):
     return curves.pmem_excess[0] - curves.gen_excess[0][:, None]
 
 
-def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timesteps=None,
-                        seed=0) -> CalibratedWeighting:
-    r"""Fit a loss weighting lambda(t) whose crossover matches measured transitions (seed 001 App. H.3).
+def calibrate_weighting(measured: Sequence[Sequence[float]], *, source: str = "simulated",
+                        smoothness: float = 1e-3, timesteps: ArrayLike | None = None,
+                        seed: Generator | int | None = 0) -> CalibratedWeighting:
+    r"""Fit a loss weighting lambda(t) whose crossover matches measured transitions (Buchanan et al. 2025, App. H.3).
 
     For each setting, the crossover of the weighting is the first M where
     $\sum_t \lambda_t D_t(M) \le 0$, with $D_t(M)$ the excess loss
@@ -558,7 +954,7 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     $\lambda = 26\,\mathrm{softmax}(\theta)$ minimise
     $\sum_s ((M^*_s(\lambda) - M_{{\rm mem},s})/N_s)^2$ plus
     ``smoothness`` times the squared differences of $\theta$ along the
-    grid, by Powell's method (seed 001 uses a softmax relaxation with an
+    grid, by Powell's method (Buchanan et al. 2025 use a softmax relaxation with an
     entropy penalty instead).
 
     With the closed forms the crossover depends on lambda only through one
@@ -579,13 +975,37 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
     smoothness : float
         Weight of the penalty on the differences of theta along the grid.
     timesteps : array, optional
-        VP times in (0, 1); default seed 001's 26-point grid.
-    seed : int
-        Seed of the simulated losses.
+        VP times in (0, 1); default the 26-point grid of Buchanan et al. (2025).
+    seed : Generator, int or None, default 0
+        Random seed of the simulated losses.
 
     Returns
     -------
     CalibratedWeighting
+        The fitted weights, their crossovers and errors, and ``g_closed_form``.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``measured`` is empty or has a row that is not (N, d, K, M_mem) with K <= N and
+        M_mem > 0, ``source`` is unknown, or ``smoothness`` is negative.
+
+    References
+    ----------
+    Buchanan et al. (2025), App. H.3.
+
+    Examples
+    --------
+    Two settings and a 3-point time grid, from the closed forms (fast):
+
+    >>> cal = calibrate_weighting([(20, 10, 2, 15.0), (40, 10, 2, 30.0)],
+    ...                           source="closed_form", timesteps=[0.1, 0.5, 0.9])
+    >>> cal.weights.shape, bool(abs(cal.weights.mean() - 1) < 1e-12)
+    ((3,), True)
+    >>> bool(cal.rms_error < 0.05)
+    True
     """
     from scipy import optimize
 
@@ -656,36 +1076,109 @@ def calibrate_weighting(measured, *, source="simulated", smoothness=1e-3, timest
                                source)
 
 
-def plot_memorization_ratio(results, predicted=None):
-    """Memorization ratio against M/N for several sweeps, with predicted crossovers.
+def plot_memorization_ratio(results: Sequence[SweepResult], predicted: dict | None = None, *,
+                            ax: Axes | None = None) -> Figure:
+    r"""Memorization ratio against M/N for several sweeps, with the predicted crossovers.
 
-    ``predicted`` maps (N, d, K) to a dict of label -> M* (e.g. the closed-form
-    and simulated crossovers), drawn as vertical lines in the sweep's colour.
+    One colour per sweep (markers and line: the measured ratio; its M_mem/N, the middle of
+    the transition, in the legend). The predicted crossovers M*/N are vertical lines in
+    the sweep's colour, one line style per prediction (the style legend is in black).
+    The grey horizontal line is the ratio 1/2 that defines M_mem.
+
+    Parameters
+    ----------
+    results : sequence of SweepResult
+        The sweeps ([`memorization_sweep`][memlab.verification.training.gmm_denoiser.memorization_sweep]).
+    predicted : dict, optional
+        (N, d, K) -> {label: M*} (e.g. from
+        [`predicted_crossovers`][memlab.verification.training.gmm_denoiser.predicted_crossovers]).
+        Default: the closed-form x0 crossover of every sweep
+        ([`memlab.theory.gmm.crossover_point`][memlab.theory.gmm.crossover_point]); ``{}``
+        draws no prediction.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new Figure (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``, or the new one.
+
+    Raises
+    ------
+    TypeError
+        If ``results`` is not a sequence of SweepResult, ``predicted`` not a dict or ``ax``
+        not an Axes.
+    ValueError
+        If ``results`` is empty.
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4 and App. H.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sweep = SweepResult(20, 10, 2, np.array([4, 8, 12, 16, 20]),
+    ...                     np.array([0.0, 0.05, 0.3, 0.8, 1.0]), np.ones(5), np.ones(5),
+    ...                     9.8, 13.6, 17.6, 200, 4000, 0)
+    >>> fig = plot_memorization_ratio([sweep])
+    >>> fig.axes[0].get_xlabel()
+    'number of components M / N'
     """
-    import matplotlib.pyplot as plt
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    from memlab.verification._plotting import axes_for
 
     results = check_instances("results", results, SweepResult)
-    if predicted is not None:
+    if predicted is None:
+        from memlab.theory.gmm import crossover_point
+
+        predicted = {(r.N, r.d, r.K): {"closed form x0": float(crossover_point(r.N, r.d, r.K))}
+                     for r in results}
+    else:
         check_instance("predicted", predicted, dict)
-    fig, ax = plt.subplots(figsize=(6.5, 4))
+    fig, ax = axes_for(ax, figsize=(6.5, 4.4))
+    cmap = matplotlib.colormaps["tab10"]
     styles = ["--", ":", "-."]
+    labels = []                                   # prediction labels in order of appearance
     for i, r in enumerate(results):
-        color = plt.cm.tab10(i % 10)
-        ax.plot(r.M / r.N, r.ratio, "o-", ms=3, color=color,
-                label=f"N={r.N}, d={r.d}, K={r.K}: M_mem/N = {r.middle / r.N:.2f}")
-        for j, (label, m) in enumerate((predicted or {}).get((r.N, r.d, r.K), {}).items()):
-            ax.axvline(m / r.N, color=color, ls=styles[j % 3], lw=0.8,
-                       label=f"  {label}: {m / r.N:.2f}" if i == 0 else None)
-    ax.axhline(0.5, color="gray", lw=0.5)
+        color = cmap(i % 10)
+        mm = f"{r.middle / r.N:.2f}" if np.isfinite(r.middle) else "outside the grid"
+        ax.plot(np.asarray(r.M) / r.N, r.ratio, "o-", ms=4, color=color,
+                label=f"N = {r.N}, d = {r.d}, K = {r.K}: M_mem/N = {mm}")
+        for label, m in predicted.get((r.N, r.d, r.K), {}).items():
+            if label not in labels:
+                labels.append(label)
+            ax.axvline(m / r.N, color=color, ls=styles[labels.index(label) % 3], lw=1)
+    ax.axhline(0.5, color="gray", lw=0.6)
+    handles, _ = ax.get_legend_handles_labels()
+    handles += [Line2D([], [], color="k", ls=styles[j % 3], lw=1, label=f"predicted M*/N: {lab}")
+                for j, lab in enumerate(labels)]
+    handles.append(Line2D([], [], color="gray", lw=0.6, label="ratio 1/2 (defines M_mem)"))
+    ax.set_xlim(0.0, 1.05)
+    ax.set_ylim(-0.03, 1.03)
     ax.set_xlabel("number of components M / N")
-    ax.set_ylabel("memorization ratio (copies of training points)")
-    ax.set_title("trained GMM denoisers: generalization to memorization")
-    ax.legend(fontsize=6)
-    fig.tight_layout()
+    ax.set_ylabel("memorization ratio (fraction of copies)")
+    epochs, n_eval, seed = (_common(results, a) for a in ("epochs", "n_eval", "seed"))
+    setting = [t for t, v in ((f"{epochs} epochs", epochs), (f"{n_eval} DDIM samples per model",
+                                                             n_eval), (f"seed {seed}", seed))
+               if v is not None]
+    ax.set_title("Trained GMM denoisers, generalization to memorization\n(Buchanan et al. "
+                 "2025, App. H" + "".join(f"; {t}" for t in setting) + ")", fontsize=10)
+    ax.legend(handles=handles, fontsize=7, loc="upper left")
     return fig
 
 
-def save_summary(results, predicted, calibration, out_dir) -> list:
+def _common(items, attr):
+    """The value of ``attr`` shared by every item, or None when they differ."""
+    values = {getattr(it, attr, None) for it in items}
+    return values.pop() if len(values) == 1 else None
+
+
+def save_summary(results: Sequence[SweepResult], predicted: dict,
+                 calibration: CalibratedWeighting | None,
+                 out_dir: str | PathLike) -> list[Path]:
     """Write a sweep's ``gmm_summary.json`` and ``gmm_memorization_ratio.png`` into ``out_dir``.
 
     The JSON (indent 1) holds ``"settings"``: one `SweepResult.to_saved_dict`
@@ -697,9 +1190,13 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
     Parameters
     ----------
     results : sequence of SweepResult
+        The sweeps.
     predicted : dict
         (N, d, K) -> {label: M*} for every sweep ([`predicted_crossovers`][memlab.verification.training.gmm_denoiser.predicted_crossovers]).
     calibration : CalibratedWeighting or None
+        The calibrated weighting
+        ([`calibrate_weighting`][memlab.verification.training.gmm_denoiser.calibrate_weighting]),
+        or None.
     out_dir : str or path
         Created if missing.
 
@@ -707,9 +1204,29 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
     -------
     list of pathlib.Path
         The JSON file and the figure.
-    """
-    import matplotlib.pyplot as plt
 
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``results`` is empty or ``predicted`` lacks a sweep's (N, d, K).
+
+    References
+    ----------
+    Buchanan et al. (2025), sec. 4 and App. H.3.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> sweep = SweepResult(20, 10, 2, np.array([4, 12, 20]), np.array([0.0, 0.4, 1.0]),
+    ...                     np.ones(3), np.ones(3), 6.0, 13.0, 18.4, 200, 4000, 0)
+    >>> paths = save_summary([sweep], {(20, 10, 2): {"closed form x0": 13.7}}, None,
+    ...                      tempfile.mkdtemp())
+    >>> [p.name for p in paths]
+    ['gmm_summary.json', 'gmm_memorization_ratio.png']
+    """
     results = check_instances("results", results, SweepResult)
     check_instance("predicted", predicted, dict)
     missing = [(r.N, r.d, r.K) for r in results if (r.N, r.d, r.K) not in predicted]
@@ -729,5 +1246,4 @@ def save_summary(results, predicted, calibration, out_dir) -> list:
     fig = plot_memorization_ratio(results, predicted)
     fig_path = out / "gmm_memorization_ratio.png"
     fig.savefig(fig_path, dpi=120)
-    plt.close(fig)
     return [json_path, fig_path]

@@ -1,4 +1,4 @@
-r"""A D3PM with a convolutional U-Net trained on Random Hierarchy Model strings (seed 000 sec. 4.3, App. B.3).
+r"""A D3PM with a convolutional U-Net trained on Random Hierarchy Model strings (Favero et al. 2025, sec. 4.3, App. B.3).
 
 Data: P distinct strings of a grammar from [`memlab.theory.rhm`][memlab.theory.rhm] (training set)
 and held-out strings not in it (validation set). Noise: uniform D3PM
@@ -42,13 +42,20 @@ Example: the scaling fit on planted runs whose copies start at step 20 P
     1.0
     >>> D3PMRun.from_saved_dict(runs[0].to_saved_dict()).tau_mem
     320.0
+
+References
+----------
+Favero et al. (2025), "Bigger isn't always memorizing: early stopping overparameterized
+diffusion models", sec. 4.3 and App. B.3.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -80,6 +87,14 @@ from memlab.verification.training._common import (
     settings_key,
 )
 
+if TYPE_CHECKING:
+    from os import PathLike
+
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from numpy.random import Generator
+    from torch import nn
+
 #: Upper bound on ``channels`` of [`make_unet`][memlab.verification.training.rhm_d3pm.make_unet] and on ``batch_size``, ``n_val``,
 #: ``n_generate``, ``gen_steps`` and ``n_eval`` of [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm].
 MAX_SIZE = 10**5
@@ -91,12 +106,49 @@ __all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_sca
            "plot_training_curves", "plot_tau_vs_P", "save_summary"]
 
 
-def make_unet(v, s, L, channels=128):
-    """The U-Net of seed 000 App. B.3 (see the module docstring); returns a torch module
-    mapping (tokens (B, d) long, abar (B,) float) to logits (B, d, v), d = s**L.
+def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
+    """The convolutional U-Net of Favero et al. (2025), App. B.3, for strings of the RHM.
 
-    ``v`` and ``s`` are integers in [2, MAX_SIZE], ``channels`` in [1, MAX_SIZE], and ``L``
-    a positive integer with s**L at most ``memlab._validation.MAX_SAMPLES``."""
+    One-hot tokens -> 1x1 convolution to ``channels`` channels plus a learned embedding of
+    $\bar\alpha$ -> L encoder blocks (convolution with filter = stride = s, GELU) down
+    to length 1 -> L decoder blocks (transposed convolution, GELU) with skip connections
+    -> 1x1 convolution to v logits (see the module docstring). Parameters are torch's
+    default initialisation (seeded by ``torch.manual_seed``).
+
+    Parameters
+    ----------
+    v : int
+        Vocabulary size, in [2, `MAX_SIZE`].
+    s : int
+        Branching factor of the grammar (filter size and stride), in [2, `MAX_SIZE`].
+    L : int
+        Depth of the tree, >= 1, with s**L at most ``memlab._validation.MAX_SAMPLES``.
+    channels : int, default 128
+        Channels of every block, in [1, `MAX_SIZE`] (the paper uses 8192).
+
+    Returns
+    -------
+    torch.nn.Module
+        Maps (tokens (B, d) long, abar (B,) float) to logits (B, d, v), d = s**L.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not an integer.
+    ValueError
+        If an argument is out of range.
+
+    References
+    ----------
+    Favero et al. (2025), App. B.3.
+
+    Examples
+    --------
+    >>> import torch
+    >>> net = make_unet(4, 2, 2, channels=8)
+    >>> net(torch.zeros(3, 4, dtype=torch.long), torch.full((3,), 0.5)).shape
+    torch.Size([3, 4, 4])
+    """
     from torch import nn
 
     v = check_count("v", v, MAX_SIZE, minimum=2)
@@ -135,13 +187,32 @@ def make_unet(v, s, L, channels=128):
 
 @dataclass(frozen=True)
 class D3PMRun(Result):
-    """History of one training run.
+    """History of one training run, made by
+    [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm].
 
-    ``steps``, ``train_loss``, ``val_loss`` (cross-entropy per token, nats),
-    ``copy_fraction`` and ``layer_errors`` (len(steps), L) of generated strings,
-    ``tau_mem`` (onset of val - train > ``threshold``; NaN if not reached, and for a
-    run with fewer than 2 evaluations), ``tau_val_min`` (step of the smallest
-    validation loss; NaN for a run without evaluations), and the settings.
+    Attributes
+    ----------
+    P : int
+        Training strings.
+    steps : numpy.ndarray
+        Training steps of the evaluations.
+    train_loss, val_loss : numpy.ndarray
+        Cross-entropy per token (nats) on the training and validation strings.
+    copy_fraction : numpy.ndarray
+        Fraction of generated strings that copy a training string.
+    layer_errors : numpy.ndarray, shape (len(steps), L)
+        Fraction of generated strings not valid up to each layer.
+    tau_mem : float
+        Onset of val - train > ``threshold``; NaN if not reached, and for a run with fewer
+        than 2 evaluations.
+    tau_val_min : float
+        Step of the smallest validation loss; NaN for a run without evaluations.
+    threshold : float
+        The loss gap (nats per token) that defines ``tau_mem``.
+    batch_size, lr, channels : int, float, int
+        Training settings.
+    seed : int
+        The random seed (-1 when it was not an integer).
     """
 
     P: int
@@ -159,9 +230,17 @@ class D3PMRun(Result):
     seed: int
 
     def to_saved_dict(self) -> dict:
-        """The run as a JSON-ready dict (arrays as lists); ``tau_mem`` and ``tau_val_min``
-        are ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
-        valid JSON. `from_saved_dict` turns them back into NaN."""
+        """The run as a JSON-ready dict, as stored in ``d3pm_P*.json`` and ``d3pm_summary.json``.
+
+        Returns
+        -------
+        dict
+            Every field by name, arrays as lists; ``tau_mem`` and ``tau_val_min`` are
+            ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
+            valid JSON.
+            [`from_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.from_saved_dict]
+            turns them back into NaN.
+        """
         out = dataclass_to_json(self)
         for k in _NOT_REACHED_FIELDS:
             if not np.isfinite(out[k]):
@@ -169,9 +248,21 @@ class D3PMRun(Result):
         return out
 
     @classmethod
-    def from_saved_dict(cls, data: dict) -> "D3PMRun":
-        """Rebuild a run from `to_saved_dict` output (e.g. a saved ``d3pm_P*.json``; its
-        ``format``, ``key``, ``settings`` and ``manifest`` entries are not fields)."""
+    def from_saved_dict(cls, data: dict) -> D3PMRun:
+        """Rebuild a run from the output of
+        [`to_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.to_saved_dict].
+
+        Parameters
+        ----------
+        data : dict
+            A saved run, e.g. the JSON of a ``d3pm_P*.json`` (its ``format``, ``key``,
+            ``settings`` and ``manifest`` entries are not fields and are ignored).
+
+        Returns
+        -------
+        D3PMRun
+            The run, with arrays as float arrays and ``None`` times as NaN.
+        """
         kw = {k: v for k, v in data.items()
               if k not in ("format", "key", "settings", "manifest")}
         for k in ("steps", "train_loss", "val_loss", "copy_fraction", "layer_errors"):
@@ -181,12 +272,28 @@ class D3PMRun(Result):
                 kw[k] = float("nan")
         return cls(**kw)
 
-    def tau_gap(self, threshold) -> float:
-        """Onset of validation - train loss > ``threshold`` (memlab.theory.metrics.memorization_onset).
+    def tau_gap(self, threshold: float) -> float:
+        """Onset of validation - train loss > ``threshold``, at another threshold than the run's.
 
-        ``threshold`` is a positive loss gap (nats per token). Returns NaN when the gap
-        never exceeds it (not reached). Raises ValueError for a run with fewer than 2
-        evaluations, where no onset can be located.
+        The step where the loss gap first exceeds ``threshold``
+        ([`memlab.theory.metrics.memorization_onset`][memlab.theory.metrics.memorization_onset]),
+        as ``tau_mem`` is for the run's own threshold.
+
+        Parameters
+        ----------
+        threshold : float
+            A positive loss gap (nats per token).
+
+        Returns
+        -------
+        float
+            The onset step; NaN when the gap never exceeds ``threshold`` (not reached).
+
+        Raises
+        ------
+        ValueError
+            If ``threshold`` is not positive, or the run has fewer than 2 evaluations
+            (no onset can be located).
         """
         threshold = check_positive_real("threshold", threshold)
         n = int(np.size(self.steps))
@@ -195,11 +302,24 @@ class D3PMRun(Result):
                              f"{n} (n_eval and steps of train_d3pm set them)")
         return memorization_onset(self.steps, self.train_loss, self.val_loss, threshold)
 
-    def tau_copy(self, level=0.5) -> float:
+    def tau_copy(self, level: float = 0.5) -> float:
         """First step (interpolated in log step) where the copy fraction reaches ``level``.
 
-        ``level`` is a fraction in (0, 1]. Returns NaN when the copy fraction never
-        reaches it (not reached), also for a run without evaluations.
+        Parameters
+        ----------
+        level : float, default 0.5
+            A fraction in (0, 1].
+
+        Returns
+        -------
+        float
+            The step; NaN when the copy fraction never reaches ``level`` (not reached),
+            also for a run without evaluations.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is outside (0, 1].
         """
         level = check_real("level", level, lo=0.0, hi=1.0, lo_open=True)
         if np.size(self.steps) == 0:
@@ -208,22 +328,45 @@ class D3PMRun(Result):
                               log_x=True)
 
 
-def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128, n_val=512,
-               n_generate=256, gen_steps=50, n_eval=20, threshold=0.2, n_levels=None, seed=0,
-               out_dir=None, progress=True) -> D3PMRun:
+def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: int = 32,
+               lr: float = 1e-3, channels: int = 128, n_val: int = 512, n_generate: int = 256,
+               gen_steps: int = 50, n_eval: int = 20, threshold: float = 0.2,
+               n_levels: int | None = None, seed: Generator | int | None = 0,
+               out_dir: str | PathLike | None = None, progress: bool = True) -> D3PMRun:
     """Train the U-Net D3PM on P distinct strings of ``grammar`` and record its history.
+
+    Adam on the cross-entropy of the clean tokens under uniform D3PM corruption (cosine
+    schedule, T = 1000), mini-batches drawn with replacement from the P strings. At
+    ``n_eval`` log-spaced steps the run records the train and validation losses on fixed
+    noise draws and generates ``n_generate`` strings with the network as denoiser to
+    measure copies and rule errors (see the module docstring). Favero et al. (2025) find
+    that memorization starts after a number of steps proportional to P.
+
+    Cost: O(steps x batch_size x d x channels^2) for the training plus, per evaluation,
+    the loss on about 2 x 4096 noisy strings and ``n_generate`` x ``gen_steps`` network
+    calls.
 
     Parameters
     ----------
     grammar : memlab.theory.rhm.Grammar
+        The grammar; P + n_val must not exceed its number of strings.
     P : int
         Training strings (distinct; the validation strings are distinct from them).
-    steps, batch_size, lr, channels : training settings (Adam, mini-batches drawn
-        with replacement).
-    n_val : int
+    steps : int, default 20000
+        Adam steps.
+    batch_size : int, default 32
+        Strings per mini-batch (drawn with replacement).
+    lr : float, default 0.001
+        Adam's learning rate, > 0.
+    channels : int, default 128
+        Channels of the U-Net ([`make_unet`][memlab.verification.training.rhm_d3pm.make_unet]).
+    n_val : int, default 512
         Validation strings.
-    n_generate, gen_steps : strings generated at each evaluation and reverse steps.
-    n_eval : int
+    n_generate : int, default 256
+        Strings generated at each evaluation.
+    gen_steps : int, default 50
+        Reverse-diffusion steps of the generation.
+    n_eval : int, default 20
         Evaluations at log-spaced steps between 10 and ``steps``.
     threshold : float
         Loss gap (nats per token) defining tau_mem. 0.2: with P = 64 training
@@ -245,12 +388,38 @@ def train_d3pm(grammar, P, *, steps=20000, batch_size=32, lr=1e-3, channels=128,
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
         ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
         [`D3PMRun.to_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.to_saved_dict]. Needs an integer ``seed``.
+    seed : Generator, int or None, default 0
+        Random seed of the data, the network and the noise.
+    progress : bool, default True
+        Show a tqdm progress bar.
 
     Returns
     -------
     D3PMRun
         Its ``tau_mem`` is NaN when the loss gap never exceeds ``threshold`` (not
         reached), and for a run with fewer than 2 evaluations.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a number is out of range, P + n_val exceeds the number of strings, the
+        training diverges, or ``out_dir`` holds an unreadable or foreign checkpoint.
+
+    References
+    ----------
+    Favero et al. (2025), sec. 4.3 and App. B.3.
+
+    Examples
+    --------
+    A few steps of a tiny network on 8 strings of a 32-string grammar:
+
+    >>> g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    >>> run = train_d3pm(g, 8, steps=20, batch_size=4, channels=8, n_val=8, n_generate=8,
+    ...                  gen_steps=2, n_eval=2, n_levels=2, progress=False)
+    >>> run.steps.tolist(), run.layer_errors.shape
+    ([10.0, 20.0], (2, 2))
     """
     import torch
 
@@ -417,11 +586,52 @@ def _tau(run, which):
     return getattr(run, which)
 
 
-def tau_mem_scaling(runs, *, which="tau_mem", confidence=0.95):
-    """Fit tau ~ P^beta over runs where it was reached (memlab.theory.metrics.fit_power_law).
+def tau_mem_scaling(runs: Sequence[D3PMRun], *, which: str = "tau_mem",
+                    confidence: float = 0.95) -> PowerLawFit:
+    """Fit tau ~ P^beta over the runs where tau was reached.
 
-    ``which``: "tau_mem" (loss-gap onset), "tau_val_min" (validation minimum),
-    "tau_copy_onset" (copy fraction reaches 0.1) or "tau_copy_half" (0.5).
+    Favero et al. (2025), sec. 4.3 predict beta = 1: memorization starts after a number of
+    steps proportional to the training-set size. The fit is
+    [`fit_power_law`][memlab.theory.metrics.fit_power_law] on log-log axes.
+
+    Parameters
+    ----------
+    runs : sequence of D3PMRun
+        The runs, at least 3 with a finite tau.
+    which : {"tau_mem", "tau_val_min", "tau_copy_onset", "tau_copy_half"}, default "tau_mem"
+        The definition: loss-gap onset, validation minimum, copy fraction reaches 0.1,
+        or 0.5.
+    confidence : float, default 0.95
+        Confidence level of the exponent's interval.
+
+    Returns
+    -------
+    PowerLawFit
+        Exponent beta, its standard error and interval, and the prefactor.
+
+    Raises
+    ------
+    TypeError
+        If ``runs`` is not a sequence of D3PMRun.
+    ValueError
+        If ``which`` is unknown or fewer than 3 runs have a finite tau.
+
+    References
+    ----------
+    Favero et al. (2025), sec. 4.3.
+
+    Examples
+    --------
+    See the module docstring for planted runs whose copies start at step 20 P:
+
+    >>> def planted(P, n=50):
+    ...     steps = np.geomspace(10, 1e5, n)
+    ...     copies = np.clip(np.log(steps / (20 * P)), 0, 1)
+    ...     return D3PMRun(P, steps, np.ones(n), 1 + copies, copies, np.zeros((n, 2)),
+    ...                    20.0 * P, 20.0 * P, 0.2, 32, 1e-3, 8, 0)
+    >>> fit = tau_mem_scaling([planted(P) for P in (16, 32, 64)], which="tau_copy_onset")
+    >>> round(fit.exponent, 2)
+    1.0
     """
     runs = check_instances("runs", runs, D3PMRun)
     which = check_choice("which", which, TAU_DEFINITIONS)
@@ -431,60 +641,202 @@ def tau_mem_scaling(runs, *, which="tau_mem", confidence=0.95):
     return fit_power_law([r.P for r in ok], [_tau(r, which) for r in ok], confidence=confidence)
 
 
-def plot_training_curves(runs):
-    """Train/validation loss, copy fraction and full-validity error against the step."""
-    import matplotlib.pyplot as plt
+def _setting_text(runs) -> str:
+    """The settings shared by the runs, as 'batch 32, lr 0.001, ...' (those that differ are
+    left out)."""
+    parts = []
+    for attr, fmt in (("batch_size", "batch {}"), ("lr", "lr {:g}"), ("channels", "{} channels"),
+                      ("seed", "seed {}")):
+        values = {getattr(r, attr) for r in runs}
+        if len(values) == 1:
+            parts.append(fmt.format(values.pop()))
+    return ", ".join(parts)
+
+
+def _data_ticks(axis, values) -> None:
+    """Log-axis ticks at the data values, labelled plainly (64, 128 rather than 10^2)."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    axis.set_major_locator(FixedLocator(sorted({float(v) for v in np.ravel(values)})))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_locator(NullLocator())
+
+
+def plot_training_curves(runs: Sequence[D3PMRun], *, fig: Figure | None = None) -> Figure:
+    r"""Losses, copies and invalid strings of D3PM runs against the training step.
+
+    Left: train (solid) and validation (dashed) cross-entropy per token, one colour per
+    training-set size P, with $\tau_{\rm mem}$ (onset of the loss gap) as a dotted
+    vertical line. Right: the fraction of generated strings that copy a training string
+    (solid) and that break a rule of the grammar (dashed). Favero et al. (2025) predict
+    that $\tau_{\rm mem}$ grows in proportion to P: the dotted lines move right by the
+    ratio of the P values.
+
+    Parameters
+    ----------
+    runs : sequence of D3PMRun
+        The runs ([`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]).
+    fig : matplotlib Figure or SubFigure, optional
+        Where to draw the two panels; default a new Figure (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on: ``fig`` itself when given, else the new Figure.
+
+    Raises
+    ------
+    TypeError
+        If ``runs`` is not a sequence of D3PMRun or ``fig`` not a Figure.
+    ValueError
+        If ``runs`` is empty.
+
+    References
+    ----------
+    Favero et al. (2025), sec. 4.3.
+
+    Examples
+    --------
+    >>> steps = np.geomspace(10, 1e4, 20)
+    >>> run = D3PMRun(16, steps, np.ones(20), np.ones(20) + (steps > 320), 1.0 * (steps > 320),
+    ...               np.zeros((20, 2)), 320.0, 320.0, 0.2, 32, 1e-3, 8, 0)
+    >>> fig = plot_training_curves([run])
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['cross-entropy per token (nats)', 'fraction of generated strings']
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    from memlab.verification._plotting import figure_for
 
     runs = check_instances("runs", runs, D3PMRun)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = figure_for(fig, figsize=(11.0, 5.0))
+    ax1, ax2 = fig.subplots(1, 2)
+    cmap = matplotlib.colormaps["viridis"]
     for i, r in enumerate(runs):
-        c = plt.cm.viridis(i / max(1, len(runs) - 1) * 0.9)
-        ax1.plot(r.steps, r.train_loss, "-", color=c, label=f"P={r.P} train")
-        ax1.plot(r.steps, r.val_loss, "--", color=c, label=f"P={r.P} validation")
+        c = cmap(0.9 * i / max(1, len(runs) - 1))
+        ax1.plot(r.steps, r.train_loss, "-", color=c, label=f"P = {r.P}")
+        ax1.plot(r.steps, r.val_loss, "--", color=c)
         if np.isfinite(r.tau_mem):
-            ax1.axvline(r.tau_mem, color=c, lw=0.6, ls=":")
-        ax2.plot(r.steps, r.copy_fraction, "-", color=c, label=f"P={r.P} copies")
-        ax2.plot(r.steps, r.layer_errors[:, -1], "--", color=c, label=f"P={r.P} invalid")
-    for ax in (ax1, ax2):
+            ax1.axvline(r.tau_mem, color=c, lw=0.8, ls=":")
+        ax2.plot(r.steps, r.copy_fraction, "-", color=c, label=f"P = {r.P}")
+        if np.size(r.layer_errors):
+            ax2.plot(r.steps, r.layer_errors[:, -1], "--", color=c)
+    threshold = {r.threshold for r in runs}
+    gap = f" (gap > {threshold.pop():g} nats)" if len(threshold) == 1 else ""
+    for ax, styles in ((ax1, (("-", "train"), ("--", "validation"),
+                              (":", r"$\tau_{\rm mem}$, loss-gap onset" + gap))),
+                       (ax2, (("-", "copies of the training set"),
+                              ("--", "invalid strings (break a rule)")))):
+        handles, _ = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="k", ls=ls, lw=1, label=lab) for ls, lab in styles]
         ax.set_xscale("log")
         ax.set_xlabel("training step")
-        ax.legend(fontsize=6)
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                  ncol=3)
     ax1.set_ylabel("cross-entropy per token (nats)")
-    ax1.set_title("D3PM on the RHM: losses (dotted: tau_mem)")
+    ax1.set_title("train and validation losses", fontsize=10)
     ax2.set_ylabel("fraction of generated strings")
-    ax2.set_title("copies of the training set / invalid strings")
-    fig.tight_layout()
+    ax2.set_ylim(-0.03, 1.03)
+    ax2.set_title("generated strings", fontsize=10)
+    setting = _setting_text(runs)
+    fig.suptitle("D3PM U-Net on Random Hierarchy Model strings (Favero et al. 2025, sec. 4.3)"
+                 + (f": {setting}" if setting else ""), fontsize=10)
     return fig
 
 
-def plot_tau_vs_P(runs, fits=None):
-    """Memorization times against P on log axes, one series per definition, with the
-    fitted power laws (``fits``: dict definition -> PowerLawFit, or None)."""
-    import matplotlib.pyplot as plt
+def plot_tau_vs_P(runs: Sequence[D3PMRun], fits: dict | None = None, *,
+                  ax: Axes | None = None) -> Figure:
+    r"""Memorization times against P on log axes, with fitted power laws and the slope 1.
+
+    One marker series per definition of the time (loss-gap onset, validation minimum,
+    copies reach 0.1 and 0.5) and, from ``fits``, its fitted power law with the 95%
+    interval of the exponent. The grey line has the predicted slope 1
+    ($\tau \propto P$, Favero et al. 2025), drawn through the geometric mean of the
+    loss-gap onsets (or of the first definition reached): the prefactor is not predicted.
+
+    Parameters
+    ----------
+    runs : sequence of D3PMRun
+        The runs, one per P ([`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]).
+    fits : dict, optional
+        Definition (an entry of ``TAU_DEFINITIONS``) -> PowerLawFit
+        ([`tau_mem_scaling`][memlab.verification.training.rhm_d3pm.tau_mem_scaling]); None
+        draws no fit.
+    ax : matplotlib Axes, optional
+        Where to draw; default a new Figure (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure of ``ax``, or the new one.
+
+    Raises
+    ------
+    TypeError
+        If ``runs`` is not a sequence of D3PMRun, a fit not a PowerLawFit, or ``ax`` not an
+        Axes.
+    ValueError
+        If ``runs`` is empty or ``fits`` has a key outside ``TAU_DEFINITIONS``.
+
+    References
+    ----------
+    Favero et al. (2025), sec. 4.3.
+
+    Examples
+    --------
+    >>> def planted(P, n=50):
+    ...     steps = np.geomspace(10, 1e5, n)
+    ...     copies = np.clip(np.log(steps / (20 * P)), 0, 1)
+    ...     return D3PMRun(P, steps, np.ones(n), 1 + copies, copies, np.zeros((n, 2)),
+    ...                    20.0 * P, 20.0 * P, 0.2, 32, 1e-3, 8, 0)
+    >>> runs = [planted(P) for P in (16, 32, 64)]
+    >>> fig = plot_tau_vs_P(runs, {"tau_mem": tau_mem_scaling(runs)})
+    >>> fig.axes[0].get_xlabel()
+    'training strings P'
+    """
+    import matplotlib
+
+    from memlab.verification._plotting import axes_for
 
     runs = check_instances("runs", runs, D3PMRun)
     fits = _check_fits(fits)
-
     labels = {"tau_mem": "loss-gap onset", "tau_val_min": "validation minimum",
               "tau_copy_onset": "copies reach 0.1", "tau_copy_half": "copies reach 0.5"}
-    fig, ax = plt.subplots(figsize=(5.5, 4))
+    fig, ax = axes_for(ax, figsize=(6.0, 4.4))
+    cmap = matplotlib.colormaps["tab10"]
+    reference = None
     for i, which in enumerate(TAU_DEFINITIONS):
         ok = [r for r in runs if np.isfinite(_tau(r, which))]
         if not ok:
             continue
         P = np.array([r.P for r in ok], dtype=float)
-        color = plt.cm.tab10(i)
-        ax.loglog(P, [_tau(r, which) for r in ok], "o", color=color, label=labels[which])
-        fit = (fits or {}).get(which)
+        tau = np.array([_tau(r, which) for r in ok], dtype=float)
+        if reference is None:
+            reference = (P, tau)
+        color = cmap(i)
+        ax.loglog(P, tau, "o", color=color, label=labels[which])
+        fit = fits.get(which)
         if fit is not None:
             xs = np.geomspace(P.min(), P.max(), 50)
             ax.loglog(xs, fit.prefactor * xs**fit.exponent, "-", color=color,
-                      label=f"  beta = {fit.exponent:.2f} [{fit.ci_low:.2f}, {fit.ci_high:.2f}]")
+                      label=f"  fit: $\\beta$ = {fit.exponent:.2f} [{fit.ci_low:.2f}, "
+                            f"{fit.ci_high:.2f}]")
+    if reference is not None and reference[0].size >= 1:
+        P, tau = reference
+        x0, y0 = np.exp(np.mean(np.log(P))), np.exp(np.mean(np.log(tau)))
+        xs = np.geomspace(min(r.P for r in runs), max(r.P for r in runs), 50)
+        ax.loglog(xs, y0 * xs / x0, "-", color="0.45", lw=2, alpha=0.6, zorder=0,
+                  label=r"theory: slope 1 ($\tau \propto P$)")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    _data_ticks(ax.xaxis, [r.P for r in runs])
     ax.set_xlabel("training strings P")
-    ax.set_ylabel("memorization time (steps)")
-    ax.set_title("D3PM on the RHM: tau_mem ~ P^beta")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
+    ax.set_ylabel("memorization time (training steps)")
+    setting = _setting_text(runs)
+    ax.set_title(r"D3PM on the RHM: $\tau \propto P^\beta$ (Favero et al. 2025, sec. 4.3)"
+                 + (f"\n({setting})" if setting else ""), fontsize=10)
+    ax.legend(fontsize=7)
     return fig
 
 
@@ -501,7 +853,8 @@ def _check_fits(fits) -> dict:
     return fits
 
 
-def save_summary(runs, fits, out_dir) -> list:
+def save_summary(runs: Sequence[D3PMRun], fits: dict | None,
+                 out_dir: str | PathLike) -> list[Path]:
     """Write the summary of a series of runs into ``out_dir`` (``memlab train rhm --out``).
 
     Parameters
@@ -530,9 +883,21 @@ def save_summary(runs, fits, out_dir) -> list:
         If ``runs`` is empty or ``fits`` has a key outside ``TAU_DEFINITIONS``.
     TypeError
         If a run is not a D3PMRun or a fit not a PowerLawFit.
-    """
-    import matplotlib.pyplot as plt
 
+    References
+    ----------
+    Favero et al. (2025), sec. 4.3.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> steps = np.geomspace(10, 1e4, 20)
+    >>> runs = [D3PMRun(P, steps, np.ones(20), 1.0 + (steps > 20 * P), 1.0 * (steps > 20 * P),
+    ...                 np.zeros((20, 2)), 20.0 * P, 20.0 * P, 0.2, 32, 1e-3, 8, 0)
+    ...         for P in (16, 32, 64)]
+    >>> [p.name for p in save_summary(runs, None, tempfile.mkdtemp())]
+    ['d3pm_summary.json', 'd3pm_curves.png', 'd3pm_tau_vs_P.png']
+    """
     runs = check_instances("runs", runs, D3PMRun)
     fits = _check_fits(fits)
     out = Path(check_path("out_dir", out_dir))
@@ -542,10 +907,6 @@ def save_summary(runs, fits, out_dir) -> list:
     with open(summary, "w") as fh:
         json.dump({"runs": [r.to_saved_dict() for r in runs],
                    "fits": {k: vars(f) for k, f in fits.items()}}, fh, indent=1)
-    fig = plot_training_curves(runs)
-    fig.savefig(curves, dpi=120)
-    plt.close(fig)
-    fig = plot_tau_vs_P(runs, fits)
-    fig.savefig(tau, dpi=120)
-    plt.close(fig)
+    plot_training_curves(runs).savefig(curves, dpi=120)
+    plot_tau_vs_P(runs, fits).savefig(tau, dpi=120)
     return [summary, curves, tau]

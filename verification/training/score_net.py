@@ -1,4 +1,4 @@
-r"""One-hidden-layer ReLU network fitting the empirical score at fixed noise (seed 000, App. G, Figs. 16-18).
+r"""One-hidden-layer ReLU network fitting the empirical score at fixed noise (Favero et al. 2025, App. G, Figs. 16-18).
 
 Training points $x_j \sim \mathcal N(0, I_d)$, j = 1..P, each with m
 fixed noisy copies $x_j + \sigma z$ and denoising targets
@@ -18,11 +18,17 @@ training time (learning rate x steps) at which the train loss has fallen to
 half its initial value while the test loss has not, as for the exact kernel
 gradient flow of [`memlab.verification.kernel_scaling`][memlab.verification.kernel_scaling]; the kernel theory
 predicts $\tau_{\rm mem} \propto P/\sigma^\nu$ ($\nu = 1$ for the NTK).
+
+References
+----------
+Favero et al. (2025), "Bigger isn't always memorizing: early stopping overparameterized
+diffusion models", App. G (eq. 24 and Figs. 16-18).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -36,6 +42,9 @@ from memlab._validation import (
 from memlab.theory.metrics import first_crossing
 from memlab.verification._checks import check_count, check_device
 
+if TYPE_CHECKING:
+    import torch
+
 #: Upper bound on ``P``, on ``width`` and on ``P * m``, the training samples.
 MAX_SIZE = 10**6
 
@@ -47,12 +56,23 @@ __all__ = ["TrainingRun", "train_score_network"]
 
 @dataclass(frozen=True)
 class TrainingRun(Result):
-    """Loss curves of one training run and its memorization time.
+    r"""Loss curves of one training run and its memorization time, made by
+    [`train_score_network`][memlab.verification.training.score_net.train_score_network].
 
-    ``times`` (learning rate x steps), ``train_loss``, ``test_loss`` (normalised
-    by d/sigma^2), ``tau_mem`` (train loss at 1/2; NaN if not reached),
-    ``P``, ``sigma``, ``d``, ``width``, ``parametrisation``, ``batch_size``,
-    ``n_samples`` (training samples), ``seed``.
+    Attributes
+    ----------
+    times : numpy.ndarray
+        Training times (learning rate x steps) of the evaluations.
+    train_loss, test_loss : numpy.ndarray
+        Losses at ``times``, normalised by $d/\sigma^2$.
+    tau_mem : float
+        Time the train loss reaches half its start; NaN if not reached.
+    P, sigma, d, width, parametrisation, batch_size
+        The setting (``batch_size`` None for full batch).
+    n_samples : int
+        Training samples, P m.
+    seed : int
+        The random seed.
     """
 
     times: np.ndarray
@@ -69,9 +89,11 @@ class TrainingRun(Result):
     seed: int
 
 
-def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", lr=None,
-                        max_time=None, batch_size=None, eval_every=10, alpha=1.0,
-                        device="cpu", seed=0) -> TrainingRun:
+def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: int = 8,
+                        parametrisation: str = "ntk", lr: float | None = None,
+                        max_time: float | None = None, batch_size: int | None = None,
+                        eval_every: int = 10, alpha: float = 1.0,
+                        device: str | torch.device = "cpu", seed: int = 0) -> TrainingRun:
     r"""Train the network by (stochastic) gradient descent and record train/test losses.
 
     Cost: O((max_time / lr) (b + P m / eval_every) h d) time for b = ``batch_size``
@@ -80,12 +102,17 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
 
     Parameters
     ----------
-    P, sigma, d : training-set size, noise level, dimension.
-    width : int
+    P : int
+        Training-set size, >= 1.
+    sigma : float
+        Noise level, > 0.
+    d : int
+        Dimension, >= 1.
+    width : int, default 1024
         Hidden units h.
-    m : int
+    m : int, default 8
         Noisy copies per training point (n = P m samples).
-    parametrisation : {"ntk", "mf"}
+    parametrisation : {"ntk", "mf"}, default "ntk"
         Lazy (1/sqrt(h) output scale) or mean-field (1/h, learning rate x h).
     lr : float, optional
         Learning rate (default 1.0 for "ntk"; 0.0125 x h for "mf": stable for
@@ -96,17 +123,18 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         Training time lr x steps (default 400 P sigma^-1 / 16).
     batch_size : int, optional
         Mini-batch size (None: full batch); time is lr x steps either way.
-    eval_every : int
+    eval_every : int, default 10
         Steps between loss evaluations.
-    alpha : float
+    alpha : float, default 1.0
         Lazy-training scale (Chizat et al. 2019): the model is
         $\alpha(f_\theta - f_{\theta_0})$ trained with learning rate
         ``lr / alpha**2``, which keeps the training time unchanged and
         approaches the linearised (kernel) dynamics as alpha grows. 1 means
         plain training.
-    device : str
+    device : str or torch.device, default "cpu"
         torch device ("cpu" or "cuda"); float32 with TF32 disabled.
-    seed : int
+    seed : int, default 0
+        Non-negative random seed of the data, the initialisation and the mini-batches.
 
     Returns
     -------
@@ -120,6 +148,13 @@ def train_score_network(P, sigma, d, *, width=1024, m=8, parametrisation="ntk", 
         For a bad argument; also when ``max_time / lr`` exceeds `MAX_STEPS` steps
         and when the training diverges (a non-finite loss: ``lr`` too large for
         ``sigma``, ``d`` and ``width``).
+    TypeError
+        If an argument has the wrong type.
+
+    References
+    ----------
+    Favero et al. (2025), App. G (eq. 24, Figs. 16-18); Chizat et al. (2019) for the lazy
+    scale ``alpha``.
 
     Examples
     --------

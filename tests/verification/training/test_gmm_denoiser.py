@@ -204,3 +204,35 @@ def test_gmm_transition_is_near_0_8_N():
     r = gd.memorization_sweep(20, 10, 2, progress=False)
     assert 0.65 * 20 <= r.middle <= 0.95 * 20
     assert r.ratio[0] < 0.1 and r.ratio[-1] == 1.0
+
+
+def test_memorization_plot_draws_on_the_callers_axes_without_pyplot():
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    results = [_fake_sweep(20, 10, 2, 16.0), _fake_sweep(40, 20, 4, 31.0)]
+    ax = Figure().add_subplot()
+    fig = gd.plot_memorization_ratio(results, {(20, 10, 2): {"closed form x0": 14.0}}, ax=ax)
+    assert fig is ax.figure and fig.axes == [ax] and ax.lines
+    assert fig.get_suptitle() == ""
+    with pytest.raises(TypeError, match="^ax must be a matplotlib Axes"):
+        gd.plot_memorization_ratio(results, ax="x")
+    before = plt.get_fignums()
+    fig = gd.plot_memorization_ratio(results)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    # the default prediction is the closed-form x0 crossover of every sweep, at M*/N
+    ax = fig.axes[0]
+    assert any("closed form x0" in t.get_text() for t in ax.get_legend().get_texts())
+    xs = sorted(ln.get_xdata()[0] for ln in ax.lines if ln.get_linestyle() == "--")
+    assert xs == pytest.approx(sorted(crossover_point(r.N, r.d, r.K) / r.N for r in results))
+    assert "30 epochs" in ax.get_title() and "seed 0" in ax.get_title()
+    assert not [ln for ln in gd.plot_memorization_ratio(results, {}).axes[0].lines
+                if ln.get_linestyle() == "--"]                   # {}: no prediction
+
+
+def test_save_summary_leaves_pyplot_alone(tmp_path):
+    import matplotlib.pyplot as plt
+
+    before = plt.get_fignums()
+    gd.save_summary([_fake_sweep(20, 10, 2, 16.0)], {(20, 10, 2): {}}, None, tmp_path)
+    assert plt.get_fignums() == before

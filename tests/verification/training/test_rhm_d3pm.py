@@ -128,3 +128,33 @@ def test_d3pm_copy_time_grows_linearly_with_P():
         assert r.copy_fraction[-1] > 0.5 and r.val_loss[-1] > min(r.val_loss) + 0.1
     fit = rd.tau_mem_scaling(runs, which="tau_copy_onset")
     assert 0.6 < fit.exponent < 1.4
+
+
+def test_d3pm_plots_draw_on_the_callers_axes_without_pyplot(tmp_path):
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    runs = [_planted(P) for P in (16, 32, 64)]
+    fits = {"tau_mem": rd.tau_mem_scaling(runs)}
+    target = Figure()
+    assert rd.plot_training_curves(runs, fig=target) is target
+    assert len(target.axes) == 2 and all(a.lines for a in target.axes)
+    ax = Figure().add_subplot()
+    fig = rd.plot_tau_vs_P(runs, fits, ax=ax)
+    assert fig is ax.figure and fig.axes == [ax] and ax.lines and fig.get_suptitle() == ""
+    with pytest.raises(TypeError, match="^fig must be a matplotlib Figure"):
+        rd.plot_training_curves(runs, fig="x")
+    with pytest.raises(TypeError, match="^ax must be a matplotlib Axes"):
+        rd.plot_tau_vs_P(runs, ax="x")
+    before = plt.get_fignums()
+    figs = [rd.plot_training_curves(runs), rd.plot_tau_vs_P(runs, fits)]
+    assert all(isinstance(f, Figure) for f in figs) and plt.get_fignums() == before
+    rd.save_summary(runs, fits, tmp_path)
+    assert plt.get_fignums() == before
+    # the setting and the predicted slope 1 (tau proportional to P)
+    assert "batch 32, lr 0.001, 8 channels, seed 0" in figs[0].get_suptitle()
+    ax = figs[1].axes[0]
+    ref = next(ln for ln in ax.lines if "slope 1" in ln.get_label())
+    x, y = ref.get_data()
+    assert np.log(y[-1] / y[0]) / np.log(x[-1] / x[0]) == pytest.approx(1.0)
+    assert any("fit" in t.get_text() for t in ax.get_legend().get_texts())

@@ -1,6 +1,7 @@
-"""Seed 000 Fig. 16 setting (d = 64, P = 128, width 8192): tau_mem against sigma, network vs exact NTK flow.
+"""The setting of Favero et al. (2025), Fig. 16 (d = 64, P = 128, width 8192): tau_mem against
+sigma, the network next to the exact NTK flow.
 
-Run on a GPU: ``python docs/scripts/score_net_seed_setting.py cuda``. Prints, per sigma, the
+Run on a GPU: ``python docs/scripts/score_net_paper_setting.py cuda``. Prints, per sigma, the
 train-loss half time and the gap-threshold onset (0.5) of the network, and the exact NTK flow's.
 """
 
