@@ -65,7 +65,7 @@ def test_spec_files(tmp_path):
 
 
 def test_sweep_validation():
-    with pytest.raises(ValueError, match="unknown experiment"):
+    with pytest.raises(ValueError, match="unknown experiment name"):
         sw.Sweep("nope", {"d": [1]})
     with pytest.raises(ValueError, match="no setting 'D'"):
         sw.Sweep("collapse_time", {"D": [4]}, {"n": 20})

@@ -211,9 +211,9 @@ def get_experiment(name: str) -> Experiment:
     from memlab.verification.sweep import _experiments  # noqa: F401  (registers the built-ins)
 
     if not isinstance(name, str):
-        raise TypeError(f"experiment must be a string, got {type(name).__name__}")
+        raise TypeError(f"experiment name must be a string, got {type(name).__name__}")
     if name not in _REGISTRY:
-        raise ValueError(f"unknown experiment {name!r}; registered: {sorted(_REGISTRY)}")
+        raise ValueError(f"unknown experiment name {name!r}; registered: {sorted(_REGISTRY)}")
     return _REGISTRY[name]
 
 
