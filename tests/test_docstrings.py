@@ -73,7 +73,9 @@ def problems(qualname, obj, kind):
         body = doc.split("Parameters", 1)[1]
         for p in params:
             name = p.name if p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD) else p.name
-            if not re.search(rf"^\s*\**{re.escape(name)}\b[^\n]*(:|$)", body, re.M):
+            # "name : type", or numpydoc's grouped form "x, name : type"
+            if not re.search(rf"^\s*([\w*]+\s*,\s*)*\**{re.escape(name)}\b(\s*,\s*[\w*]+)*"
+                             r"\s*(:|$)", body, re.M):
                 out.append(f"parameter {name!r} not documented")
     sig = inspect.signature(obj)
     returns_something = sig.return_annotation not in (None, "None", inspect.Signature.empty)
