@@ -19,7 +19,7 @@ strings, None, numpy arrays, tuples, lists and dicts of these, or other results.
 
 Seeds: a field named ``seed`` that holds a numpy Generator or SeedSequence is stored as
 the integer entropy of its seed sequence (which reproduces the run only when the
-generator was passed fresh); any other non-integer seed is stored as None.
+generator was passed fresh); ints, None and other values are kept.
 """
 
 from __future__ import annotations
@@ -39,15 +39,18 @@ _FORMAT = "memlab-result-v1"
 
 
 def seed_record(seed):
-    """A seed as it is recorded in a result: an int, None, or a tuple of ints.
+    """A seed as it is recorded in a result.
 
-    ints and None are kept; a numpy Generator or SeedSequence gives the entropy of its
-    seed sequence (an int, or a tuple when it was built from several words).
+    A numpy Generator, BitGenerator or SeedSequence gives the entropy of its seed
+    sequence (an int, or a tuple when it was built from several words; None if it has
+    none); a numpy integer becomes an int; anything else (an int, None, a string
+    describing several seeds) is kept as it is.
     """
-    if seed is None or isinstance(seed, (bool, np.bool_)):
-        return None if seed is None else int(seed)
-    if isinstance(seed, (int, np.integer)):
+    if isinstance(seed, np.integer):
         return int(seed)
+    if not isinstance(seed, (np.random.Generator, np.random.BitGenerator,
+                             np.random.SeedSequence)):
+        return seed
     seq = seed
     if isinstance(seed, np.random.Generator):
         seq = getattr(seed.bit_generator, "seed_seq", None)

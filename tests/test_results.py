@@ -178,6 +178,7 @@ def test_seeds_are_recorded_as_ints():
     assert REAL["DeltaCurve"].seed == 4                  # a fresh Generator: its entropy
     assert seed_record(np.random.SeedSequence(11)) == 11
     assert seed_record(None) is None and seed_record(np.int64(3)) == 3
+    assert seed_record("11/0") == "11/0"                 # a description of several seeds is kept
     assert isinstance(REAL["MCConstants"].to_dict()["fields"]["seed"], int)
 
 

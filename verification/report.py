@@ -3,16 +3,25 @@ r"""``memlab report``: every theory prediction of the package next to its numeri
 Each check computes one prediction of a theory module and an independent
 numerical value for it (simulation, quadrature, brute force, a fit), with the
 papers' default settings scaled to a CPU (``quick``) or larger (``full``). It
-returns a [`Row`][memlab.verification.report.Row] (theory value, verification value, agreement, status)
-and optionally a figure. [`run_report`][memlab.verification.report.run_report] writes the figures (PNG) and
-``summary.md`` into a directory.
+returns [`Row`][memlab.verification.report.Row]s (theory value, verification value,
+agreement, status, the figure the row is read from) and its figures.
+[`run_report`][memlab.verification.report.run_report] writes the figures (PNG),
+``summary.md`` and ``summary.json`` into a directory.
 
 Status: ``pass`` when the agreement is inside the stated tolerance, ``FAIL``
-otherwise, and ``deviation (documented)`` for a seed claim that memlab has
+otherwise, and ``deviation (documented)`` for a paper's claim that memlab has
 measured not to hold (the docs page of the module explains it). A documented
 deviation has an explicit band for the measured value, the one its docs page
 reports; a measured value outside both the claim's tolerance and that band is
 a ``FAIL``.
+
+``summary.md`` is a GitHub-flavoured Markdown table with the columns check,
+prediction, theory, verification, agreement, status and figure: a ``|`` inside a
+cell is written ``\|``, and the figure column holds a link
+(``[gmm_crossover.png](gmm_crossover.png)``) to the figure the row is read from.
+The images themselves follow the table, one heading per figure. ``summary.json``
+holds the same rows (each a ``Row.to_dict()``), the mode, the counts of each
+status and the run times.
 
 Caching: a check's result is stored under ``DIR/.cache/`` with a key made
 of its name, its parameters (the mode), the package version, the versions of
@@ -22,14 +31,23 @@ imports); a second run re-uses every check whose key is unchanged and whose
 figures are still there, and recomputes only the others. Each cache file
 stores its key and is written atomically (a temporary file in the same
 directory, then `os.replace`); an entry that does not parse, has another
-schema or key, or whose rows do not build a [`Row`][memlab.verification.report.Row], is reported in one
-line on stderr, deleted and recomputed. A run restricted with ``checks`` into
-an existing directory keeps, in ``summary.md``, the rows of the other checks
-whose cache entries are valid. An interrupted run (Ctrl-C) keeps the entries
-of the checks it completed.
+schema or key, or whose rows do not build a [`Row`][memlab.verification.report.Row], is
+named in one warning of the ``memlab.verification.report`` logger (on stderr
+when logging is not configured), deleted and recomputed. A run restricted with
+``checks`` into an existing directory keeps, in ``summary.md``, the rows of the
+other checks whose cache entries are valid. An interrupted run (Ctrl-C) keeps the
+entries of the checks it completed.
+
+Logging: the logger ``memlab.verification.report`` (a child of ``memlab``) says at
+INFO level which checks are cached and how long each computed check took; the
+``memlab`` command shows these messages with ``--verbose``.
+
+The quick report imports neither torch nor ``memlab.verification.training``: only
+the ``training`` check of the full report needs them.
 
 Adding a check: write a function ``_name(mode) -> (rows, figures)`` here and add
-it to `CHECKS`; nothing else is listed by hand.
+it to `CHECKS`; nothing else is listed by hand. A row's ``figure`` must be one of
+the check's figures.
 
 Examples
 --------
@@ -48,6 +66,7 @@ import importlib
 import importlib.util
 import inspect
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -65,9 +84,36 @@ from memlab.verification._io import atomic_write
 
 __all__ = ["Row", "CHECKS", "run_report", "ensure_writable_dir"]
 
+_LOG = logging.getLogger(__name__)
+
+
 @dataclass
 class Row(Result):
-    """One line of the summary table."""
+    """One line of the summary table: a prediction, its check and their agreement.
+
+    Attributes
+    ----------
+    check : str
+        Name of the check (a key of `CHECKS`) that made the row.
+    prediction : str
+        What is predicted, with the setting and the paper, section or equation
+        (e.g. ``"... (Buchanan et al. 2025, eq. 14, finite-d C)"``).
+    theory : str
+        The predicted value, formatted.
+    verification : str
+        The independent numerical value and how it was obtained.
+    agreement : str
+        Their difference (in standard errors, relative or absolute) and the tolerance.
+    status : str
+        ``"pass"``, ``"FAIL"`` or ``"deviation (documented)"``.
+    seeds : str
+        Random seeds of the numerical value, as text (``"11/0"``: simulation seed 11,
+        bootstrap seed 0). Not named ``seed``: a result's ``seed`` field holds one
+        integer seed.
+    figure : str
+        File name of the figure the row is read from (one of the check's figures,
+        linked from the figure column of ``summary.md``); ``""`` when there is none.
+    """
 
     check: str
     prediction: str
@@ -75,7 +121,7 @@ class Row(Result):
     verification: str
     agreement: str
     status: str
-    seed: str
+    seeds: str
     figure: str = ""
 
 
@@ -93,9 +139,10 @@ def _status(ok, documented=None, measured=None):
 
 
 # Documented deviations: the band of the measured value reported on the docs page.
-# docs/gmm.md: the simulated crossover at (200, 50, 12) is 0.80 N (95% CI 0.797-0.801 N)
-# against the 0.70 N of DESIGN. docs/linear_diffusion.md: the P(Delta > 0) transition at
-# d = 16 is n = 26.3 = 1.64 d (25.8-26.6 over five original sets) against n ~ d.
+# docs/gmm.md ("An independent check"): the simulated crossover at (200, 50, 12) is
+# 0.80 N (95% CI 0.797-0.801 N), not the earlier reference value 0.70 N.
+# docs/linear_diffusion.md: the P(Delta > 0) transition at d = 16 is n = 26.3 = 1.64 d
+# (25.8-26.6 over five original sets) against n ~ d.
 GMM_REFERENCE_BAND = (0.77, 0.83)          # M*/N
 LINEAR_TRANSITION_BAND = (1.44, 1.84)      # transition n / d
 
@@ -117,24 +164,29 @@ def _gmm(mode):
     closed = crossover_point(N, d, K)
     agree = closed_form_agreement(curves).worst(psi_min=1.0)
     rows = [
-        Row("gmm", "crossover M*/N, (200, 50, 12), x0 weighting (seed 001 eq. 14, finite-d C)",
+        Row("gmm", "crossover M*/N, (200, 50, 12), x0 weighting (Buchanan et al. 2025, eq. 14, "
+            "finite-d C)",
             f"{closed / N:.3f}", f"{est.estimate / N:.3f} [{est.ci_low / N:.3f}, "
             f"{est.ci_high / N:.3f}] (simulated losses)",
             f"{(closed - est.estimate) / N:+.3f} N (tolerance 0.05 N)",
             _status(abs(closed - est.estimate) / N <= 0.05), "11/0", "gmm_crossover.png"),
-        Row("gmm", "generalizing excess d/(psi+1) per time, psi >= 1 (seed 001 Thm 3.1)",
+        Row("gmm", "generalizing excess d/(psi+1) per time, psi >= 1 (Buchanan et al. 2025, "
+            "Thm 3.1)",
             "closed form", f"simulation, {n_data} datasets x {n_noise} draws",
             f"max |z| = {agree['gen_z']:.1f}, max rel. error {agree['gen_rel']:.3f} (tol. 4 s.e.)",
             _status(agree["gen_z"] <= 4.0), "11", "gmm_excess_per_t.png"),
-        Row("gmm", "partial-memorization excess C(1-M/N) d, psi >= 1 (seed 001 Thm 3.2)",
+        Row("gmm", "partial-memorization excess C(1-M/N) d, psi >= 1 (Buchanan et al. 2025, "
+            "Thm 3.2)",
             "closed form, finite-d C", "same simulation",
             f"max |z| = {agree['pmem_z']:.1f}, max rel. error {agree['pmem_rel']:.3f} "
-            "(tol. 4 s.e.)", _status(agree["pmem_z"] <= 4.0), "11"),
-        Row("gmm", "seed 001's reference crossover 0.70 N (DESIGN) at (200, 50, 12)",
-            "0.70", f"{est.estimate / N:.3f}", f"{est.estimate / N - 0.70:+.3f} N (tol. 0.05 N; "
+            "(tol. 4 s.e.)", _status(agree["pmem_z"] <= 4.0), "11", "gmm_excess_per_t.png"),
+        Row("gmm", "earlier reference value 0.70 N of the simulated crossover at (200, 50, 12), "
+            "x0 weighting (docs/gmm.md, 'An independent check')",
+            "0.70", f"{est.estimate / N:.3f} (simulated losses)",
+            f"{est.estimate / N - 0.70:+.3f} N (tol. 0.05 N; "
             f"documented band {GMM_REFERENCE_BAND[0]:.2f}-{GMM_REFERENCE_BAND[1]:.2f} N)",
             _status(abs(est.estimate / N - 0.70) <= 0.05, documented=GMM_REFERENCE_BAND,
-                    measured=est.estimate / N), "11/0"),
+                    measured=est.estimate / N), "11/0", "gmm_crossover.png"),
     ]
     figs = {"gmm_crossover.png": plot_weighted_loss_vs_M(curves, "x0", crossover=est),
             "gmm_excess_per_t.png": plot_excess_per_t(curves)}
@@ -150,7 +202,7 @@ def _mixing(mode):
     r = collapse_times(d, n, n_paths=paths, n_datasets=data, seed=1)
     z = (r.estimate - r.theory) / r.stderr
     rel = r.estimate / r.theory - 1
-    return [Row("mixing", f"collapse time t_M, d = {d}, n = {n} (alpha = 0.2; seed 003 eq. 9)",
+    return [Row("mixing", f"collapse time t_M, d = {d}, n = {n} (alpha = 0.2; onset paper, eq. 9)",
                 f"{r.theory:.4f}", f"{r.estimate:.4f} +- {r.stderr:.4f} (median OU collapse)",
                 f"{rel:+.3f} relative, z = {z:+.1f} (tol. 3 s.e. or 5%)",
                 _status(abs(z) <= 3 or abs(rel) <= 0.05), "1")], {}
@@ -168,7 +220,7 @@ def _linear(mode):
     grid = grid_distances(Y, X, original, n_grid=20001)
     sign, logmag = delta_statistic(Y, X, original)
     delta = float(sign * np.exp(logmag))
-    rows = [Row("linear", "Delta = E_TG - E_OG, d = 1, n = 30 (seed 003 eqs. 19-21)",
+    rows = [Row("linear", "Delta = E_TG - E_OG, d = 1, n = 30 (onset paper, eqs. 19-21)",
                 f"{delta:.6e}", f"{grid.delta:.6e} (grid integration)",
                 f"{abs(delta - grid.delta):.1e} absolute (tol. 1e-6)",
                 _status(abs(delta - grid.delta) <= 1e-6), "0/1")]
@@ -179,18 +231,18 @@ def _linear(mode):
     S2 = (model.eigvecs * model.eigvals) @ model.eigvecs.T
     h = hellinger_gaussian(m1, S1, m2, S2)
     mc, se = monte_carlo_hellinger(m1, S1, m2, S2, n_samples=200_000, seed=3)
-    rows.append(Row("linear", "Hellinger H^2(rho, rho_G), d = 5, n = 12 (seed 003 eq. 18)",
+    rows.append(Row("linear", "Hellinger H^2(rho, rho_G), d = 5, n = 12 (onset paper, eq. 18)",
                     f"{h:.5f}", f"{mc:.5f} +- {se:.5f} (Monte Carlo)",
                     f"z = {(h - mc) / se:+.1f} (tol. 4 s.e.)", _status(abs(h - mc) <= 4 * se),
                     "2/3"))
     trials = 200 if mode == "quick" else 1000
     curve = p_delta_curve([8, 12, 16, 20, 24, 28, 32, 40, 48, 64], 16, trials=trials, seed=0)
-    rows.append(Row("linear", "P(Delta > 0) transition near n ~ d, d = 16 (seed 003 Fig. 3)",
+    rows.append(Row("linear", "P(Delta > 0) transition near n ~ d, d = 16 (onset paper, Fig. 3)",
                     "n = d = 16", f"n = {curve.transition:.1f} ({trials} trials per n)",
                     f"{curve.transition / 16:.2f} d (tol. 1.25 d; documented band "
                     f"{LINEAR_TRANSITION_BAND[0]:.2f}-{LINEAR_TRANSITION_BAND[1]:.2f} d)",
                     _status(curve.transition <= 1.25 * 16, documented=LINEAR_TRANSITION_BAND,
-                            measured=curve.transition / 16), "0"))
+                            measured=curve.transition / 16), "0", "p_delta_vs_n.png"))
     return rows, {"p_delta_vs_n.png": plot_p_delta_vs_n([curve])}
 
 
@@ -204,7 +256,7 @@ def _kernel(mode):
     mc = monte_carlo_constants(64, 1, n_samples=n, seed=0)
     b = beta_d(64, 1)
     z = (b - mc.beta) / mc.beta_stderr
-    rows = [Row("kernel", "beta_d(1, nu = 1), d = 64 (seed 000 App. G, closed form)",
+    rows = [Row("kernel", "beta_d(1, nu = 1), d = 64 (Favero et al. 2025, App. G, closed form)",
                 f"{b:.6f}", f"{mc.beta:.6f} +- {mc.beta_stderr:.6f} (Monte Carlo, {n:.0e})",
                 f"z = {z:+.1f} (tol. 3 s.e.)", _status(abs(z) <= 3), "0")]
     Ps = [8, 16, 32, 64] if mode == "quick" else [8, 16, 32, 64, 128]
@@ -213,16 +265,18 @@ def _kernel(mode):
     sigmas = [0.005, 0.01, 0.02, 0.04]
     flows_s = [kernel_gradient_flow("laplace", 16, s, 16, ell=10.0, seed=3) for s in sigmas]
     fitS = fit_power_law(sigmas, [f.tau_mem for f in flows_s])
-    rows.append(Row("kernel", "tau_mem ~ P (Laplace kernel gradient flow, d = 16, sigma = 0.01)",
+    rows.append(Row("kernel", "tau_mem ~ P (Favero et al. 2025, App. G; Laplace kernel gradient "
+                    "flow, d = 16, sigma = 0.01)",
                     "exponent 1", f"{fitP.exponent:.3f} [{fitP.ci_low:.3f}, {fitP.ci_high:.3f}]",
                     "1 inside the 95% interval or |beta - 1| <= 0.1",
                     _status(fitP.ci_low <= 1 <= fitP.ci_high or abs(fitP.exponent - 1) <= 0.1),
-                    "P"))
-    rows.append(Row("kernel", "tau_mem ~ sigma^-1 (Laplace kernel gradient flow, d = 16, P = 16)",
+                    "P", "kernel_tau_scaling.png"))
+    rows.append(Row("kernel", "tau_mem ~ sigma^-1 (Favero et al. 2025, App. G; Laplace kernel "
+                    "gradient flow, d = 16, P = 16)",
                     "exponent -1", f"{fitS.exponent:.3f} [{fitS.ci_low:.3f}, {fitS.ci_high:.3f}]",
                     "-1 inside the 95% interval or |beta + 1| <= 0.1",
                     _status(fitS.ci_low <= -1 <= fitS.ci_high or abs(fitS.exponent + 1) <= 0.1),
-                    "3"))
+                    "3", "kernel_tau_scaling.png"))
     fig = plot_tau_scaling(Ps, [f.tau_mem for f in flows], sigmas, [f.tau_mem for f in flows_s])
     return rows, {"kernel_tau_scaling.png": fig}
 
@@ -247,14 +301,16 @@ def _rhm(mode):
         worst = max(worst, np.abs(res.leaves - leaves).max(),
                     np.abs(res.log_likelihood - loglik).max(),
                     *(np.abs(res.levels[l] - levels[l]).max() for l in range(L)))
-    rows = [Row("rhm", f"belief propagation marginals and log-likelihood, {n_grammars} grammars",
+    rows = [Row("rhm", f"belief propagation marginals and log-likelihood, {n_grammars} grammars "
+                "(Favero et al. 2025, Sec. 4)",
                 "BP", "brute-force enumeration", f"max difference {worst:.1e} (tol. 1e-12)",
-                _status(worst <= 1e-12), "0..")]
+                _status(worst <= 1e-12), "0..", "rhm_level_accuracy.png")]
     g = rhm.sample_grammar(16, 4, 2, 3, seed=0)
     n = 500 if mode == "quick" else 2000
     valid = rhm.layer_validity(g, rhm.reverse_sample(g, n, 100, seed=1))[:, -1].mean()
     joint = rhm.layer_validity(g, rhm.reverse_sample(g, n, 10, method="joint", seed=2))[:, -1]
-    rows.append(Row("rhm", "exact-denoiser reverse diffusion generates valid strings (16,4,2,3)",
+    rows.append(Row("rhm", "exact-denoiser reverse diffusion generates valid strings (16,4,2,3) "
+                    "(Favero et al. 2025, Sec. 4)",
                     "1 (exact ancestral sampler)",
                     f"joint T=10: {joint.mean():.3f}; marginal T=100: {valid:.3f}",
                     "joint = 1, marginal >= 0.95", _status(joint.all() and valid >= 0.95), "1/2"))
@@ -283,16 +339,17 @@ def _metrics(mode):
 
 
 def _training(mode):
-    """Trained models (full mode only): the GMM transition of seed 001 at (20, 10, 2)."""
+    """Trained models (full mode only): the GMM transition of Buchanan et al. (2025) at
+    (20, 10, 2)."""
     from memlab.verification.gmm import simulated_crossover_point
     from memlab.verification.training.gmm_denoiser import memorization_sweep, plot_memorization_ratio
 
     r = memorization_sweep(20, 10, 2, progress=False)
     sim = simulated_crossover_point(20, 10, 2, n_noise=8, n_datasets=8, seed=0).estimate
     rows = [Row("training", "trained GMM denoisers: M_mem/N at (20, 10, 2) vs simulated "
-                "crossover (seed 001 sec. 4)", f"{sim / 20:.3f}", f"{r.middle / 20:.3f}",
-                f"{(r.middle - sim) / 20:+.3f} N (tol. 0.1 N)",
-                _status(abs(r.middle - sim) / 20 <= 0.1), "0")]
+                "crossover (Buchanan et al. 2025, Sec. 4)", f"{sim / 20:.3f}",
+                f"{r.middle / 20:.3f}", f"{(r.middle - sim) / 20:+.3f} N (tol. 0.1 N)",
+                _status(abs(r.middle - sim) / 20 <= 0.1), "0", "gmm_memorization_ratio.png")]
     return rows, {"gmm_memorization_ratio.png": plot_memorization_ratio([r])}
 
 
@@ -423,7 +480,7 @@ def _source_files(func):
     return sorted(set(_closure(tree, __name__)) | {Path(__file__)})
 
 
-CACHE_SCHEMA = "memlab-report-cache-v3"
+CACHE_SCHEMA = "memlab-report-cache-v4"
 
 
 @functools.lru_cache(maxsize=None)
@@ -461,7 +518,7 @@ def _load_cache(path, name, mode, key):
     """(rows, figures) of a valid cache entry at ``path``; None if there is none.
 
     An entry that is invalid (bad JSON, another schema, check, mode or key, rows that do
-    not build a Row) is named in one line on stderr and deleted.
+    not build a Row) is named in one warning of the logger and deleted.
     """
     if not path.exists():
         return None
@@ -481,8 +538,7 @@ def _load_cache(path, name, mode, key):
     except (ValueError, TypeError, KeyError, UnicodeDecodeError, OSError) as exc:
         reason = "bad JSON" if isinstance(exc, json.JSONDecodeError) else str(exc) or type(
             exc).__name__
-        print(f"memlab report: discarding invalid cache entry {path} ({reason}); recomputing "
-              f"{name}", file=sys.stderr)
+        _LOG.warning("discarding invalid cache entry %s (%s); recomputing %s", path, reason, name)
         path.unlink(missing_ok=True)
         return None
     return rows, figures
@@ -493,11 +549,42 @@ def _run_check(name, mode):
     return CHECKS[name](mode)
 
 
-def ensure_writable_dir(out):
-    """Create ``out`` if needed and check that a file can be written there.
+def ensure_writable_dir(out: str | os.PathLike) -> None:
+    """Create the directory ``out`` if needed and check that a file can be written there.
 
-    Raises ValueError naming ``out`` otherwise (used by the report and the CLI), and
-    TypeError if ``out`` is not a path (a ``str`` or an ``os.PathLike``).
+    The check writes and removes a uniquely named probe file (``tempfile.mkstemp``), so
+    several processes may check the same directory at once. Used by
+    [`run_report`][memlab.verification.report.run_report] and by the ``memlab train``
+    commands before they start computing.
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        The directory; its missing parents are created too.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    TypeError
+        If ``out`` is not a path (a ``str`` or an ``os.PathLike``).
+    ValueError
+        If the directory cannot be created or written to (e.g. a file is in the way);
+        the message names ``out`` and the reason.
+
+    References
+    ----------
+    None: a file-system helper of the report.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> target = os.path.join(tempfile.mkdtemp(), "a", "b")
+    >>> ensure_writable_dir(target)
+    >>> os.path.isdir(target), os.listdir(target)
+    (True, [])
     """
     out = Path(check_path("out", out))
     try:
@@ -524,19 +611,24 @@ def _check_names(checks):
     return checks
 
 
-def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
-               workers=None) -> list:
-    """Run the checks, write the figures and ``summary.md`` into ``out``; return the rows.
+def run_report(out: str | os.PathLike = "memlab-report", *, mode: str = "quick",
+               checks: Iterable[str] | None = None, progress: bool = True,
+               workers: int | None = None) -> list[Row]:
+    r"""Run the checks, write the figures, ``summary.md`` and ``summary.json`` into ``out``.
 
-    ``mode`` is ``"quick"`` (CPU-sized, a few minutes on 2 cores) or ``"full"``
-    (larger samples plus the trained GMM denoisers). ``checks`` restricts the
-    run to some names of `CHECKS`; the returned rows are those of the checks
-    run, while ``summary.md`` also keeps the rows of the other checks of the same
-    mode that have a valid cache entry in ``out`` (marked "cached, not rerun").
-    A KeyboardInterrupt propagates after the completed checks' entries are saved.
+    Every check of `CHECKS` (of the mode) computes a prediction of a theory module and
+    an independent numerical value for it, and returns its
+    [`Row`][memlab.verification.report.Row]s and figures; the status of a row is
+    ``pass`` when the agreement is inside its tolerance, ``deviation (documented)`` when
+    a paper's claim fails but the measured value is inside the band its docs page
+    reports, and ``FAIL`` otherwise. Results are cached in ``out/.cache`` (see
+    [`memlab.verification.report`][memlab.verification.report]); a check is recomputed
+    only when its code, the environment or one of its figures changed. The returned
+    rows are those of the checks run, while ``summary.md`` and ``summary.json`` also
+    keep the rows of the other checks of the same mode that have a valid cache entry
+    in ``out`` (marked "cached, not rerun"). A KeyboardInterrupt propagates after the
+    completed checks' entries are saved.
 
-    ``workers`` is the number of processes that run the checks to compute
-    (``None``: one per CPU, at most one per check to compute; 1: in this process).
     The checks are independent, so they run in separate processes started fresh
     ("spawn"), each limited to one BLAS, OpenMP and numba thread so that the
     workers do not oversubscribe the cores; the longest checks (by the time recorded
@@ -552,7 +644,59 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
     Measured on 2 cores (quick mode, warm numba cache): 19-22 s in one process,
     11.4-12.1 s with two workers. The run cannot go much below the longest check
     plus one worker's imports: the checks take about 20 s of one core in all, the
-    longest (``linear``, its P(Delta > 0) curve) about 6 s.
+    longest (``linear``, its $P(\Delta > 0)$ curve) about 6 s. The quick mode
+    imports neither torch nor ``memlab.verification.training``.
+
+    Parameters
+    ----------
+    out : str or os.PathLike, default "memlab-report"
+        Output directory (created): the figures (PNG), ``summary.md``,
+        ``summary.json`` and the cache ``.cache/``.
+    mode : {"quick", "full"}, default "quick"
+        ``"quick"``: CPU-sized samples (about 20 s of one core). ``"full"``: larger
+        samples plus the trained GMM denoisers (the ``training`` check; needs torch,
+        tens of minutes).
+    checks : iterable of str, optional
+        Names of `CHECKS` to run; default ``None``, every check of the mode.
+    progress : bool, default True
+        Show a tqdm progress bar over the checks (on stderr).
+    workers : int, optional
+        Number of processes that run the checks to compute, at least 1 (at most 256);
+        default ``None``, one per CPU and at most one per check to compute; ``1`` runs
+        them in this process.
+
+    Returns
+    -------
+    list of Row
+        The rows of the checks run, in the order of `CHECKS`.
+
+    Raises
+    ------
+    TypeError
+        If ``out`` is not a path, ``checks`` is not an iterable of str (a plain string
+        is rejected), ``progress`` is not a bool or ``workers`` is not an int.
+    ValueError
+        If ``mode`` is not ``"quick"`` or ``"full"``, ``checks`` names an unknown
+        check, ``workers`` is not in [1, 256], or ``out`` is not a writable directory.
+    Exception
+        Whatever a check raises, after the other checks finished and were cached.
+
+    References
+    ----------
+    The predictions come from Buchanan et al. (2025) (``gmm``, ``training``), the
+    onset paper (anonymous, under review) (``mixing``, ``linear``) and Favero et al.
+    (2025) (``kernel``, ``rhm``); each row names its section or equation.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> out = tempfile.mkdtemp()
+    >>> rows = run_report(out, checks=["metrics"], progress=False, workers=1)
+    >>> [r.status for r in rows]
+    ['pass', 'pass']
+    >>> sorted(p.name for p in Path(out).iterdir())
+    ['.cache', 'summary.json', 'summary.md']
     """
     check_path("out", out)
     mode = check_choice("mode", mode, ("quick", "full"))
@@ -570,13 +714,14 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
     ensure_writable_dir(out)
     cache = out / ".cache"
     cache.mkdir(exist_ok=True)
-    timings, by_check, pending = {}, {}, []
+    timings, by_check, figures_of, pending = {}, {}, {}, []
     for name in names:
         key = _key(name, mode)
         saved = _load_cache(cache / f"{name}-{key}.json", name, mode, key)
         if saved is not None and all((out / f).exists() for f in saved[1]):
-            by_check[name] = saved[0]
+            by_check[name], figures_of[name] = saved
             timings[name] = "cached"
+            _LOG.info("%s: cached (%s)", name, cache / f"{name}-{key}.json")
         else:
             pending.append((name, key))
     bar = None
@@ -584,13 +729,17 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
         from tqdm import tqdm
         bar = tqdm(total=len(names), desc="memlab report", initial=len(names) - len(pending))
 
+    if pending:
+        _LOG.info("computing %s", ", ".join(name for name, _ in pending))
+
     def finished(name, key, rows, figures, seconds):
         timings[name] = f"{seconds:.1f} s"
+        _LOG.info("%s: computed in %.1f s", name, seconds)
         atomic_write(cache / f"{name}-{key}.json",
                      json.dumps({"schema": CACHE_SCHEMA, "check": name, "mode": mode,
                                  "key": key, "rows": [asdict(r) for r in rows],
                                  "figures": figures, "seconds": round(seconds, 3)}, indent=1))
-        by_check[name] = rows
+        by_check[name], figures_of[name] = rows, figures
         if bar is not None:
             bar.update(1)
 
@@ -612,11 +761,12 @@ def run_report(out="memlab-report", *, mode="quick", checks=None, progress=True,
             key = _key(name, mode)
             saved = _load_cache(cache / f"{name}-{key}.json", name, mode, key)
             if saved is not None and all((out / f).exists() for f in saved[1]):
-                by_check[name] = saved[0]
+                by_check[name], figures_of[name] = saved
                 timings[name] = "cached, not rerun"
     summary_rows = [r for name in CHECKS for r in by_check.get(name, [])]
+    figures = [f for name in CHECKS for f in figures_of.get(name, [])]
     _write_summary(out / "summary.md", summary_rows, mode,
-                   {n: timings[n] for n in CHECKS if n in timings})
+                   {n: timings[n] for n in CHECKS if n in timings}, figures)
     return rows
 
 
@@ -644,6 +794,10 @@ def _compute(check, mode, out):
 
     t0 = time.perf_counter()
     rows, figs = check(mode)
+    unknown = sorted({r.figure for r in rows if r.figure} - set(figs))
+    if unknown:
+        raise ValueError(f"check {rows[0].check!r} gives its rows the figures {unknown}, "
+                         f"which it does not draw (it draws {sorted(figs)})")
     for fname, fig in figs.items():
         _save_figure(fig, Path(out) / fname)
         plt.close(fig)
@@ -713,22 +867,62 @@ def _run_in_workers(pending, mode, out, cache, n_proc, finished):
         pool.join()
 
 
-def _write_summary(path, rows, mode, timings):
-    n_pass = sum(r.status == "pass" for r in rows)
-    n_dev = sum(r.status.startswith("deviation") for r in rows)
-    n_fail = sum(r.status == "FAIL" for r in rows)
+def _md(text):
+    """``text`` as literal Markdown on one line: ``\\``, ``*`` and backquotes escaped (an
+    ``M*/N ... M*/N`` must not turn into emphasis)."""
+    text = " ".join(str(text).split())
+    for char in ("\\", "*", "`"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _cell(text):
+    """``text`` as the content of one Markdown table cell: literal, with ``|`` escaped."""
+    return _md(text).replace("|", "\\|")
+
+
+def _counts(rows):
+    """Number of rows of each status: pass, FAIL and documented deviations."""
+    return {"pass": sum(r.status == "pass" for r in rows),
+            "FAIL": sum(r.status == "FAIL" for r in rows),
+            "deviation (documented)": sum(r.status.startswith("deviation") for r in rows)}
+
+
+def _write_summary(path, rows, mode, timings, figures=()):
+    """Write ``summary.md`` (the table, the run times, the figures under headings) and
+    ``summary.json`` (the rows as ``Row.to_dict()``, the counts, the run times) next to
+    it."""
+    from memlab import __version__
+
+    counts = _counts(rows)
     lines = [f"# memlab report ({mode})", "",
-             f"{len(rows)} predictions: {n_pass} pass, {n_fail} fail, {n_dev} documented "
-             f"deviations of a seed's claim. {time.strftime('%Y-%m-%d %H:%M')}, "
-             f"{os.cpu_count()} CPUs.", "",
-             "| check | prediction | theory | verification | agreement | status | figure |",
+             f"{len(rows)} predictions: {counts['pass']} pass, {counts['FAIL']} fail, "
+             f"{counts['deviation (documented)']} documented deviations of a paper's claim. "
+             f"memlab {__version__}, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs.",
+             "", "| check | prediction | theory | verification | agreement | status | figure |",
              "|---|---|---|---|---|---|---|"]
     for r in rows:
-        fig = f"![]({r.figure})" if r.figure else ""
-        lines.append(f"| {r.check} | {r.prediction} | {r.theory} | {r.verification} | "
-                     f"{r.agreement} | **{r.status}** | {fig} |")
+        fig = f"[{_cell(r.figure)}]({r.figure})" if r.figure else ""
+        lines.append(f"| {_cell(r.check)} | {_cell(r.prediction)} | {_cell(r.theory)} | "
+                     f"{_cell(r.verification)} | {_cell(r.agreement)} | **{_cell(r.status)}** | "
+                     f"{fig} |")
     lines += ["", "Run times: " + ", ".join(f"{k} {v}" for k, v in timings.items()) + ".", "",
-              "Figures: " + ", ".join(sorted({p.name for p in path.parent.glob('*.png')})) + ".",
-              "", "Documented deviations are explained in docs/: the GMM reference crossover "
-              "in docs/gmm.md, the P(Delta > 0) transition in docs/linear_diffusion.md.", ""]
+              "Documented deviations are explained on the docs pages of their modules: the "
+              "earlier reference crossover in docs/gmm.md (section \"The crossover: closed form "
+              "against simulation\"), the P(Delta > 0) transition in docs/linear_diffusion.md "
+              "(section \"Onset paper, Fig. 3\").", ""]
+    shown = list(dict.fromkeys(figures))
+    if shown:
+        lines += ["## Figures", ""]
+        for fig in shown:
+            supported = [r.prediction for r in rows if r.figure == fig]
+            lines += [f"### {fig}", ""]
+            if supported:
+                lines += ["The figure of: " + "; ".join(_md(p) for p in supported) + ".", ""]
+            lines += [f"![{Path(fig).stem}]({fig})", ""]
     atomic_write(path, "\n".join(lines))
+    summary = {"schema": "memlab-report-summary-v1", "memlab_version": __version__,
+               "mode": mode, "counts": counts, "timings": timings, "figures": shown,
+               "rows": [r.to_dict() for r in rows]}
+    atomic_write(Path(path).with_suffix(".json"),
+                 json.dumps(summary, indent=1, allow_nan=False) + "\n")

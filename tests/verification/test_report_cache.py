@@ -1,7 +1,9 @@
-"""The report cache cannot lie (memlab.verification.report): keys, validation of entries,
-atomic writes, merging of --checks runs, Ctrl-C, and the write probe."""
+"""The report cache cannot lie (memlab.verification.report): keys, validation of entries
+(named in a warning of the logger), atomic writes, merging of --checks runs, Ctrl-C, and
+the write probe."""
 
 import json
+import logging
 import threading
 from pathlib import Path
 
@@ -43,18 +45,34 @@ def _entry(out, name):
     lambda p: p.write_text(json.dumps(dict(json.loads(p.read_text()), rows=[{"x": 1}]))),
     lambda p: p.write_text(json.dumps({"rows": [], "figures": []})),           # old schema
 ], ids=["bad-json", "truncated", "foreign-key", "bad-rows", "old-schema"])
-def test_invalid_cache_entry_is_named_discarded_and_recomputed(tmp_path, fake_checks, capsys,
+def test_invalid_cache_entry_is_named_discarded_and_recomputed(tmp_path, fake_checks, caplog,
                                                                damage):
     report.run_report(tmp_path, checks=["a"], progress=False)
     damage(_entry(tmp_path, "a"))
-    capsys.readouterr()
-    rows = report.run_report(tmp_path, checks=["a"], progress=False)
+    with caplog.at_level(logging.WARNING, logger="memlab"):
+        rows = report.run_report(tmp_path, checks=["a"], progress=False)
     assert [r.prediction for r in rows] == ["first prediction"] and fake_checks == ["a", "a"]
-    err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "invalid cache entry" in err[0] and _entry(tmp_path, "a").name in err[0]
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and warnings[0].name == "memlab.verification.report"
+    message = warnings[0].getMessage()
+    assert "invalid cache entry" in message and _entry(tmp_path, "a").name in message
     assert json.loads(_entry(tmp_path, "a").read_text())["key"] == report._key("a", "quick")
     report.run_report(tmp_path, checks=["a"], progress=False)      # valid again: re-used
     assert fake_checks == ["a", "a"]
+
+
+def test_invalid_cache_entry_warning_reaches_stderr_through_the_cli(tmp_path, fake_checks,
+                                                                    capsys):
+    assert main(["report", "--out", str(tmp_path), "--checks", "a", "--quiet"]) == 0
+    _entry(tmp_path, "a").write_text("{not json")
+    capsys.readouterr()
+    assert main(["report", "--out", str(tmp_path), "--checks", "a", "--json"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("memlab report: warning: discarding invalid "
+                                               "cache entry")
+    _entry(tmp_path, "a").write_text("{not json")
+    assert main(["report", "--out", str(tmp_path), "--checks", "a", "--quiet"]) == 0
+    assert capsys.readouterr().err == ""                   # --quiet: errors only
 
 
 def test_changed_source_or_environment_recomputes(tmp_path, fake_checks, monkeypatch):
@@ -86,6 +104,12 @@ def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path):
     assert (tmp_path / "rhm_level_accuracy.png").read_bytes()[:4] == b"\x89PNG"
     saved = json.loads(_entry(tmp_path, "rhm").read_text())
     assert saved["schema"] == report.CACHE_SCHEMA and saved["check"] == "rhm"
+    import os
+    umask = os.umask(0o022)
+    os.umask(umask)
+    for name in ("summary.md", "summary.json", "rhm_level_accuracy.png"):
+        # the permissions of an ordinary open(path, "w"), not mkstemp's owner-only 0o600
+        assert (tmp_path / name).stat().st_mode & 0o777 == 0o666 & ~umask
 
 
 def _concurrently(work, n):

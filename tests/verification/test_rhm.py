@@ -112,7 +112,7 @@ def test_plots_carry_the_setting_and_the_references(plot_inputs):
 
 def test_cli_rhm(capsys):
     assert main(["rhm", "--v", "16", "--m", "4", "--s", "2", "--L", "3", "--batch", "64",
-                 "--generate", "--steps", "20", "--n-samples", "50"]) == 0
+                 "--generate", "--steps", "20", "--n-samples", "50", "--no-save"]) == 0
     out = capsys.readouterr().out
     assert "distinct strings v m^((d-1)/(s-1)) = 262144" in out
     assert "layer 3: P*_3 = 4096" in out
