@@ -26,6 +26,12 @@ Subcommands (one per concept, plus the report):
   Sec. 4); ``memlab train rhm --P 32,64,128``: a D3PM U-Net on RHM strings, its
   memorization time against $P$ (Favero et al. 2025, Sec. 4.3). Both resume from
   their ``--out`` directory. They need torch (the ``train`` extra).
+* ``memlab sweep SPEC [--store DIR] [--workers N | --scheduler ADDRESS |
+  --scheduler-file FILE] [--status] [--list]``: an experiment over a grid of settings on
+  Dask (an embedded LocalCluster by default), one stored result per task (a rerun
+  computes only the missing ones), then one labelled dataset (netCDF and CSV) and the
+  experiment's figures in ``--out``
+  ([`memlab.verification.sweep`][memlab.verification.sweep]; the ``sweep`` extra).
 
 Options every subcommand takes:
 
@@ -521,6 +527,63 @@ def _train_rhm(args, out: _Output) -> int:
     return 0
 
 
+def _sweep(args, out: _Output) -> int:
+    from memlab.verification import sweep as sw
+
+    if args.list:
+        out.line("memlab sweep: registered experiments (settings: type = default; "
+                 "REQUIRED must be given)")
+        listing = {}
+        for name, description in sw.experiments().items():
+            exp = sw.get_experiment(name)
+            settings = {k: (t.__name__, "REQUIRED" if d is sw.REQUIRED else d)
+                        for k, (t, d) in exp.settings.items()}
+            listing[name] = {"description": description, "settings": settings,
+                             "outputs": {k: list(v) for k, v in exp.outputs.items()}}
+            out.line(f"  {name}: {description}")
+            out.line("      " + ", ".join(f"{k}: {t} = {d}" for k, (t, d) in settings.items()))
+            out.line("      outputs: " + ", ".join(exp.outputs))
+        out.results["experiments"] = listing
+        return 0
+    if args.spec is None:
+        raise ValueError("spec is required (a .toml or .yaml sweep file), or use --list")
+    sweep = sw.load_sweep_spec(args.spec)
+    n_tasks = len(sweep.tasks())
+    axes = " x ".join(f"{k} ({len(v)})" for k, v in sweep.grid.items())
+    out.line(f"memlab sweep: {sweep.experiment} over {axes} = {n_tasks} tasks, store "
+             f"{args.store}")
+    out.results["sweep"] = sweep
+    if args.status:
+        status = sw.sweep_status(sweep, args.store)
+    else:
+        if args.workers is not None and args.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {args.workers}")
+        _LOG.info("running %d tasks of %s", n_tasks, sweep.experiment)
+        status = sw.run_sweep(sweep, args.store, scheduler=args.scheduler,
+                              scheduler_file=args.scheduler_file, n_workers=args.workers,
+                              threads_per_worker=args.threads_per_worker,
+                              progress=_progress(args))
+    out.results["status"] = status
+    out.line(f"  done {status.done}, running {status.running}, failed {status.failed}, "
+             f"missing {status.missing} (of {status.total})")
+    from memlab.verification.sweep._store import Store
+    store = Store(args.store)
+    failed = [t for t in sweep.tasks() if t.key in status.failed_keys]
+    for task in failed[:10]:
+        path = store.path(task, "failed")
+        try:
+            last = json.loads(path.read_text())["error"].strip().splitlines()[-1]
+        except (OSError, ValueError, KeyError, IndexError):
+            last = "(traceback unreadable)"
+        out.line(f"  failed: {task.settings} -> {last} (traceback in {path})")
+    if not args.status and args.out is not None and status.done:
+        ds = sw.sweep_dataset(sweep, args.store)
+        _make_out(args.out)
+        for path in sw.save_sweep(ds, args.out).values():
+            out.wrote(path)
+    return 0
+
+
 def _set_threads(n):
     if n:
         import torch
@@ -701,6 +764,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     _save_args(p, "rhm", "the counts, the timing and the generation errors")
     p.set_defaults(func=_rhm)
+
+    p = add(sub, "sweep", help="an experiment over a grid of settings on Dask, resumable, one "
+                               "labelled dataset (needs the sweep extra)")
+    p.add_argument("spec", nargs="?", help="sweep file (.toml or .yaml): experiment, [grid], "
+                                           "[fixed]")
+    p.add_argument("--store", default="memlab-sweeps",
+                   help="result directory, one file per task (default memlab-sweeps); a "
+                        "rerun computes only the missing tasks")
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of the embedded LocalCluster (default: one per CPU)")
+    p.add_argument("--threads-per-worker", type=int, default=1,
+                   help="BLAS/OpenMP/numba threads per embedded worker (default 1)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDRESS",
+                       help="use a running Dask scheduler (tcp://host:8786), or 'serial' to "
+                            "run in this process")
+    where.add_argument("--scheduler-file", metavar="FILE",
+                       help="use the running Dask cluster of this scheduler file")
+    p.add_argument("--status", action="store_true",
+                   help="only count done / running / failed / missing tasks")
+    p.add_argument("--list", action="store_true",
+                   help="list the registered experiments with their settings")
+    _save_args(p, "sweep", "the dataset (.nc, .csv) and the experiment's figures")
+    p.set_defaults(func=_sweep)
 
     p = sub.add_parser("train", help="train diffusion models: GMM denoisers or a D3PM on the RHM "
                                      "(needs torch)")

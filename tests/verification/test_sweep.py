@@ -250,3 +250,32 @@ def test_documented_spec_files_expand():
     for path in specs:
         s = sw.load_sweep_spec(path)
         assert len(s.tasks()) == int(np.prod(s.shape)) >= 1
+
+
+def test_cli_sweep(tmp_path, capsys):
+    import csv
+
+    from memlab.verification.cli import main
+    spec = tmp_path / "s.toml"
+    spec.write_text('experiment = "collapse_time"\n[grid]\nd = [4, 8]\n[fixed]\nn = 20\n'
+                    'n_paths = 8\nn_datasets = 2\n')
+    store, out = tmp_path / "store", tmp_path / "out"
+    assert main(["sweep", str(spec), "--store", str(store), "--status", "--no-save"]) == 0
+    assert "missing 2 (of 2)" in capsys.readouterr().out
+    assert main(["sweep", str(spec), "--store", str(store), "--scheduler", "serial",
+                 "--out", str(out), "--json", "-q"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert doc["command"] == "sweep" and doc["results"]["status"]["fields"]["done"] == 2
+    assert (out / "collapse_time.nc").exists() and (out / "sweep.json").exists()
+    with (out / "collapse_time.csv").open() as fh:
+        assert [int(r["d"]) for r in csv.DictReader(fh)] == [4, 8]
+    assert main(["sweep", "--list", "--no-save"]) == 0
+    assert "gmm_crossover" in capsys.readouterr().out
+    assert main(["sweep", "--no-save"]) == 2
+    assert "spec is required" in capsys.readouterr().err
+    bad = tmp_path / "f.toml"
+    bad.write_text('experiment = "test_square"\n[grid]\nx = [1.0]\n[fixed]\nfail = true\n')
+    assert main(["sweep", str(bad), "--store", str(store), "--scheduler", "serial",
+                 "--no-save"]) == 0
+    text = capsys.readouterr().out
+    assert "failed 1" in text and "planted failure at x = 1.0" in text
