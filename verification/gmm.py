@@ -1579,6 +1579,7 @@ def plot_excess_per_t(curves: LossCurves, M_values: ArrayLike | None = None, *,
 
 def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Callable = "x0", *,
                             crossover: CrossoverEstimate | None = None,
+                            reference: float | None = None,
                             ax: Axes | None = None) -> Figure:
     r"""Weighted excess losses against M with the closed-form and simulated $M^*$ marked.
 
@@ -1599,6 +1600,9 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Cal
     crossover : CrossoverEstimate, optional
         A [`CrossoverEstimate`][memlab.verification.gmm.CrossoverEstimate] of the same curves: its estimate and
         interval are drawn; default the first zero of the simulated gap.
+    reference : float, optional
+        A value of $M^*$ to compare with (e.g. one quoted elsewhere), drawn as a dotted
+        vertical line; must lie in (0, N].
     ax : matplotlib.axes.Axes, optional
         Axes to draw on (keyword-only); default a new Figure (not registered with
         pyplot). When given, only ``ax`` is drawn on.
@@ -1610,6 +1614,8 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Cal
 
     Raises
     ------
+    ValueError
+        If ``reference`` is not in (0, N].
     TypeError
         If ``curves`` is not a ``LossCurves``, ``crossover`` not a
         ``CrossoverEstimate``, ``ax`` not a matplotlib Axes, or ``weighting`` of
@@ -1633,6 +1639,9 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Cal
     check_instance("curves", curves, LossCurves)
     if crossover is not None:
         check_instance("crossover", crossover, CrossoverEstimate)
+    if reference is not None:
+        reference = check_real("reference", reference, lo=0.0, hi=float(curves.N),
+                               lo_open=True)
     wc = curves.weighted(weighting)
     fig, ax = axes_for(ax, figsize=(7.0, 4.8))
     lam = wc.weights
@@ -1654,6 +1663,9 @@ def plot_weighted_loss_vs_M(curves: LossCurves, weighting: str | ArrayLike | Cal
                    label=f"{crossover.confidence:.0%} bootstrap interval of $M^*$")
     ax.axvline(m_sim, color="k", label=f"simulated $M^*$ = {m_sim:.1f}")
     ax.axvline(m_closed, color="k", ls="--", label=f"closed-form $M^*$ (eq. 14) = {m_closed:.1f}")
+    if reference is not None:
+        ax.axvline(reference, color="C3", ls=":",
+                   label=f"reference $M^*$ = {reference:.1f} ({reference / curves.N:.2f} N)")
     ax.set_xlabel("M (memorized training points)")
     name = _weighting_name(weighting)
     ax.set_ylabel(f"weighted excess loss over memorizer ({name} weighting)")

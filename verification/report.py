@@ -188,7 +188,8 @@ def _gmm(mode):
             _status(abs(est.estimate / N - 0.70) <= 0.05, documented=GMM_REFERENCE_BAND,
                     measured=est.estimate / N), "11/0", "gmm_crossover.png"),
     ]
-    figs = {"gmm_crossover.png": plot_weighted_loss_vs_M(curves, "x0", crossover=est),
+    figs = {"gmm_crossover.png": plot_weighted_loss_vs_M(curves, "x0", crossover=est,
+                                                          reference=0.70 * N),
             "gmm_excess_per_t.png": plot_excess_per_t(curves)}
     return rows, figs
 

@@ -487,3 +487,15 @@ def test_plot_sources_use_no_pyplot():
         src = inspect.getsource(getattr(vg, name))
         assert "matplotlib.pyplot" not in src and "plt." not in src
     assert "plot_crossover_curve" in vg.__all__
+
+
+def test_weighted_loss_plot_draws_the_reference():
+    from matplotlib.figure import Figure
+
+    c = vg.simulate_loss_curves(20, 5, 2, n_noise=1, n_datasets=2, seed=0)
+    ax = Figure().add_subplot()
+    vg.plot_weighted_loss_vs_M(c, "x0", reference=14.0, ax=ax)
+    labels = [line.get_label() for line in ax.lines]
+    assert any(lab.startswith("reference $M^*$ = 14.0 (0.70 N)") for lab in labels)
+    with pytest.raises(ValueError, match="reference"):
+        vg.plot_weighted_loss_vs_M(c, "x0", reference=21.0)
