@@ -67,7 +67,7 @@ def test_spec_files(tmp_path):
 def test_sweep_validation():
     with pytest.raises(ValueError, match="unknown experiment name"):
         sw.Sweep("nope", {"d": [1]})
-    with pytest.raises(ValueError, match="no setting 'D'"):
+    with pytest.raises(ValueError, match="name 'D' is not a setting"):
         sw.Sweep("collapse_time", {"D": [4]}, {"n": 20})
     with pytest.raises(TypeError, match="setting 'd' of 'collapse_time' must be an integer"):
         sw.Sweep("collapse_time", {"d": ["4"]}, {"n": 20})
@@ -279,3 +279,16 @@ def test_cli_sweep(tmp_path, capsys):
                  "--no-save"]) == 0
     text = capsys.readouterr().out
     assert "failed 1" in text and "planted failure at x = 1.0" in text
+
+
+def test_gmm_training_sweep_and_its_figure(tmp_path):
+    pytest.importorskip("torch")
+    s = sw.Sweep("gmm_training", {"M": [2, 4, 8], "N": [8, 16]},
+                 {"d": 2, "K": 2, "epochs": 3, "n_noise": 1, "n_eval": 8})
+    st = sw.run_sweep(s, tmp_path / "store", scheduler="serial", progress=False)
+    assert st.done == 6
+    ds = sw.sweep_dataset(s, tmp_path / "store")
+    assert ds["ratio"].dims == ("M", "N")
+    assert ((ds["ratio"] >= 0) & (ds["ratio"] <= 1)).all()
+    paths = sw.save_sweep(ds, tmp_path / "out")
+    assert paths["gmm_training_memorization.png"].stat().st_size > 1000

@@ -133,6 +133,60 @@ def kernel_flow(kernel, P, sigma, d, ell, seed):
     return {"tau_mem": kernel_gradient_flow(kernel, P, sigma, d, ell=ell, seed=seed).tau_mem}
 
 
+def _gmm_training_figure(ds):
+    """Memorization ratio against M/N for every other grid point (left), and the transition
+    M_mem (ratio 1/2) over N with the least-squares line M_mem = a N (right)."""
+    import matplotlib
+
+    from memlab.verification._plotting import figure_for
+    from memlab.verification.training.gmm_denoiser import transition_points
+
+    if "M" not in ds["ratio"].dims:
+        return {}
+    fixed = json.loads(ds.attrs.get("fixed_settings", "{}"))
+    others = [dim for dim in ds["ratio"].dims if dim != "M"]
+    ratio = ds["ratio"].transpose(*others, "M") if others else ds["ratio"]
+    curves = ratio.stack(_curve=others) if others else ratio.expand_dims(_curve=[0])
+    fig = figure_for(None, figsize=(10.5, 4.0))
+    left, right = fig.subplots(1, 2)
+    cmap = matplotlib.colormaps["viridis"]
+    n = curves.sizes["_curve"]
+    Ns, mids = [], []
+    for c in range(n):
+        cur = curves.isel(_curve=c)
+        setting = {k: cur[k].item() for k in others}
+        N = int(setting.get("N", fixed.get("N")))
+        M = ds["M"].values.astype(float)
+        r = cur.values
+        ok = np.isfinite(r)
+        colour = cmap(0.9 * c / max(1, n - 1))
+        label = ", ".join(f"{k} = {v}" for k, v in setting.items()) or None
+        left.plot(M[ok] / N, r[ok], "o-", ms=3, color=colour, label=label)
+        if ok.sum() >= 2:
+            mid = transition_points(M[ok], np.clip(r[ok], 0.0, 1.0))[1]
+            if np.isfinite(mid):
+                Ns.append(N)
+                mids.append(mid)
+                right.plot(N, mid / N, "o", color=colour)
+    left.axhline(0.5, color="0.5", lw=0.8, ls=":")
+    left.set_xlabel("M / N (mixture components per training point)")
+    left.set_ylabel("memorization ratio of generated samples")
+    left.set_ylim(-0.03, 1.03)
+    if n <= 12:
+        left.legend(fontsize=7)
+    if len(Ns) >= 1:
+        Ns, mids = np.array(Ns, float), np.array(mids)
+        a = float(np.sum(Ns * mids) / np.sum(Ns ** 2))
+        right.axhline(a, color="k", lw=0.8, label=f"fit $M_{{mem}} = aN$: a = {a:.3f}")
+        right.legend(fontsize=8)
+    right.set_xlabel("N (training points)")
+    right.set_ylabel("$M_{mem}/N$ (ratio 1/2)")
+    setting = ", ".join(f"{k} = {v}" for k, v in fixed.items())
+    fig.suptitle("Trained M-component GMM denoisers (Buchanan et al. 2025, sec. 4)\n"
+                 + setting, fontsize=9)
+    return {"gmm_training_memorization.png": fig}
+
+
 @register_experiment(
     "gmm_training",
     {"N": (int, REQUIRED), "d": (int, REQUIRED), "K": (int, REQUIRED), "M": (int, REQUIRED),
@@ -140,7 +194,8 @@ def kernel_flow(kernel, P, sigma, d, ell, seed):
      "seed": (int, 0)},
     {"ratio": (), "sigma2": (), "final_loss": ()},
     description="one trained M-component GMM denoiser: memorization ratio (Buchanan et al. "
-                "2025, sec. 4; needs torch)")
+                "2025, sec. 4; needs torch)",
+    figure=_gmm_training_figure)
 def gmm_training(N, d, K, M, epochs, lr, n_noise, n_eval, seed):
     from memlab.theory.gmm import sample_gmm
     from memlab.theory.metrics import memorization_ratio
