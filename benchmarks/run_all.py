@@ -8,7 +8,7 @@ BLAS and numba threads, load average at the start). This entry point runs them a
 fraction of the float64 peak of the hot kernels (with their flop counts), and the
 scaling exponents.
 
-Run: ``python benchmarks/run_all.py [crossover gmm rhm linear kernel mixing]``
+Run: ``python benchmarks/run_all.py [crossover gmm rhm linear kernel mixing sweep]``
 (about 20 minutes on 2 quiet cores for all of them; ``bench_linear`` and ``bench_kernel``
 take most of it). Compare ratios only within one run: the machine is shared.
 """
@@ -25,7 +25,7 @@ sys.path.insert(0, str(HERE))
 
 from _common import RESULTS, machine, machine_line  # noqa: E402
 
-NAMES = ("crossover", "gmm", "rhm", "linear", "kernel", "mixing")
+NAMES = ("crossover", "gmm", "rhm", "linear", "kernel", "mixing", "sweep")
 
 
 def _s(seconds):
@@ -107,6 +107,12 @@ def ratio_rows(r):
         rows.append(("collapse times of 256 OU paths, d = 30, n = 403 (numba, early stop)",
                      "numpy over paths, early stop too", m["speedup"], m["numba_s"],
                      m["numba_compile_s"]))
+    if "sweep" in r:
+        s = r["sweep"]
+        rows.append((f"sweep of {s['tasks']} gmm_crossover tasks on 2 Dask workers "
+                     f"(scheduler overhead {s['overhead_per_task_s'] * 1e3:.1f} ms per task)",
+                     "the same sweep on 1 worker", s["speedup_2_over_1"], s["two_workers_s"],
+                     None))
     return rows
 
 
