@@ -181,6 +181,9 @@ def _gmm_training_figure(ds):
         right.legend(fontsize=8)
     right.set_xlabel("N (training points)")
     right.set_ylabel("$M_{mem}/N$ (ratio 1/2)")
+    right.set_ylim(0.0, 1.05)
+    if len(Ns):
+        right.set_xlim(0.0, 1.1 * max(Ns))
     setting = ", ".join(f"{k} = {v}" for k, v in fixed.items())
     fig.suptitle("Trained M-component GMM denoisers (Buchanan et al. 2025, sec. 4)\n"
                  + setting, fontsize=9)
