@@ -60,6 +60,7 @@ SKIP = {
 NONFINITE = {
     "memlab.theory.memorization_onset": ("nan", "the train/validation gap never reaches threshold"),
     "memlab.theory.metrics.first_crossing": ("nan", "no point reaches level"),
+    "memlab.theory.metrics.best_before": ("nan", "no step precedes tau_mem"),
     "memlab.theory.p_delta_curve": ("nan", "P(Delta > 0) never crosses 1/2 inside the n grid"),
     "memlab.theory.mixing.kde_log_gain": ("-inf", "the KDE is worse than the zero estimator"),
     "memlab.verification.kernel_scaling.kernel_gradient_flow":
@@ -311,6 +312,8 @@ OVERRIDES = {
                       "y": lambda: np.array([1., .5, .26, .12])},
     "first_crossing": {"x": lambda: np.array([1., 2, 3, 4]),
                        "y": lambda: np.array([0., .4, .6, 1.])},
+    "precision_recall": {"real": lambda: _TRAIN, "fake": lambda: _TRAIN + 0.1},
+    "best_before": {"fidelity": lambda: np.array([3.0, 2.0, 2.5, 1.0, 1.5]), "tau_mem": 4.5},
     "sample_training_set": {"d": 3}, "p_delta_positive": {"d": 3, "n": 8},
     "p_delta_curve": {"d": 3}, "expected_hellinger": {"d": 3, "n": 8},
     "hellinger_large_n_limit": {"d": 3},

@@ -16,6 +16,13 @@ al. (2025) and the position paper (2026).
   the exponent (e.g. $\tau_{\rm mem} \propto P^\beta$, $\beta \approx 1$).
 * [`sliced_wasserstein`][memlab.theory.metrics.sliced_wasserstein]: the sliced Wasserstein distance between two
   samples (the fidelity metric of the position paper, 2026).
+* [`frechet_distance`][memlab.theory.metrics.frechet_distance] (and its closed form
+  [`gaussian_frechet_distance`][memlab.theory.metrics.gaussian_frechet_distance]): the
+  squared Fréchet distance between Gaussian fits of two samples, the FID analogue for
+  low-dimensional data; [`precision_recall`][memlab.theory.metrics.precision_recall]: the
+  k-NN manifold precision and recall of Kynkäänniemi et al. (2019); and
+  [`best_before`][memlab.theory.metrics.best_before]: the best fidelity reached before
+  memorization sets in (the position paper, 2026, Sec. 3).
 * [`normalised_step`][memlab.theory.metrics.normalised_step]: the normalised training step
   $\tau B \eta / P$ of the position paper (2026), Sec. 3.3.
 * [`phase_diagram`][memlab.theory.metrics.phase_diagram]: the regimes of Favero et al. (2025), Fig. 6, in the (P, tau) plane.
@@ -50,7 +57,8 @@ from .._validation import (MAX_SAMPLES, _show, check_array, check_bool, check_po
 __all__ = ["PowerLawFit", "fit_power_law", "memorization_onset", "first_crossing",
            "nearest_distances", "copy_mask", "memorization_ratio", "nearest_hamming",
            "hamming_copy_fraction", "sliced_wasserstein", "normalised_step", "phase_diagram",
-           "PHASES"]
+           "PHASES", "gaussian_frechet_distance", "frechet_distance", "precision_recall",
+           "best_before"]
 
 
 @dataclass(frozen=True)
@@ -795,3 +803,276 @@ def phase_diagram(P: ArrayLike, tau: ArrayLike, *, P_star: ArrayLike,
     layers = np.cumprod(learned, axis=-1).sum(axis=-1)      # layers are learned bottom-up
     regime = np.where(tau > c * P, 2, np.where(layers == ps.size, 1, 0))
     return regime, layers
+
+
+# ----------------------------------------------------------------------------
+# Fidelity metrics of the position paper (2026)
+# ----------------------------------------------------------------------------
+
+
+def _sqrt_psd(S: np.ndarray) -> np.ndarray:
+    """Symmetric square root of a symmetric positive semi-definite matrix (eigenvalues
+    below zero from rounding are clipped)."""
+    w, V = np.linalg.eigh(S)
+    return (V * np.sqrt(np.clip(w, 0.0, None))) @ V.T
+
+
+def gaussian_frechet_distance(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike,
+                              S2: ArrayLike) -> float:
+    r"""Squared Fréchet (2-Wasserstein) distance between $\mathcal N(m_1, S_1)$ and $\mathcal N(m_2, S_2)$.
+
+    $$
+    d^2 = \|m_1 - m_2\|^2 + \operatorname{tr}\big(S_1 + S_2
+          - 2\,(S_1^{1/2} S_2 S_1^{1/2})^{1/2}\big),
+    $$
+
+    the quantity behind the FID. The matrix square roots are taken by symmetric
+    eigendecompositions (no complex round-off, unlike a general `sqrtm`); the result is
+    clipped at 0.
+
+    Parameters
+    ----------
+    m1, m2 : array_like, shape (d,)
+        Means.
+    S1, S2 : array_like, shape (d, d)
+        Covariances, symmetric positive semi-definite.
+
+    Returns
+    -------
+    float
+        $d^2 \ge 0$.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If the shapes do not match, a value is not finite, or a covariance is not
+        symmetric.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3 (its fidelity metrics); the Fréchet distance of
+    Gaussians as used by the FID.
+
+    Examples
+    --------
+    >>> round(gaussian_frechet_distance([0.0], [[1.0]], [3.0], [[4.0]]), 12)   # 3^2 + (1-2)^2
+    10.0
+    """
+    m1 = check_array("m1", m1, ndim=1)
+    m2 = check_array("m2", m2, ndim=1)
+    d = m1.shape[0]
+    if m2.shape != (d,):
+        raise ValueError(f"m2 must have shape ({d},) like m1, got {m2.shape}")
+    S1 = check_array("S1", S1, ndim=2)
+    S2 = check_array("S2", S2, ndim=2)
+    for name, S in (("S1", S1), ("S2", S2)):
+        if S.shape != (d, d):
+            raise ValueError(f"{name} must have shape ({d}, {d}), got {S.shape}")
+        if not np.allclose(S, S.T, rtol=1e-10, atol=1e-12 * max(1.0, np.abs(S).max())):
+            raise ValueError(f"{name} must be symmetric")
+    R = _sqrt_psd(S1)
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(R @ S2 @ R), 0.0, None)).sum()
+    diff = m1 - m2
+    return float(max(0.0, diff @ diff + np.trace(S1) + np.trace(S2) - 2.0 * cross))
+
+
+def frechet_distance(x: ArrayLike, y: ArrayLike) -> float:
+    r"""Squared Fréchet distance between Gaussian fits of two samples (the FID analogue).
+
+    The means and covariances (unbiased, ``ddof = 1``) of ``x`` and ``y`` go into
+    [`gaussian_frechet_distance`][memlab.theory.metrics.gaussian_frechet_distance]. The
+    fit is exact for Gaussian data; for other data the distance compares only the first
+    two moments, and its estimate is biased upwards by about $\operatorname{tr}(S)/n$
+    per sample of size n.
+
+    Parameters
+    ----------
+    x : array_like, shape (n, d)
+        First sample, n >= 2.
+    y : array_like, shape (m, d)
+        Second sample, m >= 2, same d.
+
+    Returns
+    -------
+    float
+        The squared distance, >= 0.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If a sample is not 2-d with at least 2 rows, the dimensions differ, or a value
+        is not finite.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> x = rng.standard_normal((20000, 2))
+    >>> round(frechet_distance(x, x + [3.0, 0.0]), 6)
+    9.0
+    """
+    x = check_array("x", x, ndim=2)
+    y = check_array("y", y, ndim=2)
+    for name, a in (("x", x), ("y", y)):
+        if a.shape[0] < 2:
+            raise ValueError(f"{name} must have at least 2 rows, got shape {a.shape}")
+    if x.shape[1] != y.shape[1]:
+        raise ValueError(f"y must have {x.shape[1]} columns like x, got shape {y.shape}")
+    return gaussian_frechet_distance(x.mean(axis=0), np.atleast_2d(np.cov(x, rowvar=False)),
+                                     y.mean(axis=0), np.atleast_2d(np.cov(y, rowvar=False)))
+
+
+def _inside_balls(query: np.ndarray, centres: np.ndarray, radius: np.ndarray,
+                  chunk: int) -> np.ndarray:
+    """For each query point: is it within ``radius[i]`` of some ``centres[i]``?"""
+    c = centres.mean(axis=0)
+    C = centres - c
+    c2 = (C ** 2).sum(axis=1)
+    r2 = radius ** 2
+    out = np.empty(query.shape[0], dtype=bool)
+    for i in range(0, query.shape[0], chunk):
+        Q = query[i:i + chunk] - c
+        d2 = (Q ** 2).sum(axis=1)[:, None] + c2[None, :] - 2.0 * Q @ C.T
+        out[i:i + chunk] = (d2 <= r2[None, :]).any(axis=1)
+    return out
+
+
+def precision_recall(real: ArrayLike, fake: ArrayLike, *, k: int = 3,
+                     chunk: int = 1024) -> tuple[float, float]:
+    r"""Precision and recall of generated samples by k-NN manifolds (Kynkäänniemi et al. 2019).
+
+    The manifold of a sample is the union of the balls centred at its points, each with
+    the radius of the distance to that point's k-th nearest neighbour in the same
+    sample. Precision is the fraction of ``fake`` points inside the manifold of
+    ``real`` (fidelity); recall is the fraction of ``real`` points inside the manifold of
+    ``fake`` (coverage). A memorizing generator that copies training points has
+    precision 1 on its training set; its recall on held-out data is what drops.
+
+    Parameters
+    ----------
+    real : array_like, shape (n, d)
+        Reference sample, n > k.
+    fake : array_like, shape (m, d)
+        Generated sample, m > k, same d.
+    k : int, default 3
+        Neighbour defining each ball's radius (the paper's default is 3).
+    chunk : int, default 1024
+        Query rows per block (memory chunk x max(n, m) floats).
+
+    Returns
+    -------
+    (precision, recall) : tuple of float
+        Both in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If the shapes are wrong, the dimensions differ, a value is not finite, or a
+        sample has k points or fewer.
+
+    References
+    ----------
+    T. Kynkäänniemi, T. Karras, S. Laine, J. Lehtinen, T. Aila (2019), "Improved
+    precision and recall metric for assessing generative models" (cited by the position
+    paper, 2026).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rng = np.random.default_rng(0)
+    >>> real = rng.standard_normal((500, 2))
+    >>> precision_recall(real, real[:250] + 50.0)         # far away: neither
+    (0.0, 0.0)
+    >>> p, r = precision_recall(real, 0.2 * rng.standard_normal((500, 2)))  # mode collapse
+    >>> bool(p > 0.95 and r < 0.5)
+    True
+    """
+    real = check_array("real", real, ndim=2)
+    fake = check_array("fake", fake, ndim=2)
+    if fake.shape[1] != real.shape[1]:
+        raise ValueError(f"fake must have {real.shape[1]} columns like real, got shape "
+                         f"{fake.shape}")
+    k = check_positive_int("k", k)
+    chunk = check_positive_int("chunk", chunk, maximum=MAX_SAMPLES)
+    for name, a in (("real", real), ("fake", fake)):
+        if a.shape[0] <= k:
+            raise ValueError(f"{name} must have more than k = {k} points, got {a.shape[0]}")
+    # the k-th neighbour within a sample: the point itself is the first of k + 1
+    r_real = nearest_distances(real, real, k=k + 1, chunk=chunk)[:, k]
+    r_fake = nearest_distances(fake, fake, k=k + 1, chunk=chunk)[:, k]
+    precision = float(_inside_balls(fake, real, r_real, chunk).mean())
+    recall = float(_inside_balls(real, fake, r_fake, chunk).mean())
+    return precision, recall
+
+
+def best_before(steps: ArrayLike, fidelity: ArrayLike, tau_mem: float) -> tuple[float, float]:
+    r"""The best fidelity reached before memorization, and when.
+
+    The minimum of a distance-like fidelity metric (sliced Wasserstein, Fréchet
+    distance) over the training steps before ``tau_mem``, the quantity the position
+    paper (2026, Sec. 3) tracks to compare runs: a run that memorizes early may never
+    reach the fidelity of one that memorizes late. With ``tau_mem`` NaN (memorization
+    not reached) every step counts.
+
+    Parameters
+    ----------
+    steps : array_like, shape (n,)
+        Training steps, increasing.
+    fidelity : array_like, shape (n,)
+        The metric at those steps (lower is better).
+    tau_mem : float
+        Memorization time (e.g. from
+        [`memorization_onset`][memlab.theory.metrics.memorization_onset]), or NaN.
+
+    Returns
+    -------
+    (best, step) : tuple of float
+        The smallest fidelity at a step < ``tau_mem`` and its step; (NaN, NaN) when no
+        step precedes ``tau_mem``.
+
+    Raises
+    ------
+    TypeError
+        If an argument is not numeric.
+    ValueError
+        If the arrays are not 1-d of the same length, a value is not finite, or the
+        steps do not increase.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3 ("best fidelity before memorization").
+
+    Examples
+    --------
+    >>> best_before([10, 20, 40, 80], [3.0, 1.5, 1.2, 2.0], tau_mem=30.0)
+    (1.5, 20.0)
+    >>> best_before([10, 20, 40, 80], [3.0, 1.5, 1.2, 2.0], tau_mem=float("nan"))
+    (1.2, 40.0)
+    """
+    steps = check_array("steps", steps, ndim=1)
+    fidelity = check_array("fidelity", fidelity, ndim=1)
+    if fidelity.shape != steps.shape:
+        raise ValueError(f"fidelity must have the shape of steps {steps.shape}, got "
+                         f"{fidelity.shape}")
+    if np.any(np.diff(steps) <= 0):
+        raise ValueError("steps must be strictly increasing")
+    if isinstance(tau_mem, (float, np.floating)) and np.isnan(tau_mem):
+        tau = float("nan")                      # memorization not reached
+    else:
+        tau = check_real("tau_mem", tau_mem)
+    keep = np.ones(steps.shape, bool) if np.isnan(tau) else steps < tau
+    if not keep.any():
+        return float("nan"), float("nan")
+    i = int(np.argmin(np.where(keep, fidelity, np.inf)))
+    return float(fidelity[i]), float(steps[i])
+

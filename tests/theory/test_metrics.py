@@ -150,3 +150,94 @@ def test_normalised_step_and_phase_diagram():
     assert layers.tolist() == [0, 1, 1, 3, 3]
     with pytest.raises(ValueError, match="^P_star must be increasing"):
         metrics.phase_diagram(1, 1, P_star=[10, 5])
+
+
+# --- fidelity metrics of the position paper (2026) -----------------------------------
+
+def _random_spd(rng, d):
+    A = rng.standard_normal((d, d))
+    return A @ A.T + 0.1 * np.eye(d)
+
+
+def test_gaussian_frechet_distance_against_scipy_sqrtm_and_closed_cases():
+    from scipy.linalg import sqrtm
+
+    from memlab.theory.metrics import gaussian_frechet_distance
+    rng = np.random.default_rng(0)
+    for d in (1, 2, 5, 12):
+        m1, m2 = rng.standard_normal(d), rng.standard_normal(d)
+        S1, S2 = _random_spd(rng, d), _random_spd(rng, d)
+        # independent: the general (non-symmetric) sqrtm form tr(S1 + S2 - 2 (S1 S2)^{1/2})
+        ref = np.sum((m1 - m2) ** 2) + np.trace(S1 + S2 - 2 * np.real(sqrtm(S1 @ S2)))
+        assert gaussian_frechet_distance(m1, S1, m2, S2) == pytest.approx(ref, rel=1e-9)
+    # commuting (diagonal) covariances: sum (sqrt(a) - sqrt(b))^2
+    a, b = np.array([1.0, 4.0, 9.0]), np.array([4.0, 1.0, 16.0])
+    assert gaussian_frechet_distance(np.zeros(3), np.diag(a), np.ones(3), np.diag(b)) == \
+        pytest.approx(3.0 + np.sum((np.sqrt(a) - np.sqrt(b)) ** 2), rel=1e-12)
+    S = _random_spd(rng, 4)
+    assert gaussian_frechet_distance(np.ones(4), S, np.ones(4), S) == pytest.approx(0, abs=1e-10)
+    with pytest.raises(ValueError, match="S2 must be symmetric"):
+        gaussian_frechet_distance([0.0, 0.0], np.eye(2), [0.0, 0.0], [[1.0, 0.5], [0.0, 1.0]])
+
+
+def test_frechet_distance_of_samples_converges_to_the_gaussian_value():
+    from memlab.theory.metrics import frechet_distance, gaussian_frechet_distance
+    rng = np.random.default_rng(1)
+    S1, S2 = np.array([[2.0, 0.5], [0.5, 1.0]]), np.array([[1.0, -0.3], [-0.3, 0.5]])
+    m1, m2 = np.zeros(2), np.array([1.0, -2.0])
+    exact = gaussian_frechet_distance(m1, S1, m2, S2)
+    n = 200_000
+    x = rng.multivariate_normal(m1, S1, n)
+    y = rng.multivariate_normal(m2, S2, n)
+    # estimator error: O(tr S / sqrt(n)) in the means and covariances, ~1e-2 here
+    assert frechet_distance(x, y) == pytest.approx(exact, abs=0.03)
+
+
+def _brute_precision_recall(real, fake, k):
+    def radii(a):
+        D = np.linalg.norm(a[:, None] - a[None], axis=-1)
+        return np.sort(D, axis=1)[:, k]
+
+    def inside(q, c, r):
+        D = np.linalg.norm(q[:, None] - c[None], axis=-1)
+        return (D <= r[None, :]).any(axis=1).mean()
+
+    return inside(fake, real, radii(real)), inside(real, fake, radii(fake))
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_precision_recall_against_brute_force(k):
+    from memlab.theory.metrics import precision_recall
+    rng = np.random.default_rng(k)
+    real = rng.standard_normal((120, 3))
+    fake = 0.7 * rng.standard_normal((90, 3)) + [0.5, 0.0, 0.0]
+    p, r = precision_recall(real, fake, k=k, chunk=16)
+    bp, br = _brute_precision_recall(real, fake, k)
+    assert (p, r) == (pytest.approx(bp, abs=1e-12), pytest.approx(br, abs=1e-12))
+    assert 0 < p <= 1 and 0 < r <= 1
+
+
+def test_precision_recall_extremes():
+    from memlab.theory.metrics import precision_recall
+    rng = np.random.default_rng(2)
+    real = rng.standard_normal((200, 2))
+    assert precision_recall(real, real.copy()) == (1.0, 1.0)        # every point is a centre
+    assert precision_recall(real, real + 100.0) == (0.0, 0.0)
+    with pytest.raises(ValueError, match="more than k = 3"):
+        precision_recall(real[:3], real)
+    with pytest.raises(ValueError, match="fake must have 2 columns"):
+        precision_recall(real, np.zeros((10, 3)))
+
+
+def test_best_before():
+    from memlab.theory.metrics import best_before
+    steps = [1.0, 2.0, 4.0, 8.0, 16.0]
+    fid = [5.0, 2.0, 3.0, 1.0, 0.5]
+    assert best_before(steps, fid, 6.0) == (2.0, 2.0)
+    assert best_before(steps, fid, float("nan")) == (0.5, 16.0)
+    b, s = best_before(steps, fid, 0.5)
+    assert np.isnan(b) and np.isnan(s)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        best_before([1.0, 1.0], [1.0, 2.0], 3.0)
+    with pytest.raises(ValueError, match="tau_mem"):
+        best_before(steps, fid, float("inf"))
