@@ -383,6 +383,7 @@ OVERRIDES = {
     "Sweep.tasks": {"self": _sweep, "version": "0.0.0"},
     "Experiment.coerce": {"self": lambda: _sweep_experiment(), "name": "d", "value": 3},
     "Experiment.complete": {"self": lambda: _sweep_experiment(), "settings": {"d": 3, "n": 6}},
+    "Experiment.code_key": {"self": lambda: _sweep_experiment()},
     "load_sweep_spec": {"path": _sweep_spec_file},
     "task_key": {"experiment": "collapse_time", "settings": {"d": 3}, "version": "0.0.0"},
     "run_sweep": {"sweep": _sweep, "store": _sweep_store, "scheduler": "serial",

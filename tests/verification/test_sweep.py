@@ -292,3 +292,29 @@ def test_gmm_training_sweep_and_its_figure(tmp_path):
     assert ((ds["ratio"] >= 0) & (ds["ratio"] <= 1)).all()
     paths = sw.save_sweep(ds, tmp_path / "out")
     assert paths["gmm_training_memorization.png"].stat().st_size > 1000
+
+
+def test_task_keys_follow_the_experiments_code():
+    """Editing an experiment (or the memlab code it imports) makes its tasks new."""
+    def first(x):
+        return {"y": x}
+
+    def second(x):
+        return {"y": 2 * x}
+
+    spec = ({"x": (float, sw.REQUIRED)}, {"y": ()})
+    sw.register_experiment("test_code", *spec)(first)
+    a = sw.Sweep("test_code", {"x": [1.0]}).tasks()[0].key
+    assert sw.Sweep("test_code", {"x": [1.0]}).tasks()[0].key == a      # stable
+    sw.register_experiment("test_code", *spec)(second)
+    assert sw.Sweep("test_code", {"x": [1.0]}).tasks()[0].key != a
+    # a built-in experiment's key covers the modules it calls
+    from memlab.verification.report import _closure
+    import ast
+    import inspect
+    import textwrap
+    func = sw.get_experiment("gmm_crossover").func
+    names = {p.as_posix().split("/")[-2] + "/" + p.name
+             for p in _closure(ast.parse(textwrap.dedent(inspect.getsource(func))),
+                               func.__module__)}
+    assert {"verification/gmm.py", "theory/gmm.py"} <= names

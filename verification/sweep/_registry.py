@@ -92,6 +92,37 @@ class Experiment:
             raise TypeError(f"{label} must be a string, got {value!r}")
         return value
 
+    def code_key(self) -> str:
+        """SHA-256 (16 hex digits) of the experiment's code: the source of its function and
+        of every memlab module the function imports, transitively (the closure the
+        report's cache keys use). Part of every task key, so that editing the experiment,
+        or memlab code it calls, makes its tasks new.
+
+        Returns
+        -------
+        str
+            16 hexadecimal digits; for a function without source (built at run time),
+            a hash of its bytecode and constants instead.
+        """
+        import ast
+        import hashlib
+        import inspect
+        import textwrap
+        from pathlib import Path
+
+        h = hashlib.sha256()
+        try:
+            source = textwrap.dedent(inspect.getsource(self.func))
+            h.update(source.encode())
+            from memlab.verification.report import _closure
+            for path in _closure(ast.parse(source), self.func.__module__):
+                h.update(str(Path(path).name).encode())
+                h.update(Path(path).read_bytes())
+        except (OSError, TypeError, SyntaxError, ValueError, AttributeError):
+            code = getattr(self.func, "__code__", None)
+            h.update(repr((getattr(code, "co_code", b""), getattr(code, "co_consts", ()))).encode())
+        return h.hexdigest()[:16]
+
     def complete(self, settings: dict) -> dict:
         """All settings of one task, defaults filled in, keys sorted (the canonical form).
 

@@ -24,10 +24,10 @@ class Task:
     key: str
 
 
-def task_key(experiment: str, settings: dict, version: str) -> str:
+def task_key(experiment: str, settings: dict, version: str, code: str = "") -> str:
     """The address of a task's result: SHA-256 (first 16 hex digits) of the experiment, its
-    canonical settings and the memlab version; a changed setting or a new version is a new
-    task.
+    canonical settings, the memlab version and the experiment's code key; a changed
+    setting, a new version or edited code is a new task.
 
     Parameters
     ----------
@@ -37,6 +37,8 @@ def task_key(experiment: str, settings: dict, version: str) -> str:
         Canonical settings (JSON-ready; key order does not matter).
     version : str
         memlab version.
+    code : str, default ""
+        The experiment's code key ([`Experiment.code_key`][memlab.verification.sweep.Experiment.code_key]).
 
     Returns
     -------
@@ -51,14 +53,15 @@ def task_key(experiment: str, settings: dict, version: str) -> str:
     16
     """
     for arg, value, kind in (("experiment", experiment, str), ("settings", settings, dict),
-                             ("version", version, str)):
+                             ("version", version, str), ("code", code, str)):
         if not isinstance(value, kind):
             raise TypeError(f"{arg} must be a {kind.__name__}, got {type(value).__name__}")
     try:
         json.dumps(settings, allow_nan=False)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"settings must be JSON numbers, strings and booleans: {exc}") from None
-    text = json.dumps({"experiment": experiment, "settings": settings, "version": version},
+    text = json.dumps({"experiment": experiment, "settings": settings, "version": version,
+                       "code": code},
                       sort_keys=True, allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -133,11 +136,12 @@ class Sweep(Result):
         if not isinstance(version, str):
             raise TypeError(f"version must be a string, got {type(version).__name__}")
         names = list(self.grid)
+        code = exp.code_key()
         out = []
         for values in itertools.product(*self.grid.values()):
             settings = exp.complete(dict(self.fixed, **dict(zip(names, values))))
             out.append(Task(self.experiment, settings,
-                            task_key(self.experiment, settings, version)))
+                            task_key(self.experiment, settings, version, code)))
         return out
 
 
