@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from memlab.verification.sweep._registry import get_experiment
 from memlab.verification.sweep._spec import Sweep
 from memlab.verification.sweep._store import Store
+
+if TYPE_CHECKING:                       # xarray is the optional sweep extra
+    import xarray
 
 __all__ = ["sweep_dataset", "save_sweep"]
 
@@ -59,21 +63,20 @@ def sweep_dataset(sweep: Sweep, store: str | Path = "memlab-sweeps") -> "xarray.
     tasks = sweep.tasks()
     shape = sweep.shape
     records = [store.load(t) for t in tasks]
-    arrays = {}
-    for name, dims in exp.outputs.items():
-        extra = None
-        for rec in records:
-            if rec is not None:
-                extra = np.asarray(_decode(rec["outputs"][name]), dtype=float).shape
-                break
-        extra = extra if extra is not None else (1,) * len(dims)
-        arrays[name] = np.full(shape + extra, np.nan)
+    # each stored output decoded once: name -> array, per task (None where missing)
+    values = [None if rec is None else
+              {name: np.asarray(_decode(rec["outputs"][name]), dtype=float)
+               for name in exp.outputs} for rec in records]
+    first = next((v for v in values if v is not None), None)
+    arrays = {name: np.full(shape + (first[name].shape if first is not None
+                                     else (1,) * len(dims)), np.nan)
+              for name, dims in exp.outputs.items()}
     wall = np.full(shape, np.nan)
-    for idx, rec in zip(np.ndindex(*shape), records):
+    for idx, rec, val in zip(np.ndindex(*shape), records, values):
         if rec is None:
             continue
         for name in exp.outputs:
-            arrays[name][idx] = np.asarray(_decode(rec["outputs"][name]), dtype=float)
+            arrays[name][idx] = val[name]
         wall[idx] = rec["manifest"].get("wall_s", np.nan)
     grid_dims = tuple(sweep.grid)
     data_vars = {name: (grid_dims + exp.outputs[name], arr) for name, arr in arrays.items()}

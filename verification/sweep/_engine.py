@@ -4,7 +4,6 @@ this process (``scheduler="serial"``)."""
 from __future__ import annotations
 
 import os
-import platform
 import re
 import resource
 import socket
@@ -31,19 +30,15 @@ cluster."""
 
 
 def _manifest(task, wall):
-    from memlab import __version__
-    from memlab.verification.training._common import git_revision
+    """The training results' manifest (settings, versions, git revision, date), plus where
+    and how long the task ran."""
+    from memlab.verification.training._common import manifest
 
-    import numpy as np
-
-    return {"memlab_version": __version__, "git_revision": git_revision(),
-            "host": socket.gethostname(), "pid": os.getpid(),
-            "python": platform.python_version(), "numpy": np.__version__,
-            "wall_s": round(wall, 4),
-            # peak resident memory of the worker process so far (Linux reports KiB)
-            "worker_peak_rss_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-                                         / 1024.0, 1),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    return dict(manifest(task.settings), host=socket.gethostname(), pid=os.getpid(),
+                wall_s=round(wall, 4),
+                # peak resident memory of the worker process so far (Linux reports KiB)
+                worker_peak_rss_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+                                          / 1024.0, 1))
 
 
 def _encode_outputs(outputs, exp):
@@ -94,10 +89,7 @@ def _client(scheduler, scheduler_file, n_workers, threads_per_worker):
         return Client(scheduler_file=str(scheduler_file)), None
     if scheduler is not None:
         return Client(scheduler), None
-    env = dict(THREAD_ENV)
-    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-              "NUMBA_NUM_THREADS"):
-        env[k] = str(threads_per_worker)
+    env = {k: str(threads_per_worker) for k in THREAD_ENV}
     cluster = LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=True,
                            dashboard_address=None, env=env)
     return Client(cluster), cluster
