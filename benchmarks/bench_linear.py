@@ -36,7 +36,17 @@ Three parts, each timing both sides alternately in one process (best of several 
    Time (best of 3; one call, with tracemalloc on, for the dense code at d = 2000) and
    peak memory (tracemalloc, a separate call).
 
-3. **Scaling** of the new per-trial costs: the low-rank fit against n and d (best of 7),
+3. **Against the previous overlap kernels** (this revision): ``_log_self_overlap`` (upper
+   triangle, no log-sum-exp shift, exponents from one (d + 2)-vector product) against
+   ``_log_self_overlap_reference`` (the previous full double sum) on N_O = 1e4 points
+   in d = 16; ``_log_cross_overlap`` with the quadratic features of the shared original
+   points (one product per batch) against the previous low-rank form on a batch of 12
+   trials (the batch ``p_delta_curve`` uses); and the report's whole curve
+   ``p_delta_curve([8, ..., 64], 16, trials=200)`` against the same call with both
+   previous kernels swapped in. Same inputs, same outputs (largest differences
+   reported).
+
+4. **Scaling** of the new per-trial costs: the low-rank fit against n and d (best of 7),
    and ``expected_hellinger`` for n = 2d > d (no low-rank structure: O(n d^2 + d^3)),
    with exponents fitted by least squares in log-log.
 
@@ -290,6 +300,47 @@ def part_delta_one_trial():
     return rows
 
 
+def part_previous():
+    """New overlap kernels against the previous ones, and the report's curve with each."""
+    rng = np.random.default_rng(4)
+    original = MU + SIGMA * rng.standard_normal((N_ORIG, D16))
+    e_O = ld._kde_width2(SIGMA, N_ORIG, D16)
+    t_self, t_self_prev = alternate([lambda: ld._log_self_overlap(original, e_O),
+                                     lambda: ld._log_self_overlap_reference(original, e_O)], 3)
+    self_diff = abs(ld._log_self_overlap(original, e_O) / ld._log_self_overlap_reference(original, e_O) - 1)
+    O = ld._prepare_original(original, SIGMA)
+    Y, X = ld.sample_training_set(32, D16, trials=12, seed=rng)
+    model = ld._fit_low_rank(Y, X, T, LAM)
+    new = lambda: ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre, O.features)
+    prev = lambda: ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre)
+    t_cross, t_cross_prev = alternate([new, prev], 5)
+    cross_diff = float(np.max(np.abs(new() - prev()) / np.abs(prev())))
+    n_feat = D16 * (D16 + 1) // 2 + D16 + 1
+    cross_flops = 2.0 * 12 * N_ORIG * n_feat
+
+    def previous_curve():
+        saved = ld._log_self_overlap, ld._quadratic_features
+        ld._log_self_overlap, ld._quadratic_features = (ld._log_self_overlap_reference,
+                                                        lambda points: None)
+        try:
+            return ld.p_delta_curve(N_VALUES, D16, trials=200, seed=0)
+        finally:
+            ld._log_self_overlap, ld._quadratic_features = saved
+
+    curves = {}
+    t_curve, t_curve_prev = alternate(
+        [lambda: curves.__setitem__("new", ld.p_delta_curve(N_VALUES, D16, trials=200, seed=0)),
+         lambda: curves.__setitem__("previous", previous_curve())], 2)
+    same = bool(np.array_equal(curves["new"].probability, curves["previous"].probability))
+    return {"self_overlap_s": {"new": t_self, "previous": t_self_prev},
+            "self_overlap_max_rel_diff": float(self_diff),
+            "cross_overlap_s": {"new": t_cross, "previous": t_cross_prev},
+            "cross_overlap_max_rel_diff": cross_diff, "cross_overlap_flops": cross_flops,
+            "report_curve_s": {"new": t_curve, "previous": t_curve_prev},
+            "report_curve_same_probabilities": same,
+            "report_curve_transition": float(curves["new"].transition)}
+
+
 def part_scaling():
     out = {"fit_vs_d": [], "fit_vs_n": [], "hellinger_n_2d": []}
     n = 100
@@ -316,9 +367,11 @@ def main():
     curve = part_delta_curve()
     one = part_one_trial()
     delta = part_delta_one_trial()
+    previous = part_previous()
     scaling = part_scaling()
     result = {"machine": info, "float64_peak_flops": peak, "delta_per_trial": curve,
-              "one_trial_n100": one, "delta_one_trial": delta, "scaling": scaling}
+              "one_trial_n100": one, "delta_one_trial": delta, "previous_kernels": previous,
+              "scaling": scaling}
 
     save_results("linear", result, render(result))
     return result
@@ -350,6 +403,24 @@ def render(result):
         + f" | {r.get('signs_agree', '-')} | "
         f"{r['cross_overlap_flops'] / r['cross_overlap_s'] / peak:.0%} |"
         for r in delta)
+    pv = result.get("previous_kernels")
+    if pv:
+        ratio = lambda key: pv[key]["previous"] / pv[key]["new"]
+        previous_md = f"""## 3. Against the previous overlap kernels
+
+| kernel | new | previous | ratio | largest difference |
+|---|---|---|---|---|
+| int rho_O^2, N_O = {N_ORIG}, d = {D16} (upper triangle, unshifted) | {pv['self_overlap_s']['new'] * 1e3:.0f} ms | {pv['self_overlap_s']['previous'] * 1e3:.0f} ms | {ratio('self_overlap_s'):.1f}x | {pv['self_overlap_max_rel_diff']:.1e} relative |
+| int rho_O rho_G, 12 trials, n = 32 (quadratic features, one product) | {pv['cross_overlap_s']['new'] * 1e3:.1f} ms | {pv['cross_overlap_s']['previous'] * 1e3:.1f} ms | {ratio('cross_overlap_s'):.1f}x | {pv['cross_overlap_max_rel_diff']:.1e} relative |
+| the report's curve, 10 n x 200 trials, N_O = {N_ORIG} | {pv['report_curve_s']['new']:.2f} s | {pv['report_curve_s']['previous']:.2f} s | {ratio('report_curve_s'):.1f}x | same P(Delta > 0): {pv['report_curve_same_probabilities']} |
+
+The cross overlap's product does {pv['cross_overlap_flops'] / 1e6:.0f} Mflop per batch:
+{pv['cross_overlap_flops'] / pv['cross_overlap_s']['new'] / peak:.0%} of the float64 peak
+measured in this run.
+
+"""
+    else:
+        previous_md = ""
     s = scaling
     fmt = lambda rows, var: ", ".join(f"{var} = {r[var]}: {r['s'] * 1e3:.1f} ms" for r in rows)
     md = f"""# Linear diffusion model (onset paper): P(Delta > 0) and the low-rank path
@@ -403,7 +474,7 @@ its mean, 2 N_O d n flops, timed alone.
 |---|---|---|---|---|---|
 {delta_rows}
 
-## 3. Scaling of the new per-trial cost
+{previous_md}## 4. Scaling of the new per-trial cost
 
 - low-rank fit against d (n = 100): {fmt(s['fit_vs_d'], 'd')}; exponent {s['fit_vs_d_exponent']:.2f} (expected 1).
 - low-rank fit against n (d = 5000): {fmt(s['fit_vs_n'], 'n')}; exponent {s['fit_vs_n_exponent']:.2f} (expected 2).

@@ -593,11 +593,50 @@ def _lse(a, axis=-1):
 def _log_self_overlap(P, eps2, chunk=2048, centred=False):
     r"""log int rho^2 for rho = (1/m) sum_k N(P_k, eps2 I), batched over leading axes.
 
-    $\int\rho^2 = m^{-2}(4\pi\epsilon^2)^{-d/2}\sum_{ij} e^{-\|P_i - P_j\|^2/(4\epsilon^2)}$,
-    summed with log-sum-exp; pairs are formed in row chunks so that N_O = 1e4
-    points need no N_O^2 array. ``centred=True`` says P is already centred (no
-    copy). O(m^2 d) time, O(chunk m) memory.
+    $\int\rho^2 = m^{-2}(4\pi\epsilon^2)^{-d/2}\sum_{ij} e^{-\|P_i - P_j\|^2/(4\epsilon^2)}$.
+    Every exponent is <= 0 (up to rounding) and the m diagonal terms are 1, so the
+    double sum lies in [m, m^2] and needs no log-sum-exp shift. The exponents
+    $P_i\cdot P_j/(2\epsilon^2) - a_i - a_j$, $a_i = \|P_i\|^2/(4\epsilon^2)$, come
+    out of one matrix product of (d + 2)-vectors, clamped at 0 and exponentiated in
+    place: four passes over each block. One set of points (``P`` of shape (m, d), the original
+    dataset) is summed over the upper triangle only (the sum is symmetric), in row
+    blocks of about 8 MB (few, large matrix products: BLAS threads synchronise per call): O(m^2 d) flops and m^2 / 2 exps, O(m d) extra memory. A
+    batch of sets (training sets, (B, n, d)) is summed in full, in row chunks of
+    ``chunk``. ``centred=True`` says P is already centred (no copy).
     """
+    m, d = P.shape[-2:]
+    Pc = P if centred else P - P.mean(axis=-2, keepdims=True)
+    a = (Pc * Pc).sum(axis=-1) / (4.0 * eps2)             # ||P_i||^2 / (4 eps2)
+    one = np.ones_like(a)
+    # exponent_ij = P_i.P_j / (2 eps2) - a_i - a_j as one product of (d + 2)-vectors
+    left = np.concatenate([Pc / (2.0 * eps2), -a[..., None], one[..., None]], axis=-1)
+    right = np.concatenate([Pc, one[..., None], -a[..., None]], axis=-1)
+    const = -2.0 * np.log(m) - 0.5 * d * (_LOG_2PI + np.log(2.0 * eps2))
+    if Pc.ndim == 2:
+        rightT = np.ascontiguousarray(right.T)
+        rows = max(8, 2**20 // m)               # 8 MB blocks: few, large products
+        total = 0.0
+        for i0 in range(0, m, rows):
+            i1 = min(i0 + rows, m)
+            E = left[i0:i1] @ rightT[:, i0:]
+            np.minimum(E, 0.0, out=E)               # rounding can leave a tiny positive
+            np.exp(E, out=E)
+            # the diagonal block holds both triangles; the rest counts twice
+            total += E[:, :i1 - i0].sum() + 2.0 * E[:, i1 - i0:].sum()
+        return np.log(total) + const
+    rightT = np.swapaxes(right, -1, -2)
+    total = 0.0
+    for i0 in range(0, m, chunk):
+        E = left[..., i0:i0 + chunk, :] @ rightT
+        np.minimum(E, 0.0, out=E)
+        np.exp(E, out=E)
+        total = total + E.sum(axis=(-2, -1))
+    return np.log(total) + const
+
+
+def _log_self_overlap_reference(P, eps2, chunk=2048, centred=False):
+    """The previous `_log_self_overlap` (full double sum, log-sum-exp per row chunk),
+    kept for the agreement tests and the benchmark."""
     m, d = P.shape[-2:]
     Pc = P if centred else P - P.mean(axis=-2, keepdims=True)
     sq = (Pc * Pc).sum(axis=-1)
@@ -610,7 +649,7 @@ def _log_self_overlap(P, eps2, chunk=2048, centred=False):
             - 0.5 * d * (_LOG_2PI + np.log(2.0 * eps2)))
 
 
-def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre):
+def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre, features=None):
     r"""log int rho_P rho_G = log (1/m) sum_k N(P_k | m_G, S_G + eps2 I), batched over trials.
 
     ``Pc`` holds the points minus ``centre`` (the data mean, which keeps the
@@ -629,6 +668,16 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre):
     $\|p\|^2 - 2p\cdot m + \|m\|^2 - \sum_r D_r (p\cdot u_r - m\cdot u_r)^2$:
     two matrix products per batch of trials, O(m d r) time and O(B m r) memory
     for B trials; no d x d matrix.
+
+    When the points are shared by the trials and ``features`` holds their
+    quadratic features $\phi(p) = ((p_a p_b)_{a \le b}, p, 1)$ (small d: see
+    `_quadratic_features`), the quadratic form is taken instead as
+    $\phi(p)\cdot(\mathrm{vec}(A), -2 A m, m\cdot A m)$ with the d x d
+    matrix $A = (I - U U^T) + U\,\mathrm{diag}(\epsilon^2/(g + \epsilon^2))\,U^T$
+    of each trial (its small eigenvalues computed directly, which keeps the form
+    accurate when $\epsilon^2 \ll g$, where $1 - D$ would cancel): one
+    (B, d(d+1)/2 + d + 1) x (d(d+1)/2 + d + 1, m) product for the whole batch and no
+    (m, B, r) intermediate, O(m d^2) flops per trial in one efficient product.
     """
     g = model.eigvals                                     # (B, r)
     U = model.eigvecs                                     # (B, d, r)
@@ -637,6 +686,21 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre):
     mean = model.mean - centre                            # (B, d)
     mu_proj = np.einsum("bd,bdr->br", mean, U)            # (B, r)
     m = Pc.shape[-2]
+    if Pc.ndim == 2 and features is not None:
+        # A = (I - U U^T) + U diag(eps2 / (g + eps2)) U^T: the small eigenvalues of A
+        # are computed directly, not as 1 - g / (g + eps2) (no cancellation when eps2 << g)
+        A = np.einsum("bdr,br,ber->bde", U, eps2 / (g + eps2), U)        # (B, d, d)
+        if r < d:
+            A += np.eye(d) - np.einsum("bdr,ber->bde", U, U)
+        iu, ju = np.triu_indices(d)
+        Am = np.einsum("bde,be->bd", A, mean)                          # (B, d)
+        # weights of the rows of `features`: the quadratic, linear and constant terms
+        coef = np.concatenate([A[:, iu, ju] * np.where(iu == ju, 1.0, 2.0), -2.0 * Am,
+                               np.einsum("bd,bd->b", mean, Am)[:, None]], axis=1)
+        q = coef @ features
+        q *= -0.5 / eps2
+        logdet = np.log(g + eps2).sum(axis=-1) + (d - r) * np.log(eps2)
+        return _lse(q) - np.log(m) - 0.5 * (d * _LOG_2PI + logdet)
     if Pc.ndim == 2:
         psq = psq[None, :]                                # (1, m)
         pm = mean @ Pc.T                                  # (B, m)
@@ -668,17 +732,38 @@ class _Original:
     sqnorm: np.ndarray
     eps2: float
     log_self: float
+    features: np.ndarray | None = None
+
+
+_FEATURE_BYTES = 2**25        # quadratic features of the original points: at most 32 MB
+
+
+def _quadratic_features(points):
+    """Rows ``(p_a p_b)_{a <= b}``, ``(p_a)_a`` and 1 for the points p (rows of
+    ``points``, (m, d)): a (d(d+1)/2 + d + 1, m) array, contiguous along the points, so
+    that any quadratic form of every point is one matrix product. None when it would
+    take more than `_FEATURE_BYTES` (large d; the low-rank form of
+    `_log_cross_overlap` is used there)."""
+    m, d = points.shape
+    n_feat = d * (d + 1) // 2 + d + 1
+    if m * n_feat * 8 > _FEATURE_BYTES:
+        return None
+    iu, ju = np.triu_indices(d)
+    pt = points.T
+    return np.concatenate([pt[iu] * pt[ju], pt, np.ones((1, m))], axis=0)
 
 
 def _prepare_original(original, sigma, log_self=None):
-    """Centre ``original`` once (O(N_O d)) and compute log int rho_O^2 (O(N_O^2 d)) unless given."""
+    """Centre ``original`` once (O(N_O d)), compute log int rho_O^2 (O(N_O^2 d)) unless
+    given, and the quadratic features of its points when they are small."""
     N_O, d = original.shape
     eps2 = _kde_width2(sigma, N_O, d)
     centre = original.mean(axis=0)
     points = original - centre
     if log_self is None:
         log_self = float(_log_self_overlap(points, eps2, centred=True))
-    return _Original(centre, points, np.einsum("ij,ij->i", points, points), eps2, log_self)
+    return _Original(centre, points, np.einsum("ij,ij->i", points, points), eps2, log_self,
+                     _quadratic_features(points))
 
 
 def _delta(Y, X, orig: _Original, sigma, T, lam):
@@ -689,7 +774,8 @@ def _delta(Y, X, orig: _Original, sigma, T, lam):
     log_tt = _log_self_overlap(Y, eps2_n, chunk=max(1, 4_000_000 // (B * n)))
     Yc = Y - orig.centre
     log_tg = _log_cross_overlap(Yc, (Yc * Yc).sum(axis=-1), model, eps2_n, orig.centre)
-    log_og = _log_cross_overlap(orig.points, orig.sqnorm, model, orig.eps2, orig.centre)
+    log_og = _log_cross_overlap(orig.points, orig.sqnorm, model, orig.eps2, orig.centre,
+                                orig.features)
     terms = np.stack(np.broadcast_arrays(log_tt, np.log(2.0) + log_tg, orig.log_self,
                                          np.log(2.0) + log_og), axis=0)
     b = np.array([1.0, -1.0, -1.0, 1.0])[:, None]

@@ -86,6 +86,28 @@ def _mixture_pdf(x, centres, eps2, chunk=64):
     return out / (len(centres) * (2.0 * np.pi * eps2) ** (d / 2.0))
 
 
+def _cholesky(name, S):
+    """Lower Cholesky factor of the covariance ``S``; ValueError naming it when S is not
+    symmetric positive definite (singular included)."""
+    if not np.allclose(S, S.T, rtol=1e-10, atol=0.0):
+        raise ValueError(f"{name} must be symmetric")
+    try:
+        return np.linalg.cholesky(S)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name} must be positive definite (non-singular)") from None
+
+
+def _gaussian_logpdf(x, mean, L):
+    """log N(x | mean, L L^T) at the rows of x, from the Cholesky factor L (numpy only:
+    scipy.stats takes over a second to import)."""
+    from scipy.linalg import solve_triangular
+
+    z = solve_triangular(L, (x - mean).T, lower=True)
+    k = L.shape[0]
+    return (-0.5 * (z * z).sum(axis=0) - np.log(np.diag(L)).sum()
+            - 0.5 * k * np.log(2.0 * np.pi))
+
+
 def grid_distances(Y: ArrayLike, X: ArrayLike, original: ArrayLike, *, mu: float = 10.0,
                    sigma: float = 1.0, T: float = 2.0, lam: float = np.exp(-4.0),
                    n_grid: int = 801, half_width: float = 9.0) -> GridDistances:
@@ -197,10 +219,8 @@ def grid_distances(Y: ArrayLike, X: ArrayLike, original: ArrayLike, *, mu: float
     eps2_O = sigma**2 * original.shape[0] ** (-2.0 / d)
     rho_T = _mixture_pdf(pts, Y, eps2_n)
     rho_O = _mixture_pdf(pts, original, eps2_O)
-    from scipy import stats          # imported here: scipy.stats takes 1.4 s to import
-
-    rho_G = stats.multivariate_normal(mean=model.mean, cov=cov_G).pdf(pts).reshape(-1)
-    rho = stats.multivariate_normal(mean=np.full(d, mu), cov=sigma**2 * np.eye(d)).pdf(pts).reshape(-1)
+    rho_G = np.exp(_gaussian_logpdf(pts, model.mean, _cholesky("the generated covariance", cov_G)))
+    rho = np.exp(_gaussian_logpdf(pts, np.full(d, mu), sigma * np.eye(d)))
     E_TG = float(w @ (rho_T - rho_G) ** 2)
     E_OG = float(w @ (rho_O - rho_G) ** 2)
     h2 = float(1.0 - w @ np.sqrt(rho * rho_G))
@@ -247,8 +267,8 @@ def monte_carlo_hellinger(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: Array
         If an argument is not numeric.
     ValueError
         If the shapes do not match, a value is not finite, ``n_samples`` is out of
-        range, or a covariance is singular or not positive definite (scipy's
-        error).
+        range, or a covariance is not symmetric, singular or not positive
+        definite.
 
     References
     ----------
@@ -280,13 +300,10 @@ def monte_carlo_hellinger(m1: ArrayLike, S1: ArrayLike, m2: ArrayLike, S2: Array
             raise ValueError(f"{name} must have shape ({k}, {k}), got {S.shape}")
     if n_samples * k > MAX_SAMPLES:
         raise ValueError(f"n_samples must be <= {MAX_SAMPLES // k} in dimension {k}, got {n_samples}")
+    L1, L2 = _cholesky("S1", S1), _cholesky("S2", S2)
     rng = check_rng(seed)
-    from scipy import stats
-
-    p = stats.multivariate_normal(mean=m1, cov=S1)
-    q = stats.multivariate_normal(mean=m2, cov=S2)
-    x = p.rvs(size=n_samples, random_state=rng)
-    r = np.exp(0.5 * (q.logpdf(x) - p.logpdf(x)))
+    x = m1 + rng.standard_normal((n_samples, k)) @ L1.T
+    r = np.exp(0.5 * (_gaussian_logpdf(x, m2, L2) - _gaussian_logpdf(x, m1, L1)))
     return float(1.0 - r.mean()), float(r.std(ddof=1) / np.sqrt(n_samples))
 
 

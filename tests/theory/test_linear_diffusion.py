@@ -387,3 +387,61 @@ def test_hellinger_large_n_limit():
     assert gaps[2] < 0.005
     # any d: the limit grows with d towards 1
     assert ld.hellinger_large_n_limit(100) == pytest.approx(1 - (2 * math.sqrt(c) / (1 + c)) ** 50)
+
+
+# --------------------------------------------------------------------------- fast overlaps
+
+
+@pytest.mark.parametrize("m,d,eps2", [(2, 1, 1.0), (37, 3, 1e-4), (700, 16, 0.34), (3000, 2, 0.01)])
+def test_self_overlap_triangle_sum_equals_full_log_sum_exp(m, d, eps2):
+    """The upper-triangle, unshifted sum equals the previous full log-sum-exp and a direct
+    logsumexp over every pair (rounding only: 1e-12 relative)."""
+    P = 10 + np.random.default_rng(m).standard_normal((m, d))
+    fast = ld._log_self_overlap(P, eps2)
+    assert fast == pytest.approx(ld._log_self_overlap_reference(P, eps2), rel=1e-12)
+    if m <= 700:
+        d2 = ((P[:, None, :] - P[None, :, :]) ** 2).sum(-1)
+        direct = (special.logsumexp(-d2 / (4 * eps2)) - 2 * math.log(m)
+                  - 0.5 * d * math.log(4 * math.pi * eps2))
+        assert fast == pytest.approx(direct, rel=1e-12)
+    batch = P[: (m // 2) * 2].reshape(2, m // 2, d) if m >= 4 else P[None]
+    np.testing.assert_allclose(ld._log_self_overlap(batch, eps2, chunk=5),
+                               ld._log_self_overlap_reference(batch, eps2, chunk=5), rtol=1e-12)
+
+
+def test_cross_overlap_quadratic_features_accurate_at_tiny_width():
+    """With N_O = 400 original points in d = 1 the KDE width is eps^2 = 6e-6, far below the
+    generated variance: the feature form (small eigenvalues of A taken directly) is
+    within 1e-13 of a 40-digit mpmath sum; the low-rank form, which subtracts
+    g / (g + eps^2) from 1, is off by about 1e-11 there."""
+    import mpmath as mp
+
+    rng = np.random.default_rng(5)
+    Y, X = ld.sample_training_set(10, 1, trials=3, seed=10)
+    orig = 10 + rng.standard_normal((400, 1))
+    O = ld._prepare_original(orig, 1.0)
+    assert O.features is not None
+    model = ld._fit_low_rank(Y, X, 2.0, np.exp(-4.0))
+    fast = ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre, O.features)
+    low_rank = ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre)
+    with mp.workdps(40):
+        for b in range(3):
+            var = mp.mpf(float(model.eigvals[b, 0])) * mp.mpf(float(model.eigvecs[b, 0, 0])) ** 2 \
+                + mp.mpf(O.eps2)
+            mean = mp.mpf(float(model.mean[b, 0]))
+            total = mp.fsum(mp.exp(-(mp.mpf(float(x)) - mean) ** 2 / (2 * var)) for x in orig[:, 0])
+            exact = float(mp.log(total / 400) - mp.log(2 * mp.pi * var) / 2)
+            assert fast[b] == pytest.approx(exact, rel=1e-13, abs=1e-13)
+            assert low_rank[b] == pytest.approx(exact, rel=1e-9)
+
+
+def test_cross_overlap_features_equal_low_rank_form():
+    """Moderate widths, d = 16 and 28, n below and above d: both forms agree to 1e-12."""
+    rng = np.random.default_rng(2)
+    for n, d in [(8, 16), (40, 16), (20, 28)]:
+        Y, X = ld.sample_training_set(n, d, trials=4, seed=n + d)
+        O = ld._prepare_original(10 + rng.standard_normal((2000, d)), 1.0)
+        model = ld._fit_low_rank(Y, X, 2.0, np.exp(-4.0))
+        np.testing.assert_allclose(
+            ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre, O.features),
+            ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre), rtol=1e-12)
