@@ -598,10 +598,11 @@ def _log_self_overlap(P, eps2, chunk=2048, centred=False):
     double sum lies in [m, m^2] and needs no log-sum-exp shift. The exponents
     $P_i\cdot P_j/(2\epsilon^2) - a_i - a_j$, $a_i = \|P_i\|^2/(4\epsilon^2)$, come
     out of one matrix product of (d + 2)-vectors, clamped at 0 and exponentiated in
-    place: four passes over each block. One set of points (``P`` of shape (m, d), the original
-    dataset) is summed over the upper triangle only (the sum is symmetric), in row
-    blocks of about 8 MB (few, large matrix products: BLAS threads synchronise per call): O(m^2 d) flops and m^2 / 2 exps, O(m d) extra memory. A
-    batch of sets (training sets, (B, n, d)) is summed in full, in row chunks of
+    place: four passes over each block. One set of points (``P`` of shape (m, d), the
+    original dataset) is summed over the upper triangle only (the sum is symmetric), in
+    row blocks of about 8 MB (few, large matrix products: BLAS threads synchronise once
+    per call): O(m^2 d) flops and m^2 / 2 exps, O(m d) extra memory. A batch of sets
+    (training sets, (B, n, d)) is summed in full, in row chunks of
     ``chunk``. ``centred=True`` says P is already centred (no copy).
     """
     m, d = P.shape[-2:]
