@@ -93,11 +93,26 @@ def ratio_rows(r):
                      "per-trial scipy; int rho_O^2 once on both sides",
                      pt["ratio_per_trial"]["batched"], pt["per_trial_s"]["memlab_batched_64"],
                      None))
+        pv = li.get("previous_kernels")
+        if pv:
+            for key, what in (("self_overlap_s", "int rho_O^2, N_O = 1e4, d = 16 (upper "
+                               "triangle, unshifted)"),
+                              ("cross_overlap_s", "int rho_O rho_G, 12 trials, N_O = 1e4, d = 16 "
+                               "(quadratic features)"),
+                              ("report_curve_s", "the report's P(Delta > 0) curve, 10 n x 200 "
+                               "trials")):
+                rows.append((what, "previous kernels, same inputs",
+                             pv[key]["previous"] / pv[key]["new"], pv[key]["new"], None))
     if "kernel" in r:
         k = r["kernel"]
         rows.append(("Monte Carlo of beta_d, gamma_d, d = 64, 1e6 samples (numba)",
                      "vectorized numpy, same samples", k["mc"]["speedup"], k["mc"]["numba_s"],
                      k["mc"]["numba_compile_s"]))
+        if "public_speedup" in k["mc"]:
+            rows.append(("monte_carlo_constants, d = 64, 1e6 samples, drawing included (3 "
+                         "rotation invariants per pair)",
+                         "previous: 2d normals per pair, same kernel", k["mc"]["public_speedup"],
+                         k["mc"]["public_radial_s"], None))
         f = k["gradient_flow"]
         rows.append((f"kernel gradient flow, eigenbasis, n = {f['n']}, {f['times']} times",
                      f"explicit Euler over the whole range ({f['euler_steps']:,} steps)",

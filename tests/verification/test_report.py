@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from memlab.verification import _closure
 from memlab.verification import report
 from memlab.verification.cli import main
 
@@ -59,7 +60,7 @@ def test_report_cache_key_follows_the_checks_imports():
 ])
 def test_report_cache_key_follows_lazy_exports(code):
     tree = ast.parse("def check(mode):\n" + textwrap.indent(code, "    ") + "\n")
-    files = _names(report._closure(tree, "memlab.verification.report"))
+    files = _names(_closure.closure(tree, "memlab.verification.report"))
     assert {"theory/gmm.py", "theory/schedules.py", "memlab/_validation.py"} <= files
 
 
@@ -96,14 +97,14 @@ def test_every_theory_module_has_a_report_check():
 
     covered = set()
     for func in report.CHECKS.values():
-        names = report._imports(ast.parse(textwrap.dedent(inspect.getsource(func))), "memlab")
+        names = _closure.imports(ast.parse(textwrap.dedent(inspect.getsource(func))), "memlab")
         covered |= concepts(names, "memlab.theory.") | concepts(names, "memlab.verification.")
     todo = list(covered)
     while todo:                                  # building blocks of checked theory modules
         module = f"memlab.theory.{todo.pop()}"
-        path = report._module_file(module)
+        path = _closure.module_file(module)
         package = module if path.name == "__init__.py" else "memlab.theory"
-        names = report._imports(ast.parse(path.read_text()), package)
+        names = _closure.imports(ast.parse(path.read_text()), package)
         for c in concepts(names, "memlab.theory.") - covered:
             covered.add(c)
             todo.append(c)

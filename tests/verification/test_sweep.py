@@ -309,7 +309,7 @@ def test_task_keys_follow_the_experiments_code():
     sw.register_experiment("test_code", *spec)(second)
     assert sw.Sweep("test_code", {"x": [1.0]}).tasks()[0].key != a
     # a built-in experiment's key covers the modules it calls
-    from memlab.verification.report import _closure
+    from memlab.verification._closure import closure as _closure
     import ast
     import inspect
     import textwrap

@@ -114,7 +114,7 @@ class Experiment:
         try:
             source = textwrap.dedent(inspect.getsource(self.func))
             h.update(source.encode())
-            from memlab.verification.report import _closure
+            from memlab.verification._closure import closure as _closure
             for path in _closure(ast.parse(source), self.func.__module__):
                 h.update(str(Path(path).name).encode())
                 h.update(Path(path).read_bytes())
