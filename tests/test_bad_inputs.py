@@ -308,6 +308,10 @@ BASELINE = {
 # Per-function baselines: public name (or its last part) -> {parameter: value}.
 OVERRIDES = {
     # memlab.theory
+    "cumulative_transition": {"keep": 0.4, "v": 3},
+    "transition_matrix": {"beta": 0.1, "v": 3},
+    "d3pm_keep": {"betas": lambda: np.array([0.1, 0.2, 0.5])},
+    "d3pm_betas": {"n_steps": 50},
     "fit_power_law": {"x": lambda: np.array([1., 2, 4, 8]),
                       "y": lambda: np.array([1., .5, .26, .12])},
     "first_crossing": {"x": lambda: np.array([1., 2, 3, 4]),

@@ -21,6 +21,25 @@ $\epsilon = 10^{-3}$, L = 25) is descending,
 $t_l = 0.999 - l\, 0.998 / 25$, `l = 0..25`; it is used both for the
 training losses and for DDIM sampling.
 
+Discrete diffusion (Favero et al. 2025, App. B.2-B.3, after Austin et al. 2021): tokens of
+a vocabulary of v symbols are corrupted step by step with the per-step matrices
+
+$$
+Q_t = (1 - \beta_t) I + \frac{\beta_t}{v}\mathbf 1\mathbf 1^\top \quad\text{(uniform)},
+\qquad Q_t = (1 - \beta_t) I + \beta_t \mathbf 1 e_M^\top \quad\text{(masked)},
+$$
+
+$[Q_t]_{ij} = q(x_t = j \mid x_{t-1} = i)$, the masked process on v + 1 states whose last
+one is the mask M. Their products are $\bar Q_t = \bar\alpha_t I + (1 - \bar\alpha_t)
+\mathbf 1 \pi^\top$ with $\bar\alpha_t = \prod_{s \le t}(1 - \beta_s)$ and $\pi$ the
+uniform law (uniform) or $e_M$ (masked): a token is kept with probability
+$\bar\alpha_t$ and otherwise redrawn from $\pi$ (so the uniform process keeps it with
+probability $\bar\alpha_t + (1 - \bar\alpha_t)/v$).
+[`d3pm_betas`][memlab.theory.schedules.d3pm_betas] gives the schedules,
+[`d3pm_keep`][memlab.theory.schedules.d3pm_keep] the $\bar\alpha_t$,
+[`transition_matrix`][memlab.theory.schedules.transition_matrix] and
+[`cumulative_transition`][memlab.theory.schedules.cumulative_transition] the matrices.
+
 Everything here is exact (no approximation). The only limits are those of floating
 point: the VP SNR exceeds the float range for $t < 10^{-154}$ (ValueError) and the OU
 SNR underflows to 0 beyond $t \approx 354$.
@@ -32,6 +51,11 @@ References
 - "On the onset of memorization to generalization transition in diffusion models"
   (the onset paper, anonymous, under review), Sec. 2.2 (OU process), after
   Biroli et al. (2024).
+- A. Favero, A. Sclocchi, M. Wyart, "Bigger isn't always memorizing: early stopping
+  overparameterized diffusion models" (Favero et al. 2025), App. B.2 (masked diffusion,
+  eq. 3) and B.3 (uniform D3PM, eq. 4, "a linear schedule with 1,000 noise levels");
+  J. Austin et al., "Structured denoising diffusion models in discrete state-spaces",
+  NeurIPS 2021 (the D3PM matrices and the 1/(T - t + 1) schedule).
 """
 
 from __future__ import annotations
@@ -43,7 +67,8 @@ from .._validation import (MAX_SAMPLES, check_array, check_choice, check_instanc
                            check_real)
 
 __all__ = ["PROCESSES", "alpha", "sigma", "snr", "reference_timesteps", "check_timesteps",
-           "resolve_timesteps"]
+           "resolve_timesteps", "D3PM_SCHEDULES", "DISCRETE_PROCESSES", "d3pm_betas",
+           "d3pm_keep", "transition_matrix", "cumulative_transition"]
 
 PROCESSES = ("vp", "ou")
 """The noise processes: `"vp"` (Buchanan et al. 2025, eq. 1) and `"ou"` (the onset paper, Sec. 2.2)."""
@@ -338,3 +363,236 @@ def reference_timesteps(n_steps: int = 25, eps: float = 1e-3) -> np.ndarray:
     eps = check_real("eps", eps, lo=0.0, hi=0.5, lo_open=True, hi_open=True)
     ell = np.arange(n_steps + 1, dtype=np.float64)
     return (1.0 - eps) - ell * (1.0 - 2.0 * eps) / n_steps
+
+
+# ----------------------------------------------------------------------------
+# Discrete diffusion (D3PM)
+# ----------------------------------------------------------------------------
+
+D3PM_SCHEDULES = ("linear", "cosine", "jsd")
+"""The per-step schedules of [`d3pm_betas`][memlab.theory.schedules.d3pm_betas]."""
+
+DISCRETE_PROCESSES = ("uniform", "masked")
+"""The discrete corruption processes: uniform resampling (D3PM) and masking (absorbing state)."""
+
+
+def d3pm_betas(n_steps: int = 1000, kind: str = "linear", *, beta_start: float = 1e-4,
+               beta_end: float = 0.02) -> np.ndarray:
+    r"""Per-step corruption probabilities $\beta_1, \dots, \beta_T$ of a discrete diffusion.
+
+    * ``"linear"``: $\beta_t$ linear in t from ``beta_start`` (t = 1) to ``beta_end``
+      (t = T), the linear schedule of Ho et al. (2020). Favero et al. (2025), App. B.3,
+      train their D3PM with "a linear schedule with 1,000 noise levels" without giving
+      its ends; the defaults 1e-4 and 0.02 are Ho et al.'s, which leave
+      $\bar\alpha_T = 4.04\times10^{-5}$ at T = 1000 (nearly uniform tokens). This reading is an assumption (stated in the docs).
+    * ``"cosine"``: $\beta_t = 1 - \bar\alpha_t/\bar\alpha_{t-1}$ with
+      $\bar\alpha_t = \cos^2(\pi t / (2T))$, the keep schedule of memlab's exact-denoiser
+      samplers ([`keep_schedule`][memlab.theory.rhm.keep_schedule]); $\beta_T = 1$.
+    * ``"jsd"``: $\beta_t = 1/(T - t + 1)$ (Austin et al. 2021), for which
+      $\bar\alpha_t = 1 - t/T$ exactly: linear in the keep probability, $\beta_T = 1$.
+
+    Parameters
+    ----------
+    n_steps : int, default 1000
+        T, the number of noise levels, 1 <= T <= 1e9.
+    kind : {"linear", "cosine", "jsd"}, default "linear"
+        The schedule.
+    beta_start : float, default 1e-4
+        $\beta_1$ of the linear schedule, in (0, 1].
+    beta_end : float, default 0.02
+        $\beta_T$ of the linear schedule, in (0, 1]; with T = 1 the single step is
+        ``beta_end``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The T values $\beta_1, \dots, \beta_T$, each in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_steps`` < 1, ``kind`` is unknown, or ``beta_start`` / ``beta_end`` are
+        outside (0, 1].
+
+    References
+    ----------
+    Favero et al. (2025), App. B.3; J. Ho, A. Jain, P. Abbeel, "Denoising diffusion
+    probabilistic models", NeurIPS 2020 (the linear schedule); Austin et al. (2021),
+    App. A (the 1/(T - t + 1) schedule).
+
+    Examples
+    --------
+    >>> b = d3pm_betas(1000)
+    >>> float(b[0]), float(b[-1])
+    (0.0001, 0.02)
+    >>> d3pm_betas(4, "jsd").tolist()
+    [0.25, 0.3333333333333333, 0.5, 1.0]
+    """
+    T = check_positive_int("n_steps", n_steps, maximum=MAX_SAMPLES)
+    kind = check_choice("kind", kind, D3PM_SCHEDULES)
+    beta_start = check_real("beta_start", beta_start, lo=0.0, hi=1.0, lo_open=True)
+    beta_end = check_real("beta_end", beta_end, lo=0.0, hi=1.0, lo_open=True)
+    t = np.arange(1, T + 1, dtype=np.float64)
+    if kind == "linear":
+        if T == 1:
+            return np.array([beta_end])
+        return beta_start + (beta_end - beta_start) * (t - 1.0) / (T - 1.0)
+    if kind == "jsd":
+        return 1.0 / (T - t + 1.0)
+    # cosine: 1 - cos^2(pi t / 2T) / cos^2(pi (t-1) / 2T), in a form without cancellation:
+    # cos^2 a - cos^2 b = sin(b - a) sin(b + a)
+    a, b = 0.5 * np.pi * (t - 1.0) / T, 0.5 * np.pi * t / T
+    out = np.sin(b - a) * np.sin(b + a) / np.cos(a) ** 2
+    out[-1] = 1.0
+    return np.clip(out, 0.0, 1.0)
+
+
+def d3pm_keep(betas: ArrayLike) -> np.ndarray:
+    r"""Keep probabilities $\bar\alpha_t = \prod_{s \le t}(1 - \beta_s)$, t = 0..T.
+
+    The probability that a token has not been corrupted after t steps, for both the
+    uniform and the masked process (Favero et al. 2025, App. B). Computed as
+    $\exp\sum_s \log(1 - \beta_s)$ (``log1p``), so that long schedules lose no
+    accuracy; $\bar\alpha_0 = 1$, and a step with $\beta = 1$ gives exactly 0.
+
+    Parameters
+    ----------
+    betas : array_like of shape (T,)
+        Per-step probabilities in [0, 1] (e.g. from
+        [`d3pm_betas`][memlab.theory.schedules.d3pm_betas]), T >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        The T + 1 keep probabilities, non-increasing from 1.
+
+    Raises
+    ------
+    TypeError
+        If ``betas`` is not numeric.
+    ValueError
+        If ``betas`` is not one-dimensional, is empty, or has a value outside [0, 1].
+
+    References
+    ----------
+    Favero et al. (2025), App. B (q(x_t | x_0) of eqs. 3-4); Austin et al. (2021).
+
+    Examples
+    --------
+    >>> d3pm_keep([0.5, 0.5, 1.0]).tolist()
+    [1.0, 0.5, 0.25, 0.0]
+    >>> float(d3pm_keep(d3pm_betas(1000))[-1].round(7))
+    4.04e-05
+    """
+    b = check_array("betas", betas, ndim=1, lo=0.0, hi=1.0)
+    with np.errstate(divide="ignore"):
+        logs = np.log1p(-b)
+    return np.exp(np.concatenate([[0.0], np.cumsum(logs)]))
+
+
+def _transition(keep, v, process, name):
+    """keep I + (1 - keep) 1 pi^T for an array of keep probabilities (checked)."""
+    v = check_positive_int("v", v, maximum=2**16)
+    process = check_choice("process", process, DISCRETE_PROCESSES)
+    k = check_array(name, keep, lo=0.0, hi=1.0)
+    n = v if process == "uniform" else v + 1
+    pi = np.full(n, 1.0 / v) if process == "uniform" else np.eye(n)[-1]
+    out = k[..., None, None] * np.eye(n) + (1.0 - k)[..., None, None] * pi
+    return out if k.ndim else out[()]
+
+
+def transition_matrix(beta: ArrayLike, v: int, process: str = "uniform") -> np.ndarray:
+    r"""Per-step transition matrix $Q_t$ of uniform or masked discrete diffusion.
+
+    Uniform (Favero et al. 2025, eq. 4): $Q_t = (1 - \beta_t) I + \frac{\beta_t}{v}
+    \mathbf 1\mathbf 1^\top$ on v states. Masked, absorbing state (their eq. 3):
+    $Q_t = (1 - \beta_t) I + \beta_t \mathbf 1 e_M^\top$ on v + 1 states, the mask M
+    last (index v). Rows are the current state: $[Q_t]_{ij} = q(x_t = j \mid x_{t-1} = i)$,
+    each row sums to 1.
+
+    Parameters
+    ----------
+    beta : float or array_like
+        $\beta_t$ in [0, 1]; an array gives a stack of matrices (its shape + (n, n)).
+    v : int
+        Vocabulary size (without the mask), 1 <= v <= 65536.
+    process : {"uniform", "masked"}, default "uniform"
+        The corruption.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, n), or ``np.shape(beta) + (n, n)``, with n = v (uniform) or v + 1
+        (masked).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``beta`` is outside [0, 1], ``v`` < 1 or ``process`` is unknown.
+
+    References
+    ----------
+    Favero et al. (2025), App. B.2 eq. 3 and App. B.3 eq. 4; Austin et al. (2021).
+
+    Examples
+    --------
+    >>> transition_matrix(0.3, 2)
+    array([[0.85, 0.15],
+           [0.15, 0.85]])
+    >>> transition_matrix(0.3, 2, "masked")[0].round(12).tolist()
+    [0.7, 0.0, 0.3]
+    """
+    return _transition(1.0 - check_array("beta", beta, lo=0.0, hi=1.0), v, process, "beta")
+
+
+def cumulative_transition(keep: ArrayLike, v: int, process: str = "uniform") -> np.ndarray:
+    r"""The t-step matrix $\bar Q_t = Q_1 \cdots Q_t = \bar\alpha_t I + (1 - \bar\alpha_t)\mathbf 1\pi^\top$.
+
+    $\pi$ is uniform on the v states (uniform process) or $e_M$ (masked process): the
+    product of the per-step matrices of
+    [`transition_matrix`][memlab.theory.schedules.transition_matrix] depends on the
+    schedule only through the keep probability $\bar\alpha_t$ of
+    [`d3pm_keep`][memlab.theory.schedules.d3pm_keep], since each $Q_s$ is
+    $(1-\beta_s) I + \beta_s \mathbf 1\pi^\top$ and $\mathbf 1\pi^\top$ is idempotent
+    with $\pi^\top\mathbf 1 = 1$. This is $q(x_t \mid x_0)$ of Favero et al. (2025),
+    App. B, and the corruption of `memlab.theory.rhm.add_noise`.
+
+    Parameters
+    ----------
+    keep : float or array_like
+        $\bar\alpha_t$ in [0, 1]; an array gives a stack of matrices.
+    v : int
+        Vocabulary size (without the mask), 1 <= v <= 65536.
+    process : {"uniform", "masked"}, default "uniform"
+        The corruption.
+
+    Returns
+    -------
+    numpy.ndarray
+        Shape (n, n), or ``np.shape(keep) + (n, n)``, n = v or v + 1.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``keep`` is outside [0, 1], ``v`` < 1 or ``process`` is unknown.
+
+    References
+    ----------
+    Favero et al. (2025), App. B (eqs. 3-4); Austin et al. (2021), Sec. 3.
+
+    Examples
+    --------
+    >>> Q = transition_matrix(d3pm_betas(3, "jsd"), 2)
+    >>> bool(np.allclose(Q[0] @ Q[1], cumulative_transition(d3pm_keep(d3pm_betas(3, "jsd"))[2], 2)))
+    True
+    >>> cumulative_transition(0.0, 3, "masked")[1].tolist()
+    [0.0, 0.0, 0.0, 1.0]
+    """
+    return _transition(keep, v, process, "keep")
+
