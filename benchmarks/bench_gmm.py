@@ -95,6 +95,19 @@ def _count_work(X, K, a, s, Zn):
                         nc += 1
                 fl_new += 4.0 * N
                 kinds[r] = 2 if 4 * nc <= N else 1
+        for r in range(n_noise):              # exact spread of a "full" draw's logits
+            if kinds[r] == 1:
+                lo, hi = np.inf, -np.inf
+                for j in range(N):
+                    acc = 0.0
+                    for k in range(d):
+                        acc += Zn[r, i, k] * (X[j, k] - X[i, k])
+                    wj = inv * acc - h * Dr[j]
+                    lo, hi = min(lo, wj), max(hi, wj)
+                fl_new += 3.0 * N
+                if hi - lo < SKIP:
+                    kinds[r] = 0
+                    n_all += 1
         n_blk = n_all - n_all % 4
         seen_all = 0
         for r in range(n_noise):
