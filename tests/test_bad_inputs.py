@@ -62,6 +62,10 @@ NONFINITE = {
     "memlab.theory.metrics.first_crossing": ("nan", "no point reaches level"),
     "memlab.theory.metrics.best_before": ("nan", "no step precedes tau_mem"),
     "memlab.theory.p_delta_curve": ("nan", "P(Delta > 0) never crosses 1/2 inside the n grid"),
+    "memlab.theory.linear_diffusion.distance_curve":
+        ("inf", "E_TG, E_OG of the exact degenerate rho_G (n <= d)"),
+    "memlab.theory.linear_diffusion.onset_alignment":
+        ("nan", "a crossing of P(Delta > 0) outside the n grid, or no fall of E_OG"),
     "memlab.theory.mixing.kde_log_gain": ("-inf", "the KDE is worse than the zero estimator"),
     "memlab.verification.kernel_scaling.kernel_gradient_flow":
         ("nan", "tau_mem / tau_gap not reached inside times"),
@@ -321,6 +325,9 @@ OVERRIDES = {
     "sample_training_set": {"d": 3}, "p_delta_positive": {"d": 3, "n": 8},
     "p_delta_curve": {"d": 3}, "expected_hellinger": {"d": 3, "n": 8},
     "hellinger_large_n_limit": {"d": 3},
+    "distance_curve": {"d": 3, "n_values": lambda: np.array([4, 8, 16]), "original": None},
+    "onset_alignment": {"d": 8, "n_values": lambda: np.array([4, 6, 9, 12, 16, 24, 32, 48, 64]),
+                        "n_original": 500, "trials": 20, "n_boot": 10, "original": None},
     "transition_n": {"probabilities": lambda: np.array([0.1, 0.3, 0.6, 0.9])},
     "nearest_hamming": {"x": _tokens, "train": _tokens},
     "hamming_copy_fraction": {"x": _tokens, "train": _tokens},
@@ -369,12 +376,23 @@ OVERRIDES = {
     "plot_p_delta_vs_n": {"curves": _delta_curves},
     "plot_bandwidths_vs_d": {"dims": [1, 2, 4]},
     "plot_collapse_times": {"scans": _collapse_scans},
+    "monte_carlo_distances": {"n_samples": 400},
+    "plot_scaled_distances": {"curves": lambda: [__import__(
+        "memlab.theory.linear_diffusion", fromlist=["x"]).distance_curve(
+            [4, 8], 2, n_original=50, trials=4, seed=0)]},
+    "plot_onset_alignment": {"alignments": lambda: [__import__(
+        "memlab.theory.linear_diffusion", fromlist=["x"]).onset_alignment(
+            4, [3, 6, 12, 24], n_original=50, trials=4, n_boot=4, seed=0)]},
     # memlab.verification.metrics
     "plot_phase_diagram": {"n_grid": 20},
     # memlab.verification.mixing
     "collapse_times": {"d": 3, "n": 6, "n_paths": 4, "n_datasets": 2, "n_steps": 20},
     "collapse_time_scan": {"alpha": 0.6, "dims": [3], "n_paths": 4, "n_datasets": 2,
                            "n_steps": 20},
+    "regime_time_scan": {"n_values": lambda: np.array([4, 16]), "n_datasets": 2},
+    "plot_regime_times": {"scans": lambda: [__import__(
+        "memlab.verification.mixing", fromlist=["x"]).regime_time_scan(
+            [4, 16], 3, n_datasets=2, seed=0)]},
     # memlab.verification.report
     "run_report": {"checks": ["metrics"]},
     # memlab.verification.rhm
@@ -419,6 +437,65 @@ OVERRIDES = {
                                   "calibration": _calibration, "out_dir": _out_dir},
     "SweepResult.to_saved_dict": {"self": lambda: _sweep_results()[0]},
     "CalibratedWeighting.to_saved_dict": {"self": _calibration},
+    "mean_distances": {"true_means": lambda: _TRAIN[:3]},
+    "gmm_denoiser.memorization_sweep": {"n_sw": 20},
+    "load_sweeps": {"path": lambda: os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                                 os.pardir, "docs", "results", "gmm_training",
+                                                 "gmm_N20_d10_K2_s0.json")},
+    "plot_losses_vs_M": {"sweep": lambda: _sweep_results()[0]},
+    "plot_learned_parameters": {"sweep": lambda: _sweep_results()[0]},
+    "gmm_denoiser.plot_sw_curves": {"sweep": lambda: _sweep_results()[0]},
+    "summarize_seeds": {"sweeps": lambda: [dataclasses.replace(_sweep_results()[0], seed=i)
+                                           for i in range(2)]},
+    "seed_spread": {"N": 8, "d": 2, "data_seeds": [0], "train_seeds": [0], "M_values": [1, 8],
+                    "epochs": 2, "n_noise": 1, "n_eval": 4, "n_sw": 20},
+    "plot_seed_spread": {"spread": lambda: importlib.import_module(
+        "memlab.verification.training.gmm_denoiser").summarize_seeds(
+        [dataclasses.replace(_sweep_results()[0], seed=i) for i in range(2)])},
+    # memlab.theory.image_model
+    "image_model.make_templates": {"K": 2, "size": 4},
+    "image_model.image_model": {"K": 2, "size": 4},
+    "image_model.sample_images": {"model": lambda: importlib.import_module(
+        "memlab.theory.image_model").image_model(2, size=4, seed=0), "N": 6},
+    "image_model.mixture_moments": {"model": lambda: importlib.import_module(
+        "memlab.theory.image_model").image_model(2, size=3, seed=0)},
+    "image_model.low_rank_denoiser": {"y": lambda: _RNG.normal(size=(6, 12)),
+                                      "templates": lambda: np.ones((2, 4)) + np.eye(2, 4),
+                                      "colour_means": lambda: np.zeros((2, 3)),
+                                      "colour_var": 1.0},
+    # memlab.verification.image_model
+    "image_model.monte_carlo_posterior_mean": {
+        "y": lambda: np.zeros(48), "n_draws": 100, "model": lambda: importlib.import_module(
+            "memlab.theory.image_model").image_model(2, size=4, seed=0)},
+    "image_model.image_loss_curves": {
+        "data": lambda: importlib.import_module("memlab.theory.image_model").sample_images(
+            importlib.import_module("memlab.theory.image_model").image_model(2, size=4, seed=0),
+            6, seed=1), "timesteps": [0.3, 0.6], "n_noise": 2},
+    **{f"image_model.{name}": {"curves": lambda: importlib.import_module(
+        "memlab.verification.image_model").image_loss_curves(
+        importlib.import_module("memlab.theory.image_model").sample_images(
+            importlib.import_module("memlab.theory.image_model").image_model(2, size=4, seed=0),
+            6, seed=1), timesteps=[0.3, 0.6], n_noise=2, seed=0)}
+       for name in ("weighted_image_losses", "image_crossover", "plot_image_loss_curves")},
+    "image_model.plot_templates_and_samples": {"data": None, "n_rows": 1,
+                                               "model": lambda: importlib.import_module(
+                                                   "memlab.theory.image_model").image_model(
+                                                   2, size=4, seed=0)},
+    # memlab.verification.training.image_denoiser
+    "image_denoiser.train_image_denoiser": {
+        "data": lambda: importlib.import_module("memlab.theory.image_model").sample_images(
+            importlib.import_module("memlab.theory.image_model").image_model(2, size=3, seed=0),
+            6, seed=1), "M": 2, "epochs": 2, "n_times": 3},
+    "image_denoiser.ddim_sample_images": {"templates": lambda: np.ones((2, 4)) + np.eye(2, 4),
+                                          "colour_means": lambda: np.zeros((2, 3)),
+                                          "colour_var": 1.0},
+    "image_denoiser.image_memorization_sweep": {"N": 4, "K": 2, "size": 3, "M_values": [1, 4],
+                                                "epochs": 1, "n_eval": 2, "n_test": 2,
+                                                "n_loss_noise": 1, "n_times": 2},
+    "image_denoiser.plot_image_sweep": {"sweep": lambda: importlib.import_module(
+        "memlab.verification.training.image_denoiser").image_memorization_sweep(
+        4, 2, size=3, M_values=[1, 4], epochs=1, n_eval=2, n_test=2, n_loss_noise=1,
+        n_times=2), "crossover": 2.0},
     # memlab.verification.training.rhm_d3pm
     "make_unet": {"channels": 4},
     "train_d3pm": {"P": 4, "steps": 4, "batch_size": 4, "channels": 4, "n_val": 4,
@@ -430,9 +507,37 @@ OVERRIDES = {
     "D3PMRun.to_saved_dict": {"self": lambda: _d3pm_runs()[0]},
     "D3PMRun.tau_gap": {"self": lambda: _d3pm_runs()[0], "threshold": 0.5},
     "D3PMRun.tau_copy": {"self": lambda: _d3pm_runs()[0]},
+    "D3PMRun.sw_gap": {"self": lambda: dataclasses.replace(
+        _d3pm_runs()[0], sw_train=np.full(50, 0.1), sw_val=np.linspace(0.1, 0.3, 50),
+        sw_train_val=0.25, sw_fresh=(0.2, 0.2), sw_copies=(0.1, 0.3))},
+    "D3PMRun.tau_sw_gap": {"self": lambda: dataclasses.replace(
+        _d3pm_runs()[0], sw_train=np.full(50, 0.1), sw_val=np.linspace(0.1, 0.3, 50),
+        sw_train_val=0.25, sw_fresh=(0.2, 0.2), sw_copies=(0.1, 0.3))},
+    "one_hot_embedding": {"x": _tokens},
+    "plot_sw_curves": {"runs": lambda: [dataclasses.replace(
+        r, sw_train=np.full(50, 0.1), sw_val=np.linspace(0.1, 0.3, 50), sw_train_val=0.25,
+        sw_fresh=(0.2, 0.2), sw_copies=(0.1, 0.3)) for r in _d3pm_runs()]},
     # memlab.verification.training.score_net
     "train_score_network": {"P": 4, "sigma": 0.1, "d": 2, "width": 8, "max_time": 20,
                             "eval_every": 5},
+    "batch_size_experiment": {"Ps": [4], "batch_fractions": [2, 1], "lrs": [0.25],
+                              "sigma": 0.1, "d": 4, "width": 32, "m": 4, "time_per_P": 20,
+                              "n_evals": 20},
+    "plot_batch_size_collapse": {"result": lambda: importlib.import_module(
+        "memlab.verification.training.score_net").batch_size_experiment(
+        [4], batch_fractions=[2, 1], lrs=[0.25], d=4, width=32, m=4, time_per_P=20,
+        n_evals=20), "P": None},
+    # memlab.verification.training.pixel_diffusion
+    "pixel_distances": {"generated": lambda: 0.5 + 0.1 * _POINTS[:5, :3],
+                        "train": lambda: 0.5 + 0.1 * _POINTS[:4, :3],
+                        "original": lambda: 0.5 + 0.1 * _TRAIN[:, :3]},
+    "pixel_onset_curve": {"n_values": lambda: np.array([4, 8]), "d": 3, "trials": 2,
+                          "n_original": 50, "n_compare": 10, "n_generate": 4, "steps": 10,
+                          "epochs": 2, "width": 8},
+    "plot_pixel_onset": {"curves": lambda: [importlib.import_module(
+        "memlab.verification.training.pixel_diffusion").pixel_onset_curve(
+        [4, 8], d=3, trials=2, n_original=20, n_compare=5, n_generate=4, epochs=1, width=4,
+        seed=0)]},
 }
 
 

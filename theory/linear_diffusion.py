@@ -51,6 +51,14 @@ Where the model stops describing the transition:
   $N_O$ it returns to 1/2 only on average over original datasets
   ([`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] with ``n_original_sets``).
 
+The distances themselves ([`distance_curve`][memlab.theory.linear_diffusion.distance_curve]):
+$E_{TG}$ and $E_{OG}$ per training set, in log space, with $\int\rho_G^2$ of eq. 21
+(infinite for $n \le d$ unless $\rho_G$ is smoothed, ``generated_width``), the options
+the paper leaves open (the KDE width rule, eq. 10's $\epsilon^2 = 2t_M$, a ridge
+denoiser) and the scaled curves of its Fig. 4; and the test of its contribution 4, where
+$P(\Delta > 0)$ rises against where $E_{OG}$ and $H^2$ fall
+([`onset_alignment`][memlab.theory.linear_diffusion.onset_alignment]).
+
 Low-rank structure. $\theta_1 = y^T x^{+T}$ lives in the span of the
 centred training data: with the thin SVD $x = USV^T$,
 $S_G = \sigma_X^2 A^TA$, $A = S^+U^Ty$ (k x d, k = min(n, d)). The
@@ -70,7 +78,7 @@ generalization transition in diffusion models", Sec. 3, eqs. 15-22, Figs. 2-3.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from memlab._results import Result
 import numpy as np
@@ -79,10 +87,11 @@ from numpy.typing import ArrayLike
 from scipy import special
 
 from .metrics import first_crossing
-from .._validation import (MAX_SAMPLES, _show, check_allocation, check_array, check_bool, check_positive_int, check_positive_real, check_real,
+from .._validation import (MAX_SAMPLES, _show, check_allocation, check_array, check_bool, check_choice, check_positive_int, check_positive_real, check_real,
                           check_rng)
 
 __all__ = [
+    "kde_bandwidth2",
     "LinearModel",
     "sample_training_set",
     "fit_linear_model",
@@ -96,6 +105,10 @@ __all__ = [
     "expected_hellinger",
     "hellinger_large_n_limit",
     "transition_n",
+    "DistanceCurve",
+    "distance_curve",
+    "OnsetAlignment",
+    "onset_alignment",
 ]
 
 _LOG_2PI = np.log(2.0 * np.pi)
@@ -754,11 +767,12 @@ def _quadratic_features(points):
     return np.concatenate([pt[iu] * pt[ju], pt, np.ones((1, m))], axis=0)
 
 
-def _prepare_original(original, sigma, log_self=None):
+def _prepare_original(original, sigma, log_self=None, eps2=None):
     """Centre ``original`` once (O(N_O d)), compute log int rho_O^2 (O(N_O^2 d)) unless
-    given, and the quadratic features of its points when they are small."""
+    given, and the quadratic features of its points when they are small. ``eps2`` is the
+    squared KDE width; default the power rule sigma^2 N_O^{-2/d} (onset paper, Fig. 3)."""
     N_O, d = original.shape
-    eps2 = _kde_width2(sigma, N_O, d)
+    eps2 = _kde_width2(sigma, N_O, d) if eps2 is None else eps2
     centre = original.mean(axis=0)
     points = original - centre
     if log_self is None:
@@ -1067,8 +1081,9 @@ def p_delta_positive(n: int, d: int, *, mu: float = 10.0, sigma: float = 1.0, T:
     return _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, orig, chunk)
 
 
-def _original_set(original, n_original, d, mu, sigma, rng) -> _Original:
-    """The original dataset (drawn, or the one given), centred, with log int rho_O^2, once."""
+def _original_set(original, n_original, d, mu, sigma, rng, eps2_rule=None) -> _Original:
+    """The original dataset (drawn, or the one given), centred, with log int rho_O^2, once.
+    ``eps2_rule(m)`` gives the squared KDE width of m points (default the power rule)."""
     if original is None:
         n_original = check_positive_int("n_original", n_original, minimum=2,
                                         maximum=MAX_SAMPLES)
@@ -1080,7 +1095,8 @@ def _original_set(original, n_original, d, mu, sigma, rng) -> _Original:
             raise ValueError(f"original must have {d} columns, got shape {original.shape}")
         if original.shape[0] < 2:
             raise ValueError(f"original must have at least 2 rows, got shape {original.shape}")
-    return _prepare_original(original, sigma)
+    eps2 = None if eps2_rule is None else eps2_rule(original.shape[0])
+    return _prepare_original(original, sigma, eps2=eps2)
 
 
 def _p_delta(n, d, mu, sigma, T, lam, trials, rng, seed, confidence, orig: _Original, chunk):
@@ -1505,3 +1521,865 @@ def transition_n(n_values: ArrayLike, probabilities: ArrayLike) -> float:
         raise ValueError("the first probability already exceeds 1/2: the transition is below "
                          f"n = {n_values[0]!r}")
     return first_crossing(n_values, p, 0.5, above=True, log_x=True)
+
+
+# ----------------------------------------------------------------------------
+# E_TG and E_OG themselves, and the alignment claim (onset paper, Sec. 3.2 and Fig. 1)
+# ----------------------------------------------------------------------------
+
+_KDE_RULES = ("power", "mixing")
+_LOG_4PI = np.log(4.0 * np.pi)
+
+
+def _check_kde_width(kde_width):
+    """"power", "mixing" or a positive width (float)."""
+    if isinstance(kde_width, str):
+        return check_choice("kde_width", kde_width, _KDE_RULES)
+    if kde_width is None or isinstance(kde_width, (bytes, bool, np.bool_)):
+        raise TypeError(f"kde_width must be one of {_KDE_RULES} or a positive number, got "
+                        f"{_show(kde_width)}")
+    return check_positive_real("kde_width", kde_width)
+
+
+def _eps2_rule(kde_width, sigma, d):
+    """Squared KDE width of a set of m points under the rule ``kde_width``."""
+    if kde_width == "power":
+        return lambda m: float(_kde_width2(sigma, m, d))
+    if kde_width == "mixing":
+        from .mixing import mixing_time
+        return lambda m: 2.0 * float(mixing_time(sigma, d, m))        # eq. 10: eps^2 = 2 t_M
+    w2 = float(kde_width) ** 2
+    return lambda m: w2
+
+
+def kde_bandwidth2(m: int, d: int, *, sigma: float = 1.0, kde_width: str | float = "power") -> float:
+    r"""Squared width $\epsilon_m^2$ of the Gaussian KDE of a set of m points in dimension d.
+
+    ``"power"``: $\epsilon_m^2 = \sigma^2 m^{-2/d}$, the width of the onset paper's
+    Fig. 3; ``"mixing"``: $\epsilon^2 = 2 t_M(m)$, its eq. 10 with the mixing time of
+    [`mixing_time`][memlab.theory.mixing.mixing_time]; a number w: $\epsilon^2 = w^2$
+    whatever m. The rule the E_TG, E_OG and $\Delta$ functions of this module take
+    as ``kde_width``.
+
+    Parameters
+    ----------
+    m : int
+        Number of points, >= 1.
+    d : int
+        Dimension, >= 1.
+    sigma : float, default 1.0
+        Standard deviation of the data, > 0.
+    kde_width : {"power", "mixing"} or float, default "power"
+        The rule, or a fixed width > 0.
+
+    Returns
+    -------
+    float
+        $\epsilon^2$.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``m`` or ``d`` < 1, ``sigma`` <= 0, or ``kde_width`` is an unknown rule or not
+        positive.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Fig. 3 and eq. 10.
+
+    Examples
+    --------
+    >>> round(kde_bandwidth2(100, 2), 12)          # 1 / 100
+    0.01
+    >>> kde_bandwidth2(100, 2, kde_width=0.5)
+    0.25
+    """
+    m = check_positive_int("m", m, maximum=MAX_SAMPLES)
+    d = check_positive_int("d", d, maximum=MAX_SAMPLES)
+    sigma = check_positive_real("sigma", sigma)
+    return float(_eps2_rule(_check_kde_width(kde_width), sigma, d)(m))
+
+
+def _check_generated_width(generated_width):
+    """None, "original" or a positive width (float)."""
+    if generated_width is None:
+        return None
+    if isinstance(generated_width, str):
+        return check_choice("generated_width", generated_width, ("original",))
+    return check_positive_real("generated_width", generated_width)
+
+
+def _fit_ridge(Y, X, T, lam, ridge):
+    r"""The generated Gaussian of the ridge denoiser $\theta_1^T = (x^Tx + n r I)^{-1}x^Ty$.
+
+    ``ridge`` = r = 0 is the minimum-norm (least-squares) model of `_fit_low_rank`,
+    returned by it unchanged. For r > 0, with the thin SVD $x = U S V^T$,
+    $\theta_1 = A^T V^T$ with $A = \mathrm{diag}(s/(s^2 + n r))\,U^T y$; the direction
+    that centring makes singular (index n - 1 and beyond) is dropped as in
+    `_centred_pinv`. The rank of $\theta_1$ is still at most n - 1 (it maps into the
+    span of the centred targets), so ridge does not make $\rho_G$ non-degenerate when
+    $n \le d$; it only shrinks the slope. O(B n d k) time, k = min(n, d).
+    """
+    if ridge == 0.0:
+        return _fit_low_rank(Y, X, T, lam)
+    n, d = Y.shape[-2:]
+    Ybar, Xbar = Y.mean(axis=-2), X.mean(axis=-2)
+    yc, xc = Y - Ybar[..., None, :], X - Xbar[..., None, :]
+    sigma_X2 = _generation_variance(yc, T, lam)
+    v = np.exp(-T) * Ybar - Xbar
+    Ux, s, Vt = np.linalg.svd(xc, full_matrices=False)
+    k = s.shape[-1]
+    keep = (s > max(n, d) * _EPS * s[..., :1]) & (np.arange(k) < n - 1)
+    coef = np.where(keep, s / (s * s + n * ridge), 0.0)
+    A = coef[..., :, None] * (np.swapaxes(Ux, -1, -2) @ yc)            # (B, k, d)
+    _, sa, Rt = np.linalg.svd(A, full_matrices=False)
+    r = min(n - 1, d)
+    sa, Rt = sa[..., :r], Rt[..., :r, :]
+    kept = sa > max(k, d) * _EPS * sa[..., :1]
+    w = np.einsum("...kd,...d->...k", Vt, v)
+    mean = Ybar + np.einsum("...kd,...k->...d", A, w)
+    sa = np.where(kept, sa, 0.0)
+    return _LowRankGaussian(mean, sigma_X2[..., None] * sa * sa, np.swapaxes(Rt, -1, -2),
+                            kept.sum(axis=-1))
+
+
+def _log_self_generated(model: _LowRankGaussian, d, eps2_G):
+    r"""$\log\int\rho_G^2 = -\frac d2\log 4\pi - \frac12\log\det(S_G + \epsilon_G^2 I)$ per trial.
+
+    $+\infty$ when $\epsilon_G = 0$ and $S_G$ is singular (rank < d: always when
+    $n \le d$); with $\epsilon_G > 0$ the determinant lemma over the r eigenpairs
+    gives $\sum_r\log(g_r + \epsilon_G^2) + (d - r)\log\epsilon_G^2$.
+    """
+    g = model.eigvals
+    r = g.shape[-1]
+    if eps2_G > 0.0:
+        logdet = np.log(g + eps2_G).sum(axis=-1) + (d - r) * np.log(eps2_G)
+        return -0.5 * d * _LOG_4PI - 0.5 * logdet
+    if r < d:
+        return np.full(g.shape[:-1], np.inf)
+    with np.errstate(divide="ignore"):
+        logdet = np.log(g).sum(axis=-1)
+    return np.where(model.rank < d, np.inf, -0.5 * d * _LOG_4PI - 0.5 * logdet)
+
+
+def _log_distance(log_self, log_cross, log_gg):
+    """log E = log(int rho^2 - 2 int rho rho_G + int rho_G^2) per trial; +inf where int
+    rho_G^2 is; the magnitude where rounding leaves a non-positive value (|E| below about
+    1e-16 of the largest term)."""
+    log_self, log_cross, log_gg = np.broadcast_arrays(log_self, log_cross, log_gg)
+    out = np.full(log_gg.shape, np.inf)
+    fin = np.isfinite(log_gg)
+    if np.any(fin):
+        terms = np.stack([log_self[fin], np.log(2.0) + log_cross[fin], log_gg[fin]])
+        out[fin] = special.logsumexp(terms, axis=0, b=np.array([1.0, -1.0, 1.0])[:, None],
+                                     return_sign=True)[0]
+    return out
+
+
+def _distance_terms(Y, X, orig: _Original, mu, sigma, T, lam, eps2_n, ridge, eps2_G):
+    """Per trial of a batch (B, n, d): the five log-integrals, log E_TG, log E_OG,
+    sign(Delta), log|Delta| and H^2 (checked arguments). With ridge = 0, eps2_G = 0 and the
+    power-rule widths, sign(Delta) and log|Delta| are those of `_delta` (same operations)."""
+    B, n, d = Y.shape
+    model = _fit_ridge(Y, X, T, lam, ridge)
+    log_tt = _log_self_overlap(Y, eps2_n, chunk=max(1, 4_000_000 // (B * n)))
+    Yc = Y - orig.centre
+    log_tg = _log_cross_overlap(Yc, (Yc * Yc).sum(axis=-1), model, eps2_n + eps2_G, orig.centre)
+    log_og = _log_cross_overlap(orig.points, orig.sqnorm, model, orig.eps2 + eps2_G, orig.centre,
+                                orig.features)
+    log_gg = _log_self_generated(model, d, eps2_G)
+    terms = np.stack(np.broadcast_arrays(log_tt, np.log(2.0) + log_tg, orig.log_self,
+                                         np.log(2.0) + log_og), axis=0)
+    b = np.array([1.0, -1.0, -1.0, 1.0])[:, None]
+    log_abs, sign = special.logsumexp(terms, axis=0, b=b, return_sign=True)
+    return dict(log_self_train=log_tt, log_cross_train=log_tg, log_cross_original=log_og,
+                log_self_generated=log_gg, log_E_TG=_log_distance(log_tt, log_tg, log_gg),
+                log_E_OG=_log_distance(orig.log_self, log_og, log_gg), delta_sign=sign,
+                log_abs_delta=log_abs,
+                hellinger2=_hellinger_to_isotropic(model, mu, sigma, d))
+
+
+def _log_mean(log_values, axis=-1):
+    """log of the mean of exp(log_values) along ``axis`` (+inf if any value is)."""
+    m = log_values.shape[axis]
+    with np.errstate(invalid="ignore"):
+        out = special.logsumexp(log_values, axis=axis) - np.log(m)
+    return np.where(np.any(np.isposinf(log_values), axis=axis), np.inf, out)
+
+
+def _rel_stderr(log_values):
+    """Standard error of the mean of exp(log_values) over the last axis, relative to the
+    mean (NaN for a single trial or where a value is infinite)."""
+    m = log_values.shape[-1]
+    out = np.full(log_values.shape[:-1], np.nan)
+    if m < 2:
+        return out
+    fin = np.all(np.isfinite(log_values), axis=-1)
+    if np.any(fin):
+        lv = log_values[fin]
+        w = np.exp(lv - lv.max(axis=-1, keepdims=True))
+        out[fin] = w.std(axis=-1, ddof=1) / w.mean(axis=-1) / np.sqrt(m)
+    return out
+
+
+def _scaled(log_mean):
+    """exp(log_mean - log_mean[ref]), ref the first finite entry (NaN if none is finite)."""
+    fin = np.flatnonzero(np.isfinite(log_mean))
+    if fin.size == 0:
+        return np.full(log_mean.shape, np.nan)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.exp(log_mean - log_mean[fin[0]])
+
+
+def _check_n_values(n_values):
+    """Strictly increasing training-set sizes >= 2, as a list of ints."""
+    if isinstance(n_values, (str, bytes)) or n_values is None:
+        raise TypeError(f"n_values must be an array of integers >= 2, got {_show(n_values)}")
+    arr = np.asarray(n_values, dtype=object)
+    if arr.ndim != 1:
+        raise ValueError(f"n_values must be one-dimensional, got shape {arr.shape}")
+    out = [check_positive_int(f"n_values[{i}]", n, minimum=2, maximum=MAX_SAMPLES)
+           for i, n in enumerate(arr)]
+    if not out:
+        raise ValueError("n_values must not be empty, got []")
+    if any(b <= a for a, b in zip(out, out[1:])):
+        raise ValueError(f"n_values must be strictly increasing, got {_show(list(out))}")
+    return out
+
+
+@dataclass(frozen=True)
+class DistanceCurve(Result):
+    r"""$E_{TG}$, $E_{OG}$ and $\Delta$ per training set, for several n (onset paper, eqs. 19-21).
+
+    Returned by [`distance_curve`][memlab.theory.linear_diffusion.distance_curve].
+    Arrays of shape (k, trials) hold one value per training-set size (k of them) and
+    training set; all logs are natural.
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Training-set sizes (integers), increasing, shape (k,).
+    log_E_TG : numpy.ndarray
+        $\log E_{TG}$ per training set, shape (k, trials); $+\infty$ where
+        $\int\rho_G^2$ is (exact $\rho_G$ with $n \le d$).
+    log_E_OG : numpy.ndarray
+        $\log E_{OG}$, same shape and convention.
+    delta_sign : numpy.ndarray
+        $\mathrm{sign}(\Delta)$ (+1, -1 or 0), shape (k, trials); always finite,
+        since $\int\rho_G^2$ cancels in $\Delta$.
+    log_abs_delta : numpy.ndarray
+        $\log|\Delta|$, shape (k, trials).
+    log_self_train : numpy.ndarray
+        $\log\int\rho_T^2$, shape (k, trials).
+    log_cross_train : numpy.ndarray
+        $\log\int\rho_T\rho_G$, shape (k, trials).
+    log_cross_original : numpy.ndarray
+        $\log\int\rho_O\rho_G$, shape (k, trials).
+    log_self_generated : numpy.ndarray
+        $\log\int\rho_G^2$, shape (k, trials); $+\infty$ where $\rho_G$ is
+        degenerate and not smoothed.
+    log_self_original : float
+        $\log\int\rho_O^2$ of the one original dataset.
+    log_mean_E_TG : numpy.ndarray
+        Log of the mean of $E_{TG}$ over the training sets, shape (k,).
+    log_mean_E_OG : numpy.ndarray
+        Log of the mean of $E_{OG}$, shape (k,).
+    rel_stderr_E_TG : numpy.ndarray
+        Standard error of the mean of $E_{TG}$ over training sets, relative to the
+        mean, shape (k,) (NaN for one trial or an infinite mean).
+    rel_stderr_E_OG : numpy.ndarray
+        The same for $E_{OG}$.
+    scaled_E_TG : numpy.ndarray
+        $\hat E_{TG}$: the mean of $E_{TG}$ divided by its value at the smallest n
+        where it is finite (the paper's Fig. 4, left), shape (k,).
+    scaled_E_OG : numpy.ndarray
+        $\hat E_{OG}$, the same for $E_{OG}$.
+    log_median_E_TG : numpy.ndarray
+        Log of the median of $E_{TG}$ over the training sets, shape (k,) (robust to the
+        heavy tail of $\int\rho_G^2$ near n = d).
+    log_median_E_OG : numpy.ndarray
+        Log of the median of $E_{OG}$, shape (k,).
+    p_delta : numpy.ndarray
+        Fraction of training sets with $\Delta > 0$, shape (k,).
+    hellinger2 : numpy.ndarray
+        $H^2(\mathcal N(\mu\mathbf 1, \sigma^2 I), \rho_G)$ per training set
+        (unsmoothed $\rho_G$), shape (k, trials).
+    hellinger2_mean : numpy.ndarray
+        Its mean over the training sets, shape (k,).
+    eps_train : numpy.ndarray
+        KDE width $\epsilon_n$ of $\rho_T$ at each n, shape (k,).
+    eps_original : float
+        KDE width $\epsilon_O$ of $\rho_O$.
+    eps_generated : float
+        Width $\epsilon_G$ by which $\rho_G$ is smoothed (0 for the exact $\rho_G$).
+    d : int
+        Dimension.
+    n_original : int
+        Size $N_O$ of the original dataset.
+    trials : int
+        Training sets per n.
+    kde_width : object
+        The ``kde_width`` argument ("power", "mixing" or a width).
+    ridge : float
+        The ridge parameter (0: minimum-norm least squares).
+    generated_width : object
+        The ``generated_width`` argument (None, "original" or a width).
+    seed : object
+        The ``seed`` argument of the run (an int, a Generator or None).
+    """
+
+    n: np.ndarray
+    log_E_TG: np.ndarray
+    log_E_OG: np.ndarray
+    delta_sign: np.ndarray
+    log_abs_delta: np.ndarray = field(repr=False)
+    log_self_train: np.ndarray = field(repr=False)
+    log_cross_train: np.ndarray = field(repr=False)
+    log_cross_original: np.ndarray = field(repr=False)
+    log_self_generated: np.ndarray = field(repr=False)
+    log_self_original: float
+    log_mean_E_TG: np.ndarray
+    log_mean_E_OG: np.ndarray
+    rel_stderr_E_TG: np.ndarray = field(repr=False)
+    rel_stderr_E_OG: np.ndarray = field(repr=False)
+    scaled_E_TG: np.ndarray
+    scaled_E_OG: np.ndarray
+    log_median_E_TG: np.ndarray = field(repr=False)
+    log_median_E_OG: np.ndarray = field(repr=False)
+    p_delta: np.ndarray
+    hellinger2: np.ndarray = field(repr=False)
+    hellinger2_mean: np.ndarray
+    eps_train: np.ndarray
+    eps_original: float
+    eps_generated: float
+    d: int
+    n_original: int
+    trials: int
+    kde_width: object
+    ridge: float
+    generated_width: object
+    seed: object
+
+
+def distance_curve(n_values: ArrayLike, d: int, *, mu: float = 10.0, sigma: float = 1.0,
+                   T: float = 2.0, lam: float = np.exp(-4.0), n_original: int = 10_000,
+                   trials: int = 200, seed: Generator | int | None = None,
+                   original: ArrayLike | None = None, kde_width: str | float = "power",
+                   ridge: float = 0.0, generated_width: str | float | None = None,
+                   progress: bool = False) -> DistanceCurve:
+    r"""$E_{TG}(n)$, $E_{OG}(n)$ and $\Delta(n)$ of the linear diffusion model, in any dimension.
+
+    The two $L^2$ distances of the onset paper's eq. 19,
+
+    $$
+    E_{AG} = \int\rho_A^2 - 2\int\rho_A\rho_G + \int\rho_G^2, \qquad A = T, O,
+    $$
+
+    each term a Gaussian overlap (eq. 21), evaluated in log space for every training
+    set: $\int\rho_A^2$ and $\int\rho_A\rho_G$ as in
+    [`delta_statistic`][memlab.theory.linear_diffusion.delta_statistic], and
+    $\int\rho_G^2 = (4\pi)^{-d/2}\det(S_G)^{-1/2}$ (eq. 21, first term). For
+    $n \le d$ the generated Gaussian is degenerate ($\mathrm{rank}\,S_G \le n - 1$):
+    its density is not square-integrable, $\int\rho_G^2 = +\infty$ and so are both
+    distances. The paper does not address this (its eq. 15 needs $(x^Tx)^{-1}$, which
+    does not exist there; only $\Delta$, in which $\int\rho_G^2$ cancels, is shown
+    in its Fig. 3). By default (``generated_width=None``) memlab keeps the paper's exact
+    $\rho_G$: ``log_E_TG`` and ``log_E_OG`` are $+\infty$ for $n \le d$ and every
+    log term is returned, with $\Delta$ finite. ``generated_width`` instead smooths
+    $\rho_G$ with a Gaussian kernel, $S_G \to S_G + \epsilon_G^2 I$ (the limit of
+    a KDE of many generated samples, as the paper does for its network in Sec. 4),
+    which makes every term finite; it also changes $\Delta$ (the cross terms get
+    $\epsilon_G^2$ too).
+
+    The options the paper leaves open:
+
+    * ``kde_width``: the width $\epsilon_m$ of $\rho_T$ (m = n) and $\rho_O$
+      (m = $N_O$): ``"power"``, $\sigma m^{-1/d}$ (the paper's Fig. 3, default);
+      ``"mixing"``, $\epsilon^2 = 2t_M(\sigma, d, m)$ of eq. 10
+      ([`mixing_time`][memlab.theory.mixing.mixing_time]); or a given positive width
+      used for both.
+    * ``ridge``: the ridge denoiser $\theta_1^T = (x^Tx + n r I)^{-1}x^Ty$ instead of
+      the minimum-norm one (r = 0, default). Its rank is still at most n - 1, so it
+      does not cure the degeneracy.
+    * ``generated_width``: None (exact, default), ``"original"`` ($\epsilon_G$ =
+      $\epsilon_O$, as if $\rho_G$ were represented by as many samples as $\rho_O$)
+      or a positive width.
+
+    With the defaults the signs of $\Delta$ and hence ``p_delta`` are exactly those of
+    [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] for the same
+    ``seed`` (the same draws in the same order). The means are over training sets for
+    the one original dataset; $E$ is heavy-tailed near n = d (the smallest eigenvalues
+    of $S_G$), so compare the relative standard errors.
+
+    Cost: that of [`p_delta_curve`][memlab.theory.linear_diffusion.p_delta_curve] plus
+    $O(\mathrm{trials}\,d)$ per n; about 10 s per n for d = 16, $N_O = 10^4$ and
+    1000 trials.
+
+    Parameters
+    ----------
+    n_values : array_like of int
+        Training-set sizes, each >= 2, strictly increasing.
+    d : int
+        Dimension, >= 1.
+    mu : float, default 10.0
+        Mean of every coordinate of the data.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+    n_original : int, default 10000
+        Size $N_O$ of the original dataset drawn when ``original`` is None, >= 2.
+    trials : int, default 200
+        Training sets per n, >= 1.
+    seed : Generator | int | None, default None
+        Random seed or generator (draws the original dataset, then the training sets).
+    original : array_like, optional
+        A given original dataset, shape ($N_O$, d), used instead of drawing one.
+    kde_width : {"power", "mixing"} or float, default "power"
+        Rule for the KDE widths of $\rho_T$ and $\rho_O$ (see above), or a positive
+        width.
+    ridge : float, default 0.0
+        Ridge parameter r >= 0 of the denoiser (units of the variance of X).
+    generated_width : None, "original" or float, default None
+        Smoothing width of $\rho_G$ (see above).
+    progress : bool, default False
+        Show a ``tqdm`` progress bar over n.
+
+    Returns
+    -------
+    DistanceCurve
+        The per-trial log terms, $\log E_{TG}$, $\log E_{OG}$, $\Delta$ and $H^2$,
+        their means over training sets with relative standard errors, the scaled
+        curves $\hat E$ and the fraction with $\Delta > 0$.
+
+    Raises
+    ------
+    TypeError
+        If ``n_values`` is a string or None, ``kde_width`` or ``generated_width`` is
+        neither one of its strings nor a number, or another argument has the wrong
+        type.
+    ValueError
+        If ``n_values`` is empty, not one-dimensional, not strictly increasing or holds
+        a size < 2; if ``kde_width`` or ``generated_width`` is an unknown string or not
+        positive, ``ridge`` is negative, or another argument is out of range.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.2, eq. 10; Sec. 3.2, eqs. 19-21
+    and Fig. 3; Sec. 4, Fig. 4 (the scaled curves).
+
+    Examples
+    --------
+    >>> c = distance_curve([4, 16], 2, n_original=100, trials=5, seed=0)
+    >>> c.log_E_OG.shape, bool(np.all(np.isfinite(c.log_E_OG)))
+    ((2, 5), True)
+    >>> bool(np.isinf(distance_curve([4], 8, n_original=50, trials=2, seed=0).log_E_OG).all())
+    True
+    """
+    n_values = _check_n_values(n_values)
+    _, d, mu, sigma, T, lam = _check_model_args(max(n_values), d, mu, sigma, T, lam)
+    trials = check_positive_int("trials", trials, maximum=MAX_SAMPLES)
+    kde_width = _check_kde_width(kde_width)
+    ridge = check_real("ridge", ridge, lo=0.0)
+    generated_width = _check_generated_width(generated_width)
+    progress = check_bool("progress", progress)
+    rng = check_rng(seed)
+    rule = _eps2_rule(kde_width, sigma, d)
+    orig = _original_set(original, n_original, d, mu, sigma, rng, eps2_rule=rule)
+    N_O = orig.points.shape[0]
+    check_allocation("n_values and trials", (6 * len(n_values), trials))
+    eps2_G = (0.0 if generated_width is None else orig.eps2 if generated_width == "original"
+              else float(generated_width) ** 2)
+    chunk = max(1, min(64, 2_000_000 // (N_O * d)))
+    keys = ("log_self_train", "log_cross_train", "log_cross_original", "log_self_generated",
+            "log_E_TG", "log_E_OG", "delta_sign", "log_abs_delta", "hellinger2")
+    out = {key: np.empty((len(n_values), trials)) for key in keys}
+    iterator = enumerate(n_values)
+    if progress:
+        from tqdm.auto import tqdm
+        iterator = tqdm(iterator, total=len(n_values), desc=f"E_TG, E_OG, d={d}", leave=False)
+    eps2_n = np.array([rule(n) for n in n_values])
+    for i, n in iterator:
+        check_allocation("n, d and trials", (min(chunk, trials), max(n, N_O), min(n, d)))
+        for b0 in range(0, trials, chunk):
+            B = min(chunk, trials - b0)
+            Y, X = sample_training_set(n, d, mu=mu, sigma=sigma, T=T, lam=lam, trials=B, seed=rng)
+            terms = _distance_terms(Y, X, orig, mu, sigma, T, lam, eps2_n[i], ridge, eps2_G)
+            for key in keys:
+                out[key][i, b0:b0 + B] = terms[key]
+    lm_tg, lm_og = _log_mean(out["log_E_TG"]), _log_mean(out["log_E_OG"])
+    return DistanceCurve(
+        np.array(n_values), out["log_E_TG"], out["log_E_OG"], out["delta_sign"],
+        out["log_abs_delta"], out["log_self_train"], out["log_cross_train"],
+        out["log_cross_original"], out["log_self_generated"], float(orig.log_self), lm_tg,
+        lm_og, _rel_stderr(out["log_E_TG"]), _rel_stderr(out["log_E_OG"]), _scaled(lm_tg),
+        _scaled(lm_og), np.median(out["log_E_TG"], axis=1), np.median(out["log_E_OG"], axis=1),
+        (out["delta_sign"] > 0).mean(axis=1), out["hellinger2"],
+        out["hellinger2"].mean(axis=1), np.sqrt(eps2_n), float(np.sqrt(orig.eps2)),
+        float(np.sqrt(eps2_G)), d, N_O, trials, kde_width, ridge, generated_width, seed)
+
+
+def _fall_location(n, values, log_values=False):
+    """(n at the steepest fall, the largest rate, n where the rate first reaches half of it).
+
+    The rate is -d values / d log n (of log values if ``log_values``) by finite differences
+    between consecutive finite points, placed at their geometric midpoints; the maximum is
+    refined by the vertex of the parabola through it and its two neighbours (in log n) when
+    it is interior. All NaN when nothing falls (no positive rate) or fewer than two points
+    are finite."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(v) if log_values else v
+    ok = np.isfinite(y)
+    x, y = np.log(np.asarray(n, dtype=float)[ok]), y[ok]
+    nan3 = (float("nan"),) * 3
+    if x.size < 2:
+        return nan3
+    rate = -np.diff(y) / np.diff(x)
+    mid = 0.5 * (x[1:] + x[:-1])
+    j = int(np.argmax(rate))
+    if not rate[j] > 0:
+        return nan3
+    xv, rv = mid[j], rate[j]
+    if 0 < j < rate.size - 1:
+        coef = np.polyfit(mid[j - 1:j + 2], rate[j - 1:j + 2], 2)
+        if coef[0] < 0:
+            xv = float(np.clip(-coef[1] / (2 * coef[0]), mid[j - 1], mid[j + 1]))
+            rv = float(np.polyval(coef, xv))
+    half = np.flatnonzero(rate >= 0.5 * rate[j])[0]
+    if half == 0:
+        onset = mid[0]
+    else:
+        r0, r1 = rate[half - 1], rate[half]
+        onset = mid[half - 1] + (0.5 * rate[j] - r0) / (r1 - r0) * (mid[half] - mid[half - 1])
+    return float(np.exp(xv)), float(rv), float(np.exp(onset))
+
+
+def _fall_at_edge(n, values, log_values=False):
+    """True when the largest rate of fall (see `_fall_location`) is on the first or last
+    segment of the finite points."""
+    v = np.asarray(values, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = np.log(v) if log_values else v
+    ok = np.isfinite(y)
+    x, y = np.log(np.asarray(n, dtype=float)[ok]), y[ok]
+    if x.size < 3:
+        return True
+    j = int(np.argmax(-np.diff(y) / np.diff(x)))
+    return j in (0, x.size - 2)
+
+
+def _crossing(n, p, level):
+    """n where P first exceeds ``level`` (log-n interpolation), NaN outside the grid."""
+    if p[0] > level or not np.any(p > level):
+        return float("nan")
+    return first_crossing(n, p, level, above=True, log_x=True)
+
+
+def _interval(samples, confidence):
+    """Percentile interval of the finite bootstrap samples ((nan, nan) if none)."""
+    s = np.asarray(samples, dtype=float)
+    s = s[np.isfinite(s)]
+    if s.size == 0:
+        return (float("nan"), float("nan"))
+    q = np.quantile(s, [0.5 - confidence / 2.0, 0.5 + confidence / 2.0])
+    return (float(q[0]), float(q[1]))
+
+
+@dataclass(frozen=True)
+class OnsetAlignment(Result):
+    r"""Where $P(\Delta > 0)$ rises against where $E_{OG}$ (and $H^2$) fall fastest.
+
+    Returned by [`onset_alignment`][memlab.theory.linear_diffusion.onset_alignment]; tests
+    the onset paper's contribution 4 (Fig. 1, scenario (c)). Sizes are training-set sizes
+    n (floats, interpolated in log n); intervals are bootstrap percentile intervals over
+    the training sets (the original dataset is fixed). NaN marks what is not inside the
+    grid (documented non-finite): a crossing of P outside it, or no fall at all.
+
+    Attributes
+    ----------
+    d : int
+        Dimension.
+    n : numpy.ndarray
+        Training-set sizes of the grid, shape (k,).
+    p_delta : numpy.ndarray
+        $P(\Delta > 0)$ at each n.
+    scaled_E_OG : numpy.ndarray
+        $\hat E_{OG}$ at each n (the median or mean of $E_{OG}$ over training sets, see
+        ``summary``, divided by its value at the smallest n where it is finite;
+        $+\infty$ where $\rho_G$ is degenerate and not smoothed).
+    hellinger2 : numpy.ndarray
+        Mean $H^2(\rho, \rho_G)$ at each n.
+    n_half : float
+        $n_{1/2}$, where P first exceeds 1/2
+        ([`transition_n`][memlab.theory.linear_diffusion.transition_n]).
+    n_half_ci : tuple of float
+        Its interval.
+    n_quarter : float
+        Where P first exceeds 0.25 (start of the transition).
+    n_three_quarters : float
+        Where P first exceeds 0.75; the width of the transition is
+        ``n_three_quarters / n_quarter``.
+    n_fall : float
+        $n_{\rm fall}$, where $-\mathrm d\hat E_{OG}/\mathrm d\log n$ is largest
+        (of $\log\hat E_{OG}$ when ``fall="log"``).
+    n_fall_ci : tuple of float
+        Its interval.
+    fall_rate : float
+        That largest rate.
+    n_fall_onset : float
+        The first n where the rate reaches half its largest value (the onset of the
+        fall).
+    ratio : float
+        $n_{\rm fall}/n_{1/2}$ (1 means the two coincide).
+    ratio_ci : tuple of float
+        Its interval.
+    fall_at_edge : bool
+        True when the largest rate of fall of $\hat E_{OG}$ is on the first or last
+        segment of the grid: ``n_fall`` is then the grid's edge, not a located
+        maximum (extend the grid).
+    n_fall_hellinger : float
+        Where $-\mathrm d\,\mathbb E[H^2]/\mathrm d\log n$ is largest.
+    n_fall_hellinger_onset : float
+        Where that rate first reaches half its largest value.
+    n_fall_hellinger_ci : tuple of float
+        Its interval.
+    ratio_hellinger : float
+        ``n_fall_hellinger / n_half``.
+    ratio_hellinger_ci : tuple of float
+        Its interval.
+    n_boot_undefined : int
+        Bootstrap replicates in which ``ratio`` was undefined (left out of the
+        intervals).
+    fall : str
+        "linear" or "log" (see ``n_fall``).
+    summary : str
+        "median" or "mean": the summary of $E_{OG}$ over training sets in
+        ``scaled_E_OG``.
+    n_boot : int
+        Bootstrap replicates.
+    confidence : float
+        Level of the intervals.
+    curve : DistanceCurve
+        The underlying [`DistanceCurve`][memlab.theory.linear_diffusion.DistanceCurve].
+    seed : object
+        The ``seed`` argument of the run.
+    """
+
+    d: int
+    n: np.ndarray
+    p_delta: np.ndarray
+    scaled_E_OG: np.ndarray
+    hellinger2: np.ndarray
+    n_half: float
+    n_half_ci: tuple
+    n_quarter: float
+    n_three_quarters: float
+    n_fall: float
+    n_fall_ci: tuple
+    fall_rate: float
+    n_fall_onset: float
+    ratio: float
+    ratio_ci: tuple
+    fall_at_edge: bool
+    n_fall_hellinger: float
+    n_fall_hellinger_onset: float
+    n_fall_hellinger_ci: tuple
+    ratio_hellinger: float
+    ratio_hellinger_ci: tuple
+    n_boot_undefined: int
+    fall: str
+    summary: str
+    n_boot: int
+    confidence: float
+    curve: DistanceCurve
+    seed: object
+
+
+def _alignment_numbers(n, p, scaled, h2, log_fall):
+    """(n_half, n_fall, n_fall_hellinger) of one curve (NaN where undefined)."""
+    try:
+        half = transition_n(n, p)
+    except ValueError:
+        half = float("nan")
+    return half, _fall_location(n, scaled, log_fall)[0], _fall_location(n, h2)[0]
+
+
+def onset_alignment(d: int, n_values: ArrayLike | None = None, *, mu: float = 10.0,
+                    sigma: float = 1.0, T: float = 2.0, lam: float = np.exp(-4.0),
+                    n_original: int = 10_000, trials: int = 200,
+                    seed: Generator | int | None = None, original: ArrayLike | None = None,
+                    kde_width: str | float = "power", ridge: float = 0.0,
+                    generated_width: str | float | None = None, fall: str = "linear",
+                    summary: str = "median", n_boot: int = 200, confidence: float = 0.95,
+                    progress: bool = False) -> OnsetAlignment:
+    r"""Does the memorization-to-generalization transition coincide with the fall of $E_{OG}$?
+
+    The onset paper's contribution 4 (its Fig. 1, scenario (c)): "the memorization to
+    generalization transition ... occurs at the same scale as the onset of a rapid fall
+    phase in the generalization error $E_{OG}$". On one
+    [`distance_curve`][memlab.theory.linear_diffusion.distance_curve] (the same
+    training sets for both), this measures
+
+    * where $P(\Delta > 0)$ rises: its midpoint $n_{1/2}$
+      ([`transition_n`][memlab.theory.linear_diffusion.transition_n]) and the sizes
+      where it passes 0.25 and 0.75 (linear interpolation in log n);
+    * where $E_{OG}$ falls fastest: the maximum of
+      $-\mathrm d\hat E_{OG}/\mathrm d\log n$, with $\hat E_{OG}$ the median (default)
+      or the mean of $E_{OG}$ over the training sets divided by its value at the
+      smallest n where it is finite, by finite differences on the grid
+      (use a log-spaced one), refined by a parabola through the largest rate and its
+      neighbours; ``fall="log"`` uses $-\mathrm d\log E_{OG}/\mathrm d\log n$
+      (the relative rate) instead. Points where $E_{OG}$ is infinite (exact $\rho_G$,
+      $n \le d$) are left out: the fall from $+\infty$ at n = d is not a measured
+      rate;
+    * the same for $\mathbb E[H^2(\rho, \rho_G)]$, the convergence measure the paper
+      actually compares with in Sec. 3 (its Fig. 2 against Fig. 3);
+
+    and the ratios $n_{\rm fall}/n_{1/2}$ with bootstrap intervals (``n_boot``
+    resamples of the training sets at every n, the same resample for P, $E_{OG}$ and
+    $H^2$; the original dataset is fixed, so its variation is not included).
+
+    The median is the default summary because $E_{OG}$ is heavy-tailed over training
+    sets just above n = d ($\int\rho_G^2 = (4\pi)^{-d/2}\det(S_G)^{-1/2}$ is large
+    when $S_G$ has a tiny eigenvalue): measured at d = 8, n = 17, 300 training sets,
+    the relative standard error of the mean is 0.92, and the mean curve is not
+    monotone from one grid point to the next.
+
+    The result does not presuppose the claim: with the exact $\rho_G$, $E_{OG}$ is
+    dominated by $\int\rho_G^2$ and *rises* for $d < n \lesssim 2d$ (see the docs);
+    ``n_fall`` is then where its later, slight decrease is steepest. NaN marks a
+    crossing of P outside the grid or no fall at all (documented non-finite).
+
+    Parameters
+    ----------
+    d : int
+        Dimension, >= 1.
+    n_values : array_like of int, optional
+        Strictly increasing training-set sizes >= 2, log-spaced; default 24 sizes from
+        max(2, d/2) to 10 d.
+    mu : float, default 10.0
+        Mean of every coordinate of the data.
+    sigma : float, default 1.0
+        Data standard deviation, > 0.
+    T : float, default 2.0
+        Noise time, > 0.
+    lam : float, default exp(-4)
+        Noise scale $\lambda$, > 0.
+    n_original : int, default 10000
+        Size $N_O$ of the original dataset, >= 2.
+    trials : int, default 200
+        Training sets per n, >= 1.
+    seed : Generator | int | None, default None
+        Random seed or generator (the curve, then the bootstrap).
+    original : array_like, optional
+        A given original dataset, shape ($N_O$, d).
+    kde_width : {"power", "mixing"} or float, default "power"
+        KDE width rule (see
+        [`distance_curve`][memlab.theory.linear_diffusion.distance_curve]).
+    ridge : float, default 0.0
+        Ridge parameter of the denoiser, >= 0.
+    generated_width : None, "original" or float, default None
+        Smoothing width of $\rho_G$ (None: the paper's exact $\rho_G$).
+    fall : {"linear", "log"}, default "linear"
+        Rate of fall of $\hat E_{OG}$ or of $\log E_{OG}$ per unit of log n.
+    summary : {"median", "mean"}, default "median"
+        Summary of $E_{OG}$ over the training sets at each n.
+    n_boot : int, default 200
+        Bootstrap replicates, >= 1.
+    confidence : float, default 0.95
+        Level of the intervals, in (0, 1).
+    progress : bool, default False
+        Show a ``tqdm`` progress bar over n.
+
+    Returns
+    -------
+    OnsetAlignment
+        The locations, the ratios with their intervals, and the curve.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (as in
+        [`distance_curve`][memlab.theory.linear_diffusion.distance_curve]; ``fall``
+        not a string).
+    ValueError
+        If ``fall`` is not "linear" or "log", ``summary`` not "median" or "mean",
+        ``confidence`` is outside (0, 1),
+        ``n_boot`` < 1, or another argument is out of range.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 1.1 (contribution 4) and Fig. 1;
+    Sec. 3, Figs. 2-3.
+
+    Examples
+    --------
+    >>> a = onset_alignment(8, [4, 6, 9, 12, 16, 24, 32, 48, 64, 96], n_original=1000,
+    ...                     trials=40, n_boot=20, seed=1)
+    >>> bool(12 < a.n_half < 32), a.ratio_ci[0] <= a.ratio_ci[1]
+    (True, True)
+    """
+    d = check_positive_int("d", d)
+    if n_values is None:
+        lo = max(2, d // 2)
+        n_values = np.unique(np.round(np.geomspace(lo, max(10 * d, lo + 2), 24)).astype(int))
+    fall = check_choice("fall", fall, ("linear", "log"))
+    summary = check_choice("summary", summary, ("median", "mean"))
+    n_boot = check_positive_int("n_boot", n_boot, maximum=10**6)
+    confidence = check_real("confidence", confidence)
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    rng = check_rng(seed)
+    curve = distance_curve(n_values, d, mu=mu, sigma=sigma, T=T, lam=lam,
+                           n_original=n_original, trials=trials, seed=rng, original=original,
+                           kde_width=kde_width, ridge=ridge, generated_width=generated_width,
+                           progress=progress)
+    return _alignment(curve, fall, summary, n_boot, confidence, rng, seed)
+
+
+def _summary_curve(log_E, summary):
+    """hat E of per-trial log E values (k, m): the median or the mean over the trials,
+    divided by its value at the smallest n where it is finite."""
+    if summary == "median":
+        return _scaled(np.median(log_E, axis=-1))
+    return _scaled(_log_mean(log_E))
+
+
+def _alignment(curve: DistanceCurve, fall, summary, n_boot, confidence, rng,
+               seed) -> OnsetAlignment:
+    """The alignment numbers of one curve, with ``n_boot`` bootstrap resamples drawn from
+    ``rng`` (checked arguments; see `onset_alignment`)."""
+    d = curve.d
+    n = curve.n.astype(float)
+    log_fall = fall == "log"
+    scaled_og = _summary_curve(curve.log_E_OG, summary)
+    half, n_fall, n_fall_h = _alignment_numbers(n, curve.p_delta, scaled_og,
+                                                curve.hellinger2_mean, log_fall)
+    _, rate, onset = _fall_location(n, scaled_og, log_fall)
+    onset_h = _fall_location(n, curve.hellinger2_mean)[2]
+    at_edge = bool(np.isfinite(n_fall) and _fall_at_edge(n, scaled_og, log_fall))
+    k, m = curve.delta_sign.shape
+    check_allocation("n_boot", (n_boot, k, m))
+    rows = np.arange(k)[:, None]
+    boots = np.empty((n_boot, 3))
+    for b in range(n_boot):
+        idx = rng.integers(0, m, size=(k, m))
+        p = (curve.delta_sign[rows, idx] > 0).mean(axis=1)
+        scaled = _summary_curve(curve.log_E_OG[rows, idx], summary)
+        boots[b] = _alignment_numbers(n, p, scaled, curve.hellinger2[rows, idx].mean(axis=1),
+                                      log_fall)
+    with np.errstate(invalid="ignore"):
+        ratio_b = boots[:, 1] / boots[:, 0]
+        ratio_h = boots[:, 2] / boots[:, 0]
+    return OnsetAlignment(
+        d, curve.n, curve.p_delta, scaled_og, curve.hellinger2_mean, half,
+        _interval(boots[:, 0], confidence), _crossing(n, curve.p_delta, 0.25),
+        _crossing(n, curve.p_delta, 0.75), n_fall, _interval(boots[:, 1], confidence), rate,
+        onset, n_fall / half, _interval(ratio_b, confidence), at_edge, n_fall_h, onset_h,
+        _interval(boots[:, 2], confidence), n_fall_h / half, _interval(ratio_h, confidence),
+        int((~np.isfinite(ratio_b)).sum()), fall, summary, n_boot, confidence, curve, seed)

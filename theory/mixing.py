@@ -20,6 +20,14 @@ the L2-optimal KDE bandwidth (its eq. 11, Silverman's AMISE rule;
 [`compare_bandwidths`][memlab.theory.mixing.compare_bandwidths]). The speciation time
 and the excess entropy are those of Biroli et al. (2024).
 
+Sec. 2.3: the matrix $\Sigma_t$ of the late-time expansion of $\log\hat\rho(t, x)$
+(eqs. 12-14, with the $1/\delta_t$ that eq. 14 drops restored;
+[`late_time_matrix`][memlab.theory.mixing.late_time_matrix]) and the time $t_R$ after
+which it is positive definite
+([`gaussian_regime_time`][memlab.theory.mixing.gaussian_regime_time]): 0 for any single
+Gaussian, close to $t_M$ for the empirical measure of Gaussian data, close to the
+speciation time for separated mixtures.
+
 Where the approximations stop holding:
 
 * eq. 9 is a limit $n, d \to \infty$ at fixed $\log(n)/d$; at finite d the simulated
@@ -52,7 +60,8 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
-from .._validation import _show, check_array, check_positive_real
+from .._validation import (_show, check_array, check_bool, check_choice, check_positive_int,
+                           check_positive_real, check_real)
 
 __all__ = [
     "mixing_time",
@@ -68,6 +77,9 @@ __all__ = [
     "BandwidthComparison",
     "BANDWIDTH_REGIMES",
     "compare_bandwidths",
+    "late_time_matrix",
+    "GaussianRegimeTime",
+    "gaussian_regime_time",
 ]
 
 
@@ -891,3 +903,309 @@ def _bandwidth_regime(ratio: float, log_gain_optimal: float) -> tuple[str, str]:
                                     "estimator by more than exp(-10) in L2; the mixing width "
                                     "is not the optimum")
     return "suboptimal", f"the mixing width is {ratio:.3g} times the L2-optimal bandwidth"
+
+
+# ----------------------------------------------------------------------------
+# Sec. 2.3: the late-time quadratic form Sigma_t and the time t_R
+# ----------------------------------------------------------------------------
+
+_FORMS = ("exact", "paper")
+_T_MAX = 350.0          # e^{2t} overflows a float beyond t = 354
+
+
+def _check_mixture(means, covariance, weights):
+    """(means (K, d), eigenvalues (d,) and eigenvectors (d, d) of the shared covariance,
+    log weights (K,)), checked."""
+    m = check_array("means", means, ndim=(1, 2))
+    if m.ndim == 1:
+        m = m[None, :]
+    K, d = m.shape
+    if np.ndim(covariance) == 0:
+        s2 = check_real("covariance", covariance, lo=0.0)
+        lam, Q = np.full(d, s2), None
+    else:
+        C = check_array("covariance", covariance, ndim=2)
+        if C.shape != (d, d):
+            raise ValueError(f"covariance must be a scalar or have shape ({d}, {d}), got {C.shape}")
+        if not np.allclose(C, C.T, rtol=1e-10, atol=1e-300):
+            raise ValueError("covariance must be symmetric")
+        lam, Q = np.linalg.eigh(0.5 * (C + C.T))
+        if lam[0] < -1e-10 * max(abs(lam[-1]), 1e-300):
+            raise ValueError(f"covariance must be positive semi-definite, got eigenvalue {lam[0]!r}")
+        lam = np.maximum(lam, 0.0)
+    if weights is None:
+        logp = np.full(K, -np.log(K))
+    else:
+        w = check_array("weights", weights, ndim=1, lo=0.0)
+        if w.shape != (K,):
+            raise ValueError(f"weights must have shape ({K},) like the means, got {w.shape}")
+        if not w.sum() > 0:
+            raise ValueError("weights must not all be zero")
+        with np.errstate(divide="ignore"):
+            logp = np.log(w / w.sum())
+    mt = m if Q is None else m @ Q                 # means in the eigenbasis of the covariance
+    return mt, lam, Q, logp
+
+
+def _pi_covariance(t, mt, lam, logp, reweight):
+    """Covariance of pi_t (eq. 13) in the eigenbasis of the shared covariance, (d, d).
+
+    pi_t(y) is rho_0(y) exp(-a |y|^2 / 2), a = e^{-2t}/delta_t = 1/expm1(2t), normalised:
+    component k becomes N((I + aC)^{-1} m_k, C (I + aC)^{-1}) with weight proportional to
+    p_k exp(-a m_k^T (I + aC)^{-1} m_k / 2). reweight=False: pi_t = rho_0."""
+    if reweight:
+        a = 1.0 / np.expm1(2.0 * t)
+        shrink = 1.0 / (1.0 + a * lam)                            # (d,)
+        logw = logp - 0.5 * a * (mt * mt * shrink).sum(axis=1)
+        means = mt * shrink
+        within = lam * shrink
+    else:
+        logw, means, within = logp, mt, lam
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    centred = means - w @ means
+    Z = np.sqrt(w)[:, None] * centred
+    return np.diag(within) + Z.T @ Z
+
+
+def _check_form(form, reweight):
+    return check_choice("form", form, _FORMS), check_bool("reweight", reweight)
+
+
+def late_time_matrix(t: float, means: ArrayLike, covariance: ArrayLike = 0.0, *,
+                     weights: ArrayLike | None = None, form: str = "exact",
+                     reweight: bool = True) -> np.ndarray:
+    r"""The matrix $\Sigma_t$ of the late-time expansion of $\log\hat\rho(t, x)$ (onset paper, eqs. 12-14).
+
+    For $\rho_0 = \sum_k p_k\mathcal N(m_k, C)$ (a Gaussian mixture with a shared
+    covariance; C = 0 gives the empirical measure of the points $m_k$, the paper's
+    $\hat\rho(0, x)$ of eq. 6) and the OU process, expanding
+    $\log\hat\rho(t, x)$ to second order in $u = xe^{-t}$ gives
+
+    $$
+    \log\hat\rho(t, x) = \mathrm{const} + \frac{u\cdot\langle y\rangle_{\pi_t}}{\delta_t}
+    - \frac{1}{2\delta_t}u^T\Sigma_t u + O(u^3),
+    \qquad \Sigma_t = e^{2t}I - \frac{\mathrm{Cov}_{\pi_t}(y)}{\delta_t},
+    $$
+
+    with $\delta_t = 1 - e^{-2t}$ and $\pi_t(y) \propto \rho_0(y)e^{-|y|^2e^{-2t}/(2\delta_t)}$
+    (eq. 13, normalised). This is ``form="exact"``. The paper's eq. 14 prints
+    $(\Sigma_t)_{ij} = e^{2t}\delta_{ij} - \mathrm{Cov}_{\pi_t}(y_i, y_j)$, without the
+    $1/\delta_t$ that the second cumulant of $e^{u\cdot y/\delta_t}$ carries: that is
+    ``form="paper"``; the two agree only for $t \to \infty$ ($\delta_t \to 1$).
+    (Eq. 12 also drops the constant $\log\int\rho_0 e^{-|y|^2e^{-2t}/(2\delta_t)}$ of
+    the unnormalised $\pi_t$; it does not depend on x.) ``reweight=False`` replaces
+    $\pi_t$ by $\rho_0$, the leading order in $e^{-2t}$, which is what the speciation
+    criterion $t_S = \frac12\log\Lambda$ of Biroli et al. (2024) amounts to.
+
+    $\pi_t$ is again a Gaussian mixture: component k becomes
+    $\mathcal N((I + aC)^{-1}m_k,\ C(I + aC)^{-1})$ with weight
+    $\propto p_k e^{-a\,m_k^T(I + aC)^{-1}m_k/2}$, $a = e^{-2t}/\delta_t$ (weights by
+    log-sum-exp). The expansion is around x = 0 (the OU fixed point) and holds for
+    $|xe^{-t}| \ll 1$.
+
+    Cost: O(K d^2 + d^3) time and O(K d + d^2) memory for K components in dimension d.
+
+    Parameters
+    ----------
+    t : float
+        OU time, in (0, 350] ($e^{2t}$ overflows a float beyond 354).
+    means : array_like
+        Component means (or the data points), shape (K, d) or (d,).
+    covariance : float or array_like, default 0.0
+        Shared covariance C of the components: a variance >= 0 (isotropic) or a
+        symmetric positive semi-definite (d, d) matrix; 0 for point masses.
+    weights : array_like, optional
+        Component weights, shape (K,), >= 0, not all zero (normalised here); default
+        uniform.
+    form : {"exact", "paper"}, default "exact"
+        The correct second-order coefficient, or eq. 14 as printed.
+    reweight : bool, default True
+        Use $\pi_t$ (eq. 13) or, if False, $\rho_0$ itself.
+
+    Returns
+    -------
+    numpy.ndarray
+        $\Sigma_t$, shape (d, d), symmetric.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type (``form`` not a string, ``reweight`` not a
+        bool, a non-numeric array).
+    ValueError
+        If ``t`` <= 0 or > 350, an array has the wrong shape or non-finite entries, the
+        covariance is negative or not symmetric positive semi-definite, the weights are
+        negative or all zero, or ``form`` is unknown.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.3, eqs. 12-14; G. Biroli,
+    T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of diffusion
+    models".
+
+    Examples
+    --------
+    Two points $\pm R e_1$: $\mathrm{Cov}_{\pi_t} = R^2 e_1e_1^T$ at every t.
+
+    >>> import numpy as np
+    >>> S = late_time_matrix(0.5, [[2.0, 0.0], [-2.0, 0.0]])
+    >>> bool(np.isclose(S[0, 0], np.e - 4.0 / -np.expm1(-1.0)))
+    True
+    """
+    t = check_real("t", t, lo=0.0, lo_open=True, hi=_T_MAX)
+    form, reweight = _check_form(form, reweight)
+    mt, lam, Q, logp = _check_mixture(means, covariance, weights)
+    cov = _pi_covariance(t, mt, lam, logp, reweight)
+    if Q is not None:
+        cov = Q @ cov @ Q.T
+    scale = 1.0 if form == "paper" else 1.0 / -np.expm1(-2.0 * t)
+    S = np.exp(2.0 * t) * np.eye(mt.shape[1]) - scale * cov
+    return 0.5 * (S + S.T)
+
+
+@dataclass(frozen=True)
+class GaussianRegimeTime(Result):
+    r"""The time $t_R$ after which $\Sigma_t$ is positive definite, with $t_S$.
+
+    Returned by [`gaussian_regime_time`][memlab.theory.mixing.gaussian_regime_time].
+
+    Attributes
+    ----------
+    t_R : float
+        The largest t at which $\lambda_{\min}(\Sigma_t) = 0$ (0 when $\Sigma_t$ is
+        positive definite at every t > 0 of the scan).
+    t_S : float
+        Speciation time $\frac12\log\Lambda$ of Biroli et al. (2024) from the
+        largest eigenvalue $\Lambda$ of the covariance of $\rho_0$ (may be negative).
+    lambda_max : float
+        $\Lambda$.
+    times : numpy.ndarray
+        The scanned times (geometric grid up to an upper bound of $t_R$).
+    min_eigenvalue : numpy.ndarray
+        $\lambda_{\min}(\Sigma_t)$ at those times.
+    form : str
+        "exact" or "paper" (see [`late_time_matrix`][memlab.theory.mixing.late_time_matrix]).
+    reweight : bool
+        Whether $\pi_t$ (True) or $\rho_0$ (False) was used.
+    n_components : int
+        Number of components (data points for the empirical measure).
+    d : int
+        Dimension.
+    """
+
+    t_R: float
+    t_S: float
+    lambda_max: float
+    times: np.ndarray
+    min_eigenvalue: np.ndarray
+    form: str
+    reweight: bool
+    n_components: int
+    d: int
+
+
+def gaussian_regime_time(means: ArrayLike, covariance: ArrayLike = 0.0, *,
+                         weights: ArrayLike | None = None, form: str = "exact",
+                         reweight: bool = True, n_grid: int = 256) -> GaussianRegimeTime:
+    r"""The time $t_R$ after which the late-time Gaussian approximation holds (onset paper, Sec. 2.3).
+
+    The onset paper: "as $t \to \infty$ all the eigenvalues of $\Sigma_t$ are
+    positive. This continues to be the case as long as $t > t_R$"; for $t > t_R$ the
+    quadratic expansion of $\log\hat\rho$ is a proper Gaussian. Here
+    $t_R = \sup\{t > 0: \lambda_{\min}(\Sigma_t) \le 0\}$ with $\Sigma_t$ of
+    [`late_time_matrix`][memlab.theory.mixing.late_time_matrix], and 0 when there is no
+    such t. Since $\lambda_{\min}(\Sigma_t) = e^{2t} - \lambda_{\max}(\mathrm{Cov}_{\pi_t})/\delta_t$
+    (or without $1/\delta_t$ for ``form="paper"``), it is found by scanning
+    ``n_grid`` geometric times up to the bound
+    $\frac12\log(1 + \lambda_{\max}(C) + \max_k|m_k - \bar m|^2)$ (beyond which the
+    weighted covariance cannot reach $e^{2t} - 1$) and refining the last sign change
+    with Brent's method. A negative window narrower than the grid spacing, or below
+    $10^{-4}$ of the bound, can be missed.
+
+    Known answers (tested):
+
+    * ``reweight=False``: $\mathrm{Cov}_{\pi_t}$ is the covariance of $\rho_0$, with
+      largest eigenvalue $\Lambda$, so $t_R = \frac12\log(1 + \Lambda)$ (exact form) and
+      $\frac12\log\Lambda = t_S$ (paper form, $\Lambda > 1$): the paper's $t_R$ is then
+      Biroli et al.'s speciation time.
+    * A single Gaussian $\mathcal N(m, C)$, ``reweight=True``: $\pi_t$ is Gaussian with
+      covariance $C(I + aC)^{-1} < C$ and
+      $\lambda_{\min}(\Sigma_t) = e^{2t}\delta_t/(\delta_t + c\,e^{-2t}) > 0$ for every
+      eigenvalue c of C and t > 0 (exact form), so $t_R = 0$: for log-concave data the
+      expansion is a proper Gaussian at all times. A positive $t_R$ needs
+      multimodality: a mixture of separated components, or the empirical measure of n
+      points (C = 0), whose $t_R$ depends on n.
+
+    Parameters
+    ----------
+    means : array_like
+        Component means (or data points), shape (K, d) or (d,).
+    covariance : float or array_like, default 0.0
+        Shared covariance (variance >= 0 or a (d, d) PSD matrix); 0: point masses.
+    weights : array_like, optional
+        Component weights, shape (K,); default uniform.
+    form : {"exact", "paper"}, default "exact"
+        Which $\Sigma_t$ (see
+        [`late_time_matrix`][memlab.theory.mixing.late_time_matrix]).
+    reweight : bool, default True
+        Use $\pi_t$ of eq. 13 (True) or $\rho_0$ (False).
+    n_grid : int, default 256
+        Times in the scan, >= 8.
+
+    Returns
+    -------
+    GaussianRegimeTime
+        $t_R$, $t_S$, $\Lambda$ and the scanned $\lambda_{\min}(\Sigma_t)$.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If an argument is out of range (as in
+        [`late_time_matrix`][memlab.theory.mixing.late_time_matrix]; ``n_grid`` < 8).
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.3, eqs. 12-14; G. Biroli,
+    T. Bonnaire, V. de Bortoli, M. Mezard (2024), "Dynamical regimes of diffusion
+    models" (the speciation time).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> r = gaussian_regime_time([[2.0, 0.0], [-2.0, 0.0]])     # two points +-2 e_1
+    >>> bool(np.isclose(r.t_R, 0.5 * np.log(1 + 4.0)))
+    True
+    >>> gaussian_regime_time(np.zeros(3), np.diag([4.0, 1.0, 0.5])).t_R   # one Gaussian
+    0.0
+    """
+    form, reweight = _check_form(form, reweight)
+    n_grid = check_positive_int("n_grid", n_grid, minimum=8, maximum=10**6)
+    mt, lam, Q, logp = _check_mixture(means, covariance, weights)
+    K, d = mt.shape
+    scale_paper = form == "paper"
+    cov0 = _pi_covariance(1.0, mt, lam, logp, False)
+    lambda_max = float(np.linalg.eigvalsh(cov0)[-1])
+    if not lambda_max > 0.0:
+        raise ValueError("means: rho_0 is a single point mass (zero covariance); give two or "
+                         "more points or a positive covariance")
+    spread = float(((mt - mt.mean(axis=0)) ** 2).sum(axis=1).max()) if K > 1 else 0.0
+    t_hi = 0.5 * np.log1p(float(lam.max()) + spread + np.abs(mt).max() ** 2) + 0.05
+
+    def lam_min(t):
+        top = np.linalg.eigvalsh(_pi_covariance(t, mt, lam, logp, reweight))[-1]
+        return float(np.exp(2.0 * t) - (top if scale_paper else top / -np.expm1(-2.0 * t)))
+
+    times = np.geomspace(1e-4 * t_hi, t_hi, n_grid)
+    vals = np.array([lam_min(t) for t in times])
+    bad = np.flatnonzero(vals <= 0.0)
+    if bad.size == 0:
+        t_R = 0.0
+    elif bad[-1] == n_grid - 1:              # cannot happen by the bound; kept for safety
+        raise ValueError(f"means: Sigma_t is not positive definite at the scan's end t = {t_hi!r}")
+    else:
+        j = int(bad[-1])
+        t_R = float(optimize.brentq(lam_min, times[j], times[j + 1], xtol=1e-14, rtol=1e-12))
+    return GaussianRegimeTime(t_R, float(0.5 * np.log(lambda_max)), lambda_max, times, vals, form, reweight, K, d)

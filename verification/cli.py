@@ -429,7 +429,7 @@ def _train_gmm(args, out: _Output) -> int:
         _LOG.info("training the GMM denoisers at (N, d, K) = (%d, %d, %d)", N, d, K)
         r = memorization_sweep(N, d, K, M_values=M_values, epochs=args.epochs,
                                n_noise=args.n_noise, n_eval=args.n_eval, seed=args.seed,
-                               out_dir=args.out, progress=_progress(args))
+                               out_dir=args.out, progress=_progress(args), n_test=args.n_test)
         pred = predicted_crossovers(N, d, K, simulate=not args.no_simulate, seed=args.seed)
         results.append(r)
         predicted[(N, d, K)] = pred
@@ -806,6 +806,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "values inside the transition)")
     q.add_argument("--no-simulate", action="store_true",
                    help="skip the simulated crossover (closed forms only)")
+    q.add_argument("--n-test", type=int, default=None,
+                   help="held-out points per setting for the test loss, learned parameters "
+                        "and sliced Wasserstein curves (default N; 0: none)")
     q.add_argument("--seed", type=int, default=0, help="dataset seed (default 0)")
     q.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
     _save_args(q, "train-gmm", "every trained sweep (re-used by the next run), the summary and "

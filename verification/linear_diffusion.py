@@ -7,6 +7,12 @@ r"""Independent checks and figures for the linear diffusion model (the onset pap
   [`memlab.theory.linear_diffusion.hellinger_gaussian`][memlab.theory.linear_diffusion.hellinger_gaussian].
 * [`monte_carlo_hellinger`][memlab.verification.linear_diffusion.monte_carlo_hellinger]: $H^2 = 1 - \mathbb E_{x\sim p}\sqrt{q(x)/p(x)}$
   by sampling, for any d.
+* [`monte_carlo_distances`][memlab.verification.linear_diffusion.monte_carlo_distances]: $E_{TG}$ and $E_{OG}$ by defensive
+  importance sampling, for any d, to check
+  [`memlab.theory.linear_diffusion.distance_curve`][memlab.theory.linear_diffusion.distance_curve].
+* Figures of the distances and of the alignment claim (contribution 4):
+  [`plot_scaled_distances`][memlab.verification.linear_diffusion.plot_scaled_distances] (the analogue of Fig. 4, left) and
+  [`plot_onset_alignment`][memlab.verification.linear_diffusion.plot_onset_alignment].
 * Figures: the onset paper's Fig. 2 ($\mathbb E[H^2]$ against n,
   [`plot_hellinger_vs_n`][memlab.verification.linear_diffusion.plot_hellinger_vs_n]) and Fig. 3 ($P(\Delta > 0)$ against n,
   [`plot_p_delta_vs_n`][memlab.verification.linear_diffusion.plot_p_delta_vs_n]), the KDE bandwidths against d
@@ -27,9 +33,10 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from memlab._results import Result
-from memlab._validation import (check_array, check_instances, check_mapping, check_positive_int,
+from memlab._validation import (check_array, check_choice, check_instances, check_mapping, check_positive_int,
                                 check_positive_real, check_real, check_rng)
-from memlab.theory.linear_diffusion import DeltaCurve, MeanEstimate, fit_linear_model
+from memlab.theory.linear_diffusion import (DeltaCurve, DistanceCurve, MeanEstimate, OnsetAlignment,
+                                            fit_linear_model)
 from memlab.verification._checks import check_count
 
 if TYPE_CHECKING:                     # matplotlib is imported by the plot functions only
@@ -47,7 +54,9 @@ MAX_GRID_POINTS = 2 * 10**6
 MAX_DIM = 10**6
 
 __all__ = ["GridDistances", "grid_distances", "monte_carlo_hellinger", "plot_hellinger_vs_n",
-           "plot_p_delta_vs_n", "plot_bandwidths_vs_d", "plot_collapse_times"]
+           "plot_p_delta_vs_n", "plot_bandwidths_vs_d", "plot_collapse_times",
+           "MonteCarloDistances", "monte_carlo_distances", "plot_scaled_distances",
+           "plot_onset_alignment"]
 
 
 @dataclass(frozen=True)
@@ -650,4 +659,459 @@ def plot_collapse_times(scans: dict[float, list[CollapseTimes]], *,
                  f"\u00d7 {_counts_text(r.times.shape[1] for r in every)} paths per d, "
                  f"{_seeds_text(r.seed for r in every)}", fontsize=9)
     ax.legend(fontsize=8, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.14))
+    return fig
+
+
+# ----------------------------------------------------------------------------
+# E_TG and E_OG by Monte Carlo, in any dimension
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MonteCarloDistances(Result):
+    r"""Monte Carlo estimates of $E_{TG}$ and $E_{OG}$ for one training set.
+
+    Returned by
+    [`monte_carlo_distances`][memlab.verification.linear_diffusion.monte_carlo_distances].
+
+    Attributes
+    ----------
+    E_TG : float
+        Estimate of $\int(\rho_T - \rho_G)^2$.
+    E_TG_stderr : float
+        Its standard error.
+    E_OG : float
+        Estimate of $\int(\rho_O - \rho_G)^2$.
+    E_OG_stderr : float
+        Its standard error.
+    n_samples : int
+        Samples per distance (half from each of the two densities).
+    seed : object
+        The ``seed`` argument of the run.
+    """
+
+    E_TG: float
+    E_TG_stderr: float
+    E_OG: float
+    E_OG_stderr: float
+    n_samples: int
+    seed: object
+
+
+def _log_kde(x, centres, eps2, chunk=2048):
+    """log (1/m) sum_k N(x | c_k, eps2 I) at the rows of x (log-sum-exp over the centres)."""
+    m, d = centres.shape
+    ref = centres.mean(axis=0)                    # expand around the centroid: no cancellation
+    c = centres - ref
+    ct = np.ascontiguousarray(c.T / eps2)
+    half_csq = (c * c).sum(axis=1) / (2.0 * eps2)
+    out = np.empty(len(x))
+    for i in range(0, len(x), chunk):
+        xi = x[i:i + chunk] - ref
+        # exponent x.c / eps2 - |c|^2 / (2 eps2); the -|x|^2 / (2 eps2) part is added after
+        E = xi @ ct
+        E -= half_csq
+        top = E.max(axis=1)
+        E -= top[:, None]
+        np.exp(E, out=E)
+        out[i:i + chunk] = top + np.log(E.sum(axis=1)) - (xi * xi).sum(axis=1) / (2.0 * eps2)
+    return out - np.log(m) - 0.5 * d * np.log(2.0 * np.pi * eps2)
+
+
+def _dense_generated(Y, X, T, lam, ridge):
+    """Mean and d x d covariance of rho_G from dense numpy linear algebra (the pseudo-inverse
+    of `fit_linear_model` for ridge = 0, a dense ridge solve otherwise)."""
+    if ridge == 0.0:
+        model = fit_linear_model(Y, X, T=T, lam=lam)
+        return model.mean, model.sigma_X2 * model.theta1 @ model.theta1.T
+    n, d = Y.shape
+    yc, xc = Y - Y.mean(0), X - X.mean(0)
+    theta1 = np.linalg.solve(xc.T @ xc + n * ridge * np.eye(d), xc.T @ yc).T
+    theta0 = Y.mean(0) - theta1 @ X.mean(0)
+    sX2 = np.exp(-2.0 * T) * (yc * yc).sum() / (n * d) + lam * -np.expm1(-2.0 * T)
+    return theta0 + theta1 @ (np.exp(-T) * Y.mean(0)), sX2 * theta1 @ theta1.T
+
+
+def _mc_distance(log_a, sample_a, log_g, sample_g, n_samples, rng):
+    """int (a - g)^2 = E_q[(a - g)^2 / q], q = (a + g)/2, half the samples from each."""
+    half = n_samples // 2
+    x = np.concatenate([sample_a(half, rng), sample_g(n_samples - half, rng)])
+    la, lg = log_a(x), log_g(x)
+    hi, lo = np.maximum(la, lg), np.minimum(la, lg)
+    # (a - g)^2 / q = 2 e^{hi} (1 - e^{lo - hi})^2 / (1 + e^{lo - hi}): no cancellation
+    r = np.exp(lo - hi)
+    f = 2.0 * np.exp(hi) * (1.0 - r) ** 2 / (1.0 + r)
+    fa, fg = f[:half], f[half:]
+    est = 0.5 * (fa.mean() + fg.mean())
+    se = 0.5 * np.sqrt(fa.var(ddof=1) / fa.size + fg.var(ddof=1) / fg.size)
+    return float(est), float(se)
+
+
+def monte_carlo_distances(Y: ArrayLike, X: ArrayLike, original: ArrayLike, *,
+                          sigma: float = 1.0, T: float = 2.0, lam: float = np.exp(-4.0),
+                          kde_width: str | float = "power", ridge: float = 0.0,
+                          generated_width: str | float | None = None,
+                          n_samples: int = 100_000,
+                          seed: np.random.Generator | int | None = None) -> MonteCarloDistances:
+    r"""Monte Carlo $E_{TG}$ and $E_{OG}$ (onset paper, eq. 19) in any dimension.
+
+    An independent check of
+    [`memlab.theory.linear_diffusion.distance_curve`][memlab.theory.linear_diffusion.distance_curve]:
+    the linear model is fitted with dense linear algebra
+    ([`memlab.theory.linear_diffusion.fit_linear_model`][memlab.theory.linear_diffusion.fit_linear_model],
+    or a dense ridge solve), the densities are evaluated directly (log-sum-exp over the
+    KDE centres, a Cholesky factor of the generated covariance; no Gaussian-overlap
+    identity), and each distance is the defensive importance-sampling estimate
+
+    $$
+    E_{AG} = \int(\rho_A - \rho_G)^2
+    = \mathbb E_{x\sim q}\Big[\frac{(\rho_A(x) - \rho_G(x))^2}{q(x)}\Big],
+    \qquad q = \tfrac12(\rho_A + \rho_G),
+    $$
+
+    with half of the samples drawn from $\rho_A$ and half from $\rho_G$ (a
+    stratified draw from q). The ratio is at most $2(\rho_A + \rho_G)$, so the
+    estimator has finite variance whatever the two densities; it estimates $E$ itself
+    rather than its three terms, so there is no cancellation between separately
+    estimated terms. Unbiased; the standard error is the stratified one. The widths
+    follow the same options as ``distance_curve`` (``kde_width``, ``ridge``,
+    ``generated_width``); $\rho_G$ (after smoothing) must be non-degenerate: n > d,
+    or a ``generated_width``.
+
+    Cost: O(n_samples (n + N_O) d + d^3) time and O(2048 (n + N_O) + N_O d) memory
+    (densities in chunks of 2048 samples); about 1 s for d = 16, n = 40,
+    $N_O$ = 2000 and 1e5 samples.
+
+    Parameters
+    ----------
+    Y : array of shape (n, d)
+        Training data, n >= 2.
+    X : array of shape (n, d)
+        Their noised versions.
+    original : array of shape (N_O, d)
+        The original dataset, $N_O$ >= 2.
+    sigma : float, default 1.0
+        Data standard deviation, > 0 (sets the KDE widths).
+    T : float, default 2.0
+        Noise time of the fit, > 0.
+    lam : float, default e^-4
+        Noise scale $\lambda$ of the fit, > 0.
+    kde_width : {"power", "mixing"} or float, default "power"
+        KDE width rule of $\rho_T$ and $\rho_O$, or a positive width.
+    ridge : float, default 0.0
+        Ridge parameter of the denoiser, >= 0.
+    generated_width : None, "original" or float, default None
+        Smoothing width of $\rho_G$.
+    n_samples : int, default 100000
+        Samples per distance, >= 4, at most `MAX_SAMPLES` / d.
+    seed : int, Generator or None
+        Random seed; reproducible for a fixed integer.
+
+    Returns
+    -------
+    MonteCarloDistances
+        The two estimates and their standard errors.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If the shapes do not match, a value is not finite, a scale is not positive,
+        ``ridge`` is negative, ``n_samples`` is out of range, or the (smoothed)
+        generated covariance is singular (n <= d without ``generated_width``).
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 3.2, eqs. 19-21.
+
+    Examples
+    --------
+    Against the grid integral in d = 1:
+
+    >>> import numpy as np
+    >>> from memlab.theory.linear_diffusion import sample_training_set
+    >>> Y, X = sample_training_set(12, 1, seed=0)
+    >>> original = np.random.default_rng(1).normal(10.0, 1.0, size=(200, 1))
+    >>> mc = monte_carlo_distances(Y, X, original, n_samples=20_000, seed=2)
+    >>> g = grid_distances(Y, X, original, n_grid=4001)
+    >>> bool(abs(mc.E_OG - g.E_OG) < 4 * mc.E_OG_stderr)
+    True
+    """
+    from memlab.theory.linear_diffusion import kde_bandwidth2
+
+    Y = check_array("Y", Y, ndim=2)
+    X = check_array("X", X, ndim=2)
+    original = check_array("original", original, ndim=2)
+    n, d = Y.shape
+    if n < 2:
+        raise ValueError(f"Y must have at least 2 rows, got shape {Y.shape}")
+    if X.shape != Y.shape:
+        raise ValueError(f"X must have the shape of Y {Y.shape}, got {X.shape}")
+    if original.shape[1] != d or original.shape[0] < 2:
+        raise ValueError(f"original must have shape (N_O >= 2, {d}), got {original.shape}")
+    sigma = check_positive_real("sigma", sigma)
+    T = check_positive_real("T", T)
+    lam = check_positive_real("lam", lam)
+    kde_bandwidth2(2, d, sigma=sigma, kde_width=kde_width)          # checks kde_width
+    ridge = check_real("ridge", ridge, lo=0.0)
+    if isinstance(generated_width, str):
+        generated_width = check_choice("generated_width", generated_width, ("original",))
+    elif generated_width is not None:
+        generated_width = check_positive_real("generated_width", generated_width)
+    n_samples = check_count("n_samples", n_samples, max(4, MAX_SAMPLES // d), minimum=4)
+    rng = check_rng(seed)
+    eps2_n = kde_bandwidth2(n, d, sigma=sigma, kde_width=kde_width)
+    eps2_O = kde_bandwidth2(original.shape[0], d, sigma=sigma, kde_width=kde_width)
+    eps2_G = (0.0 if generated_width is None else eps2_O if generated_width == "original"
+              else float(generated_width) ** 2)
+    mean, cov = _dense_generated(Y, X, T, lam, ridge)
+    cov = 0.5 * (cov + cov.T) + eps2_G * np.eye(d)
+    try:
+        L = np.linalg.cholesky(cov)
+        ok = np.diag(L).min() > 1e-7 * np.diag(L).max()
+    except np.linalg.LinAlgError:
+        ok = False
+    if not ok:
+        raise ValueError("Y: the generated covariance is singular (n <= d); give "
+                         "generated_width to smooth it")
+
+    def log_g(x):
+        return _gaussian_logpdf(x, mean, L)
+
+    def sample_g(m, r):
+        return mean + r.standard_normal((m, d)) @ L.T
+
+    def kde(centres, eps2):
+        def log_a(x):
+            return _log_kde(x, centres, eps2)
+
+        def sample_a(m, r):
+            return centres[r.integers(0, len(centres), m)] + np.sqrt(eps2) * r.standard_normal((m, d))
+        return log_a, sample_a
+
+    e_tg = _mc_distance(*kde(Y, eps2_n), log_g, sample_g, n_samples, rng)
+    e_og = _mc_distance(*kde(original, eps2_O), log_g, sample_g, n_samples, rng)
+    return MonteCarloDistances(e_tg[0], e_tg[1], e_og[0], e_og[1], n_samples, seed)
+
+
+# ----------------------------------------------------------------------------
+# Figures of the distances and of the alignment claim
+# ----------------------------------------------------------------------------
+
+
+def _setting_text(c) -> str:
+    """The options of a DistanceCurve as a short label."""
+    parts = [f"KDE width {c.kde_width}" if isinstance(c.kde_width, str)
+             else f"KDE width {c.kde_width:g}"]
+    if c.ridge > 0:
+        parts.append(f"ridge {c.ridge:g}")
+    if c.generated_width is None:
+        parts.append(r"exact $\rho_G$")
+    else:
+        parts.append(rf"$\rho_G$ smoothed by {c.eps_generated:.3g}")
+    return ", ".join(parts)
+
+
+def plot_scaled_distances(curves: list[DistanceCurve], *, summary: str = "mean",
+                          ax: Axes | None = None) -> Figure:
+    r"""$\hat E_{OG}$ and $\hat E_{TG}$ against n (the analogue of the onset paper's Fig. 4, left).
+
+    For each [`memlab.theory.linear_diffusion.DistanceCurve`][memlab.theory.linear_diffusion.DistanceCurve]
+    the mean (or median) distances over training sets, each divided by its value at the
+    smallest n where it is finite, are drawn against n (log-log): $\hat E_{OG}$ in a solid
+    line, $\hat E_{TG}$ dashed, with 2 relative standard errors of the mean as a band
+    (``summary="mean"`` only). A dotted vertical
+    line marks n = d, below which the exact $\rho_G$ is degenerate (both distances
+    infinite, not drawn), and a dash-dotted one the transition of P (where P first
+    exceeds 1/2 on the curve's own grid).
+
+    Parameters
+    ----------
+    curves : list of DistanceCurve
+        One or more results of
+        [`memlab.theory.linear_diffusion.distance_curve`][memlab.theory.linear_diffusion.distance_curve].
+    summary : {"mean", "median"}, default "mean"
+        Summary over the training sets (keyword-only): the mean, as in the paper's
+        Fig. 4, or the median, robust to the heavy tail of $E$ just above n = d.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``curves`` is not a sequence of ``DistanceCurve``, ``summary`` is not a
+        string, or ``ax`` is not a matplotlib Axes.
+    ValueError
+        If ``curves`` is empty or ``summary`` is not "mean" or "median".
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 4 and Fig. 4 (left); Sec. 3.2,
+    eq. 19.
+
+    Examples
+    --------
+    >>> from memlab.theory.linear_diffusion import distance_curve
+    >>> c = distance_curve([4, 8, 16], 2, n_original=100, trials=5, seed=0)
+    >>> fig = plot_scaled_distances([c])
+    >>> fig.axes[0].get_yscale()
+    'log'
+    """
+    from memlab.theory.linear_diffusion import transition_n
+    from memlab.verification._plotting import axes_for
+
+    from memlab._validation import check_choice
+
+    def _scaled(log_mean):          # exp(log_mean - its first finite entry)
+        fin = np.flatnonzero(np.isfinite(log_mean))
+        if fin.size == 0:
+            return np.full(log_mean.shape, np.nan)
+        with np.errstate(over="ignore", invalid="ignore"):
+            return np.exp(log_mean - log_mean[fin[0]])
+
+    curves = check_instances("curves", curves, DistanceCurve)
+    summary = check_choice("summary", summary, ("mean", "median"))
+    fig, ax = axes_for(ax, figsize=(6.5, 4.4))
+    for c in curves:
+        label = f"d = {c.d}, {_setting_text(c)}"
+        line = None
+        if summary == "mean":
+            rows = ((c.scaled_E_OG, c.rel_stderr_E_OG, "-", r"$\hat E_{OG}$"),
+                    (c.scaled_E_TG, c.rel_stderr_E_TG, "--", r"$\hat E_{TG}$"))
+        else:
+            none = np.zeros(c.n.shape)
+            rows = ((_scaled(c.log_median_E_OG), none, "-", r"$\hat E_{OG}$"),
+                    (_scaled(c.log_median_E_TG), none, "--", r"$\hat E_{TG}$"))
+        for y, rel, style, name in rows:
+            ok = np.isfinite(y)
+            kw = {} if line is None else {"color": line.get_color()}
+            line = ax.plot(c.n[ok], y[ok], style, marker="o", ms=3,
+                           label=f"{name}: {label}", **kw)[0]
+            if summary == "mean":
+                band = np.where(np.isfinite(rel), rel, 0.0)[ok]
+                ax.fill_between(c.n[ok], y[ok] * np.maximum(1 - 2 * band, 1e-3),
+                                y[ok] * (1 + 2 * band), color=line.get_color(), alpha=0.12)
+        ax.axvline(c.d, color=line.get_color(), ls=":", lw=1)
+        try:
+            ax.axvline(transition_n(c.n, c.p_delta), color=line.get_color(), ls="-.", lw=1)
+        except ValueError:
+            pass
+    ax.plot([], [], "k:", lw=1, label=r"n = d (exact $\rho_G$ degenerate below)")
+    ax.plot([], [], "k-.", lw=1, label=r"$P(\Delta > 0) = 1/2$")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training-set size n")
+    ax.set_ylabel(rf"$\hat E$ ({summary} $E$ / its value at the smallest finite n)")
+    c0 = curves[0]
+    ax.set_title("Onset paper, Fig. 4 (left) for the linear model: "
+                 f"$N_O$ = {_counts_text(c.n_original for c in curves)}, "
+                 f"{_counts_text(c.trials for c in curves)} training sets per n, "
+                 f"{_seeds_text(c.seed for c in curves)}"
+                 + ("; bands: 2 s.e." if summary == "mean" else ""), fontsize=8)
+    del c0
+    ax.legend(fontsize=7)
+    return fig
+
+
+def plot_onset_alignment(alignments: list[OnsetAlignment], *, fig: Figure | None = None) -> Figure:
+    r"""$P(\Delta > 0)$ and $\hat E_{OG}$ against n/d, one panel per alignment result.
+
+    Tests the onset paper's contribution 4 by eye: in each panel $P(\Delta > 0)$ (left
+    axis, black) and $\hat E_{OG}$ (right axis, log scale, blue) are drawn against n/d,
+    with $n_{1/2}$ (P = 1/2, black dashed line, its bootstrap interval shaded grey) and
+    $n_{\rm fall}$ (steepest fall of $\hat E_{OG}$, blue dashed, interval shaded blue),
+    and the steepest fall of $\mathbb E[H^2]$ (green dotted); for the exact $\rho_G$ the
+    range $n \le d$, where $E_{OG} = \infty$, is shaded. The claim holds where the
+    two dashed lines coincide. The title of each panel gives d, the ratio
+    $n_{\rm fall}/n_{1/2}$ with its interval, and the setting.
+
+    Parameters
+    ----------
+    alignments : list of OnsetAlignment
+        Results of
+        [`memlab.theory.linear_diffusion.onset_alignment`][memlab.theory.linear_diffusion.onset_alignment],
+        one panel each (in a row).
+    fig : matplotlib.figure.Figure, optional
+        Figure to draw on (keyword-only); default a new one (not registered with
+        pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on.
+
+    Raises
+    ------
+    TypeError
+        If ``alignments`` is not a sequence of ``OnsetAlignment``, or ``fig`` is not a
+        matplotlib Figure.
+    ValueError
+        If ``alignments`` is empty.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 1.1 (contribution 4), Fig. 1,
+    Figs. 2-3.
+
+    Examples
+    --------
+    >>> from memlab.theory.linear_diffusion import onset_alignment
+    >>> a = onset_alignment(8, [4, 6, 9, 12, 16, 24, 32, 48, 64], n_original=500,
+    ...                     trials=20, n_boot=10, seed=1)
+    >>> fig = plot_onset_alignment([a])
+    >>> fig.axes[0].get_xlabel()
+    'n / d'
+    """
+    from memlab.verification._plotting import figure_for
+
+    alignments = check_instances("alignments", alignments, OnsetAlignment)
+    fig = figure_for(fig, figsize=(4.6 * len(alignments) + 0.6, 5.2))
+    axes = fig.subplots(1, len(alignments), squeeze=False)[0]
+    blue, green = "tab:blue", "tab:green"
+    for ax, a in zip(axes, alignments):
+        x = a.n / a.d
+        ax.plot(x, a.p_delta, "k-o", ms=3, label=r"$P(\Delta > 0)$")
+        ax.axhline(0.5, color="k", lw=0.5)
+        ax.set_ylim(-0.03, 1.03)
+        twin = ax.twinx()
+        ok = np.isfinite(a.scaled_E_OG)
+        twin.plot(x[ok], a.scaled_E_OG[ok], "-s", color=blue, ms=3)
+        twin.set_yscale("log")
+        twin.set_ylabel(r"$\hat E_{OG}$", color=blue)
+        twin.tick_params(axis="y", colors=blue)
+        for value, ci, color, style, name in (
+                (a.n_half, a.n_half_ci, "k", "--", r"$n_{1/2}$"),
+                (a.n_fall, a.n_fall_ci, blue, "--", r"$n_{\rm fall}(E_{OG})$"),
+                (a.n_fall_hellinger, a.n_fall_hellinger_ci, green, ":", r"$n_{\rm fall}(H^2)$")):
+            if np.isfinite(value):
+                ax.axvline(value / a.d, color=color, ls=style, lw=1.2,
+                           label=f"{name} = {value:.3g} (n/d = {value / a.d:.2g})")
+                if np.all(np.isfinite(ci)) and ci[1] > ci[0]:
+                    ax.axvspan(ci[0] / a.d, ci[1] / a.d, color=color, alpha=0.12, lw=0)
+        if a.curve.generated_width is None:
+            ax.axvspan(x.min(), 1.0, color="0.5", alpha=0.1, lw=0,
+                       label=r"$n \leq d$: exact $\rho_G$ degenerate, $E_{OG} = \infty$")
+        else:
+            ax.axvline(1.0, color="0.6", ls=":", lw=1, label="n = d")
+        ax.set_xscale("log")
+        ax.set_xlabel("n / d")
+        ax.set_ylabel(r"$P(\Delta > 0)$")
+        c = a.curve
+        ratio = (f"$n_{{\\rm fall}}/n_{{1/2}}$ = {a.ratio:.2f} [{a.ratio_ci[0]:.2f}, "
+                 f"{a.ratio_ci[1]:.2f}]" if np.isfinite(a.ratio) else "no fall of $E_{OG}$")
+        if np.isfinite(a.ratio) and a.fall_at_edge:
+            ratio += " ($n_{\\rm fall}$ at the grid's edge)"
+        ax.set_title(f"d = {a.d}: {ratio}\n{_setting_text(c)}, {a.summary} of $E_{{OG}}$\n"
+                     f"$N_O$ = {c.n_original}, {c.trials} sets per n, {_seeds_text([a.seed])}",
+                     fontsize=8)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=2)
+    fig.suptitle("Onset paper, contribution 4: transition of $P(\\Delta > 0)$ against the "
+                 "fall of $E_{OG}$ (linear model)", fontsize=9)
     return fig

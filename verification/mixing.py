@@ -19,6 +19,11 @@ $d \to \infty$ at fixed $\alpha = \log(n)/d$
 The figure of the scan is
 [`memlab.verification.linear_diffusion.plot_collapse_times`][memlab.verification.linear_diffusion.plot_collapse_times].
 
+Sec. 2.3: [`regime_time_scan`][memlab.verification.mixing.regime_time_scan] computes the time $t_R$ after which the
+late-time matrix $\Sigma_t$ of the empirical measure of n points is positive definite
+([`memlab.theory.mixing.gaussian_regime_time`][memlab.theory.mixing.gaussian_regime_time]) for Gaussian and two-component data,
+against the speciation time $t_S$ and $t_M$; [`plot_regime_times`][memlab.verification.mixing.plot_regime_times] draws them.
+
 References: "On the onset of memorization to generalization transition in diffusion
 models" (the onset paper; anonymous, under review), Sec. 2.2, eqs. 7-9; G. Biroli,
 T. Bonnaire, V. De Bortoli, M. Mézard (2024), "Dynamical regimes of diffusion models".
@@ -27,18 +32,24 @@ T. Bonnaire, V. De Bortoli, M. Mézard (2024), "Dynamical regimes of diffusion m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numba
 import numpy as np
 from numpy.typing import ArrayLike
 
 from memlab._results import Result
-from memlab._validation import (check_allocation, check_array, check_positive_int,
-                                check_positive_real, check_rng)
+from memlab._validation import (check_allocation, check_array, check_instances,
+                                check_positive_int, check_positive_real, check_real, check_rng)
 from memlab.verification._checks import check_bool, check_count
 from memlab.theory.mixing import mixing_time
 
-__all__ = ["CollapseTimes", "collapse_times", "collapse_time_scan"]
+if TYPE_CHECKING:                     # matplotlib is imported by the plot function only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["CollapseTimes", "collapse_times", "collapse_time_scan", "RegimeTimeScan",
+           "regime_time_scan", "plot_regime_times"]
 
 _FASTMATH = {"reassoc", "contract"}
 #: Upper bound on ``n_paths * n_steps * d``, the standard normals of one dataset (800 MB).
@@ -338,3 +349,226 @@ def collapse_time_scan(alpha: float, dims: ArrayLike, *, sigma: float = 1.0, n_p
         out.append(collapse_times(d, n, sigma=sigma, n_paths=n_paths, n_datasets=n_datasets,
                                   n_steps=n_steps, seed=rng))
     return out
+
+
+# ----------------------------------------------------------------------------
+# Sec. 2.3: t_R of the empirical mixture against t_S and t_M
+# ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegimeTimeScan(Result):
+    r"""$t_R$, $t_S$ and $t_M$ of the empirical measure of n points, for several n.
+
+    Returned by [`regime_time_scan`][memlab.verification.mixing.regime_time_scan].
+
+    Attributes
+    ----------
+    n : numpy.ndarray
+        Numbers of data points, shape (k,).
+    t_R : numpy.ndarray
+        $t_R$ of every dataset (the empirical measure of its n points), shape
+        (k, n_datasets).
+    t_R_mean : numpy.ndarray
+        Its mean over the datasets, shape (k,).
+    t_R_stderr : numpy.ndarray
+        Standard error of that mean (NaN for one dataset).
+    t_S : numpy.ndarray
+        Mean over datasets of the speciation time $\frac12\log\Lambda$ of the sample
+        covariance, shape (k,).
+    t_M : numpy.ndarray
+        Mixing time of the onset paper's eq. 9 with the within-component $\sigma$,
+        shape (k,).
+    t_R_population : float
+        $t_R$ of the population $\rho_0$ itself (0 for a single Gaussian).
+    t_S_population : float
+        $\frac12\log\Lambda$ of the population covariance.
+    d : int
+        Dimension.
+    sigma : float
+        Within-component standard deviation.
+    separation : float
+        Distance between the two component means (0: a single Gaussian).
+    form : str
+        "exact" or "paper".
+    seed : object
+        The ``seed`` argument of the run.
+    """
+
+    n: np.ndarray
+    t_R: np.ndarray
+    t_R_mean: np.ndarray
+    t_R_stderr: np.ndarray
+    t_S: np.ndarray
+    t_M: np.ndarray
+    t_R_population: float
+    t_S_population: float
+    d: int
+    sigma: float
+    separation: float
+    form: str
+    seed: object
+
+
+def regime_time_scan(n_values: ArrayLike, d: int, *, sigma: float = 1.0,
+                     separation: float = 0.0, n_datasets: int = 8, form: str = "exact",
+                     seed: np.random.Generator | int | None = None) -> RegimeTimeScan:
+    r"""$t_R$ of the empirical measure of n data points against $t_S$ and $t_M$ (onset paper, Sec. 2.3).
+
+    For each n, ``n_datasets`` datasets of n points are drawn from
+    $\mathcal N(0, \sigma^2 I_d)$ (``separation = 0``) or from the two-component mixture
+    $\frac12\mathcal N(\pm\frac s2 e_1, \sigma^2 I_d)$ (s = ``separation``), and $t_R$ of
+    their empirical measure $\hat\rho(0, x)$ (eq. 6) is computed with
+    [`memlab.theory.mixing.gaussian_regime_time`][memlab.theory.mixing.gaussian_regime_time]
+    (C = 0), next to the speciation time $t_S = \frac12\log\Lambda$ of each sample
+    covariance (Biroli et al. 2024) and the mixing time $t_M(\sigma, d, n)$ of eq. 9
+    ([`memlab.theory.mixing.mixing_time`][memlab.theory.mixing.mixing_time]; for the
+    mixture it is eq. 9 with the within-component $\sigma$, an approximation). The
+    population values ($t_R$ of $\rho_0$ itself, and its $t_S$) are returned too. The
+    data are centred at the origin, around which eq. 12 expands.
+
+    Cost: O(n_datasets k n_grid (n d + d^3)) for k sizes (``n_grid`` = 256 times per
+    scan); about 2 s per dataset at n = 4096, d = 16.
+
+    Parameters
+    ----------
+    n_values : array_like of int
+        Numbers of data points, each >= 2, at most `MAX_POINTS` / d.
+    d : int
+        Dimension, >= 1.
+    sigma : float, default 1.0
+        Within-component standard deviation, > 0.
+    separation : float, default 0.0
+        Distance between the two means, >= 0 (0: one Gaussian).
+    n_datasets : int, default 8
+        Datasets per n, >= 1.
+    form : {"exact", "paper"}, default "exact"
+        Which $\Sigma_t$ (see
+        [`memlab.theory.mixing.late_time_matrix`][memlab.theory.mixing.late_time_matrix]).
+    seed : int, Generator or None
+        Random seed; reproducible for a fixed integer.
+
+    Returns
+    -------
+    RegimeTimeScan
+        The per-dataset $t_R$, their means and standard errors, $t_S$, $t_M$ and the
+        population values.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_values`` is empty, not one-dimensional or holds a size < 2 or above the
+        bound, or another argument is out of range.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.3, eqs. 12-14, and Sec. 2.2,
+    eq. 9; Biroli et al. (2024).
+
+    Examples
+    --------
+    >>> s = regime_time_scan([16, 64], 8, n_datasets=2, seed=0)
+    >>> s.t_R.shape, s.t_R_population
+    ((2, 2), 0.0)
+    """
+    from memlab.theory.mixing import gaussian_regime_time
+
+    d = check_count("d", d, MAX_POINTS // 2)
+    ns = check_array("n_values", n_values, ndim=1, lo=2.0)
+    ns = np.array([check_count("n_values", n, max(2, MAX_POINTS // d), minimum=2) for n in ns])
+    sigma = check_positive_real("sigma", sigma)
+    separation = check_real("separation", separation, lo=0.0)
+    n_datasets = check_count("n_datasets", n_datasets, MAX_POINTS)
+    check_allocation("n_values and n_datasets", (ns.size, n_datasets))
+    rng = check_rng(seed)
+    centre = np.zeros(d)
+    centre[0] = separation / 2.0
+    means = np.array([centre, -centre]) if separation > 0 else np.zeros((1, d))
+    pop = gaussian_regime_time(means, sigma**2, form=form)
+    t_R = np.empty((ns.size, n_datasets))
+    t_S = np.empty((ns.size, n_datasets))
+    for i, n in enumerate(ns):
+        for j in range(n_datasets):
+            x = sigma * rng.standard_normal((n, d))
+            if separation > 0:
+                x += np.where(rng.random(n) < 0.5, 1.0, -1.0)[:, None] * centre
+            r = gaussian_regime_time(x, form=form)
+            t_R[i, j], t_S[i, j] = r.t_R, r.t_S
+    se = (t_R.std(axis=1, ddof=1) / np.sqrt(n_datasets) if n_datasets > 1
+          else np.full(ns.size, np.nan))
+    return RegimeTimeScan(ns, t_R, t_R.mean(axis=1), se, t_S.mean(axis=1),
+                          np.array([mixing_time(sigma, d, int(n)) for n in ns]),
+                          pop.t_R, pop.t_S, d, sigma, separation, form, seed)
+
+
+def plot_regime_times(scans: list[RegimeTimeScan], *, ax: Axes | None = None) -> Figure:
+    r"""$t_R$, $t_S$ and $t_M$ against n, one colour per scan (onset paper, Sec. 2.3).
+
+    For each [`RegimeTimeScan`][memlab.verification.mixing.RegimeTimeScan]: $t_R$ of the
+    empirical measure (points, 2 standard errors over datasets), the sample speciation
+    time $t_S = \frac12\log\Lambda$ (dashed) and the mixing time $t_M$ of eq. 9 (dotted;
+    it depends on the within-component $\sigma$, d and n only, so scans that share them
+    draw the same line), with the population $t_R$ as a thin horizontal line, all in the
+    scan's colour. The legend names the data (Gaussian or two-component mixture) and the
+    title the setting.
+
+    Parameters
+    ----------
+    scans : list of RegimeTimeScan
+        Results of [`regime_time_scan`][memlab.verification.mixing.regime_time_scan].
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (keyword-only); default a new Figure (not registered with
+        pyplot). When given, only ``ax`` is drawn on.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on (the figure of ``ax`` when given).
+
+    Raises
+    ------
+    TypeError
+        If ``scans`` is not a sequence of ``RegimeTimeScan``, or ``ax`` is not a
+        matplotlib Axes.
+    ValueError
+        If ``scans`` is empty.
+
+    References
+    ----------
+    The onset paper (anonymous, under review), Sec. 2.3 and eq. 9; Biroli et al. (2024).
+
+    Examples
+    --------
+    >>> fig = plot_regime_times([regime_time_scan([16, 64], 8, n_datasets=2, seed=0)])
+    >>> fig.axes[0].get_ylabel()
+    'OU time t'
+    """
+    from memlab.verification._plotting import axes_for
+
+    scans = check_instances("scans", scans, RegimeTimeScan)
+    fig, ax = axes_for(ax, figsize=(6.5, 4.6))
+    for s in scans:
+        what = (f"Gaussian, d = {s.d}" if s.separation == 0
+                else f"2 Gaussians {s.separation:g} apart, d = {s.d}")
+        line = ax.errorbar(s.n, s.t_R_mean, yerr=2 * np.nan_to_num(s.t_R_stderr), fmt="o-",
+                           ms=4, label=f"$t_R$ ({s.form} form), {what} "
+                                       f"(population $t_R$ = {s.t_R_population:.3g})").lines[0]
+        color = line.get_color()
+        ax.plot(s.n, s.t_S, "--", color=color)
+        ax.plot(s.n, s.t_M, ":", color=color, lw=2)
+        ax.axhline(s.t_R_population, color=color, lw=0.7)
+    ax.plot([], [], "k--", label=r"$t_S = \frac{1}{2}\log\Lambda$ of the sample covariance")
+    ax.plot([], [], "k:", lw=2, label=r"$t_M$ (eq. 9, within-component $\sigma$)")
+    ax.plot([], [], "k-", lw=0.7, label=r"population $t_R$ ($\rho_0$ itself)")
+    ax.set_xscale("log")
+    ax.set_xlabel("number of data points n")
+    ax.set_ylabel("OU time t")
+    every = scans
+    ax.set_title("Onset paper, Sec. 2.3: time after which $\\Sigma_t$ is positive definite\n"
+                 f"$\\sigma$ = {', '.join(sorted({f'{s.sigma:g}' for s in every}))}; "
+                 f"{', '.join(sorted({str(s.t_R.shape[1]) for s in every}))} datasets per n, "
+                 f"seed {', '.join(sorted({str(s.seed) for s in every}))}", fontsize=9)
+    ax.legend(fontsize=7)
+    return fig

@@ -445,3 +445,165 @@ def test_cross_overlap_features_equal_low_rank_form():
         np.testing.assert_allclose(
             ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre, O.features),
             ld._log_cross_overlap(O.points, O.sqnorm, model, O.eps2, O.centre), rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- E_TG, E_OG (distance_curve)
+
+
+def _draws(n, d, trials, seed):
+    """The training sets distance_curve draws when the original dataset is given (one chunk)."""
+    return ld.sample_training_set(n, d, trials=trials, seed=np.random.default_rng(seed))
+
+
+def test_distance_curve_signs_equal_p_delta_curve():
+    """With the defaults the same draws give exactly the same signs of Delta (P(Delta > 0))."""
+    ns = [4, 8, 12, 16, 32]
+    a = ld.distance_curve(ns, 8, n_original=500, trials=40, seed=3)
+    b = ld.p_delta_curve(ns, 8, n_original=500, trials=40, seed=3)
+    np.testing.assert_array_equal(a.p_delta, b.probability)
+    # n <= d: the exact rho_G is degenerate, both distances are infinite, Delta is not
+    assert np.all(np.isposinf(a.log_E_OG[:2])) and np.all(np.isposinf(a.log_self_generated[:2]))
+    assert np.all(np.isfinite(a.log_abs_delta)) and np.all(np.isfinite(a.log_E_OG[2:]))
+    assert np.isnan(a.scaled_E_OG[:2]).sum() == 0 and a.scaled_E_OG[2] == 1.0
+
+
+@pytest.mark.parametrize("d,n,n_orig,n_grid", [(1, 5, 20, 20001), (1, 30, 20, 20001),
+                                               (2, 6, 60, 801), (2, 40, 60, 801)])
+def test_distances_against_grid(d, n, n_orig, n_grid):
+    """E_TG and E_OG of each training set against brute-force grid integration of the densities
+    (no overlap identity): 1e-8 relative (observed 1e-15 to 1e-13: the trapezoid rule is
+    spectrally accurate for these Gaussians, whose narrowest width, eps_O / sqrt 2, spans at
+    least 1.5 grid steps, and the mass beyond 9 sigma is e^-40)."""
+    orig = 10 + np.random.default_rng(d * n).standard_normal((n_orig, d))
+    c = ld.distance_curve([n], d, trials=3, original=orig, seed=n)
+    Y, X = _draws(n, d, 3, n)
+    for b in range(3):
+        g = vl.grid_distances(Y[b], X[b], orig, n_grid=n_grid)
+        assert math.exp(c.log_E_TG[0, b]) == pytest.approx(g.E_TG, rel=1e-8)
+        assert math.exp(c.log_E_OG[0, b]) == pytest.approx(g.E_OG, rel=1e-8)
+        assert c.delta_sign[0, b] * math.exp(c.log_abs_delta[0, b]) == pytest.approx(
+            g.delta, rel=1e-7, abs=1e-12)
+        assert c.hellinger2[0, b] == pytest.approx(g.hellinger2, rel=1e-9)
+
+
+@pytest.mark.parametrize("n,kw", [
+    (40, {}),                                                   # n > d, the paper's setting
+    (10, {"generated_width": "original"}),                      # n <= d: rho_G smoothed
+    (24, {"kde_width": "mixing", "ridge": 1e-2}),               # eq. 10 widths, ridge denoiser
+    (12, {"kde_width": 0.7, "ridge": 1e-3, "generated_width": 0.2}),
+])
+def test_distances_against_monte_carlo_d16(n, kw):
+    """d = 16: each distance against the defensive importance-sampling estimate of
+    monte_carlo_distances (dense fit, direct densities), within 4 standard errors (8 checks
+    at 4 s.e.: a family-wise false alarm below 1e-3)."""
+    d = 16
+    orig = 10 + np.random.default_rng(n).standard_normal((800, d))
+    c = ld.distance_curve([n], d, trials=1, original=orig, seed=7, **kw)
+    Y, X = _draws(n, d, 1, 7)
+    mc = vl.monte_carlo_distances(Y[0], X[0], orig, n_samples=60_000, seed=11, **kw)
+    assert abs(math.exp(c.log_E_TG[0, 0]) - mc.E_TG) < 4 * mc.E_TG_stderr
+    assert abs(math.exp(c.log_E_OG[0, 0]) - mc.E_OG) < 4 * mc.E_OG_stderr
+    assert mc.E_TG_stderr < 0.05 * mc.E_TG and mc.E_OG_stderr < 0.05 * mc.E_OG
+
+
+def test_self_generated_and_ridge_against_dense():
+    """log int rho_G^2 = -(d/2) log 4 pi - (1/2) log det(S_G + eps_G^2 I) and the ridge model
+    against dense linear algebra (solve, slogdet), n below and above d."""
+    d = 12
+    for n, ridge, eps2 in ((8, 0.0, 0.04), (8, 1e-2, 0.04), (30, 0.0, 0.0), (30, 3e-3, 0.01)):
+        Y, X = ld.sample_training_set(n, d, trials=2, seed=n)
+        model = ld._fit_ridge(Y, X, 2.0, math.exp(-4), ridge)
+        lg = ld._log_self_generated(model, d, eps2)
+        for b in range(2):
+            yc, xc = Y[b] - Y[b].mean(0), X[b] - X[b].mean(0)
+            if ridge:
+                theta1 = np.linalg.solve(xc.T @ xc + n * ridge * np.eye(d), xc.T @ yc).T
+            else:
+                theta1 = (np.linalg.pinv(xc, rcond=1e-8) @ yc).T
+            sX2 = math.exp(-4) * (yc**2).sum() / (n * d) + math.exp(-4) * -math.expm1(-4)
+            S = sX2 * theta1 @ theta1.T
+            S_low = (model.eigvecs[b] * model.eigvals[b]) @ model.eigvecs[b].T
+            np.testing.assert_allclose(S_low, S, rtol=0, atol=1e-10 * np.abs(S).max())
+            mean = Y[b].mean(0) + theta1 @ (math.exp(-2) * Y[b].mean(0) - X[b].mean(0))
+            np.testing.assert_allclose(model.mean[b], mean, rtol=1e-11)
+            ref = -0.5 * d * math.log(4 * math.pi) - 0.5 * np.linalg.slogdet(S + eps2 * np.eye(d))[1]
+            assert lg[b] == pytest.approx(ref, rel=1e-9)
+    # exact rho_G with n <= d: infinite, ridge or not (rank <= n - 1 either way)
+    Y, X = ld.sample_training_set(8, d, trials=2, seed=0)
+    for ridge in (0.0, 0.1):
+        model = ld._fit_ridge(Y, X, 2.0, math.exp(-4), ridge)
+        assert model.eigvals.shape[-1] == 7
+        assert np.all(np.isposinf(ld._log_self_generated(model, d, 0.0)))
+
+
+def test_distance_curve_options_and_summaries():
+    c = ld.distance_curve([6, 20], 4, n_original=300, trials=30, seed=1, kde_width="mixing",
+                          generated_width=0.3, ridge=1e-3)
+    from memlab.theory.mixing import mixing_time
+    np.testing.assert_allclose(c.eps_train ** 2, [2 * mixing_time(1.0, 4, n) for n in (6, 20)])
+    assert c.eps_original ** 2 == pytest.approx(2 * mixing_time(1.0, 4, 300))
+    assert c.eps_generated == pytest.approx(0.3)
+    assert np.all(np.isfinite(c.log_E_TG)) and np.all(np.isfinite(c.rel_stderr_E_OG))
+    # the means and scaled curves from the per-trial values
+    E = np.exp(c.log_E_OG)
+    np.testing.assert_allclose(np.exp(c.log_mean_E_OG), E.mean(1), rtol=1e-12)
+    np.testing.assert_allclose(c.rel_stderr_E_OG, E.std(1, ddof=1) / E.mean(1) / np.sqrt(30), rtol=1e-10)
+    np.testing.assert_allclose(c.scaled_E_OG, E.mean(1) / E.mean(1)[0], rtol=1e-12)
+    np.testing.assert_allclose(c.p_delta, (c.delta_sign > 0).mean(1))
+    f = ld.distance_curve([6], 4, n_original=300, trials=3, seed=1, kde_width=0.5)
+    assert np.all(f.eps_train == 0.5) and f.eps_original == 0.5
+
+
+@pytest.mark.parametrize("kw,exc,match", [
+    ({"kde_width": "silverman"}, ValueError, "kde_width"), ({"kde_width": None}, TypeError, "kde_width"),
+    ({"kde_width": -1.0}, ValueError, "kde_width"), ({"ridge": -1e-3}, ValueError, "ridge"),
+    ({"generated_width": "train"}, ValueError, "generated_width"),
+    ({"generated_width": 0.0}, ValueError, "generated_width"),
+    ({"n_values": [8, 4]}, ValueError, "n_values"), ({"n_values": [[4, 8]]}, ValueError, "n_values"),
+    ({"n_values": []}, ValueError, "n_values"), ({"n_values": "8"}, TypeError, "n_values"),
+])
+def test_distance_curve_validation(kw, exc, match):
+    args = {"n_values": [4, 8], "d": 2, "n_original": 50, "trials": 2, **kw}
+    with pytest.raises(exc, match=match):
+        ld.distance_curve(**args)
+
+
+# --------------------------------------------------------------------------- the alignment claim
+
+
+def test_fall_location_planted():
+    """A planted logistic fall in log n centred at n0 = 40: the steepest fall is at n0 (to the
+    grid's parabola refinement), the half-rate onset before it; no fall gives NaN."""
+    n = np.geomspace(4, 400, 31)
+    y = 1.0 / (1.0 + np.exp(3.0 * (np.log(n) - np.log(40.0))))
+    n_fall, rate, onset = ld._fall_location(n, y)
+    assert n_fall == pytest.approx(40.0, rel=0.02)
+    assert rate == pytest.approx(0.75, rel=0.02)             # max of -dy/dlog n = 3/4
+    assert onset < n_fall
+    assert all(math.isnan(v) for v in ld._fall_location(n, n))
+    # infinite values (exact rho_G below d) are left out
+    y2 = y.copy()
+    y2[:5] = np.inf
+    assert ld._fall_location(n, y2)[0] == pytest.approx(n_fall)
+
+
+def test_onset_alignment_consistent():
+    a = ld.onset_alignment(8, [4, 6, 9, 12, 16, 24, 32, 48, 64, 96], n_original=1000, trials=40,
+                           generated_width=0.1, n_boot=40, seed=5)
+    assert a.n_quarter <= a.n_half <= a.n_three_quarters
+    assert a.n_half_ci[0] <= a.n_half <= a.n_half_ci[1]
+    assert a.ratio == pytest.approx(a.n_fall / a.n_half)
+    assert a.ratio_ci[0] <= a.ratio_ci[1]
+    assert a.n_half == pytest.approx(ld.transition_n(a.n, a.p_delta))
+    np.testing.assert_array_equal(a.p_delta, a.curve.p_delta)
+    log_a = ld._alignment(a.curve, "log", "mean", 10, 0.9, np.random.default_rng(0), 5)
+    assert log_a.n_half == a.n_half and log_a.fall == "log" and log_a.summary == "mean"
+    assert a.summary == "median"
+    np.testing.assert_allclose(a.scaled_E_OG, np.exp(a.curve.log_median_E_OG
+                                                     - a.curve.log_median_E_OG[0]))
+    with pytest.raises(ValueError, match="fall"):
+        ld.onset_alignment(2, [2, 4], fall="steepest")
+    with pytest.raises(ValueError, match="confidence"):
+        ld.onset_alignment(2, [2, 4], confidence=1.0)
+    with pytest.raises(ValueError, match="summary"):
+        ld.onset_alignment(2, [2, 4], summary="mode")

@@ -179,3 +179,145 @@ def test_optimal_bandwidth_vectorised():
     out = mx.optimal_bandwidth(1.0, np.array([16, 100]), 1e4)
     assert out.shape == (2,)
     assert out[0] == mx.optimal_bandwidth(1.0, 16, 1e4) and out[1] == mx.optimal_bandwidth(1.0, 100, 1e4)
+
+
+# --------------------------------------------------------------------------- Sec. 2.3: Sigma_t and t_R
+
+
+def _brute_sigma(t, points, form="exact"):
+    """Sigma_t of eq. 14 from the definition: pi_t-weighted covariance of the points, with the
+    weights exp(-|y|^2 e^{-2t} / (2 delta_t)) normalised directly (no mixture algebra)."""
+    delta = 1.0 - math.exp(-2 * t)
+    logw = -(points**2).sum(1) * math.exp(-2 * t) / (2 * delta)
+    w = np.exp(logw - logw.max())
+    w /= w.sum()
+    m = w @ points
+    cov = (points - m).T @ ((points - m) * w[:, None])
+    return math.exp(2 * t) * np.eye(points.shape[1]) - cov / (delta if form == "exact" else 1.0)
+
+
+@pytest.mark.parametrize("t", [0.05, 0.3, 1.0, 3.0])
+@pytest.mark.parametrize("form", ["exact", "paper"])
+def test_late_time_matrix_equals_definition(t, form):
+    pts = np.random.default_rng(1).standard_normal((40, 5)) * [2.0, 1.0, 1.0, 0.5, 0.5]
+    np.testing.assert_allclose(mx.late_time_matrix(t, pts, form=form), _brute_sigma(t, pts, form),
+                               rtol=1e-12, atol=1e-12 * math.exp(2 * t))
+
+
+def test_late_time_matrix_is_the_second_order_expansion():
+    """-(1/(2 delta_t)) u^T Sigma_t u is the quadratic part of log rho_hat(t, x), u = x e^{-t}
+    (eq. 12): checked by a central second difference of the exact log-density of the
+    empirical OU mixture at x = 0. The paper's form (eq. 14 as printed) is not."""
+    from scipy.special import logsumexp
+
+    pts = np.random.default_rng(2).standard_normal((30, 3))
+    t, h = 0.4, 1e-3
+    a, delta = math.exp(-t), -math.expm1(-2 * t)
+
+    def logrho(x):
+        return logsumexp(-((x - a * pts) ** 2).sum(1) / (2 * delta))
+
+    hess = np.empty((3, 3))
+    for i in range(3):
+        for j in range(3):
+            ei, ej = np.eye(3)[i] * h, np.eye(3)[j] * h
+            hess[i, j] = (logrho(ei + ej) - logrho(ei - ej) - logrho(-ei + ej) + logrho(-ei - ej)) / (4 * h * h)
+    # in x: Hessian = -(e^{-2t} / delta) Sigma_t
+    np.testing.assert_allclose(hess, -a * a / delta * mx.late_time_matrix(t, pts), rtol=1e-5, atol=1e-6)
+    assert not np.allclose(hess, -a * a / delta * mx.late_time_matrix(t, pts, form="paper"), rtol=1e-2)
+
+
+def test_late_time_matrix_mixture_and_covariance_forms():
+    """A point cloud equals the mixture with covariance 0; an isotropic variance equals the
+    same variance as a matrix; a rotated covariance rotates Sigma_t; uniform weights are the
+    default."""
+    rng = np.random.default_rng(3)
+    pts = rng.standard_normal((6, 4))
+    for t in (0.2, 1.5):
+        S = mx.late_time_matrix(t, pts, 0.7)
+        np.testing.assert_allclose(S, mx.late_time_matrix(t, pts, 0.7 * np.eye(4)), rtol=1e-12)
+        np.testing.assert_allclose(mx.late_time_matrix(t, pts, weights=np.full(6, 3.0)),
+                                   mx.late_time_matrix(t, pts), rtol=1e-12)
+        Q, _ = np.linalg.qr(rng.standard_normal((4, 4)))
+        C = Q @ np.diag([3.0, 1.0, 0.5, 0.1]) @ Q.T
+        S1 = mx.late_time_matrix(t, pts @ Q.T, C)
+        S2 = mx.late_time_matrix(t, pts, np.diag([3.0, 1.0, 0.5, 0.1]))
+        np.testing.assert_allclose(S1, Q @ S2 @ Q.T, rtol=1e-10, atol=1e-10)
+
+
+def test_single_gaussian_regime_time():
+    """One Gaussian N(m, C): with pi_t (eq. 13) Sigma_t is positive definite at every t
+    (t_R = 0), lambda_min = e^{2t} delta / (delta + Lambda e^{-2t}) in closed form; without the
+    reweighting t_R = (1/2) log(1 + Lambda) (exact form) and (1/2) log Lambda = t_S (as printed)."""
+    C = np.diag([4.0, 1.0, 0.25])
+    m = np.array([1.0, -2.0, 0.5])
+    r = mx.gaussian_regime_time(m, C)
+    assert r.t_R == 0.0 and r.t_S == pytest.approx(0.5 * math.log(4.0))
+    t = r.times
+    delta = -np.expm1(-2 * t)
+    np.testing.assert_allclose(r.min_eigenvalue, np.exp(2 * t) * delta / (delta + 4.0 * np.exp(-2 * t)),
+                               rtol=1e-10)
+    assert mx.gaussian_regime_time(m, C, reweight=False).t_R == pytest.approx(0.5 * math.log(5.0), rel=1e-10)
+    assert mx.gaussian_regime_time(m, C, reweight=False, form="paper").t_R == pytest.approx(r.t_S, rel=1e-10)
+
+
+@pytest.mark.parametrize("R", [0.5, 2.0, 10.0])
+def test_two_points_regime_time(R):
+    """Two points +-R e_1 have equal weights at every t: Cov = R^2 e_1 e_1^T, so
+    t_R = (1/2) log(1 + R^2) (exact) and (1/2) log R^2 (as printed; 0 when R < 1)."""
+    pts = np.array([[R, 0.0, 0.0], [-R, 0.0, 0.0]])
+    assert mx.gaussian_regime_time(pts).t_R == pytest.approx(0.5 * math.log1p(R * R), rel=1e-10)
+    paper = mx.gaussian_regime_time(pts, form="paper").t_R
+    assert paper == (pytest.approx(math.log(R), rel=1e-10) if R > 1 else 0.0)
+
+
+def test_symmetric_mixture_regime_time():
+    """1/2 N(+-m e_1, s^2 I): by symmetry the weights stay equal and
+    lambda_max(Cov_pi) = s^2/(1 + a s^2) + m^2/(1 + a s^2)^2, a = 1/expm1(2t); the root of
+    e^{2t} - 1 = lambda_max is found independently with brentq."""
+    from scipy.optimize import brentq
+
+    m, s2 = 3.0, 1.0
+    r = mx.gaussian_regime_time([[m, 0, 0, 0], [-m, 0, 0, 0]], s2)
+
+    def f(t):
+        a = 1 / math.expm1(2 * t)
+        return math.expm1(2 * t) - (s2 / (1 + a * s2) + m * m / (1 + a * s2) ** 2)
+
+    assert r.t_R == pytest.approx(brentq(f, 0.3, 5.0, xtol=1e-14), rel=1e-9)
+    assert r.t_S == pytest.approx(0.5 * math.log(s2 + m * m))
+
+
+def test_regime_time_is_a_sign_change_of_direct_eigenvalues():
+    """At t_R the smallest eigenvalue of Sigma_t (numpy eigvalsh of late_time_matrix) changes
+    sign from <= 0 to > 0, and it stays positive on a fine grid beyond."""
+    pts = np.random.default_rng(4).standard_normal((50, 8))
+    r = mx.gaussian_regime_time(pts)
+    assert r.t_R > 0
+    lo = np.linalg.eigvalsh(mx.late_time_matrix(r.t_R * (1 - 1e-6), pts))[0]
+    hi = np.linalg.eigvalsh(mx.late_time_matrix(r.t_R * (1 + 1e-6), pts))[0]
+    assert lo < 0 < hi
+    later = [np.linalg.eigvalsh(mx.late_time_matrix(t, pts))[0]
+             for t in np.linspace(r.t_R * 1.001, 3 * r.t_R + 1, 200)]
+    assert min(later) > 0
+    np.testing.assert_allclose(r.min_eigenvalue[::50],
+                               [np.linalg.eigvalsh(mx.late_time_matrix(t, pts))[0] for t in r.times[::50]],
+                               rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("call,exc,match", [
+    (lambda: mx.late_time_matrix(0.0, np.ones((2, 2))), ValueError, "t must be > 0"),
+    (lambda: mx.late_time_matrix(400.0, np.ones((2, 2))), ValueError, "t must be <= 350"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), -1.0), ValueError, "covariance"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), np.eye(3)), ValueError, "covariance"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), np.diag([1.0, -1.0])), ValueError, "covariance"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), weights=[1.0]), ValueError, "weights"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), weights=[0.0, 0.0]), ValueError, "weights"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), form="eq14"), ValueError, "form"),
+    (lambda: mx.late_time_matrix(1.0, np.ones((2, 2)), reweight=1), TypeError, "reweight"),
+    (lambda: mx.gaussian_regime_time(np.ones(3)), ValueError, "means"),
+    (lambda: mx.gaussian_regime_time(np.ones((2, 2)), n_grid=4), ValueError, "n_grid"),
+])
+def test_late_time_validation(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()

@@ -137,3 +137,95 @@ def test_plot_sources_use_no_pyplot():
     for name in PLOTS:
         src = inspect.getsource(getattr(vl, name))
         assert "matplotlib.pyplot" not in src and "plt." not in src
+
+
+# --------------------------------------------------------------------------- E_TG, E_OG: Monte Carlo and figures
+
+
+def test_monte_carlo_distances_against_grid_d1():
+    """The importance-sampling estimate against grid integration in d = 1 (4 s.e.)."""
+    from memlab.theory.linear_diffusion import sample_training_set
+
+    Y, X = sample_training_set(20, 1, seed=3)
+    orig = np.random.default_rng(4).normal(10.0, 1.0, size=(100, 1))
+    g = vl.grid_distances(Y, X, orig, n_grid=8001)
+    mc = vl.monte_carlo_distances(Y, X, orig, n_samples=100_000, seed=5)
+    assert abs(mc.E_TG - g.E_TG) < 4 * mc.E_TG_stderr
+    assert abs(mc.E_OG - g.E_OG) < 4 * mc.E_OG_stderr
+    assert mc.E_OG_stderr < 0.02 * mc.E_OG
+
+
+def test_monte_carlo_distances_needs_a_regular_generated_law():
+    from memlab.theory.linear_diffusion import sample_training_set
+
+    Y, X = sample_training_set(5, 8, seed=0)
+    orig = 10 + np.random.default_rng(1).standard_normal((50, 8))
+    with pytest.raises(ValueError, match="generated_width"):
+        vl.monte_carlo_distances(Y, X, orig, n_samples=100)
+    mc = vl.monte_carlo_distances(Y, X, orig, n_samples=1000, generated_width="original", seed=0)
+    assert mc.E_OG > 0 and np.isfinite(mc.E_OG_stderr)
+    with pytest.raises(ValueError, match="n_samples"):
+        vl.monte_carlo_distances(Y, X, orig, n_samples=2, generated_width=0.1)
+
+
+@pytest.fixture(scope="module")
+def onset_results():
+    from memlab.theory.linear_diffusion import distance_curve, onset_alignment
+
+    curve = distance_curve([4, 8, 16, 32], 4, n_original=200, trials=8, seed=0)
+    smooth = distance_curve([4, 8, 16, 32], 4, n_original=200, trials=8, seed=0,
+                            generated_width="original")
+    align = onset_alignment(8, [4, 6, 9, 12, 16, 24, 32, 48, 64], n_original=500, trials=20,
+                            n_boot=10, seed=1)
+    return curve, smooth, align
+
+
+def test_scaled_distances_plot(onset_results, check_figure):
+    from matplotlib.figure import Figure
+
+    curve, smooth, _ = onset_results
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert vl.plot_scaled_distances([curve, smooth], ax=ax) is fig
+    assert ax.lines and ax.collections
+    labels = [line.get_label() for line in ax.lines]
+    assert any("exact" in s for s in labels) and any("smoothed" in s for s in labels)
+    assert "onset paper" in ax.get_title().lower()
+    check_figure(vl.plot_scaled_distances([curve]))
+    with pytest.raises(TypeError, match="ax"):
+        vl.plot_scaled_distances([curve], ax="x")
+    with pytest.raises(TypeError, match="curves"):
+        vl.plot_scaled_distances([1])
+
+
+def test_onset_alignment_plot(onset_results, check_figure):
+    from matplotlib.figure import Figure
+
+    _, _, align = onset_results
+    fig = Figure()
+    assert vl.plot_onset_alignment([align, align], fig=fig) is fig
+    panels = [a for a in fig.axes if a.get_xlabel() == "n / d"]
+    assert len(panels) == 2 and all(a.lines for a in fig.axes)
+    assert "d = 8" in panels[0].get_title()
+    assert any(line.get_label().startswith("$n_{1/2}$") for line in panels[0].lines)
+    check_figure(vl.plot_onset_alignment([align]))
+    with pytest.raises(TypeError, match="fig"):
+        vl.plot_onset_alignment([align], fig="x")
+    with pytest.raises(ValueError, match="alignments"):
+        vl.plot_onset_alignment([])
+
+
+def test_new_plot_sources_use_no_pyplot():
+    import inspect
+
+    for name in ("plot_scaled_distances", "plot_onset_alignment"):
+        src = inspect.getsource(getattr(vl, name))
+        assert "matplotlib.pyplot" not in src and "plt." not in src
+
+
+def test_scaled_distances_plot_median(onset_results):
+    curve, _, _ = onset_results
+    ax = vl.plot_scaled_distances([curve], summary="median").axes[0]
+    assert "median" in ax.get_ylabel() and not ax.collections
+    with pytest.raises(ValueError, match="summary"):
+        vl.plot_scaled_distances([curve], summary="mode")

@@ -98,3 +98,39 @@ def test_scan_sizes_and_order():
     assert [(r.d, r.n) for r in res] == [(10, 20), (5, 4)]
     assert all(isinstance(r, vm.CollapseTimes) for r in res)
     assert all(r.theory == pytest.approx(mixing_time(1.0, r.d, r.n)) for r in res)
+
+
+# --------------------------------------------------------------------------- Sec. 2.3: t_R against t_S and t_M
+
+
+def test_regime_time_scan_gaussian_and_mixture():
+    """Gaussian data: the population t_R is 0 (log-concave), the empirical one is positive and
+    falls with n, next to t_M (measured at d = 16: 0.41 +- 0.02 at n = 128 against t_M =
+    0.39). Two components 6 apart: t_R stays near the population value (1.10) for every n."""
+    g = vm.regime_time_scan([16, 128], 16, n_datasets=4, seed=0)
+    assert g.t_R_population == 0.0
+    assert np.all(g.t_R > 0) and g.t_R_mean[1] < g.t_R_mean[0]
+    np.testing.assert_allclose(g.t_M, [mixing_time(1.0, 16, n) for n in (16, 128)])
+    assert abs(g.t_R_mean[1] - g.t_M[1]) < 0.15
+    m = vm.regime_time_scan([64, 256], 16, separation=6.0, n_datasets=3, seed=1)
+    assert m.t_R_population == pytest.approx(1.0986, abs=2e-3)
+    assert np.all(np.abs(m.t_R_mean - m.t_R_population) < 0.1)
+    assert m.t_S_population == pytest.approx(0.5 * np.log(10.0))
+
+
+def test_regime_times_plot(check_figure):
+    from matplotlib.figure import Figure
+
+    scans = [vm.regime_time_scan([16, 64], 8, n_datasets=2, seed=0),
+             vm.regime_time_scan([16, 64], 8, separation=6.0, n_datasets=2, seed=0)]
+    fig = Figure()
+    ax = fig.add_subplot()
+    assert vm.plot_regime_times(scans, ax=ax) is fig
+    assert ax.lines and "onset paper" in ax.get_title().lower()
+    check_figure(vm.plot_regime_times(scans))
+    with pytest.raises(TypeError, match="ax"):
+        vm.plot_regime_times(scans, ax="x")
+    with pytest.raises(TypeError, match="scans"):
+        vm.plot_regime_times([1])
+    with pytest.raises(ValueError, match="n_values"):
+        vm.regime_time_scan([1, 4], 3)

@@ -6,7 +6,7 @@
 | ``p_delta`` | `p_delta_positive(n, d)` (onset paper) | P(Delta > 0) and its Wilson interval |
 | ``collapse_time`` | `collapse_times(d, n)` (onset paper, t_M) | median collapse time, its standard error, t_M |
 | ``kernel_flow`` | `kernel_gradient_flow(kernel, P, sigma, d)` (Favero et al. 2025) | tau_mem |
-| ``gmm_training`` | one trained M-component GMM denoiser (Buchanan et al. 2025, sec. 4; torch) | memorization ratio, learned sigma^2, final loss |
+| ``gmm_training`` | one trained M-component GMM denoiser (Buchanan et al. 2025, sec. 4; torch) | memorization ratio, learned sigma^2, final loss, train and held-out losses, median distances of the learned means to the training points and to the true means, sliced Wasserstein to the training and held-out sets |
 | ``d3pm_rhm`` | one D3PM trained on P RHM strings (Favero et al. 2025, sec. 4; torch) | tau_mem, step of the smallest validation loss, final losses |
 """
 
@@ -195,24 +195,36 @@ def _gmm_training_figure(ds):
     {"N": (int, REQUIRED), "d": (int, REQUIRED), "K": (int, REQUIRED), "M": (int, REQUIRED),
      "epochs": (int, 4000), "lr": (float, 1e-2), "n_noise": (int, 4), "n_eval": (int, 200),
      "seed": (int, 0)},
-    {"ratio": (), "sigma2": (), "final_loss": ()},
-    description="one trained M-component GMM denoiser: memorization ratio (Buchanan et al. "
-                "2025, sec. 4; needs torch)",
+    {"ratio": (), "sigma2": (), "final_loss": (), "train_loss_eval": (), "test_loss": (),
+     "dist_train_median": (), "dist_true_median": (), "sw_train": (), "sw_test": ()},
+    description="one trained M-component GMM denoiser: memorization ratio, held-out loss, "
+                "learned parameters (Buchanan et al. 2025, sec. 4, App. H.5; needs torch)",
     figure=_gmm_training_figure)
 def gmm_training(N, d, K, M, epochs, lr, n_noise, n_eval, seed):
+    import numpy as np
+
     from memlab.theory.gmm import sample_gmm
     from memlab.theory.metrics import memorization_ratio
-    from memlab.verification.training.gmm_denoiser import ddim_sample, train_gmm_denoisers
+    from memlab.verification.training.gmm_denoiser import (ddim_sample, sample_held_out,
+                                                           train_gmm_denoisers)
 
     if M > N:
         raise ValueError(f"M must be <= N = {N}, got {M}")
     data = sample_gmm(N, d, K, seed=seed)
-    # the seeds memorization_sweep uses for a batch made of this M alone
+    # the held-out set, evaluation noise and seeds memorization_sweep uses for a batch made
+    # of this M alone (held-out set of N points; sliced Wasserstein at the last epoch only)
+    test = sample_held_out(data, N, seed=np.random.default_rng([seed, 29]))
     run = train_gmm_denoisers(data.x, [M], epochs=epochs, lr=lr, n_noise=n_noise,
-                              seed=seed * 100003 + M, progress=False)[0]
+                              seed=seed * 100003 + M, progress=False, test=test,
+                              true_means=data.means, checkpoints=[epochs], eval_seed=seed)[0]
     xs = ddim_sample(run.means, run.sigma2, n_eval, seed=seed * 7 + M)
     return {"ratio": memorization_ratio(xs, data.x), "sigma2": float(run.sigma2),
-            "final_loss": float(run.loss[-20:].mean())}
+            "final_loss": float(run.loss[-20:].mean()),
+            "train_loss_eval": run.train_loss_eval, "test_loss": run.test_loss,
+            "dist_train_median": float(np.median(run.distances["train"])),
+            "dist_true_median": float(np.median(run.distances["true"])),
+            "sw_train": float(run.sw_curve["train"][-1]),
+            "sw_test": float(run.sw_curve["test"][-1])}
 
 
 @register_experiment(

@@ -18,7 +18,10 @@ At log-spaced steps the run records the train and validation losses (on
 fixed noise draws, so that curves are smooth), and generates strings with the
 network as the denoiser of [`memlab.theory.rhm.reverse_sample`][memlab.theory.rhm.reverse_sample] to measure the
 fraction of exact copies of the training set and the per-layer error
-fractions ([`memlab.theory.rhm.layer_error_fractions`][memlab.theory.rhm.layer_error_fractions]). tau_mem is the onset
+fractions ([`memlab.theory.rhm.layer_error_fractions`][memlab.theory.rhm.layer_error_fractions]), and the sliced Wasserstein
+distances of the generated strings to the training set and to held-out strings (the
+train-versus-test gap of the position paper (2026), Sec. 3.2; see
+[`D3PMRun.sw_gap`][memlab.verification.training.rhm_d3pm.D3PMRun.sw_gap]). tau_mem is the onset
 of the gap between validation and train loss
 ([`memlab.theory.metrics.memorization_onset`][memlab.theory.metrics.memorization_onset]).
 
@@ -71,6 +74,7 @@ from memlab._validation import (
     check_positive_real,
     check_real,
     check_rng,
+    check_tokens,
 )
 from memlab.theory import rhm
 from memlab.theory.metrics import (
@@ -78,6 +82,7 @@ from memlab.theory.metrics import (
     first_crossing,
     fit_power_law,
     memorization_onset,
+    sliced_wasserstein,
 )
 from memlab.verification._checks import check_bool, check_count
 from memlab.verification.training._common import (
@@ -93,6 +98,7 @@ if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
     from numpy.random import Generator
+    from numpy.typing import ArrayLike
     from torch import nn
 
 #: Upper bound on ``channels`` of [`make_unet`][memlab.verification.training.rhm_d3pm.make_unet] and on ``batch_size``, ``n_val``,
@@ -102,12 +108,26 @@ MAX_SIZE = 10**5
 #: Scalar fields of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun] that are NaN when not reached (``null`` in JSON).
 _NOT_REACHED_FIELDS = ("tau_mem", "tau_val_min")
 
-__all__ = ["make_unet", "D3PMRun", "train_d3pm", "TAU_DEFINITIONS", "tau_mem_scaling",
-           "plot_training_curves", "plot_tau_vs_P", "save_summary"]
+#: Optional curves of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun] (None in runs saved before them).
+_SW_CURVES = ("sw_train", "sw_val")
+
+#: Seed of the random directions of the sliced Wasserstein distances of
+#: [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]: the same directions at
+#: every evaluation and for both reference sets (paired comparisons), and no draw from the
+#: run's random stream (the other fields do not change when the curves are recorded).
+SW_SEED = 0
+
+#: Draws of fresh and of copied strings averaged in the calibration ``sw_fresh`` and
+#: ``sw_copies`` of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun].
+SW_CALIBRATION_DRAWS = 4
+
+__all__ = ["make_unet", "D3PMRun", "one_hot_embedding", "train_d3pm", "TAU_DEFINITIONS",
+           "tau_mem_scaling", "plot_training_curves", "plot_tau_vs_P", "save_summary",
+           "plot_sw_curves"]
 
 
 def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
-    """The convolutional U-Net of Favero et al. (2025), App. B.3, for strings of the RHM.
+    r"""The convolutional U-Net of Favero et al. (2025), App. B.3, for strings of the RHM.
 
     One-hot tokens -> 1x1 convolution to ``channels`` channels plus a learned embedding of
     $\bar\alpha$ -> L encoder blocks (convolution with filter = stride = s, GELU) down
@@ -187,7 +207,7 @@ def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
 
 @dataclass(frozen=True)
 class D3PMRun(Result):
-    """History of one training run, made by
+    r"""History of one training run, made by
     [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm].
 
     Attributes
@@ -213,6 +233,25 @@ class D3PMRun(Result):
         Training settings.
     seed : int
         The random seed (-1 when it was not an integer).
+    sw_train, sw_val : numpy.ndarray or None
+        Sliced Wasserstein distance ([`sliced_wasserstein`][memlab.theory.metrics.sliced_wasserstein],
+        $p = 2$) of the strings generated at each evaluation to ``min(P, n_val)`` training
+        strings and to as many held-out strings, in the one-hot embedding of
+        [`one_hot_embedding`][memlab.verification.training.rhm_d3pm.one_hot_embedding]; NaN
+        at evaluations made before the curves were recorded (a resumed older checkpoint).
+        None for runs saved before these fields existed, or trained with
+        ``sw_projections=None``.
+    sw_train_val : float or None
+        The same distance between the two reference sets themselves: by the triangle
+        inequality, $|SW(g, \text{train}) - SW(g, \text{held-out})| \le$ ``sw_train_val``
+        for any generated sample g. None when the curves were not recorded.
+    sw_fresh, sw_copies : tuple of 2 floats or None
+        Calibration of the two curves: the distances (to the training, to the held-out
+        reference set) of ``n_generate`` fresh strings of the grammar (what a model that
+        generalizes perfectly would generate) and of ``n_generate`` strings drawn
+        uniformly, with replacement, from the training set (a model that only copies),
+        each the mean over `SW_CALIBRATION_DRAWS` draws. None when the curves were not
+        recorded.
     """
 
     P: int
@@ -228,6 +267,11 @@ class D3PMRun(Result):
     lr: float
     channels: int
     seed: int
+    sw_train: np.ndarray | None = None
+    sw_val: np.ndarray | None = None
+    sw_train_val: float | None = None
+    sw_fresh: tuple | None = None
+    sw_copies: tuple | None = None
 
     def to_saved_dict(self) -> dict:
         """The run as a JSON-ready dict, as stored in ``d3pm_P*.json`` and ``d3pm_summary.json``.
@@ -237,7 +281,7 @@ class D3PMRun(Result):
         dict
             Every field by name, arrays as lists; ``tau_mem`` and ``tau_val_min`` are
             ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
-            valid JSON.
+            valid JSON, and so are NaN entries of ``sw_train`` and ``sw_val``.
             [`from_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.from_saved_dict]
             turns them back into NaN.
         """
@@ -245,6 +289,9 @@ class D3PMRun(Result):
         for k in _NOT_REACHED_FIELDS:
             if not np.isfinite(out[k]):
                 out[k] = None
+        for k in _SW_CURVES:
+            if out[k] is not None:
+                out[k] = [v if np.isfinite(v) else None for v in out[k]]
         return out
 
     @classmethod
@@ -261,12 +308,19 @@ class D3PMRun(Result):
         Returns
         -------
         D3PMRun
-            The run, with arrays as float arrays and ``None`` times as NaN.
+            The run, with arrays as float arrays and ``None`` times as NaN. A run saved
+            before the sliced-Wasserstein fields existed loads with them None.
         """
         kw = {k: v for k, v in data.items()
               if k not in ("format", "key", "settings", "manifest")}
         for k in ("steps", "train_loss", "val_loss", "copy_fraction", "layer_errors"):
             kw[k] = np.asarray(kw[k], dtype=float)
+        for k in _SW_CURVES:
+            if kw.get(k) is not None:
+                kw[k] = np.array([np.nan if v is None else v for v in kw[k]], dtype=float)
+        for k in ("sw_fresh", "sw_copies"):
+            if kw.get(k) is not None:
+                kw[k] = tuple(float(v) for v in kw[k])
         for k in _NOT_REACHED_FIELDS:
             if k in kw and kw[k] is None:
                 kw[k] = float("nan")
@@ -327,11 +381,157 @@ class D3PMRun(Result):
         return first_crossing(self.steps, self.copy_fraction, level - 1e-12, above=True,
                               log_x=True)
 
+    def sw_gap(self) -> np.ndarray:
+        r"""The train-versus-held-out gap of the sliced Wasserstein curves, calibrated.
+
+        With $\Delta = SW(\text{generated}, \text{held-out}) - SW(\text{generated},
+        \text{train})$ at each evaluation, and $\Delta_{\rm fresh}$,
+        $\Delta_{\rm copies}$ the same difference for fresh strings of the grammar and for
+        strings drawn from the training set (``sw_fresh``, ``sw_copies``),
+
+        $$
+        g = \frac{\Delta - \Delta_{\rm fresh}}{\Delta_{\rm copies} - \Delta_{\rm fresh}} :
+        $$
+
+        0 for generated strings as far from the training set as a sample of the
+        grammar's law is, 1 for a model that samples the training set uniformly. The
+        calibration removes the part of $\Delta$ that a finite pair of reference sets
+        gives any sample (of order ``sw_train_val``). The position paper (2026),
+        Sec. 3.2, finds the raw difference near 0 on CIFAR-10 throughout training, even
+        as the model copies.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per evaluation (NaN where the curves were not recorded, and
+            everywhere when $\Delta_{\rm copies} \le \Delta_{\rm fresh}$: reference sets
+            too small to tell copies from fresh strings).
+
+        Raises
+        ------
+        ValueError
+            If the run has no sliced Wasserstein curves (saved before they existed, or
+            trained with ``sw_projections=None``).
+
+        References
+        ----------
+        The position paper (2026), Sec. 3.2 ("the train-test gap is uninformative").
+        """
+        if (self.sw_train is None or self.sw_val is None or self.sw_fresh is None
+                or self.sw_copies is None):
+            raise ValueError("this run has no sliced Wasserstein curves (sw_train, sw_val, "
+                             "sw_fresh or sw_copies is None): train it again with train_d3pm")
+        fresh = float(self.sw_fresh[1]) - float(self.sw_fresh[0])
+        scale = float(self.sw_copies[1]) - float(self.sw_copies[0]) - fresh
+        delta = np.asarray(self.sw_val, dtype=float) - np.asarray(self.sw_train, dtype=float)
+        if not scale > 0.0:
+            return np.full(delta.shape, np.nan)
+        return (delta - fresh) / scale
+
+    def tau_sw_gap(self, level: float = 0.5) -> float:
+        """Step (interpolated in log step) from which the calibrated SW gap stays at or above ``level``.
+
+        The gap is
+        [`sw_gap`][memlab.verification.training.rhm_d3pm.D3PMRun.sw_gap] (0 for fresh
+        strings of the grammar, 1 for copies of the training set). Its evaluations
+        scatter by a few tenths before the generated strings are valid (invalid strings
+        are not a sample of the grammar's law, and the calibration does not hold for
+        them), so the onset is the last upward crossing of ``level`` (interpolated in
+        log step between the last evaluation below it and the next), not the first:
+        the gap stays at or above ``level`` from then on. Compare with ``tau_mem`` and
+        [`tau_copy`][memlab.verification.training.rhm_d3pm.D3PMRun.tau_copy].
+
+        Parameters
+        ----------
+        level : float, default 0.5
+            A gap in (0, 1].
+
+        Returns
+        -------
+        float
+            The step; the first evaluation's step if the gap is never below ``level``;
+            NaN when the last evaluation is below it (not reached), also for a run
+            without finite gaps.
+
+        Raises
+        ------
+        ValueError
+            If ``level`` is outside (0, 1] or the run has no sliced Wasserstein curves.
+
+        References
+        ----------
+        The position paper (2026), Sec. 3.2.
+        """
+        level = check_real("level", level, lo=0.0, hi=1.0, lo_open=True)
+        gap = self.sw_gap()
+        ok = np.isfinite(gap)
+        if not ok.any():
+            return float("nan")
+        x, y = np.asarray(self.steps, dtype=float)[ok], gap[ok]
+        below = np.flatnonzero(y < level)
+        if below.size == 0:
+            return float(x[0])
+        k = int(below[-1])
+        if k == x.size - 1:
+            return float("nan")
+        return first_crossing(x[k:k + 2], y[k:k + 2], level - 1e-12, above=True, log_x=True)
+
+
+def one_hot_embedding(x: ArrayLike, v: int) -> np.ndarray:
+    r"""Strings of tokens as points of $\mathbb R^{d v}$: concatenated one-hot vectors over $\sqrt{2d}$.
+
+    The embedding in which
+    [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm] measures sliced
+    Wasserstein distances (the position paper (2026) uses Inception features for images;
+    strings of symbols have no such feature space, and one-hot vectors add no structure
+    the grammar does not have). Two strings at Hamming distance k are at Euclidean
+    distance $\sqrt{k/d}$: the squared distance is the normalised Hamming distance,
+    between 0 (equal strings) and 1 (no token in common).
+
+    Parameters
+    ----------
+    x : array_like of int, shape (n, d) or (d,)
+        Strings of tokens in [0, v).
+    v : int
+        Vocabulary size, in [2, `MAX_SIZE`].
+
+    Returns
+    -------
+    numpy.ndarray, shape (n, d v)
+        The embedded strings (float64; one row for a single string).
+
+    Raises
+    ------
+    TypeError
+        If ``x`` does not hold integer tokens or ``v`` is not an integer.
+    ValueError
+        If a token is outside [0, v), ``x`` is empty or has more than 2 dimensions, or
+        ``v`` is out of range.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3.1 (sliced Wasserstein distance in a feature space).
+
+    Examples
+    --------
+    >>> e = one_hot_embedding([[0, 1, 2, 3], [0, 1, 2, 0]], 4)
+    >>> e.shape, round(float(np.sum((e[0] - e[1]) ** 2)), 12)     # 1 token of 4 differs
+    ((2, 16), 0.25)
+    """
+    v = check_count("v", v, MAX_SIZE, minimum=2)
+    tokens, _ = check_tokens("x", x, n_tokens=v)
+    check_allocation("x and v", (tokens.shape[0], tokens.shape[1] * v))
+    d = tokens.shape[1]
+    out = np.zeros((tokens.shape[0], d * v))
+    out[np.arange(tokens.shape[0])[:, None], np.arange(d) * v + tokens] = 1.0
+    return out / np.sqrt(2.0 * d)
+
 
 def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: int = 32,
                lr: float = 1e-3, channels: int = 128, n_val: int = 512, n_generate: int = 256,
                gen_steps: int = 50, n_eval: int = 20, threshold: float = 0.2,
-               n_levels: int | None = None, seed: Generator | int | None = 0,
+               n_levels: int | None = None, sw_projections: int | None = 256,
+               seed: Generator | int | None = 0,
                out_dir: str | PathLike | None = None, progress: bool = True) -> D3PMRun:
     """Train the U-Net D3PM on P distinct strings of ``grammar`` and record its history.
 
@@ -339,8 +539,11 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     schedule, T = 1000), mini-batches drawn with replacement from the P strings. At
     ``n_eval`` log-spaced steps the run records the train and validation losses on fixed
     noise draws and generates ``n_generate`` strings with the network as denoiser to
-    measure copies and rule errors (see the module docstring). Favero et al. (2025) find
-    that memorization starts after a number of steps proportional to P.
+    measure copies and rule errors (see the module docstring), and the sliced Wasserstein
+    distance of the generated strings to the training set and to a held-out set (the
+    fidelity metric of the position paper (2026), measured against both splits as in its
+    Sec. 3.2). Favero et al. (2025) find that memorization starts after a number of steps
+    proportional to P.
 
     Cost: O(steps x batch_size x d x channels^2) for the training plus, per evaluation,
     the loss on about 2 x 4096 noisy strings and ``n_generate`` x ``gen_steps`` network
@@ -376,13 +579,26 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         Fixed noise levels per string in the loss evaluations (default: at
         least 8 and at least 4096 noisy strings per set, which keeps the
         evaluation noise of the losses near 0.01 nats).
+    sw_projections : int or None, default 256
+        Random directions of the sliced Wasserstein distances
+        ([`sliced_wasserstein`][memlab.theory.metrics.sliced_wasserstein], $p = 2$, fixed
+        directions of seed `SW_SEED`), in [1, `MAX_SIZE`]; None records no distances. At
+        each evaluation the ``n_generate`` generated strings are compared, in the embedding
+        of [`one_hot_embedding`][memlab.verification.training.rhm_d3pm.one_hot_embedding],
+        with the first ``min(P, n_val)`` training strings and as many validation strings
+        (reference sets of equal size, so that a generalizing model is equally far from
+        both); ``sw_train_val`` compares the two reference sets, and ``sw_fresh`` and
+        ``sw_copies`` calibrate the curves with fresh strings of the grammar and with
+        strings drawn from the training set (random draws of seed `SW_SEED`). No random
+        draw is taken from the run's stream: the other fields are the same with or
+        without the curves.
     out_dir : path, optional
         Checkpoint ``d3pm_P{P}_s{seed}_{key}.pt`` (at every evaluation) and history
         ``d3pm_P{P}_s{seed}_{key}.json`` there, both written atomically; a second
         call with the same settings resumes from the checkpoint. ``key`` hashes every
         setting that changes the result (the grammar's rules and seed, P, steps,
         batch_size, lr, channels, n_val, n_generate, gen_steps, n_eval, threshold,
-        n_levels, the schedule, seed, the memlab version), so other settings train
+        n_levels, sw_projections, the schedule, seed, the memlab version), so other settings train
         into their own files. The checkpoint holds tensors, the history and the
         random states only and is read with ``torch.load(weights_only=True)``; a
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
@@ -434,6 +650,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     gen_steps = check_count("gen_steps", gen_steps, MAX_SIZE)
     n_eval = check_count("n_eval", n_eval, MAX_SIZE)
     threshold = check_positive_real("threshold", threshold)
+    if sw_projections is not None:
+        sw_projections = check_count("sw_projections", sw_projections, MAX_SIZE)
     if n_levels is not None:
         n_levels = check_positive_int("n_levels", n_levels)
         check_allocation("n_levels", (max(P, n_val) * n_levels, grammar.s ** grammar.L))
@@ -466,7 +684,23 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     sched_t = torch.tensor(schedule)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     eval_steps = np.unique(np.round(np.logspace(1, np.log10(steps), n_eval)).astype(int))
-    hist = {"steps": [], "train_loss": [], "val_loss": [], "copy_fraction": [], "layer_errors": []}
+    hist = {"steps": [], "train_loss": [], "val_loss": [], "copy_fraction": [], "layer_errors": [],
+            "sw_train": [], "sw_val": []}
+    if sw_projections is not None:
+        n_ref = min(P, n_val)
+        ref_train, ref_val = one_hot_embedding(train[:n_ref], v), one_hot_embedding(val[:n_ref], v)
+        sw_train_val = sliced_wasserstein(ref_train, ref_val, n_projections=sw_projections,
+                                          seed=SW_SEED)
+        cal = np.random.default_rng(SW_SEED)       # not the run's stream
+        draws = {"sw_fresh": [], "sw_copies": []}
+        for _ in range(SW_CALIBRATION_DRAWS):
+            for k, xs in (("sw_fresh", rhm.generate(grammar, n_generate, seed=cal)),
+                          ("sw_copies", train[cal.integers(0, P, n_generate)])):
+                emb = one_hot_embedding(xs, v)
+                draws[k].append([sliced_wasserstein(emb, ref, n_projections=sw_projections,
+                                                    seed=SW_SEED)
+                                 for ref in (ref_train, ref_val)])
+        calibration = {k: tuple(float(x) for x in np.mean(d, axis=0)) for k, d in draws.items()}
     start = 0
     ckpt = None
     if out_dir is not None:
@@ -486,7 +720,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                     "P": P, "steps": steps, "batch_size": batch_size, "lr": float(lr),
                     "channels": channels, "n_val": n_val, "n_generate": n_generate,
                     "gen_steps": gen_steps, "n_eval": n_eval, "threshold": float(threshold),
-                    "n_levels": n_levels, "schedule": "cosine, T = 1000", "seed": int(seed),
+                    "n_levels": n_levels, "sw_projections": sw_projections,
+                    "schedule": "cosine, T = 1000", "seed": int(seed),
                     "memlab_version": __version__}
         key = settings_key(settings)
         stem = f"d3pm_P{P}_s{seed}_{key}"
@@ -507,6 +742,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
             gen.set_state(state["gen"])
             rng.bit_generator.state = json.loads(state["rng"])
             hist, start = state["hist"], state["step"]
+            for k in _SW_CURVES:                   # a checkpoint saved before the curves
+                hist.setdefault(k, [None] * len(hist["steps"]))
 
     def loss_on(tokens, abar, clean):
         with torch.no_grad():
@@ -550,6 +787,12 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                                     seed=int(rng.integers(2**62)))
             hist["copy_fraction"].append(rhm.copy_fraction(xs, train))
             hist["layer_errors"].append(rhm.layer_error_fractions(grammar, xs).tolist())
+            if sw_projections is not None:
+                emb = one_hot_embedding(xs, v)
+                hist["sw_train"].append(sliced_wasserstein(
+                    emb, ref_train, n_projections=sw_projections, seed=SW_SEED))
+                hist["sw_val"].append(sliced_wasserstein(
+                    emb, ref_val, n_projections=sw_projections, seed=SW_SEED))
             net.train()
             if ckpt is not None:
                 buf = io.BytesIO()
@@ -561,10 +804,16 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     tr, va = np.array(hist["train_loss"]), np.array(hist["val_loss"])
     tau = memorization_onset(st, tr, va, threshold) if st.size >= 2 else float("nan")
     tau_min = float(st[np.argmin(va)]) if st.size else float("nan")
+    sw = {}
+    if sw_projections is not None:
+        sw = {k: np.array([np.nan if x is None else x for x in hist[k]], dtype=float)
+              for k in _SW_CURVES}
+        sw["sw_train_val"] = sw_train_val
+        sw.update(calibration)
     run = D3PMRun(P, st, tr, va, np.array(hist["copy_fraction"]),
                   np.array(hist["layer_errors"]).reshape(-1, L), tau, tau_min, threshold,
                   batch_size, lr,
-                  channels, int(seed) if isinstance(seed, int) else -1)
+                  channels, int(seed) if isinstance(seed, int) else -1, **sw)
     if out_dir is not None:
         atomic_write(Path(out_dir) / f"{stem}.json",
                      json.dumps(dict(run.to_saved_dict(), format=D3PM_FORMAT, key=key,
@@ -910,3 +1159,111 @@ def save_summary(runs: Sequence[D3PMRun], fits: dict | None,
     plot_training_curves(runs).savefig(curves, dpi=120)
     plot_tau_vs_P(runs, fits).savefig(tau, dpi=120)
     return [summary, curves, tau]
+
+
+def plot_sw_curves(runs: Sequence[D3PMRun], *, fig: Figure | None = None) -> Figure:
+    r"""Sliced Wasserstein distance of the generated strings to the training and held-out sets.
+
+    Left: $SW(\text{generated}, \text{train})$ (solid) and
+    $SW(\text{generated}, \text{held-out})$ (dashed) against the training step, one
+    colour per P, with two references: the distance of fresh strings of the grammar
+    (dash-dot, the same to both sets up to sampling) and that of strings drawn from the
+    training set to the training set (dotted). Right: the calibrated gap
+    [`sw_gap`][memlab.verification.training.rhm_d3pm.D3PMRun.sw_gap] (solid; 0 for
+    fresh strings, 1 for copies) next to the fraction of generated strings that copy a
+    training string (dashed), with $\tau_{\rm mem}$ (loss-gap onset) as a dotted
+    vertical line. The position paper (2026), Sec. 3.2, finds the two distances equal
+    throughout training on CIFAR-10.
+
+    Parameters
+    ----------
+    runs : sequence of D3PMRun
+        Runs with sliced Wasserstein curves
+        ([`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]).
+    fig : matplotlib Figure or SubFigure, optional
+        Where to draw the two panels; default a new Figure (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on: ``fig`` itself when given, else the new Figure.
+
+    Raises
+    ------
+    TypeError
+        If ``runs`` is not a sequence of D3PMRun or ``fig`` not a Figure.
+    ValueError
+        If ``runs`` is empty or a run has no sliced Wasserstein curves.
+
+    References
+    ----------
+    The position paper (2026), Sec. 3.1-3.2; Favero et al. (2025), sec. 4.3 (the D3PM on
+    the RHM).
+
+    Examples
+    --------
+    >>> steps = np.geomspace(10, 1e4, 20)
+    >>> copies = 1.0 * (steps > 320)
+    >>> run = D3PMRun(16, steps, np.ones(20), 1 + copies, copies, np.zeros((20, 2)), 320.0,
+    ...               320.0, 0.2, 32, 1e-3, 8, 0, sw_train=0.3 - 0.2 * copies,
+    ...               sw_val=np.full(20, 0.3), sw_train_val=0.25, sw_fresh=(0.3, 0.3),
+    ...               sw_copies=(0.1, 0.3))
+    >>> fig = plot_sw_curves([run])
+    >>> [ax.get_ylabel() for ax in fig.axes]
+    ['sliced Wasserstein distance', 'calibrated gap, fraction of copies']
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+
+    from memlab.verification._plotting import figure_for
+
+    runs = check_instances("runs", runs, D3PMRun)
+    gaps = []
+    for i, r in enumerate(runs):
+        try:
+            gaps.append(r.sw_gap())
+        except ValueError:
+            raise ValueError(f"runs[{i}] has no sliced Wasserstein curves (sw_train, sw_val, "
+                             "sw_fresh or sw_copies is None)") from None
+    fig = figure_for(fig, figsize=(11.0, 5.2))
+    ax1, ax2 = fig.subplots(1, 2)
+    cmap = matplotlib.colormaps["viridis"]
+    dense = (0, (1, 1))
+    for i, (r, gap) in enumerate(zip(runs, gaps)):
+        c = cmap(0.9 * i / max(1, len(runs) - 1))
+        ax1.plot(r.steps, r.sw_train, "-", color=c, label=f"P = {r.P}")
+        ax1.plot(r.steps, r.sw_val, "--", color=c)
+        ax1.axhline(0.5 * (r.sw_fresh[0] + r.sw_fresh[1]), color=c, lw=0.9, ls="-.")
+        ax1.axhline(r.sw_copies[0], color=c, lw=0.9, ls=dense)
+        ax2.plot(r.steps, gap, "-", color=c, label=f"P = {r.P}")
+        ax2.plot(r.steps, r.copy_fraction, "--", color=c)
+        if np.isfinite(r.tau_mem):
+            ax2.axvline(r.tau_mem, color=c, lw=0.8, ls=":")
+    ax2.axhline(0.0, color="0.5", lw=0.8)
+    ax2.axhline(1.0, color="0.5", lw=0.8)
+    threshold = {r.threshold for r in runs}
+    gap_text = f" (gap > {threshold.pop():g} nats)" if len(threshold) == 1 else ""
+    for ax, styles in ((ax1, (("-", "to the training set"), ("--", "to held-out strings"),
+                              ("-.", "fresh grammar strings (reference)"),
+                              (dense, "training strings, to the training set (reference)"))),
+                       (ax2, (("-", "calibrated SW gap (0: fresh strings, 1: copies)"),
+                              ("--", "copies of the training set"),
+                              (":", r"$\tau_{\rm mem}$, loss-gap onset" + gap_text)))):
+        handles, _ = ax.get_legend_handles_labels()
+        handles += [Line2D([], [], color="k", ls=ls, lw=1, label=lab) for ls, lab in styles]
+        ax.set_xscale("log")
+        ax.set_xlabel("training step")
+        ax.legend(handles=handles, fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14),
+                  ncol=2)
+    ax1.set_ylabel("sliced Wasserstein distance")
+    ax1.set_title("generated strings to each split (one-hot embedding, $p = 2$)", fontsize=10)
+    ax2.set_ylabel("calibrated gap, fraction of copies")
+    lo = min([-0.25] + [float(np.nanmin(g)) - 0.05 for g in gaps if np.isfinite(g).any()])
+    hi = max([1.1] + [float(np.nanmax(g)) + 0.05 for g in gaps if np.isfinite(g).any()])
+    ax2.set_ylim(lo, hi)
+    ax2.set_title("train-versus-held-out gap and copies", fontsize=10)
+    setting = _setting_text(runs)
+    fig.suptitle("D3PM on RHM strings: sliced Wasserstein distance to the training and "
+                 "held-out sets (the position paper 2026, Sec. 3.2)"
+                 + (f"\n{setting}" if setting else ""), fontsize=10)
+    return fig

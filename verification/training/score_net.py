@@ -19,14 +19,23 @@ half its initial value while the test loss has not, as for the exact kernel
 gradient flow of [`memlab.verification.kernel_scaling`][memlab.verification.kernel_scaling]; the kernel theory
 predicts $\tau_{\rm mem} \propto P/\sigma^\nu$ ($\nu = 1$ for the NTK).
 
+[`batch_size_experiment`][memlab.verification.training.score_net.batch_size_experiment]
+trains a grid of batch sizes and learning rates to decide which time collapses the
+memorization times: $\eta \times$ steps (Favero et al. 2025, Fig. 18) or the normalised
+step $\text{steps} \times B\eta/P$ of the position paper (2026), Sec. 3.3-3.4
+(the documentation page "Position paper (2026): measurements on trained models" has
+the answer).
+
 References
 ----------
 Favero et al. (2025), "Bigger isn't always memorizing: early stopping overparameterized
-diffusion models", App. G (eq. 24 and Figs. 16-18).
+diffusion models", App. G (eq. 24 and Figs. 16-18); the position paper (2026),
+"Understanding diffusion models requires rethinking (again) generalization", Sec. 3.3-3.4.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,15 +44,19 @@ import numpy as np
 from memlab._results import Result
 from memlab._validation import (
     check_allocation,
+    check_bool,
     check_positive_int,
     check_positive_real,
+    check_real,
     check_rng,
+    check_sequence,
 )
-from memlab.theory.metrics import first_crossing
+from memlab.theory.metrics import first_crossing, normalised_step
 from memlab.verification._checks import check_count, check_device
 
 if TYPE_CHECKING:
     import torch
+    from matplotlib.figure import Figure, SubFigure
 
 #: Upper bound on ``P``, on ``width`` and on ``P * m``, the training samples.
 MAX_SIZE = 10**6
@@ -51,7 +64,8 @@ MAX_SIZE = 10**6
 #: Upper bound on the number of gradient steps, ``ceil(max_time / lr)``.
 MAX_STEPS = 10**7
 
-__all__ = ["TrainingRun", "train_score_network"]
+__all__ = ["TrainingRun", "train_score_network", "BatchSizeResult", "batch_size_experiment",
+           "plot_batch_size_collapse"]
 
 
 @dataclass(frozen=True)
@@ -262,3 +276,560 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
     tau = first_crossing(times, train, 0.5 * train[0], above=False)
     return TrainingRun(times, train, test, tau, P, sigma, d, width, parametrisation, batch_size,
                        n, seed)
+
+
+#: Upper bound on the lazy scale ``alpha`` of
+#: [`batch_size_experiment`][memlab.verification.training.score_net.batch_size_experiment]: the
+#: model $\alpha(f_\theta - f_{\theta_0})$ is computed in float32, whose relative precision
+#: (about $10^{-7}$) leaves no significant digit of $f_\theta - f_{\theta_0}$ much beyond
+#: $\alpha = 10^4$.
+MAX_ALPHA = 1e4
+
+#: Upper bound on ``sigma`` of
+#: [`batch_size_experiment`][memlab.verification.training.score_net.batch_size_experiment]: the
+#: inputs scale as $\sigma$ and the targets as $1/\sigma$; far above the noise levels of
+#: Favero et al. (2025), App. G ($\sigma^2$ from 0.008 to 0.064) the float32 training
+#: overflows, which the experiment would otherwise record as a divergence at every grid point.
+MAX_SIGMA = 10.0
+
+
+@dataclass(frozen=True)
+class BatchSizeResult(Result):
+    r"""Memorization times of a grid of (P, batch size, learning rate, seed) runs, made by
+    [`batch_size_experiment`][memlab.verification.training.score_net.batch_size_experiment].
+
+    One entry per run in the per-run arrays, in the order P, seed, learning rate, batch
+    size (outer to inner). Times are given in the two normalisations the experiment
+    compares: $\eta \times$ steps (Favero et al. 2025, App. G) and the normalised step
+    $\text{steps} \times B \eta / n$ of the position paper (2026), Sec. 3.3, with the
+    number of training samples $n = P m$ as the data-set size, so that the normalised
+    step is $\eta$ times the number of epochs.
+
+    Attributes
+    ----------
+    P : numpy.ndarray of int
+        Training points of each run.
+    n_samples : numpy.ndarray of int
+        Training samples $n = P m$ of each run.
+    batch_size : numpy.ndarray of int
+        Mini-batch size B of each run ($n$ for full batch).
+    full_batch : numpy.ndarray of bool
+        Whether the run used full-batch gradient descent.
+    lr : numpy.ndarray of float
+        Learning rate $\eta$ of each run.
+    run_seed : numpy.ndarray of int
+        Seed of each run (the same seed gives the same data and initialisation at every
+        B and $\eta$: comparisons across B and $\eta$ are paired).
+    tau_mem : numpy.ndarray of float
+        Memorization time in units of $\eta \times$ steps (the half-loss crossing of
+        [`train_score_network`][memlab.verification.training.score_net.train_score_network]);
+        NaN where not reached within the run or where the training diverged.
+    steps_mem : numpy.ndarray of float
+        The same in gradient steps, ``tau_mem / lr``.
+    tau_normalised : numpy.ndarray of float
+        The same in the position paper's normalised step, ``steps_mem * B * lr / n``
+        ([`normalised_step`][memlab.theory.metrics.normalised_step] with ``P = n``).
+    diverged : numpy.ndarray of bool
+        Whether the training diverged (a non-finite loss) before ``max_time``.
+    lrs : numpy.ndarray of float
+        The learning rates of the grid, increasing.
+    spread_time, spread_normalised : numpy.ndarray of float
+        For each entry of ``lrs``: the standard deviation (ddof 0) across batch sizes of
+        $\ln \tau$ in the two normalisations, averaged over the (P, seed) groups with
+        at least two finite times; NaN if there is none. A collapse gives 0; the
+        other normalisation then gives the spread of $\ln B$ over the grid (0.78 for
+        $B/n \in \{1/8, 1/4, 1/2, 1\}$).
+    batch_exponent : numpy.ndarray of float
+        For each entry of ``lrs``: the least-squares slope of $\ln \tau_{\rm mem}$
+        ($\eta \times$ steps) against $\ln B$, averaged over the same groups: 0 if
+        only $\eta \times$ steps matters (Favero et al. 2025), $-1$ if the normalised
+        step collapses the runs (the position paper).
+    runs : tuple
+        The [`TrainingRun`][memlab.verification.training.score_net.TrainingRun] of each
+        run (None where it diverged).
+    sigma, d, width, m, parametrisation, alpha : float, int, int, int, str, float
+        The setting shared by the runs.
+    time_per_P : float
+        Training time ($\eta \times$ steps) per training point: each run trains up to
+        ``time_per_P * P``.
+    """
+
+    P: np.ndarray
+    n_samples: np.ndarray
+    batch_size: np.ndarray
+    full_batch: np.ndarray
+    lr: np.ndarray
+    run_seed: np.ndarray
+    tau_mem: np.ndarray
+    steps_mem: np.ndarray
+    tau_normalised: np.ndarray
+    diverged: np.ndarray
+    lrs: np.ndarray
+    spread_time: np.ndarray
+    spread_normalised: np.ndarray
+    batch_exponent: np.ndarray
+    runs: tuple
+    sigma: float
+    d: int
+    width: int
+    m: int
+    parametrisation: str
+    alpha: float
+    time_per_P: float
+
+
+def _int_list(name, values, *, minimum=1, maximum=MAX_SIZE):
+    values = check_sequence(name, values, "a sequence of integers", array_ndim=1)
+    if not values:
+        raise ValueError(f"{name} must contain at least one value, got none")
+    out = [check_positive_int(f"{name}[{i}]", v, minimum=minimum, maximum=maximum)
+           for i, v in enumerate(values)]
+    if len(set(out)) != len(out):
+        raise ValueError(f"{name} must not repeat a value, got {out}")
+    return out
+
+
+def _group_statistics(P, seeds, lr, B, tau, tau_norm, lrs):
+    """Per learning rate: the mean over (P, seed) groups of the std of ln tau across B in
+    both normalisations, and of the slope of ln tau against ln B."""
+    spread_t, spread_n, slope = [], [], []
+    for eta in lrs:
+        st, sn, sl = [], [], []
+        for p in np.unique(P):
+            for s in np.unique(seeds):
+                sel = (P == p) & (seeds == s) & (lr == eta) & np.isfinite(tau)
+                if sel.sum() < 2:
+                    continue
+                lt, ln, lb = np.log(tau[sel]), np.log(tau_norm[sel]), np.log(B[sel])
+                st.append(np.std(lt))
+                sn.append(np.std(ln))
+                sl.append(np.polyfit(lb, lt, 1)[0] if np.ptp(lb) > 0 else np.nan)
+        spread_t.append(np.mean(st) if st else np.nan)
+        spread_n.append(np.mean(sn) if sn else np.nan)
+        sl = [v for v in sl if np.isfinite(v)]
+        slope.append(np.mean(sl) if sl else np.nan)
+    return np.array(spread_t), np.array(spread_n), np.array(slope)
+
+
+def batch_size_experiment(Ps: Sequence[int] = (8, 16, 32), *,
+                          batch_fractions: Sequence[int] = (8, 4, 2, 1),
+                          lrs: Sequence[float] = (0.125, 0.5, 2.0), sigma: float = 0.1,
+                          d: int = 16, width: int = 256, m: int = 8,
+                          parametrisation: str = "ntk", alpha: float = 1.0,
+                          time_per_P: float = 60.0, n_evals: int = 200,
+                          seeds: Sequence[int] = (0,), device: str | torch.device = "cpu",
+                          progress: bool = False) -> BatchSizeResult:
+    r"""Memorization time against batch size and learning rate: which time variable collapses the runs.
+
+    Favero et al. (2025), App. G (Fig. 18) find that the memorization time of the
+    network of
+    [`train_score_network`][memlab.verification.training.score_net.train_score_network],
+    measured in $\eta \times$ steps, does not depend on the batch size B. The position
+    paper (2026), Sec. 3.3-3.4, finds on CIFAR-10 that the memorization onset in steps
+    scales as $1/B$, so that runs collapse in the normalised step
+
+    $$
+    \tilde\tau = \text{steps} \times \frac{B\,\eta}{n},
+    $$
+
+    here with the number of training samples $n = P m$ as the data-set size
+    ([`normalised_step`][memlab.theory.metrics.normalised_step]; $\tilde\tau$ is
+    $\eta$ times the number of epochs). At fixed $\eta$ the first says
+    $\text{steps}_{\rm mem}$ is independent of B, the second
+    $\text{steps}_{\rm mem} \propto n/B$. The experiment trains the network for every
+    P in ``Ps``, every seed, every learning rate $\eta$ in ``lrs`` and every batch size
+    $B = n/k$ for k in ``batch_fractions`` (k = 1 is full-batch gradient descent;
+    smaller batches are drawn with replacement), each up to the training time
+    ``time_per_P`` $\times P$ (in $\eta \times$ steps), and measures the half-loss
+    time $\tau_{\rm mem}$ of each run in both units. SGD theory expects
+    the first collapse in the small-$\eta$ limit (SGD follows the gradient flow, whose
+    time is $\eta \times$ steps) and a B dependence only where the SGD noise, of
+    temperature about $\eta/B$, matters.
+
+    A run that diverges (a non-finite loss: $\eta$ beyond the stability edge of SGD at
+    that B) is kept with ``diverged`` True and a NaN time; so is a run whose train loss
+    does not halve within its time (not reached).
+
+    Cost: the sum over runs of
+    [`train_score_network`][memlab.verification.training.score_net.train_score_network]'s
+    cost, O(time_per_P P / eta (B + n / eval_every) width d) each; about 3 minutes on one
+    CPU thread for the defaults with one seed.
+
+    Parameters
+    ----------
+    Ps : sequence of int, default (8, 16, 32)
+        Training-set sizes P (points), each in [1, `MAX_SIZE`], no repeats.
+    batch_fractions : sequence of int, default (8, 4, 2, 1)
+        Divisors k: the batch sizes are $B = \lfloor n/k \rfloor$, k = 1 being full
+        batch; each k at most $n$ of the smallest P, no repeats.
+    lrs : sequence of float, default (0.125, 0.5, 2.0)
+        Learning rates $\eta > 0$, no repeats.
+    sigma : float, default 0.1
+        Noise level, in (0, `MAX_SIGMA`].
+    d : int, default 16
+        Dimension, >= 1.
+    width : int, default 256
+        Hidden units (small, for a CPU; Favero et al. use 8192).
+    m : int, default 8
+        Noisy copies per training point ($n = P m$ training samples).
+    parametrisation : {"ntk", "mf"}, default "ntk"
+        As in
+        [`train_score_network`][memlab.verification.training.score_net.train_score_network]
+        (the learning rates in ``lrs`` are used as given for both).
+    alpha : float, default 1.0
+        Lazy-training scale, in (0, `MAX_ALPHA`]; 1 is plain training.
+    time_per_P : float, default 60.0
+        Training time ($\eta \times$ steps) per training point, > 0; at most `MAX_STEPS`
+        steps per run.
+    n_evals : int, default 200
+        Loss evaluations per run (about; every ``ceil(steps / n_evals)`` steps), in
+        [2, 10**5].
+    seeds : sequence of int, default (0,)
+        Non-negative seeds; each gives one dataset and initialisation shared by all B and
+        $\eta$.
+    device : str or torch.device, default "cpu"
+        torch device.
+    progress : bool, default False
+        Print one line per run.
+
+    Returns
+    -------
+    BatchSizeResult
+        The per-run times, the spread of $\ln \tau$ across B under both normalisations
+        and the exponent of $\tau_{\rm mem}$ in B, per learning rate. A time is NaN
+        where not reached within ``time_per_P * P`` or where the run diverged; a spread
+        or exponent is NaN for a learning rate with no two finite times in a group.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a value is out of range, a sequence is empty or repeats a value, a batch
+        fraction exceeds the number of samples, or a run would need more than
+        `MAX_STEPS` steps.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, Fig. 18; the position paper (2026), Sec. 3.3 (the
+    normalised step) and Sec. 3.4 (the effect of the batch size).
+
+    Examples
+    --------
+    Two batch sizes of a tiny network (n = 16 samples): the memorization time in both
+    units.
+
+    >>> r = batch_size_experiment([4], batch_fractions=[2, 1], lrs=[0.25], d=4, width=32,
+    ...                           m=4, time_per_P=20, n_evals=40)
+    >>> r.batch_size.tolist(), r.full_batch.tolist(), bool(np.all(np.isfinite(r.tau_mem)))
+    ([8, 16], [False, True], True)
+    >>> bool(np.allclose(r.tau_normalised, r.steps_mem * r.batch_size * r.lr / 16))
+    True
+    """
+    Ps = _int_list("Ps", Ps)
+    fractions = _int_list("batch_fractions", batch_fractions)
+    lr_list = check_sequence("lrs", lrs, "a sequence of learning rates", array_ndim=1)
+    if not lr_list:
+        raise ValueError("lrs must contain at least one value, got none")
+    lr_list = [check_positive_real(f"lrs[{i}]", v) for i, v in enumerate(lr_list)]
+    if len(set(lr_list)) != len(lr_list):
+        raise ValueError(f"lrs must not repeat a value, got {lr_list}")
+    sigma = check_real("sigma", sigma, lo=0.0, hi=MAX_SIGMA, lo_open=True)
+    if not sigma**2 > 0.0:
+        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
+    d = check_positive_int("d", d)
+    width = check_count("width", width, MAX_SIZE)
+    m = check_count("m", m, MAX_SIZE)
+    if not isinstance(parametrisation, str):
+        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
+    if parametrisation not in ("ntk", "mf"):
+        raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
+    alpha = check_real("alpha", alpha, lo=0.0, hi=MAX_ALPHA, lo_open=True)
+    time_per_P = check_positive_real("time_per_P", time_per_P)
+    n_evals = check_count("n_evals", n_evals, 10**5, minimum=2)
+    seed_list = check_sequence("seeds", seeds, "a sequence of integers", array_ndim=1)
+    if not seed_list:
+        raise ValueError("seeds must contain at least one value, got none")
+    seed_list = [check_positive_int(f"seeds[{i}]", s, minimum=0)
+                 for i, s in enumerate(seed_list)]
+    if len(set(seed_list)) != len(seed_list):
+        raise ValueError(f"seeds must not repeat a value, got {seed_list}")
+    device = check_device("device", device)
+    progress = check_bool("progress", progress)
+    for P in Ps:
+        if P * m > MAX_SIZE:
+            raise ValueError(f"Ps and m must give at most {MAX_SIZE} samples P m, got P = {P}, "
+                             f"m = {m}")
+        check_allocation("P, m and d", (P * m, d))
+    check_allocation("width and d", (width, d), itemsize=4)
+    n_min = min(Ps) * m
+    if max(fractions) > n_min:
+        raise ValueError(f"batch_fractions must be at most the number of samples of the "
+                         f"smallest P ({n_min}), got {max(fractions)}")
+    for P in Ps:
+        steps = time_per_P * P / min(lr_list)
+        if not steps <= MAX_STEPS:
+            raise ValueError(f"time_per_P * P / lr must be at most {MAX_STEPS} steps, got "
+                             f"time_per_P = {time_per_P!r}, P = {P}, lr = {min(lr_list)!r} "
+                             f"({steps:.3g} steps)")
+
+    rows = []
+    for P in Ps:
+        n = P * m
+        for seed in seed_list:
+            for eta in lr_list:
+                steps = int(np.ceil(time_per_P * P / eta))
+                every = max(1, -(-steps // n_evals))
+                for k in fractions:
+                    B = n // k
+                    try:
+                        run = train_score_network(
+                            P, sigma, d, width=width, m=m, parametrisation=parametrisation,
+                            lr=eta, max_time=time_per_P * P,
+                            batch_size=None if k == 1 else B, eval_every=every, alpha=alpha,
+                            device=device, seed=seed)
+                    except ValueError as exc:
+                        if "makes the training diverge" not in str(exc):
+                            raise
+                        run = None
+                    rows.append((P, n, B, k == 1, eta, seed, run))
+                    if progress:
+                        tau = run.tau_mem if run is not None else float("nan")
+                        print(f"P={P} seed={seed} lr={eta:g} B={B}{' (full)' if k == 1 else ''}:"
+                              f" tau_mem = {tau:.4g}" + (" (diverged)" if run is None else ""),
+                              flush=True)
+    P_a = np.array([r[0] for r in rows], dtype=np.int64)
+    n_a = np.array([r[1] for r in rows], dtype=np.int64)
+    B_a = np.array([r[2] for r in rows], dtype=np.int64)
+    full = np.array([r[3] for r in rows], dtype=bool)
+    lr_a = np.array([r[4] for r in rows], dtype=float)
+    seed_a = np.array([r[5] for r in rows], dtype=np.int64)
+    runs = tuple(r[6] for r in rows)
+    diverged = np.array([r is None for r in runs], dtype=bool)
+    tau = np.array([np.nan if r is None else r.tau_mem for r in runs], dtype=float)
+    steps_mem = tau / lr_a
+    tau_norm = np.array([normalised_step(s, batch_size=B, lr=eta, P=n) if np.isfinite(s)
+                         else np.nan for s, B, eta, n in zip(steps_mem, B_a, lr_a, n_a)],
+                        dtype=float)
+    lrs_sorted = np.array(sorted(lr_list), dtype=float)
+    spread_t, spread_n, slope = _group_statistics(P_a, seed_a, lr_a, B_a.astype(float), tau,
+                                                  tau_norm, lrs_sorted)
+    return BatchSizeResult(P_a, n_a, B_a, full, lr_a, seed_a, tau, steps_mem, tau_norm,
+                           diverged, lrs_sorted, spread_t, spread_n, slope, runs, sigma, d,
+                           width, m, parametrisation, alpha, time_per_P)
+
+
+def _full_batch_ratio(result):
+    """tau_mem of each run over that of the full-batch run of the same (P, lr, seed); NaN where
+    either is missing."""
+    ratio = np.full(result.tau_mem.shape, np.nan)
+    for i in range(ratio.size):
+        ref = ((result.P == result.P[i]) & (result.lr == result.lr[i])
+               & (result.run_seed == result.run_seed[i]) & result.full_batch)
+        if ref.any():
+            ratio[i] = result.tau_mem[i] / result.tau_mem[np.flatnonzero(ref)[0]]
+    return ratio
+
+
+def _plain_log_ticks(axis) -> None:
+    """Ticks of a log axis of ratios labelled plainly (0.5, 1, 2, 4) at 1-2-5 steps."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def plot_batch_size_collapse(result: BatchSizeResult, *, P: int | None = None,
+                             fig: Figure | SubFigure | None = None) -> Figure:
+    r"""Which time variable collapses the memorization of the score network across batch sizes.
+
+    Four panels from a
+    [`batch_size_experiment`][memlab.verification.training.score_net.batch_size_experiment]:
+
+    * (a) and (b): the train loss of the runs at one P (first seed), colour by batch
+      size and line style by learning rate (the smallest one and the largest at which
+      every batch size reached $\tau_{\rm mem}$), against $\eta \times$ steps (the time of
+      Favero et al. 2025, App. G) and against the normalised step
+      $\text{steps} \times B\eta/n$ of the position paper (2026), Sec. 3.3; dots at
+      $\tau_{\rm mem}$, the grey line at half the initial loss (the criterion).
+    * (c): $\tau_{\rm mem}(B) / \tau_{\rm mem}(\text{full batch})$, in
+      $\eta \times$ steps, against $B/n$, mean over seeds, one line per (P, $\eta$).
+      The two predictions are drawn: 1 (only $\eta \times$ steps matters) and $n/B$
+      (the normalised step collapses the runs).
+    * (d): the same ratio for every mini-batch run against the SGD temperature
+      $\eta/B$: where the points of all P and $\eta$ fall on one curve, B enters only
+      through the SGD noise.
+
+    Parameters
+    ----------
+    result : BatchSizeResult
+        The experiment.
+    P : int, optional
+        Training-set size of panels (a) and (b); default the middle one of the result
+        (the lower middle for an even number).
+    fig : matplotlib Figure or SubFigure, optional
+        Where to draw the four panels; default a new Figure (not registered with
+        pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on: ``fig`` itself when given, else the new Figure.
+
+    Raises
+    ------
+    TypeError
+        If ``result`` is not a BatchSizeResult, ``P`` not an integer or ``fig`` not a
+        Figure.
+    ValueError
+        If ``P`` is not one of the result's training-set sizes.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, Fig. 18; the position paper (2026), Sec. 3.3-3.4.
+
+    Examples
+    --------
+    >>> r = batch_size_experiment([4], batch_fractions=[2, 1], lrs=[0.5], d=4, width=16, m=2,
+    ...                           time_per_P=10, n_evals=10)
+    >>> fig = plot_batch_size_collapse(r)
+    >>> len(fig.axes), fig.axes[2].get_xlabel()
+    (4, 'batch size / training samples $B/n$')
+    """
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    from memlab._validation import check_instance
+    from memlab.verification._plotting import figure_for
+
+    result = check_instance("result", result, BatchSizeResult)
+    Ps = sorted({int(p) for p in result.P})
+    if P is None:
+        P = Ps[(len(Ps) - 1) // 2]
+    P = check_positive_int("P", P)
+    if P not in Ps:
+        raise ValueError(f"P must be one of the result's training-set sizes {Ps}, got {P}")
+    fig = figure_for(fig, figsize=(12.0, 9.5))
+    (ax_a, ax_b), (ax_c, ax_d) = fig.subplots(2, 2)
+    cmap = matplotlib.colormaps["viridis"]
+    lrs = [float(x) for x in result.lrs]
+    fracs = sorted({float(b / n) for b, n in zip(result.batch_size, result.n_samples)})
+    styles = ["-", "--", "-.", ":", (0, (5, 1, 1, 1))]
+    markers = ["o", "s", "^", "D", "v", "P"]
+
+    def frac_colour(f):
+        k = fracs.index(f)
+        return cmap(0.85 * k / max(1, len(fracs) - 1))
+
+    def lr_colour(eta):
+        return matplotlib.colormaps["plasma"](0.8 * lrs.index(eta) / max(1, len(lrs) - 1))
+
+    seed0 = int(result.run_seed[result.P == P][0])
+    mine = (result.P == P) & (result.run_seed == seed0)
+    complete = [eta for eta in lrs
+                if np.all(np.isfinite(result.tau_mem[mine & (result.lr == eta)]))]
+    shown = sorted({lrs[0], *(complete[-1:])})
+    half = None
+    for i in np.flatnonzero(mine):
+        run = result.runs[i]
+        if run is None or float(result.lr[i]) not in shown:
+            continue
+        f = float(result.batch_size[i] / result.n_samples[i])
+        eta = float(result.lr[i])
+        style = styles[lrs.index(eta) % len(styles)]
+        scale = float(result.batch_size[i] / result.n_samples[i])
+        pos = run.times > 0
+        for ax, x, t in ((ax_a, run.times, result.tau_mem[i]),
+                         (ax_b, run.times * scale, result.tau_normalised[i])):
+            ax.plot(x[pos], run.train_loss[pos], ls=style, color=frac_colour(f), lw=1.2)
+            if np.isfinite(t):
+                ax.plot([t], [0.5 * run.train_loss[0]], "o", color=frac_colour(f), ms=4)
+        half = 0.5 * run.train_loss[0]
+    for ax, xlabel, title in (
+            (ax_a, r"training time $\eta \times$ steps",
+             r"(a) against $\eta\times$steps (Favero et al. 2025)"),
+            (ax_b, r"normalised step steps $\times B\eta/n$ ($\eta \times$ epochs)",
+             r"(b) against steps $\times B\eta/n$ (the position paper 2026)")):
+        if half is not None:
+            ax.axhline(half, color="0.6", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(r"train loss / $(d/\sigma^2)$")
+        ax.set_title(title + f", P = {P}", fontsize=10)
+    handles = [Line2D([], [], color=frac_colour(f), lw=2,
+                      label=("full batch" if f == 1.0 else f"B = n/{round(1 / f)}"))
+               for f in fracs]
+    handles += [Line2D([], [], color="k", ls=styles[k % len(styles)], lw=1,
+                       label=rf"$\eta$ = {eta:g}") for k, eta in enumerate(lrs) if eta in shown]
+    handles += [Line2D([], [], color="k", marker="o", ls="", ms=4,
+                       label=r"$\tau_{\rm mem}$ (train loss at half its start)")]
+    ax_a.legend(handles=handles, fontsize=7, ncol=2, loc="lower left")
+
+    ratio = _full_batch_ratio(result)
+    frac_all = result.batch_size / result.n_samples
+    for P_i in Ps:
+        for eta in lrs:
+            xs, ys = [], []
+            for f in fracs:
+                sel = (result.P == P_i) & (result.lr == eta) & np.isclose(frac_all, f)
+                vals = ratio[sel]
+                if vals.size and np.all(np.isfinite(vals)):
+                    xs.append(f)
+                    ys.append(float(np.exp(np.mean(np.log(vals)))))
+            if xs:
+                ax_c.plot(xs, ys, "-", marker=markers[Ps.index(P_i) % len(markers)],
+                          color=lr_colour(eta), ms=5, lw=1)
+    grid = np.array(fracs)
+    ax_c.plot(grid, np.ones_like(grid), "-", color="0.4", lw=2.5, alpha=0.5, zorder=0)
+    ax_c.plot(grid, 1.0 / grid, "--", color="0.4", lw=2.5, alpha=0.5, zorder=0)
+    ax_c.set_xscale("log", base=2)
+    ax_c.set_yscale("log")
+    ax_c.xaxis.set_major_locator(FixedLocator(fracs))
+    ax_c.xaxis.set_major_formatter(FuncFormatter(
+        lambda x, _: "1" if np.isclose(x, 1) else f"1/{round(1 / x)}"))
+    ax_c.xaxis.set_minor_locator(NullLocator())
+    _plain_log_ticks(ax_c.yaxis)
+    ax_c.set_xlabel("batch size / training samples $B/n$")
+    ax_c.set_ylabel(r"$\tau_{\rm mem}(B)\,/\,\tau_{\rm mem}$(full batch), in $\eta\times$steps")
+    ax_c.set_title("(c) memorization time against batch size", fontsize=10)
+    handles = [Line2D([], [], color=lr_colour(eta), lw=2, label=rf"$\eta$ = {eta:g}")
+               for eta in lrs]
+    handles += [Line2D([], [], color="k", marker=markers[k % len(markers)], ls="", ms=5,
+                       label=f"P = {p}") for k, p in enumerate(Ps)]
+    handles += [Line2D([], [], color="0.4", lw=2.5, alpha=0.5,
+                       label=r"only $\eta\times$steps matters (Favero et al.)"),
+                Line2D([], [], color="0.4", ls="--", lw=2.5, alpha=0.5,
+                       label=r"steps$\times B\eta/n$ collapses ($\propto n/B$, position paper)")]
+    ax_c.legend(handles=handles, fontsize=7, ncol=2, loc="upper right")
+
+    mini = ~result.full_batch & np.isfinite(ratio)
+    for k, P_i in enumerate(Ps):
+        for eta in lrs:
+            sel = mini & (result.P == P_i) & (result.lr == eta)
+            if sel.any():
+                ax_d.plot(result.lr[sel] / result.batch_size[sel], ratio[sel],
+                          markers[k % len(markers)], color=lr_colour(eta), ms=5, ls="",
+                          alpha=0.8)
+    ax_d.axhline(1.0, color="0.4", lw=2.5, alpha=0.5, zorder=0)
+    ax_d.set_xscale("log")
+    ax_d.set_yscale("log")
+    _plain_log_ticks(ax_d.yaxis)
+    ax_d.set_xlabel(r"SGD temperature $\eta / B$")
+    ax_d.set_ylabel(r"$\tau_{\rm mem}(B)\,/\,\tau_{\rm mem}$(full batch)")
+    ax_d.set_title(r"(d) the delay against $\eta/B$ (mini-batch runs, every seed)", fontsize=10)
+    ax_d.legend(handles=handles[:len(lrs) + len(Ps)], fontsize=7, ncol=2, loc="upper left")
+
+    n_div = int(result.diverged.sum())
+    n_nr = int((~result.diverged & ~np.isfinite(result.tau_mem)).sum())
+    seeds = sorted({int(s) for s in result.run_seed})
+    fig.suptitle(
+        f"Score network (Favero et al. 2025, App. G): {result.parametrisation.upper()}, width "
+        f"{result.width}, d = {result.d}, $\\sigma$ = {result.sigma:g}, m = {result.m} noisy "
+        f"copies per point (n = P m samples), SGD with replacement, seeds {seeds}\n"
+        f"{result.tau_mem.size} runs: {n_div} diverged and {n_nr} did not reach "
+        r"$\tau_{\rm mem}$" f" within $\\eta\\times$steps = {result.time_per_P:g} P "
+        "(not drawn in (c) and (d))", fontsize=10)
+    return fig

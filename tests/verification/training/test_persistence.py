@@ -18,7 +18,7 @@ def fake_training(monkeypatch):
     (M - 2) / (N - 2), clipped at 0."""
     calls = []
 
-    def train(x, Ms, *, epochs, lr, n_noise, seed, progress):
+    def train(x, Ms, *, epochs, lr, n_noise, seed, progress, **evaluation):
         calls.append(list(Ms))
         return [gd.GMMTrainingRun(np.zeros((M, x.shape[1])), 1.0, np.zeros(epochs), M, epochs,
                                   lr, n_noise, 0) for M in Ms]

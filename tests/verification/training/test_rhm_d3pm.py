@@ -158,3 +158,139 @@ def test_d3pm_plots_draw_on_the_callers_axes_without_pyplot(tmp_path):
     x, y = ref.get_data()
     assert np.log(y[-1] / y[0]) / np.log(x[-1] / x[0]) == pytest.approx(1.0)
     assert any("fit" in t.get_text() for t in ax.get_legend().get_texts())
+
+
+# ------------------------------------------------ sliced Wasserstein to the train / held-out sets
+def test_one_hot_embedding_squared_distance_is_the_normalised_hamming_distance():
+    x = np.array([[0, 1, 2, 3, 0, 1, 2, 3], [0, 1, 2, 3, 3, 2, 1, 0], [3, 2, 1, 0, 3, 2, 1, 0]])
+    e = rd.one_hot_embedding(x, 4)
+    assert e.shape == (3, 32) and np.allclose(e.sum(axis=1), 8 / np.sqrt(16))
+    ham = (x[:, None, :] != x[None, :, :]).mean(axis=2)
+    assert np.allclose(((e[:, None, :] - e[None, :, :]) ** 2).sum(axis=2), ham)
+    assert rd.one_hot_embedding([1, 0], 2).shape == (1, 4)
+    with pytest.raises(ValueError, match=r"^x must hold tokens in \[0, 4\)"):
+        rd.one_hot_embedding([[0, 4]], 4)
+    with pytest.raises(TypeError, match="^v must be an integer >= 2"):
+        rd.one_hot_embedding([[0, 1]], "4")
+
+
+def test_train_d3pm_records_sw_curves_without_changing_the_run():
+    from memlab.theory.metrics import sliced_wasserstein
+
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)                # 32 strings
+    kw = dict(batch_size=8, channels=8, n_val=6, n_generate=16, gen_steps=3, n_eval=3,
+              n_levels=2, seed=0, progress=False)
+    r = rd.train_d3pm(g, 8, steps=30, **kw)
+    assert r.sw_train.shape == r.sw_val.shape == r.steps.shape
+    assert np.all(r.sw_train > 0) and np.all(r.sw_val > 0)
+    # the reference sets: 6 training and 6 held-out strings (equal sizes), seed SW_SEED
+    rng = np.random.default_rng(0)
+    rng.integers(2**62)                                    # train_d3pm's torch seed
+    both = rhm.generate(g, 14, distinct=True, seed=rng)
+    ref = sliced_wasserstein(rd.one_hot_embedding(both[:6], 4),
+                             rd.one_hot_embedding(both[8:], 4), seed=rd.SW_SEED)
+    assert r.sw_train_val == pytest.approx(ref)
+    for cal in (r.sw_fresh, r.sw_copies):
+        assert isinstance(cal, tuple) and len(cal) == 2 and min(cal) > 0
+    fresh, copies = r.sw_fresh[1] - r.sw_fresh[0], r.sw_copies[1] - r.sw_copies[0]
+    if copies > fresh:
+        assert np.allclose(r.sw_gap(), (r.sw_val - r.sw_train - fresh) / (copies - fresh))
+    else:                                       # too few strings to tell copies apart
+        assert np.isnan(r.sw_gap()).all()
+    # no draw from the run's stream: every other field is the same without the curves
+    plain = rd.train_d3pm(g, 8, steps=30, sw_projections=None, **kw)
+    assert plain.sw_train is None and plain.sw_val is None and plain.sw_train_val is None
+    assert plain.sw_fresh is None and plain.sw_copies is None
+    for f in ("train_loss", "val_loss", "copy_fraction", "layer_errors"):
+        assert np.array_equal(getattr(plain, f), getattr(r, f))
+    with pytest.raises(ValueError, match="^sw_projections must be a positive integer"):
+        rd.train_d3pm(g, 8, steps=30, sw_projections=0, **kw)
+
+
+def test_sw_fields_round_trip_and_old_runs_load(tmp_path):
+    import dataclasses
+    from pathlib import Path
+
+    run = _planted(16)
+    n = run.steps.size
+    sw_train = np.linspace(0.3, 0.1, n)
+    sw_train[0] = np.nan                                   # an evaluation before the curves
+    run = dataclasses.replace(run, sw_train=sw_train, sw_val=np.full(n, 0.3), sw_train_val=0.2,
+                              sw_fresh=(0.31, 0.31), sw_copies=(0.11, 0.31))
+    saved = json.loads(json.dumps(run.to_saved_dict(), allow_nan=False))   # standard JSON
+    assert saved["sw_train"][0] is None
+    back = rd.D3PMRun.from_saved_dict(saved)
+    assert np.array_equal(back.sw_train, sw_train, equal_nan=True)
+    assert back.sw_train_val == 0.2 and back.sw_copies == (0.11, 0.31)
+    gap = back.sw_gap()
+    assert np.isnan(gap[0]) and gap[-1] == pytest.approx(1.0)
+    # the gap (0.3 - sw_train) / 0.2 is linear in the index, so in log step: 1/2 halfway
+    assert back.tau_sw_gap(0.5) == pytest.approx(np.sqrt(run.steps[0] * run.steps[-1]))
+    assert np.isnan(dataclasses.replace(back, sw_val=np.full(n, 0.1)).tau_sw_gap())
+    # an early excursion above the level does not count: the last upward crossing does
+    spiky = sw_train.copy()
+    spiky[5] = 0.1                                          # gap 1 at evaluation 5
+    r2 = dataclasses.replace(back, sw_train=spiky)
+    assert r2.sw_gap()[5] == pytest.approx(1.0)
+    assert r2.tau_sw_gap(0.5) == pytest.approx(back.tau_sw_gap(0.5))
+    assert dataclasses.replace(back, sw_train=np.full(n, 0.1)).tau_sw_gap() == run.steps[0]
+    assert np.isnan(dataclasses.replace(back, sw_copies=(0.3, 0.3)).sw_gap()).all()
+    again = rd.D3PMRun.from_json(back.to_json())
+    assert again.sw_train_val == 0.2 and again.sw_fresh == (0.31, 0.31)
+    # runs saved before the curves existed load, with the fields None
+    results = Path(__file__).resolve().parents[3] / "docs" / "results" / "rhm_training"
+    old = rd.D3PMRun.from_saved_dict(json.loads((results / "d3pm_P64_s0.json").read_text()))
+    assert old.P == 64 and old.sw_train is None and old.sw_train_val is None
+    summary = json.loads((results / "d3pm_summary.json").read_text())
+    assert [rd.D3PMRun.from_saved_dict(s).sw_val for s in summary["runs"]] == [None] * 5
+    with pytest.raises(ValueError, match="no sliced Wasserstein curves"):
+        old.sw_gap()
+    with pytest.raises(ValueError, match=r"^runs\[1\] has no sliced Wasserstein curves"):
+        rd.plot_sw_curves([run, old])
+    with pytest.raises(ValueError, match="^level must be"):
+        back.tau_sw_gap(1.5)
+
+
+def test_resuming_a_checkpoint_saved_before_the_sw_curves(tmp_path):
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    kw = dict(steps=20, batch_size=4, channels=4, n_val=4, n_generate=4, gen_steps=2,
+              n_eval=2, n_levels=2, seed=0, out_dir=tmp_path, progress=False)
+    r = rd.train_d3pm(g, 4, **kw)
+    (ckpt,) = tmp_path.glob("d3pm_P4_s0_*.pt")
+    state = torch.load(ckpt, weights_only=True)
+    for k in ("sw_train", "sw_val"):
+        del state["hist"][k]
+    torch.save(state, ckpt)
+    again = rd.train_d3pm(g, 4, **kw)                      # nothing left to train
+    assert np.array_equal(again.val_loss, r.val_loss)
+    assert np.isnan(again.sw_train).all() and again.sw_train.shape == r.steps.shape
+    assert again.sw_train_val == r.sw_train_val and again.sw_copies == r.sw_copies
+
+
+def test_plot_sw_curves_draws_on_the_callers_figure():
+    import dataclasses
+
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    def with_sw(P):
+        r = _planted(P)
+        copies = r.copy_fraction
+        return dataclasses.replace(r, sw_train=0.3 - 0.2 * copies,
+                                   sw_val=np.full(copies.size, 0.3), sw_train_val=0.2,
+                                   sw_fresh=(0.3, 0.3), sw_copies=(0.1, 0.3))
+
+    runs = [with_sw(P) for P in (16, 32)]
+    target = Figure()
+    assert rd.plot_sw_curves(runs, fig=target) is target
+    assert len(target.axes) == 2 and all(ax.lines for ax in target.axes)
+    before = plt.get_fignums()
+    fig = rd.plot_sw_curves(runs)
+    assert isinstance(fig, Figure) and plt.get_fignums() == before
+    assert "batch 32, lr 0.001, 8 channels, seed 0" in fig.get_suptitle()
+    gap_line = fig.axes[1].lines[0]
+    assert np.allclose(gap_line.get_ydata(), runs[0].sw_gap())
+    with pytest.raises(TypeError, match="^fig must be a matplotlib Figure"):
+        rd.plot_sw_curves(runs, fig="x")
+    with pytest.raises(ValueError, match="^runs must contain"):
+        rd.plot_sw_curves([])
