@@ -696,10 +696,9 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre, features=
     g = model.eigvals                                     # (B, r)
     U = model.eigvecs                                     # (B, d, r)
     B, d, r = U.shape
-    shrink = g / (g + eps2)                               # (B, r)
     mean = model.mean - centre                            # (B, d)
-    mu_proj = np.einsum("bd,bdr->br", mean, U)            # (B, r)
     m = Pc.shape[-2]
+    logdet = np.log(g + eps2).sum(axis=-1) + (d - r) * np.log(eps2)     # (B,)
     if Pc.ndim == 2 and features is not None:
         # A = (I - U U^T) + U diag(eps2 / (g + eps2)) U^T: the small eigenvalues of A
         # are computed directly, not as 1 - g / (g + eps2) (no cancellation when eps2 << g)
@@ -713,8 +712,9 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre, features=
                                np.einsum("bd,bd->b", mean, Am)[:, None]], axis=1)
         q = coef @ features
         q *= -0.5 / eps2
-        logdet = np.log(g + eps2).sum(axis=-1) + (d - r) * np.log(eps2)
         return _lse(q) - np.log(m) - 0.5 * (d * _LOG_2PI + logdet)
+    shrink = g / (g + eps2)                               # (B, r)
+    mu_proj = np.einsum("bd,bdr->br", mean, U)            # (B, r)
     if Pc.ndim == 2:
         psq = psq[None, :]                                # (1, m)
         pm = mean @ Pc.T                                  # (B, m)
@@ -732,7 +732,6 @@ def _log_cross_overlap(Pc, psq, model: _LowRankGaussian, eps2, centre, features=
         proj *= shrink[:, None, :]
         low_rank = proj.sum(axis=2)
     q = (psq - 2.0 * pm + (mean * mean).sum(axis=1)[:, None] - low_rank) / eps2
-    logdet = np.log(g + eps2).sum(axis=-1) + (d - r) * np.log(eps2)     # (B,)
     return _lse(-0.5 * q) - np.log(m) - 0.5 * (d * _LOG_2PI + logdet)
 
 

@@ -492,15 +492,16 @@ def d3pm_keep(betas: ArrayLike) -> np.ndarray:
     return np.exp(np.concatenate([[0.0], np.cumsum(logs)]))
 
 
-def _transition(keep, v, process, name):
-    """keep I + (1 - keep) 1 pi^T for an array of keep probabilities (checked)."""
+def _transition(k, v, process):
+    """k I + (1 - k) 1 pi^T for an array k of checked keep probabilities."""
     v = check_positive_int("v", v, maximum=2**16)
     process = check_choice("process", process, DISCRETE_PROCESSES)
-    k = check_array(name, keep, lo=0.0, hi=1.0)
     n = v if process == "uniform" else v + 1
-    pi = np.full(n, 1.0 / v) if process == "uniform" else np.eye(n)[-1]
-    out = k[..., None, None] * np.eye(n) + (1.0 - k)[..., None, None] * pi
-    return out if k.ndim else out[()]
+    pi = np.full(n, 1.0 / v)
+    if process == "masked":
+        pi = np.zeros(n)
+        pi[-1] = 1.0                                  # the mask, last state
+    return k[..., None, None] * np.eye(n) + (1.0 - k)[..., None, None] * pi
 
 
 def transition_matrix(beta: ArrayLike, v: int, process: str = "uniform") -> np.ndarray:
@@ -546,7 +547,7 @@ def transition_matrix(beta: ArrayLike, v: int, process: str = "uniform") -> np.n
     >>> transition_matrix(0.3, 2, "masked")[0].round(12).tolist()
     [0.7, 0.0, 0.3]
     """
-    return _transition(1.0 - check_array("beta", beta, lo=0.0, hi=1.0), v, process, "beta")
+    return _transition(1.0 - check_array("beta", beta, lo=0.0, hi=1.0), v, process)
 
 
 def cumulative_transition(keep: ArrayLike, v: int, process: str = "uniform") -> np.ndarray:
@@ -594,5 +595,5 @@ def cumulative_transition(keep: ArrayLike, v: int, process: str = "uniform") -> 
     >>> cumulative_transition(0.0, 3, "masked")[1].tolist()
     [0.0, 0.0, 0.0, 1.0]
     """
-    return _transition(keep, v, process, "keep")
+    return _transition(check_array("keep", keep, lo=0.0, hi=1.0), v, process)
 

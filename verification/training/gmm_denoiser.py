@@ -191,6 +191,15 @@ class GMMTrainingRun(Result):
         return bool(abs(last - before) <= 0.01 * abs(before))
 
 
+def _rate(epoch: int, epochs: int) -> float:
+    """Learning-rate factor of the warm-up-decay schedule (Buchanan et al. 2025, App. H.1):
+    linear warm-up to 1 over the first tenth of the epochs, then linear decay to 1/100."""
+    warm = max(1, epochs // 10)
+    if epoch < warm:
+        return (epoch + 1) / warm
+    return 1.0 - 0.99 * (epoch - warm) / max(1, epochs - warm)
+
+
 def train_gmm_denoiser(train: ArrayLike, M: int, *, epochs: int = 4000, lr: float = 1e-2,
                        lr_variance: float = 0.2, n_noise: int = 4, weighting: str = "eps",
                        init_variance: float = 1e-6, beta2: float = 0.99,
@@ -451,12 +460,7 @@ def train_gmm_denoisers(train: ArrayLike, M_values: Sequence[int], *, epochs: in
     pad = torch.tensor(mask)[:, None, None, :]                       # (R, 1, 1, Mmax)
     opt = torch.optim.Adam([{"params": [means], "lr": lr},
                             {"params": [log_s2], "lr": lr_variance}], betas=(0.9, beta2))
-    warm = max(1, epochs // 10)
-
-    def rate(e):          # linear warm-up to 1, then linear decay to 1/100
-        return (e + 1) / warm if e < warm else 1.0 - 0.99 * (e - warm) / max(1, epochs - warm)
-
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, rate)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda e: _rate(e, epochs))
     losses = np.empty((epochs, R))
     iterator = range(epochs)
     if progress:

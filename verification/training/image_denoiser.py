@@ -57,7 +57,7 @@ from memlab.theory.image_model import (ImageData, image_model, low_rank_denoiser
 from memlab.theory.metrics import memorization_ratio
 from memlab.theory.schedules import alpha, reference_timesteps, sigma, snr
 from memlab.verification._checks import check_bool, check_count
-from memlab.verification.training.gmm_denoiser import transition_points
+from memlab.verification.training.gmm_denoiser import _rate, transition_points
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -110,15 +110,6 @@ class ImageTrainingRun(Result):
     lr: float
     seconds: float
     seed: int
-
-
-def _rate(epoch: int, epochs: int) -> float:
-    """Learning-rate factor of Buchanan et al. (2025), App. H.1 as used in memlab's GMM
-    training: linear warm-up to 1 over the first tenth, then linear decay to 1/100."""
-    warm = max(1, epochs // 10)
-    if epoch < warm:
-        return (epoch + 1) / warm
-    return 1.0 - 0.99 * (epoch - warm) / max(1, epochs - warm)
 
 
 def _check_data(data) -> ImageData:
