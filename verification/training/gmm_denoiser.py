@@ -1329,6 +1329,8 @@ def memorization_sweep(N: int, d: int, K: int, *, M_values: ArrayLike | None = N
             done = _legacy_runs(old, settings)
             legacy = old.name if done else None
     extra = {}
+    stored_extra = path is not None and path.exists() and "sw_floor" in saved
+    trained = []                               # a batch trained in this call
 
     def write():
         if path is None:
@@ -1346,6 +1348,7 @@ def memorization_sweep(N: int, d: int, K: int, *, M_values: ArrayLike | None = N
         batch = [M for M in batch if M not in done]
         if not batch:
             return
+        trained.append(batch)
         if train_seed is None:
             model_seed = seed * 100003 + batch[0]
         else:
@@ -1383,7 +1386,8 @@ def memorization_sweep(N: int, d: int, K: int, *, M_values: ArrayLike | None = N
     if test is not None:
         extra["references"] = _references(data, test, sorted(done), n_noise_eval, seed)
         extra["sw_floor"] = sliced_wasserstein(data.x, test, seed=seed)
-        write()
+        if trained or not stored_extra:         # a fully re-used sweep is not rewritten
+            write()
     return _sweep_from_runs(N, d, K, done, n_eval, epochs, seed, n_test=n_test,
                             references=extra.get("references"), sw_floor=extra.get("sw_floor"),
                             train_seed=train_seed)
