@@ -15,12 +15,15 @@ running (prefix) log-sum-exp and running weighted sums gives the N partial
 memorizers in O(N d): the whole curve costs the same as one M. Terms whose
 softmax weight is below $e^{-40}$ times the running maximum are skipped
 (their contribution is below double precision), which makes the high-SNR part
-of the grid O(N) per point. The kernel (`_accumulate`) takes the logits
-from inner products on the differences $x^j - x^i$, built once per
-training point and shared by its noise draws, computes at high SNR only the
-logits that a Cauchy-Schwarz bound cannot rule out, and evaluates
-$\hat x_*$ by its Gram expansion; it is numba-compiled and parallel over
-fixed chunks of training points, so results do not depend on the thread count.
+of the grid O(N) per point. The kernel (`_accumulate`) takes the logits from
+one small product per training point of its noise draws with the data and the
+means, and the squared distances $\|x^j - x^i\|^2$ once per dataset; it
+updates only the terms that can be kept (recomputing their logits from the
+differences $x^j - x^i$ where the product's rounding could matter), treats
+draws whose terms are all kept in blocks that share memory loads, and evaluates
+$\hat x_*$ by its Gram expansion. It is numba-compiled and parallel over fixed
+chunks of training points, with single-threaded products, so results do not
+depend on the thread count.
 
 [`simulated_crossover_point`][memlab.verification.gmm.simulated_crossover_point] reads the crossover $M^*$ off the
 simulated weighted curves with a bootstrap confidence interval over datasets,
@@ -194,7 +197,7 @@ def _accumulate_reference(X, means, sigma2, a, s, Zn):
 
 
 # ----------------------------------------------------------------------------
-# Simulation kernel (Gram form)
+# Simulation kernel (logits from products, distances once per dataset)
 # ----------------------------------------------------------------------------
 
 # Cody and Waite (1980) split of ln 2: k * _LN2_HI is exact for |k| < 2**20.
@@ -202,6 +205,11 @@ _LOG2E = 1.4426950408889634
 _LN2_HI = 6.93147180369123816490e-01
 _LN2_LO = 1.90821492927058770002e-10
 _BLOCK = 4            # noisy points of one training point that share the all-kept pass
+_WIDE = 300.0         # all-kept pass for logit spans below this (squared weights > e^-600)
+_DENSE = 3           # ... and at least N / _DENSE candidate terms (else the selective pass)
+_APPROX = 1e-11       # logits from the products are used as they are below this error bound
+_U = 2.0 ** -53       # unit roundoff
+_BLAS_SINGLE = 1 << 18  # multiply-adds per product call: OpenBLAS stays on the calling thread
 
 
 @intrinsic
@@ -249,91 +257,153 @@ def _exp_nonpos(v):
     return p * _as_float64((k1 + 1023) << 52) * _as_float64((ki - k1 + 1023) << 52)
 
 
-@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _prefix_rescaling(U, w, V, out):
-    """Prefix log-sum-exp of one noisy point with a running maximum (any logit spread).
+@numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
+def _dataset_terms(X, means):
+    """Time-independent quantities of one dataset, shared by the calls of every time.
 
-    ``U[j] = x^j - x^i``, ``w`` the logits (any common shift). Fills
-    ``out[M-1] = ||sum_{j<M} e^{w_j - m_M} U_j||^2 / (sum_{j<M} e^{w_j - m_M})^2``
-    for M = 1..N, skipping the terms below ``e^{-_SKIP}`` of the running maximum
-    ``m_M`` exactly as `_point_losses` does. O(N + n_kept d).
+    Returns ``Dr[i, j] = ||x^j - x^i||^2`` (from the differences, so that ``Dr[i, i] = 0``
+    exactly and no Gram cancellation occurs), ``XM[i, l] = x^i . mu_l``,
+    ``xn[i] = ||x^i||^2``, ``MM = mu mu^T`` and ``BT = [X; mu]^T`` (d x (N + K),
+    contiguous: the right factor of the per-point logit products).
     """
-    N, d = U.shape
-    m = w[0]
-    s2 = 0.0
-    for k in range(d):
-        v = U[0, k]
-        V[k] = v
-        s2 += v * v
-    Z = 1.0
-    cur = s2
-    out[0] = cur
-    start = 1                                 # out[start:j] still to be filled with cur
-    for j in range(1, N):
-        diff = w[j] - m
-        if diff > -_SKIP:
-            if diff > 0.0:                    # new running maximum: rescale by e^{m - w_j}
-                al = _exp_nonpos(-diff)
-                be = 1.0
-                m = w[j]
-            else:
-                al = 1.0
-                be = _exp_nonpos(diff)
-            for q in range(start, j):
-                out[q] = cur
-            s2 = 0.0
+    N, d = X.shape
+    K = means.shape[0]
+    Dr = np.empty((N, N))
+    for i in numba.prange(N):
+        for j in range(N):
+            acc = 0.0
             for k in range(d):
-                v = V[k] * al + be * U[j, k]
-                V[k] = v
-                s2 += v * v
-            Z = Z * al + be
-            cur = s2 / (Z * Z)
-            out[j] = cur
-            start = j + 1
-    for q in range(start, N):
-        out[q] = cur
+                u = X[j, k] - X[i, k]
+                acc += u * u
+            Dr[i, j] = acc
+    XM = np.empty((N, K))
+    xn = np.empty(N)
+    for i in range(N):
+        acc = 0.0
+        for k in range(d):
+            acc += X[i, k] * X[i, k]
+        xn[i] = acc
+        for l in range(K):
+            acc = 0.0
+            for k in range(d):
+                acc += X[i, k] * means[l, k]
+            XM[i, l] = acc
+    MM = np.empty((K, K))
+    for l in range(K):
+        for q in range(K):
+            acc = 0.0
+            for k in range(d):
+                acc += means[l, k] * means[q, k]
+            MM[l, q] = acc
+    BT = np.empty((d, N + K))
+    for k in range(d):
+        for j in range(N):
+            BT[k, j] = X[j, k]
+        for l in range(K):
+            BT[k, N + l] = means[l, k]
+    return Dr, XM, xn, MM, BT
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
-    """`_prefix_rescaling` computing only the logits that can matter (high SNR).
+def _products(Zs, BT, G):
+    """``G = Zs @ BT`` for the draws of one training point.
 
-    (The update of an accepted term repeats `_prefix_rescaling`'s on purpose: as
-    a shared numba helper, even with ``inline="always"``, the kernel ran 1.4-1.7x
-    slower.)
-
-    The logit of j is ``w_j = inv z.U_j - h Dr_j`` with ``Dr_j = ||U_j||^2`` and, by
-    Cauchy-Schwarz, ``w_j <= inv ||z|| sqrt(Dr_j) - h Dr_j``. A term whose bound is
-    below the running maximum minus ``_SKIP`` (with a relative margin of 1e-12 for
-    the rounding of the bound) is skipped without its d-dimensional dot product;
-    the others get their exact logit and the usual update. O(N + n_cand d).
+    A single-threaded BLAS product (numba's ``np.dot``) in column blocks of at most
+    ``_BLAS_SINGLE`` multiply-adds: OpenBLAS runs products below its threading threshold
+    (m n k < 2^18) on the calling thread, so the kernel's threads never wake, and
+    never compete with, a BLAS thread pool. Rows longer than that threshold allows
+    (n_noise d > 2^18 / 16) use a plain loop instead.
     """
-    N, d = U.shape
+    R, d = Zs.shape
+    n = BT.shape[1]
+    cols = _BLAS_SINGLE // max(1, R * d)
+    if cols >= n:
+        np.dot(Zs, BT, G)
+    elif cols >= 16:
+        for c0 in range(0, n, cols):
+            c1 = min(n, c0 + cols)
+            G[:, c0:c1] = np.dot(Zs, np.ascontiguousarray(BT[:, c0:c1]))
+    else:
+        for r in range(R):
+            for c in range(n):
+                G[r, c] = 0.0
+            for k in range(d):
+                z = Zs[r, k]
+                for c in range(n):
+                    G[r, c] += z * BT[k, c]
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _candidates(g, gi, inv, h, Dri, margin, wa, idx):
+    """The terms j >= 1 of one noisy point that the prefix rule may keep.
+
+    ``wa[j] = inv (g[j] - gi) - h Dri[j]`` are the logits from the products (each within
+    ``margin`` of the exact one). The rule keeps j when its exact logit exceeds the
+    running maximum of the exact logits before it minus ``_SKIP``; the running maximum
+    of the approximate ones is at least that maximum minus ``margin``, so a j whose
+    approximate logit is below it minus ``_SKIP + 2 margin`` is surely skipped. The
+    others are listed in ``idx`` (in order). Returns their number and the span
+    max - min of ``wa``. Branch-free O(N).
+    """
+    N = Dri.shape[0]
+    for j in range(N):
+        wa[j] = inv * (g[j] - gi) - h * Dri[j]
+    pmax = wa[0]
+    pmin = wa[0]
+    n = 0
+    lim = _SKIP + 2.0 * margin
+    for j in range(1, N):
+        w = wa[j]
+        idx[n] = j
+        n += w > pmax - lim - 1e-12 * abs(pmax)
+        pmax = max(pmax, w)
+        pmin = min(pmin, w)
+    return n, pmax - pmin
+
+
+@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _prefix_selected(X, i, z, inv, h, Dri, wa, idx, n_idx, exact, V, u, out):
+    """Prefix log-sum-exp of one noisy point over the listed terms (any logit spread).
+
+    Fills ``out[M-1] = ||sum_{j<M} e^{w_j - m_M} U_j||^2 / (sum_{j<M} e^{w_j - m_M})^2``
+    for M = 1..N with ``U_j = x^j - x^i`` and the running maximum ``m_M``, skipping the
+    terms below ``e^{-_SKIP}`` of it exactly as `_point_losses` does; only the terms of
+    ``idx`` (from `_candidates`) can be kept. The logit of a listed term is computed
+    again from the differences when ``exact`` (high SNR, where the products' rounding
+    matters), else taken from ``wa``. O(N + n_idx d).
+
+    (The update repeats the one of `_point_losses` on purpose: as a shared numba helper,
+    even with ``inline="always"``, an earlier version of the kernel ran 1.4-1.7x slower.)
+    """
+    N, d = X.shape
     acc = 0.0
-    for k in range(d):
-        acc += z[k] * U[0, k]
-    m = inv * acc - h * Dr[0]
     s2 = 0.0
     for k in range(d):
-        v = U[0, k]
+        v = X[0, k] - X[i, k]
         V[k] = v
+        acc += z[k] * v
         s2 += v * v
+    m = inv * acc - h * Dri[0]
     Z = 1.0
     cur = s2
     out[0] = cur
     start = 1
-    for j in range(1, N):
-        ub = inv * zn * sD[j] - h * Dr[j]
-        thr = m - _SKIP
-        if ub <= thr - 1e-12 * (abs(thr) + h * Dr[j]):
-            continue
-        acc = 0.0
-        for k in range(d):
-            acc += z[k] * U[j, k]
-        wj = inv * acc - h * Dr[j]
+    for c in range(n_idx):
+        j = idx[c]
+        if exact:
+            acc = 0.0
+            for k in range(d):
+                v = X[j, k] - X[i, k]
+                u[k] = v
+                acc += z[k] * v
+            wj = inv * acc - h * Dri[j]
+        else:
+            for k in range(d):
+                u[k] = X[j, k] - X[i, k]
+            wj = wa[j]
         diff = wj - m
         if diff > -_SKIP:
-            if diff > 0.0:
+            if diff > 0.0:                    # new running maximum: rescale by e^{m - w_j}
                 al = _exp_nonpos(-diff)
                 be = 1.0
                 m = wj
@@ -344,7 +414,7 @@ def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
                 out[q] = cur
             s2 = 0.0
             for k in range(d):
-                v = V[k] * al + be * U[j, k]
+                v = V[k] * al + be * u[k]
                 V[k] = v
                 s2 += v * v
             Z = Z * al + be
@@ -356,19 +426,23 @@ def _prefix_pruned(U, Dr, sD, z, zn, inv, h, V, out):
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _prefix_all_kept(U, W, E, V, out):
-    """`_prefix_rescaling` for ``_BLOCK`` noisy points of the same training point
-    whose logits all lie within ``_SKIP`` of each other: every term is kept, so one
-    shift (each point's maximum) serves all prefixes, there is no rescaling, and the
-    four points share each load of ``U[j]``. Rows of W, E, V, out are the points.
+def _prefix_all_kept(X, i, W, nb, E, V, out):
+    """The prefix sums of ``nb <= _BLOCK`` noisy points of training point i that keep
+    every term: one shift (each point's maximum), no rescaling, and the points share
+    each load of ``x^j - x^i``. Rows of W, E, V, out are the points (rows past ``nb``
+    are padding with zero weights).
     """
-    N, d = U.shape
+    N, d = X.shape
     for q in range(_BLOCK):
-        wmax = W[q, 0]
-        for j in range(1, N):
-            wmax = max(wmax, W[q, j])
-        for j in range(N):
-            E[q, j] = _exp_nonpos(W[q, j] - wmax)
+        if q < nb:
+            wmax = W[q, 0]
+            for j in range(1, N):
+                wmax = max(wmax, W[q, j])
+            for j in range(N):
+                E[q, j] = _exp_nonpos(W[q, j] - wmax)
+        else:
+            for j in range(N):
+                E[q, j] = 0.0
     for k in range(d):
         V[0, k] = 0.0
         V[1, k] = 0.0
@@ -384,7 +458,7 @@ def _prefix_all_kept(U, W, E, V, out):
         s2 = 0.0
         s3 = 0.0
         for k in range(d):
-            u = U[j, k]
+            u = X[j, k] - X[i, k]
             v0 = V[0, k] + e0 * u
             v1 = V[1, k] + e1 * u
             v2 = V[2, k] + e2 * u
@@ -401,36 +475,11 @@ def _prefix_all_kept(U, W, E, V, out):
         out[1, j] = s1
         out[2, j] = s2
         out[3, j] = s3
-    for q in range(_BLOCK):
+    for q in range(nb):
         Z = 0.0
         for j in range(N):
             Z += E[q, j]
             out[q, j] = out[q, j] / (Z * Z)
-
-
-@numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _dots(Zi, UT, G):
-    """``G[r, c] = Zi[r] . UT[:, c]`` (a small matrix product, 4 rows of UT per pass)."""
-    n_noise, d = Zi.shape
-    n = UT.shape[1]
-    for r in range(n_noise):
-        for c in range(n):
-            G[r, c] = 0.0
-        k = 0
-        while k + 4 <= d:
-            z0 = Zi[r, k]
-            z1 = Zi[r, k + 1]
-            z2 = Zi[r, k + 2]
-            z3 = Zi[r, k + 3]
-            for c in range(n):
-                G[r, c] += (z0 * UT[k, c] + z1 * UT[k + 1, c]) + (z2 * UT[k + 2, c]
-                                                                   + z3 * UT[k + 3, c])
-            k += 4
-        while k < d:
-            z0 = Zi[r, k]
-            for c in range(n):
-                G[r, c] += z0 * UT[k, c]
-            k += 1
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -470,223 +519,86 @@ def _gen_loss(a, s, sigma2, xx, xz, z2, XMi, Gm, MM, mu2, gw):
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _accumulate(X, means, sigma2, a, s, Zn):
-    r"""Sums over the noisy points ``y = a x^i + s Zn[r, i]`` of one time (Gram form).
-
-    Returns per-chunk sums (rows are chunks): excess of x_* over x_mem and its
-    square; loss of x_mem; for every M, excess of pmem_M and its square, and
-    the square of (pmem_M - x_*) for the weighted-gap variance.
-
-    The logits of the empirical denoisers (Buchanan et al. 2025, the
-    Gaussian-mixture laboratory) are shifted by a constant per noisy point, which
-    the softmax does not see:
-
-    $$
-    w_j = -\frac{\|y - a x^j\|^2}{2 s^2} + \frac{\|z\|^2}{2}
-    = \frac{a}{s}\, z\cdot(x^j - x^i) - \frac{a^2}{2 s^2}\|x^j - x^i\|^2,
-    $$
-
-    with both terms taken on the differences $U_j = x^j - x^i$ (computed
-    directly, not as differences of Gram entries: no cancellation at high SNR,
-    and $w_i = 0$ exactly). Per training point i, U and
-    $\|U_j\|^2$ are built once and shared by its n_noise draws. Each draw
-    is then classified with the bound $|z\cdot U_j| \le \|z\|\|U_j\|$:
-
-    * all kept (low SNR): the logits surely span less than ``_SKIP``, so every
-      term is kept; these draws get every logit (one small product
-      ``(draws x d) @ (d x N)``) and go through `_prefix_all_kept` by
-      blocks of ``_BLOCK`` (one shift, no rescaling, shared loads of U);
-    * pruned (high SNR): at most N/4 terms can come within ``_SKIP`` of the
-      largest lower bound; `_prefix_pruned` computes only the logits whose
-      upper bound is not already ``_SKIP`` below the running maximum;
-    * full (otherwise): every logit; a draw whose exact logits span less than
-      ``_SKIP`` then joins the all-kept blocks (the bound is loose in high d:
-      $|z\cdot U_j| \sim \|U_j\|$ while $\|z\| \sim \sqrt d$; at (200, 50, 12)
-      this moves every draw of t = 0.959 and 90% of t = 0.919), the others go
-      through `_prefix_rescaling`.
-
-    All three give the prefix log-sum-exp of `_point_losses` with the same
-    kept terms; they differ from it by rounding only (tests: 1e-10 relative on
-    every output, measured below 1e-12). $\hat x_*$ uses
-    `_gen_loss`. Fixed chunks of training points: results do not depend on
-    the thread count. No BLAS call (a BLAS thread pool would compete with numba's).
-
-    Cost per call: N^2 d (differences) + 2 n_dot N d (logits of the all-kept and
-    full draws) + n_cand d (pruned logits) + 4 n_kept d (prefix updates) +
-    O(n_noise N (N + K d + K^2)) flops, exps only for kept terms and the K
-    mixture weights; memory O(N (d + n_noise)) per chunk. At (N, d, K) = (200,
-    50, 12), 10 draws, on the 26-point grid, counted exactly by
-    ``benchmarks/bench_gmm.py``: 1.59 GFLOP + 3.16 M exp per call of the grid
-    (26 calls), against 3.04 GFLOP + 3.16 M exp for `_accumulate_reference`;
-    the low-SNR times keep every term and dominate (0.14 GFLOP per time at t =
-    0.999, 0.023 at t = 0.001). The time is dominated by O(N) scalar work per noisy
-    point (scan, bounds, accumulation), not by flops: a few percent of the float64
-    dgemm peak (see the benchmark).
-    """
+def _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn):
+    """Per-chunk sums over the noisy points of one time; see `_accumulate`."""
     n_noise, N, d = Zn.shape
-    K = means.shape[0]
+    K = MM.shape[0]
     n_chunks = min(_N_CHUNKS, N)
     inv = a / s
     h = 0.5 * inv * inv
-    MM = np.empty((K, K))
-    for l in range(K):
-        for q in range(K):
-            acc = 0.0
-            for k in range(d):
-                acc += means[l, k] * means[q, k]
-            MM[l, q] = acc
     mu2 = np.empty(K)
     for l in range(K):
         mu2[l] = MM[l, l]
+    xmax = 0.0
+    for j in range(N):
+        xmax = max(xmax, np.sqrt(xn[j]))
     gen = np.zeros((n_chunks, 3))
     pm = np.zeros((n_chunks, N))
     pm2 = np.zeros((n_chunks, N))
     gap2 = np.zeros((n_chunks, N))
     for c in numba.prange(n_chunks):
-        U = np.empty((N, d))
-        UT = np.empty((d, N))
-        Dr = np.empty(N)
-        sD = np.empty(N)
-        zn = np.empty(n_noise)
-        zz = np.empty(n_noise)
         Zs = np.empty((n_noise, d))
-        Gm = np.empty(K)
-        XMi = np.empty(K)
-        G = np.empty((n_noise, N))
+        G = np.empty((n_noise, N + K))
         W4 = np.empty((_BLOCK, N))
         E = np.empty((_BLOCK, N))
-        V = np.empty(d)
         V4 = np.empty((_BLOCK, d))
         OUT = np.empty((_BLOCK, N))
-        gw = np.empty(K)
+        V = np.empty(d)
+        u = np.empty(d)
+        WA = np.empty((n_noise, N))
+        IDX = np.empty((n_noise, N), np.int64)
+        nidx = np.empty(n_noise, np.int64)
+        zz = np.empty(n_noise)
+        marg = np.empty(n_noise)
         order = np.empty(n_noise, np.int64)
-        kind = np.empty(n_noise, np.int64)
+        gw = np.empty(K)
         for i in range(c * N // n_chunks, (c + 1) * N // n_chunks):
-            for j in range(N):
-                acc = 0.0
-                for k in range(d):
-                    u = X[j, k] - X[i, k]
-                    U[j, k] = u
-                    acc += u * u
-                Dr[j] = acc
-            xx = 0.0
-            for k in range(d):
-                xx += X[i, k] * X[i, k]
-            for l in range(K):
-                acc = 0.0
-                for k in range(d):
-                    acc += X[i, k] * means[l, k]
-                XMi[l] = acc
-            for j in range(N):
-                sD[j] = np.sqrt(Dr[j])
-            # Classify the draws with the bound |z.U_j| <= ||z|| ||U_j||: "all kept" when
-            # the logits surely span less than _SKIP (they need every logit and go first,
-            # in blocks of _BLOCK), "pruned" when at most a quarter of the terms can be
-            # within _SKIP of the largest lower bound (only those logits are computed),
-            # "full" otherwise (every logit, then the rescaling pass).
-            n_all = 0
-            n_pr = 0
             for r in range(n_noise):
                 acc = 0.0
                 for k in range(d):
-                    acc += Zn[r, i, k] * Zn[r, i, k]
+                    v = Zn[r, i, k]
+                    Zs[r, k] = v
+                    acc += v * v
                 zz[r] = acc
-                zn[r] = np.sqrt(acc)
-                lo = np.inf
-                hi = -np.inf
-                lbmax = -np.inf
-                for j in range(N):
-                    b_ = inv * zn[r] * sD[j]
-                    lo = min(lo, -b_ - h * Dr[j])
-                    lbmax = max(lbmax, -b_ - h * Dr[j])
-                    hi = max(hi, b_ - h * Dr[j])
-                if hi - lo < _SKIP:
-                    kind[r] = 0
+            _products(Zs, BT, G)
+            dmax = 0.0
+            for j in range(N):
+                dmax = max(dmax, Dr[i, j])
+            sdmax = np.sqrt(dmax)
+            # Draws with many candidate terms whose logits surely span less than _WIDE go
+            # to the all-kept blocks (first in `order`), the others to the selective pass.
+            n_all = 0
+            n_rest = n_noise
+            for r in range(n_noise):
+                # bound on |logit from the products - logit from the differences|: two
+                # dot products of length d and a subtraction, with a factor 2 to spare
+                marg[r] = 2.0 * inv * np.sqrt(zz[r]) * (2.0 * xmax + sdmax) * (d + 2) * _U
+                n_c, span = _candidates(G[r], G[r, i], inv, h, Dr[i], marg[r], WA[r], IDX[r])
+                nidx[r] = n_c
+                if marg[r] < _APPROX and span < _WIDE - 2.0 * marg[r] and _DENSE * n_c >= N:
+                    order[n_all] = r
                     n_all += 1
                 else:
-                    n_cand = 0
-                    for j in range(N):
-                        if inv * zn[r] * sD[j] - h * Dr[j] > lbmax - _SKIP:
-                            n_cand += 1
-                    if 4 * n_cand <= N:
-                        kind[r] = 2
-                        n_pr += 1
-                    else:
-                        kind[r] = 1
-            n_blk = n_all - n_all % _BLOCK
-            n_dot = n_noise - n_pr
-            q0 = 0
-            q1 = n_all
-            q2 = n_dot
-            for r in range(n_noise):
-                if kind[r] == 0:
-                    order[q0] = r
-                    q0 += 1
-                elif kind[r] == 1:
-                    order[q1] = r
-                    q1 += 1
-                else:
-                    order[q2] = r
-                    q2 += 1
-            if n_dot > 0:
-                for k in range(d):
-                    for j in range(N):
-                        UT[k, j] = U[j, k]
-                for q in range(n_dot):
-                    for k in range(d):
-                        Zs[q, k] = Zn[order[q], i, k]
-                _dots(Zs[:n_dot], UT, G)
-                # The bound is loose in high d (|z.U_j| ~ ||U_j|| while ||z|| ~ sqrt(d)):
-                # a "full" draw whose exact logits span less than _SKIP keeps every term,
-                # so it joins the all-kept draws (exactly the same kept terms).
-                n_more = 0
-                for q in range(n_all, n_dot):
-                    lo = np.inf
-                    hi = -np.inf
-                    for j in range(N):
-                        wj = inv * G[q, j] - h * Dr[j]
-                        lo = min(lo, wj)
-                        hi = max(hi, wj)
-                    if hi - lo < _SKIP:
-                        q1 = n_all + n_more             # swap draw q into the all-kept range
-                        if q1 != q:
-                            for j in range(N):
-                                tmp = G[q1, j]
-                                G[q1, j] = G[q, j]
-                                G[q, j] = tmp
-                            tmp_r = order[q1]
-                            order[q1] = order[q]
-                            order[q] = tmp_r
-                        n_more += 1
-                n_all += n_more
-                n_blk = n_all - n_all % _BLOCK
+                    n_rest -= 1
+                    order[n_rest] = r
             g0 = 0
             while g0 < n_noise:
-                if g0 + _BLOCK <= n_blk:
-                    nb = _BLOCK
-                    for q in range(_BLOCK):
+                if g0 < n_all:
+                    nb = min(_BLOCK, n_all - g0)
+                    for q in range(nb):
+                        r = order[g0 + q]
                         for j in range(N):
-                            W4[q, j] = inv * G[g0 + q, j] - h * Dr[j]
-                    _prefix_all_kept(U, W4, E, V4, OUT)
-                elif g0 < n_dot:
-                    nb = 1
-                    for j in range(N):
-                        W4[0, j] = inv * G[g0, j] - h * Dr[j]
-                    _prefix_rescaling(U, W4[0], V, OUT[0])
+                            W4[q, j] = WA[r, j]
+                    _prefix_all_kept(X, i, W4, nb, E, V4, OUT)
                 else:
                     nb = 1
-                    _prefix_pruned(U, Dr, sD, Zn[order[g0], i], zn[order[g0]], inv, h, V, OUT[0])
+                    r = order[g0]
+                    _prefix_selected(X, i, Zn[r, i], inv, h, Dr[i], WA[r], IDX[r], nidx[r],
+                                     marg[r] >= _APPROX, V, u, OUT[0])
                 for q in range(nb):
                     r = order[g0 + q]
-                    xz = 0.0
-                    for k in range(d):
-                        xz += X[i, k] * Zn[r, i, k]
-                    for l in range(K):
-                        acc = 0.0
-                        for k in range(d):
-                            acc += Zn[r, i, k] * means[l, k]
-                        Gm[l] = acc
-                    lg = _gen_loss(a, s, sigma2, xx, xz, zz[r], XMi, Gm, MM, mu2, gw)
+                    lg = _gen_loss(a, s, sigma2, xn[i], G[r, i], zz[r], XM[i], G[r, N:], MM,
+                                   mu2, gw)
                     lm = OUT[q, N - 1]
                     eg = lg - lm
                     gen[c, 0] += eg
@@ -700,6 +612,59 @@ def _accumulate(X, means, sigma2, a, s, Zn):
                         gap2[c, M] += g * g
                 g0 += nb
     return gen, pm, pm2, gap2
+
+
+def _accumulate(X, means, sigma2, a, s, Zn, terms=None):
+    r"""Sums over the noisy points ``y = a x^i + s Zn[r, i]`` of one time.
+
+    Returns per-chunk sums (rows are fixed chunks of training points): excess of x_*
+    over x_mem and its square; loss of x_mem; for every M, excess of pmem_M and its
+    square, and the square of (pmem_M - x_*) for the weighted-gap variance. ``terms``
+    are the dataset's `_dataset_terms` (computed here when None; pass them to share
+    them between the times of one dataset).
+
+    The logits of the empirical denoisers (Buchanan et al. 2025, the
+    Gaussian-mixture laboratory) are shifted by a constant per noisy point, which
+    the softmax does not see:
+
+    $$
+    w_j = -\frac{\|y - a x^j\|^2}{2 s^2} + \frac{\|z\|^2}{2}
+    = \frac{a}{s}\, (z\cdot x^j - z\cdot x^i) - \frac{a^2}{2 s^2}\|x^j - x^i\|^2 .
+    $$
+
+    Per training point i, one product of its n_noise draws with $[X; \mu]^T$ gives
+    every $z\cdot x^j$ and the $z\cdot\mu_l$ of $\hat x_*$ (`_products`); the distances
+    $\|x^j - x^i\|^2$ come once per dataset, from the differences. The products carry
+    a rounding error bounded per draw by ``margin`` (twice the worst-case bound of two
+    dot products of length d); where it could matter (``margin >= _APPROX``, high
+    SNR), the logits of the terms that are kept are recomputed from the differences
+    $x^j - x^i$. Then each draw takes one of two passes:
+
+    * all kept, in blocks of ``_BLOCK`` (`_prefix_all_kept`): draws whose logits
+      span less than ``_WIDE``. Every term is kept with one shift, so terms that the
+      prefix rule of `_point_losses` skips (below $e^{-40}$ of the running maximum)
+      are included: each changes a prefix by less than $e^{-40}$ relative, below
+      double precision, and a span below ``_WIDE`` keeps the smallest squared weight
+      above the underflow;
+    * selective (`_candidates`, `_prefix_selected`): the others. The terms that can
+      be kept are found from the logits of the products; only those are updated.
+
+    Both give the prefix memorizers of `_point_losses` up to rounding (tests: 1e-10
+    relative on every output against `_accumulate_reference`, measured 3e-13).
+    $\hat x_*$ uses `_gen_loss`. Fixed chunks of training points and single-threaded
+    products: results do not depend on the number of threads.
+
+    Cost per call: 2 n_noise N (N + K) d flops for the products, then per draw O(N)
+    for the logits, the candidate scan and the accumulation, 4 N d for an all-kept
+    draw or about 5 n_kept d for a selective one, and O(K^2) for $\hat x_*$; exps only
+    for the kept terms. Per dataset: N^2 d for the distances. Memory O(N (N + n_noise
+    + d)). The flops at (200, 50, 12), 10 draws, the 26-point grid, are counted by
+    ``benchmarks/bench_gmm.py``.
+    """
+    if terms is None:
+        terms = _dataset_terms(X, means)
+    Dr, XM, xn, MM, BT = terms
+    return _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn)
 
 
 def noisy_point_losses(data: GMMData, t: float, y: ArrayLike, i: int) -> tuple[float, np.ndarray]:
@@ -1061,8 +1026,9 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps: ArrayLike | None 
     $e^{-40}$ of the largest, below double precision).
 
     Cost: O(n_datasets T n_noise N (N + K) d) time, T = len(timesteps) (one O((N + K) d)
-    kernel pass per noisy point), and O(n_noise N d + n_datasets T N) memory; about
-    1.0 s for N = 200, d = 50, K = 12, n_noise = 10, T = 26, one dataset.
+    kernel pass per noisy point), and O(N^2 + n_noise N (d + n_threads) + n_datasets T N)
+    memory; about 0.2 s for N = 200, d = 50, K = 12, n_noise = 10, T = 26, one dataset,
+    on 2 cores.
 
     Parameters
     ----------
@@ -1120,6 +1086,8 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps: ArrayLike | None 
     sigma2 = check_positive_real("sigma2", sigma2)
     t = resolve_timesteps(timesteps)
     check_allocation("n_datasets", (3, n_datasets, t.shape[0], N))   # the per-dataset curves
+    check_allocation("N", (N, N))                      # the squared distances of a dataset
+    check_allocation("n_noise", (3 * numba.get_num_threads(), n_noise, N + K))  # per thread
     rng = check_rng(seed)
     progress = check_bool("progress", progress)
     T = t.shape[0]
@@ -1139,9 +1107,10 @@ def simulate_loss_curves(N: int, d: int, K: int, *, timesteps: ArrayLike | None 
         data = sample_gmm(N, d, K, sigma2=sigma2, seed=rng)
         X = np.ascontiguousarray(data.x)
         means = np.ascontiguousarray(data.means)
+        terms = _dataset_terms(X, means)
         for l in range(T):
             Zn = rng.standard_normal((n_noise, N, d))
-            gen, pm, pm2, gap2 = _accumulate(X, means, sigma2, a_t[l], s_t[l], Zn)
+            gen, pm, pm2, gap2 = _accumulate(X, means, sigma2, a_t[l], s_t[l], Zn, terms)
             gsum = gen.sum(axis=0)
             gen_m[ds, l] = gsum[0] / n
             mem_m[ds, l] = gsum[2] / n

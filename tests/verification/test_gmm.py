@@ -263,12 +263,14 @@ def _max_rel(ref, new):
 
 @pytest.mark.parametrize("t", [1e-4, 0.001, 0.04092, 0.3, 0.7, 0.95, 0.999, 1.0 - 1e-6])
 def test_gram_kernel_matches_reference_kernel(t):
-    """Every output of the Gram-form kernel (per-chunk sums of the gen excess, its square,
-    the mem loss, and per M the pmem excess, its square, the squared gap) equals the
-    reference kernel to 1e-10 relative. The times cover the three prefix passes: pruned
-    logits (high SNR, t <= 0.3), full logits with rescaling (mid SNR) and the all-kept
-    block pass (t >= 0.95), and both ends of (0, 1). Measured worst: 3e-13 (rounding
-    of sums of up to N terms); the tolerance leaves room for other seeds."""
+    """Every output of the kernel (per-chunk sums of the gen excess, its square, the mem
+    loss, and per M the pmem excess, its square, the squared gap) equals the reference
+    kernel to 1e-10 relative. The times cover both passes and both ways of taking the
+    logits: selective with logits recomputed from the differences (high SNR, t <= 0.3),
+    selective with the products' logits (mid SNR), the all-kept blocks (t >= 0.7, spans
+    below _WIDE, including terms the prefix rule skips), and both ends of (0, 1).
+    Measured worst: 3e-13 (rounding of sums of up to N terms); the tolerance leaves room
+    for other seeds."""
     for (N, d, K, n_noise, seed) in [(60, 10, 4, 6, 3), (37, 5, 3, 5, 4)]:
         data = gmm.sample_gmm(N, d, K, seed=seed, sigma2=0.7)
         X = np.ascontiguousarray(data.x)
@@ -499,3 +501,16 @@ def test_weighted_loss_plot_draws_the_reference():
     assert any(lab.startswith("reference $M^*$ = 14.0 (0.70 N)") for lab in labels)
     with pytest.raises(ValueError, match="reference"):
         vg.plot_weighted_loss_vs_M(c, "x0", reference=21.0)
+
+
+@pytest.mark.parametrize("R, d, n", [(10, 50, 212), (20, 100, 300), (64, 300, 40), (1, 3, 5)])
+def test_products_every_branch(R, d, n):
+    """The per-point product of the kernel equals numpy's matmul in each of its branches:
+    one BLAS call, column blocks (R d n above the single-thread size), and the plain loop
+    (rows too long for blocks of 16 columns)."""
+    rng = np.random.default_rng(R + d)
+    Zs, BT = rng.standard_normal((R, d)), rng.standard_normal((d, n))
+    G = np.empty((R, n))
+    vg._products(Zs, BT, G)
+    np.testing.assert_allclose(G, Zs @ BT, rtol=0, atol=1e-12 * np.abs(Zs).sum(1).max()
+                               * np.abs(BT).max())
