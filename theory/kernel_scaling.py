@@ -946,6 +946,14 @@ def symbolic_ratio(order: int = 3) -> dict:
             "symbols": (d, nu)}
 
 
+#: (C, nu) of each kernel in closed form, C as a function of d (spherical kernels) or ell;
+#: equal to the sympy derivation of `_symbolic_expansion` (test).
+_CLOSED_FORMS = {"ntk": (lambda d: 1.0 / (2.0 * np.pi * np.sqrt(d)), 1),
+                 "nngp": (lambda d: 1.0 / (2.0 * d), 2),
+                 "laplace": (lambda ell: 1.0 / ell, 1),
+                 "gaussian": (lambda ell: 1.0 / (2.0 * ell * ell), 2)}
+
+
 @functools.lru_cache(maxsize=None)
 def _symbolic_expansion(kernel):
     """(C, nu) of a checked kernel name as a sympy expression in d and ell (derived once)."""
@@ -987,9 +995,11 @@ def kernel_expansion(kernel: str, d: int | None = None, *,
     feature kernel. The expansion holds for $r \ll \sqrt d$ (the two
     spherical kernels) or $r \ll \ell$ (Laplace, Gaussian). Each kernel's
     series is derived once and cached; the spherical kernels take a few seconds
-    the first time (sympy expands an arc-cosine), which is why the examples
-    below use the other two: ``kernel_expansion("ntk", 64)`` gives
-    ``(0.0198..., 1)``, i.e. $C = 1/(2\pi\sqrt{64})$.
+    the first time (sympy expands an arc-cosine). A numeric request (``d`` given for
+    the spherical kernels, ``ell`` for the other two) returns the closed forms above
+    without sympy; the tests check that they equal the derivation.
+    ``kernel_expansion("ntk", 64)`` gives ``(0.0198..., 1)``, i.e.
+    $C = 1/(2\pi\sqrt{64})$.
 
     Parameters
     ----------
@@ -1029,13 +1039,19 @@ def kernel_expansion(kernel: str, d: int | None = None, *,
     >>> kernel_expansion("laplace")               # symbolic in ell
     (1/ell, 1)
     """
-    import sympy as sp
-
     check_choice("kernel", kernel, KERNELS)
     if ell is not None:
         ell = check_positive_real("ell", ell)
     if d is not None:
         d = check_positive_int("d", d)
+    spherical = kernel in ("ntk", "nngp")
+    if (d if spherical else ell) is not None:
+        # numeric request: the closed forms listed above, which the tests re-derive with
+        # sympy (importing sympy and deriving the series costs about 1.5 s per process)
+        C, power = _CLOSED_FORMS[kernel]
+        return float(C(d if spherical else ell)), power
+    import sympy as sp
+
     C, power = _symbolic_expansion(kernel)
     ds, ls = sp.symbols("d ell", positive=True)
     if ell is not None:

@@ -614,7 +614,9 @@ def sliced_wasserstein(x: ArrayLike, y: ArrayLike, *, n_projections: int = 256,
     p : float, default 2
         Order of the distance, >= 1.
     seed : numpy.random.Generator, int or None, default None
-        Randomness of the directions; a fixed int reproduces the result.
+        Randomness of the directions: the columns of a (d, P) array of standard normals
+        drawn from the Generator of ``seed``, each normalised to length 1; a fixed int
+        reproduces the result.
 
     Returns
     -------

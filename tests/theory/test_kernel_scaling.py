@@ -103,10 +103,16 @@ def test_symbolic_derivation():
     ("gaussian", lambda d, ell: 1 / (2 * ell**2), 2),
 ])
 def test_kernel_expansions(kernel, C_expr, nu):
-    C, p = ks.kernel_expansion(kernel, 64, ell=1.7)
-    assert p == nu and C == pytest.approx(C_expr(64, 1.7), rel=1e-14)
-    Cs, _ = ks.kernel_expansion(kernel)       # symbolic in d (and ell)
-    assert isinstance(Cs, sp.Expr)
+    """The numeric path (closed forms, no sympy) equals the sympy derivation of the series
+    at several d and ell, and both equal the expected closed form."""
+    Cs, ps = ks.kernel_expansion(kernel)       # symbolic in d (and ell): the derivation
+    assert isinstance(Cs, sp.Expr) and ps == nu
+    ds, ls = sp.symbols("d ell", positive=True)
+    for d_, ell in [(1, 0.3), (7, 1.7), (64, 1.7), (1000, 25.0)]:
+        C, p = ks.kernel_expansion(kernel, d_, ell=ell)
+        derived = float(Cs.subs({ds: d_, ls: ell}))
+        assert p == nu and C == pytest.approx(derived, rel=1e-14)
+        assert C == pytest.approx(C_expr(d_, ell), rel=1e-14)
 
 
 def test_kernel_expansion_numerically():
