@@ -65,7 +65,8 @@ MAX_SIZE = 10**6
 MAX_STEPS = 10**7
 
 __all__ = ["TrainingRun", "train_score_network", "BatchSizeResult", "batch_size_experiment",
-           "plot_batch_size_collapse"]
+           "plot_batch_size_collapse", "OptimizerResult", "optimizer_experiment",
+           "plot_optimizer_comparison"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,14 @@ class TrainingRun(Result):
         Training samples, P m.
     seed : int
         The random seed.
+    optimizer : str
+        "sgd" ((stochastic) gradient descent, with heavy-ball momentum when
+        ``momentum`` > 0) or "adam"; "sgd" for results saved before the option existed.
+    momentum : float
+        Heavy-ball momentum of "sgd" (0 for plain gradient descent and for "adam").
+    lr : float or None
+        The learning rate used (None for results saved before it was recorded), so that
+        ``times / lr`` are the gradient steps.
     """
 
     times: np.ndarray
@@ -101,14 +110,46 @@ class TrainingRun(Result):
     batch_size: int | None
     n_samples: int
     seed: int
+    optimizer: str = "sgd"
+    momentum: float = 0.0
+    lr: float | None = None
+
+
+#: Default learning rate of ``optimizer="adam"`` in
+#: [`train_score_network`][memlab.verification.training.score_net.train_score_network] (the
+#: step of each parameter is ``lr / alpha``). A safe rate rather than the largest: in a
+#: factor-3 scan at P = 16, d = 16, width 1024, sigma = 0.1 the train loss fell without first
+#: rising up to lr 0.3 at alpha = 1 and up to lr 1 at alpha = 10 and 100 (the documentation
+#: page of the kernel scaling, "A trained network", has the scan).
+ADAM_LR = 0.1
+
+#: Coefficients of Adam's running averages of the gradient and of its square (the usual
+#: $\beta_1 = 0.9$, $\beta_2 = 0.999$ of Kingma & Ba 2015) and its denominator offset.
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
 
 
 def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: int = 8,
                         parametrisation: str = "ntk", lr: float | None = None,
                         max_time: float | None = None, batch_size: int | None = None,
                         eval_every: int = 10, alpha: float = 1.0,
-                        device: str | torch.device = "cpu", seed: int = 0) -> TrainingRun:
-    r"""Train the network by (stochastic) gradient descent and record train/test losses.
+                        device: str | torch.device = "cpu", seed: int = 0,
+                        optimizer: str = "sgd", momentum: float = 0.0) -> TrainingRun:
+    r"""Train the network by (stochastic) gradient descent or Adam and record train/test losses.
+
+    ``optimizer="sgd"`` (the default) is gradient descent on the mini-batch (or full
+    batch) loss, $\theta \leftarrow \theta - (\eta/\alpha^2) g$, or with heavy-ball
+    momentum $\mu$ = ``momentum`` (the convention of ``torch.optim.SGD``, no
+    dampening): $b \leftarrow \mu b + g$, $\theta \leftarrow \theta - (\eta/\alpha^2)
+    b$, whose steady-state step is $\eta/(1-\mu)$, so that the memorization time in
+    $\eta \times$ steps is expected about $1-\mu$ times that of plain gradient descent.
+    ``optimizer="adam"`` is Adam (Kingma & Ba 2015) with $\beta_1 = 0.9$,
+    $\beta_2 = 0.999$, $\epsilon = 10^{-8}$ and bias correction, with step
+    $\eta/\alpha$: Adam's step does not scale with the gradient, so this keeps the
+    function-space dynamics of the model $\alpha(f_\theta - f_{\theta_0})$ unchanged as
+    $\alpha$ grows, as $\eta/\alpha^2$ does for gradient descent. Favero et al. (2025),
+    Fig. 19, compare the two optimizers on this network, each at its largest stable
+    learning rate.
 
     Cost: O((max_time / lr) (b + P m / eval_every) h d) time for b = ``batch_size``
     (P m by default) and h = ``width``, and O(P m (d + h) + h d) memory; about 0.25 s for
@@ -129,10 +170,11 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
     parametrisation : {"ntk", "mf"}, default "ntk"
         Lazy (1/sqrt(h) output scale) or mean-field (1/h, learning rate x h).
     lr : float, optional
-        Learning rate (default 1.0 for "ntk"; 0.0125 x h for "mf": stable for
+        Learning rate. For "adam" the default is `ADAM_LR` (for both parametrisations).
+        For "sgd" the default is 1.0 for "ntk" and 0.0125 x h for "mf" (stable for
         P = 8..64 at width 1024, d = 16, sigma = 0.1, and converged in the
         learning rate (halving it changed tau_mem by 0.01% at P = 32); 0.1 x h
-        was unstable at P = 32, see docs/kernel_scaling.md).
+        was unstable at P = 32, see docs/kernel_scaling.md), whatever the momentum.
     max_time : float, optional
         Training time lr x steps (default 400 P sigma^-1 / 16).
     batch_size : int, optional
@@ -149,6 +191,13 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
         torch device ("cpu" or "cuda"); float32 with TF32 disabled.
     seed : int, default 0
         Non-negative random seed of the data, the initialisation and the mini-batches.
+    optimizer : {"sgd", "adam"}, default "sgd"
+        The update rule (above). The time of the returned run is ``lr`` x steps for
+        both; ``times / lr`` are the steps.
+    momentum : float, default 0.0
+        Heavy-ball momentum of "sgd", in [0, 1); must be 0 for "adam" (whose
+        $\beta_1$ plays that role). 0 is plain (stochastic) gradient descent, bit for
+        bit the update used before the option existed.
 
     Returns
     -------
@@ -167,8 +216,8 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
 
     References
     ----------
-    Favero et al. (2025), App. G (eq. 24, Figs. 16-18); Chizat et al. (2019) for the lazy
-    scale ``alpha``.
+    Favero et al. (2025), App. G (eq. 24, Figs. 16-18) and Fig. 19 (Adam against SGD);
+    Chizat et al. (2019) for the lazy scale ``alpha``; Kingma & Ba (2015) for Adam.
 
     Examples
     --------
@@ -178,6 +227,12 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
     >>> r = train_score_network(4, 0.1, 4, width=64, seed=0)
     >>> bool(r.train_loss[-1] < 0.5 < r.test_loss[-1]), 100 < r.tau_mem < 150
     (True, True)
+
+    The same with Adam at its default rate: it memorizes too.
+
+    >>> a = train_score_network(4, 0.1, 4, width=64, seed=0, optimizer="adam", max_time=10.0)
+    >>> a.optimizer, a.lr, bool(a.train_loss[-1] < 0.5 * a.train_loss[0] < a.test_loss[-1])
+    ('adam', 0.1, True)
     """
     import torch
 
@@ -201,6 +256,14 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
     eval_every = check_positive_int("eval_every", eval_every)
     device = check_device("device", device)
     seed = check_positive_int("seed", seed, minimum=0)
+    if not isinstance(optimizer, str):
+        raise TypeError(f"optimizer must be a str, got {type(optimizer).__name__}")
+    if optimizer not in ("sgd", "adam"):
+        raise ValueError(f"optimizer must be 'sgd' or 'adam', got {optimizer!r}")
+    momentum = check_real("momentum", momentum, lo=0.0, hi=1.0, hi_open=True)
+    if optimizer == "adam" and momentum != 0.0:
+        raise ValueError(f"momentum must be 0 for optimizer='adam' (its beta1 = "
+                         f"{ADAM_BETAS[0]} averages the gradient), got {momentum!r}")
     rng = check_rng(seed)
     torch.manual_seed(seed)
 
@@ -215,7 +278,9 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
     Xt, Yt = dataset()
     n = X.shape[0]
     scale = float(np.sqrt(width)) if parametrisation == "ntk" else float(width)
-    if lr is None:
+    if lr is None and optimizer == "adam":
+        lr = ADAM_LR
+    elif lr is None:
         lr = 1.0 if parametrisation == "ntk" else 0.0125 * width
     lr = check_positive_real("lr", lr)
     if max_time is None:
@@ -242,6 +307,12 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
             out = alpha * (out - net(inp, W0, A0))
         return out
 
+    if optimizer == "adam":
+        (beta1, beta2), adam_step = ADAM_BETAS, lr / alpha
+        moments = [(torch.zeros_like(p), torch.zeros_like(p)) for p in (W, A)]
+    elif momentum > 0.0:
+        buffers = [torch.zeros_like(p) for p in (W, A)]
+
     times, train, test = [], [], []
     gen = torch.Generator(device=device).manual_seed(seed)
     with torch.enable_grad():       # whatever the caller's grad mode
@@ -258,8 +329,8 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
                 if not (np.isfinite(train[-1]) and np.isfinite(test[-1])):
                     raise ValueError(
                         f"lr = {lr!r} makes the training diverge (non-finite loss at time "
-                        f"{step * lr:.3g}) with sigma = {sigma!r}, d = {d}, width = {width}; "
-                        "use a smaller lr")
+                        f"{step * lr:.3g}) with sigma = {sigma!r}, d = {d}, width = {width}, "
+                        f"optimizer = {optimizer!r}, momentum = {momentum!r}; use a smaller lr")
             if step == steps:
                 break
             if batch_size is None:
@@ -270,12 +341,24 @@ def train_score_network(P: int, sigma: float, d: int, *, width: int = 1024, m: i
             loss = ((f(xb) - yb) ** 2).sum() / xb.shape[0] / 2.0
             gW, gA = torch.autograd.grad(loss, (W, A))
             with torch.no_grad():
-                W -= lr / alpha**2 * gW
-                A -= lr / alpha**2 * gA
+                if optimizer == "adam":
+                    t = step + 1
+                    for p, g, (m1, m2) in zip((W, A), (gW, gA), moments):
+                        m1.mul_(beta1).add_(g, alpha=1.0 - beta1)
+                        m2.mul_(beta2).addcmul_(g, g, value=1.0 - beta2)
+                        denom = (m2 / (1.0 - beta2**t)).sqrt_().add_(ADAM_EPS)
+                        p.addcdiv_(m1, denom, value=-adam_step / (1.0 - beta1**t))
+                elif momentum > 0.0:
+                    for p, g, b in zip((W, A), (gW, gA), buffers):
+                        b.mul_(momentum).add_(g)
+                        p -= lr / alpha**2 * b
+                else:
+                    W -= lr / alpha**2 * gW
+                    A -= lr / alpha**2 * gA
     times, train, test = np.array(times), np.array(train), np.array(test)
     tau = first_crossing(times, train, 0.5 * train[0], above=False)
     return TrainingRun(times, train, test, tau, P, sigma, d, width, parametrisation, batch_size,
-                       n, seed)
+                       n, seed, optimizer, momentum, lr)
 
 
 #: Upper bound on the lazy scale ``alpha`` of
@@ -832,4 +915,466 @@ def plot_batch_size_collapse(result: BatchSizeResult, *, P: int | None = None,
         f"{result.tau_mem.size} runs: {n_div} diverged and {n_nr} did not reach "
         r"$\tau_{\rm mem}$" f" within $\\eta\\times$steps = {result.time_per_P:g} P "
         "(not drawn in (c) and (d))", fontsize=10)
+    return fig
+
+
+#: Default optimizers of
+#: [`optimizer_experiment`][memlab.verification.training.score_net.optimizer_experiment]:
+#: ``(optimizer, lr, momentum, steps_per_P)``. Gradient descent at lr 4 and Adam at lr 1 are
+#: the largest stable rates of a scan at P = 16, width 1024 (factors of 2 and of about 3: the
+#: next rate up makes the train loss rise before it falls, 7.5-fold at lr 8 and 3.7-fold at
+#: lr 3); momentum 0.9 at lr 1 and Adam at lr 0.03 are near the small-rate limit: their
+#: $\tau_{\rm mem}$ in $\eta \times$ steps is within 5% of that at lr 0.25 (momentum) and
+#: 6% of that at lr 0.01 (Adam).
+OPTIMIZERS = (("sgd", 4.0, 0.0, 40.0), ("sgd", 1.0, 0.9, 20.0), ("adam", 1.0, 0.0, 8.0),
+              ("adam", 0.03, 0.0, 40.0))
+
+
+def _optimizer_label(optimizer, lr, momentum):
+    """A short name of one optimizer setting, e.g. 'SGD + momentum 0.9, lr 1'."""
+    if optimizer == "adam":
+        return f"Adam, lr {lr:g}"
+    return ("GD" if momentum == 0.0 else f"GD + momentum {momentum:g}") + f", lr {lr:g}"
+
+
+@dataclass(frozen=True)
+class OptimizerResult(Result):
+    r"""Memorization times of the score network against P for several optimizers, made by
+    [`optimizer_experiment`][memlab.verification.training.score_net.optimizer_experiment].
+
+    One entry per run in the per-run arrays, in the order optimizer setting, P, seed
+    (outer to inner); one entry per optimizer setting in the per-setting arrays.
+
+    Attributes
+    ----------
+    setting : numpy.ndarray of int
+        Index of each run's optimizer setting (into the per-setting arrays).
+    P : numpy.ndarray of int
+        Training points of each run.
+    run_seed : numpy.ndarray of int
+        Seed of each run (a seed gives the same data and initialisation for every
+        optimizer: the comparison is paired).
+    tau_mem : numpy.ndarray of float
+        Memorization time in $\eta \times$ steps (the half-loss crossing of
+        [`train_score_network`][memlab.verification.training.score_net.train_score_network]);
+        NaN where not reached or diverged.
+    steps_mem : numpy.ndarray of float
+        The same in gradient steps, ``tau_mem / lr``.
+    diverged : numpy.ndarray of bool
+        Whether the run diverged (a non-finite loss).
+    lr, momentum : numpy.ndarray of float
+        Learning rate and heavy-ball momentum of each run.
+    optimizer, label : tuple of str
+        Optimizer ("sgd" or "adam") and setting name of each run (so that
+        ``to_records()`` is a table of runs).
+    optimizers : tuple of str
+        "sgd" or "adam" per setting.
+    lrs, momenta, steps_per_P : numpy.ndarray of float
+        Learning rate, heavy-ball momentum and training length (steps per training point:
+        each run makes ``ceil(steps_per_P * P)`` steps) per setting.
+    labels : tuple of str
+        A readable name per setting ("GD, lr 4", "Adam, lr 1", ...).
+    exponent, stderr, ci_low, ci_high : numpy.ndarray of float
+        Per setting: the least-squares exponent $\beta$ of $\text{steps}_{\rm mem}
+        \propto P^\beta$ over every finite (P, seed) run
+        ([`fit_power_law`][memlab.theory.metrics.fit_power_law]), its standard error and
+        its 95% Student-t interval; NaN with fewer than 3 finite runs or a single P. The
+        learning rate is the same at every P, so the exponent is the same in steps and
+        in $\eta \times$ steps.
+    prefactor : numpy.ndarray of float
+        Per setting: the geometric mean over finite runs of $\text{steps}_{\rm mem}/P$
+        (the horizontal shift between settings in a plot against steps / P).
+    runs : tuple
+        The [`TrainingRun`][memlab.verification.training.score_net.TrainingRun] of each
+        run (None where it diverged).
+    sigma, d, width, m, parametrisation, alpha : float, int, int, int, str, float
+        The setting shared by the runs.
+    """
+
+    setting: np.ndarray
+    P: np.ndarray
+    run_seed: np.ndarray
+    tau_mem: np.ndarray
+    steps_mem: np.ndarray
+    diverged: np.ndarray
+    lr: np.ndarray
+    momentum: np.ndarray
+    optimizer: tuple
+    label: tuple
+    optimizers: tuple
+    lrs: np.ndarray
+    momenta: np.ndarray
+    steps_per_P: np.ndarray
+    labels: tuple
+    exponent: np.ndarray
+    stderr: np.ndarray
+    ci_low: np.ndarray
+    ci_high: np.ndarray
+    prefactor: np.ndarray
+    runs: tuple
+    sigma: float
+    d: int
+    width: int
+    m: int
+    parametrisation: str
+    alpha: float
+
+
+def _optimizer_settings(settings):
+    """The validated list of (optimizer, lr, momentum, steps_per_P) tuples."""
+    items = check_sequence("optimizers", settings, "a sequence of (optimizer, lr, momentum, "
+                           "steps_per_P) tuples", array_ndim=2)
+    if not items:
+        raise ValueError("optimizers must contain at least one setting, got none")
+    out = []
+    for i, item in enumerate(items):
+        item = check_sequence(f"optimizers[{i}]", item, "an (optimizer, lr, momentum, "
+                              "steps_per_P) tuple", array_ndim=1)
+        if len(item) != 4:
+            raise ValueError(f"optimizers[{i}] must have 4 entries (optimizer, lr, momentum, "
+                             f"steps_per_P), got {len(item)}")
+        name, lr, mom, spp = item
+        if not isinstance(name, str):
+            raise TypeError(f"optimizers[{i}][0] must be a str, got {type(name).__name__}")
+        if name not in ("sgd", "adam"):
+            raise ValueError(f"optimizers[{i}][0] must be 'sgd' or 'adam', got {name!r}")
+        lr = check_positive_real(f"optimizers[{i}][1] (lr)", lr)
+        mom = check_real(f"optimizers[{i}][2] (momentum)", mom, lo=0.0, hi=1.0, hi_open=True)
+        if name == "adam" and mom != 0.0:
+            raise ValueError(f"optimizers[{i}][2] (momentum) must be 0 for 'adam', got {mom!r}")
+        spp = check_positive_real(f"optimizers[{i}][3] (steps_per_P)", spp)
+        out.append((name, lr, mom, spp))
+    if len(set(out)) != len(out):
+        raise ValueError(f"optimizers must not repeat a setting, got {out}")
+    return out
+
+
+def optimizer_experiment(Ps: Sequence[int] = (8, 16, 32, 64), *,
+                         optimizers: Sequence[tuple] = OPTIMIZERS, sigma: float = 0.1,
+                         d: int = 16, width: int = 1024, m: int = 8,
+                         parametrisation: str = "ntk", alpha: float = 100.0,
+                         n_evals: int = 200, seeds: Sequence[int] = (0, 1),
+                         device: str | torch.device = "cpu",
+                         progress: bool = False) -> OptimizerResult:
+    r"""Memorization time against P with gradient descent, momentum and Adam (Favero et al. 2025, Fig. 19).
+
+    Favero et al. (2025), Fig. 19, train the network of
+    [`train_score_network`][memlab.verification.training.score_net.train_score_network]
+    (NTK initialisation) with Adam and with SGD, each at its largest stable learning
+    rate, and find that the train-loss curves of every P start decaying at the same
+    point against steps / P for both optimizers, Adam and SGD differing only by an
+    O(1) factor: $\text{steps}_{\rm mem} \propto P$ whatever the optimizer (their
+    Fig. 15 finds the same for a discrete diffusion model on the RHM). For gradient
+    descent the kernel theory of the paper's App. G gives $\tau_{\rm mem} \propto P$
+    in $\eta \times$ steps (the gradient-flow time), which is $\text{steps} \propto P$
+    at a fixed rate; Adam is not a gradient flow in these units, and at a fixed rate
+    its steps of fixed size make a sign-descent heuristic predict
+    $\text{steps}_{\rm mem} \propto \sqrt P$ instead: the normalised update
+    $\operatorname{sign}(\sum_j J_j r_j)$ overlaps with each sample's direction $J_j$
+    only by $O(1/\sqrt n)$, against $O(1/n)$ for the gradient. The experiment trains
+    the network for each optimizer setting, each P and each seed (full batch), and fits
+    $\text{steps}_{\rm mem} \propto P^\beta$ per setting.
+
+    Cost: the sum of the runs'; at the defaults 12 minutes on one shared CPU thread (the
+    runs at P = 64 take most of it).
+
+    Parameters
+    ----------
+    Ps : sequence of int, default (8, 16, 32, 64)
+        Training-set sizes P, each in [1, `MAX_SIZE`], no repeats.
+    optimizers : sequence of tuple, default `OPTIMIZERS`
+        Settings ``(optimizer, lr, momentum, steps_per_P)``: "sgd" or "adam", the
+        learning rate (> 0), the heavy-ball momentum (in [0, 1); 0 for "adam") and the
+        training length in steps per training point (> 0), no repeats.
+    sigma : float, default 0.1
+        Noise level, in (0, `MAX_SIGMA`].
+    d : int, default 16
+        Dimension, >= 1.
+    width : int, default 1024
+        Hidden units (Favero et al. use 8192).
+    m : int, default 8
+        Noisy copies per training point.
+    parametrisation : {"ntk", "mf"}, default "ntk"
+        As in
+        [`train_score_network`][memlab.verification.training.score_net.train_score_network].
+    alpha : float, default 100.0
+        Lazy-training scale, in (0, `MAX_ALPHA`] (100: close to the kernel regime,
+        where gradient descent gives $\tau_{\rm mem} \propto P$ here).
+    n_evals : int, default 200
+        Loss evaluations per run (about), in [2, 10**5].
+    seeds : sequence of int, default (0, 1)
+        Non-negative seeds, no repeats.
+    device : str or torch.device, default "cpu"
+        torch device.
+    progress : bool, default False
+        Print one line per run.
+
+    Returns
+    -------
+    OptimizerResult
+        Per-run times in steps and in $\eta \times$ steps and, per setting, the
+        exponent in P with its interval.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a value is out of range, a sequence is empty or repeats a value, or a run
+        would need more than `MAX_STEPS` steps.
+
+    References
+    ----------
+    Favero et al. (2025), App. G and Fig. 19 (Adam against SGD on this network), Fig. 15
+    (the same on the RHM); Kingma & Ba (2015) for Adam.
+
+    Examples
+    --------
+    >>> r = optimizer_experiment([2, 4, 8], optimizers=[("sgd", 1.0, 0.0, 40),
+    ...                          ("adam", 0.1, 0.0, 40)], d=4, width=16, m=2, alpha=10.0,
+    ...                          n_evals=40, seeds=[0])
+    >>> r.labels, r.steps_mem.shape, bool(np.all(np.isfinite(r.exponent)))
+    (('GD, lr 1', 'Adam, lr 0.1'), (6,), True)
+    """
+    from memlab.theory.metrics import fit_power_law
+
+    Ps = _int_list("Ps", Ps)
+    settings = _optimizer_settings(optimizers)
+    sigma = check_real("sigma", sigma, lo=0.0, hi=MAX_SIGMA, lo_open=True)
+    if not sigma**2 > 0.0:
+        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
+    d = check_positive_int("d", d)
+    width = check_count("width", width, MAX_SIZE)
+    m = check_count("m", m, MAX_SIZE)
+    if not isinstance(parametrisation, str):
+        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
+    if parametrisation not in ("ntk", "mf"):
+        raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
+    alpha = check_real("alpha", alpha, lo=0.0, hi=MAX_ALPHA, lo_open=True)
+    n_evals = check_count("n_evals", n_evals, 10**5, minimum=2)
+    seed_list = _int_list("seeds", seeds, minimum=0, maximum=2**63 - 1)
+    device = check_device("device", device)
+    progress = check_bool("progress", progress)
+    for P in Ps:
+        if P * m > MAX_SIZE:
+            raise ValueError(f"Ps and m must give at most {MAX_SIZE} samples P m, got P = {P}, "
+                             f"m = {m}")
+        check_allocation("P, m and d", (P * m, d))
+    check_allocation("width and d", (width, d), itemsize=4)
+    for i, (_, _, _, spp) in enumerate(settings):
+        if not spp * max(Ps) <= MAX_STEPS:
+            raise ValueError(f"optimizers[{i}][3] (steps_per_P) * P must be at most "
+                             f"{MAX_STEPS} steps, got {spp!r} * {max(Ps)}")
+
+    rows = []
+    for k, (name, lr, mom, spp) in enumerate(settings):
+        for P in Ps:
+            steps = int(np.ceil(spp * P))
+            every = max(1, -(-steps // n_evals))
+            for seed in seed_list:
+                try:
+                    run = train_score_network(
+                        P, sigma, d, width=width, m=m, parametrisation=parametrisation, lr=lr,
+                        max_time=(steps - 0.5) * lr, eval_every=every, alpha=alpha,
+                        device=device,
+                        seed=seed, optimizer=name, momentum=mom)
+                except ValueError as exc:
+                    if "makes the training diverge" not in str(exc):
+                        raise
+                    run = None
+                rows.append((k, P, seed, run))
+                if progress:
+                    tau = run.tau_mem if run is not None else float("nan")
+                    print(f"{_optimizer_label(name, lr, mom)} P={P} seed={seed}: tau_mem = "
+                          f"{tau:.4g} ({tau / lr:.4g} steps)"
+                          + (" (diverged)" if run is None else ""), flush=True)
+    setting = np.array([r[0] for r in rows], dtype=np.int64)
+    P_a = np.array([r[1] for r in rows], dtype=np.int64)
+    seed_a = np.array([r[2] for r in rows], dtype=np.int64)
+    runs = tuple(r[3] for r in rows)
+    diverged = np.array([r is None for r in runs], dtype=bool)
+    tau = np.array([np.nan if r is None else r.tau_mem for r in runs], dtype=float)
+    lrs = np.array([s[1] for s in settings], dtype=float)
+    steps_mem = tau / lrs[setting]
+    fits = []
+    for k in range(len(settings)):
+        ok = (setting == k) & np.isfinite(steps_mem) & (steps_mem > 0)
+        if ok.sum() >= 3 and np.unique(P_a[ok]).size >= 2:
+            f = fit_power_law(P_a[ok].astype(float), steps_mem[ok])
+            pre = float(np.exp(np.mean(np.log(steps_mem[ok] / P_a[ok]))))
+            fits.append((f.exponent, f.stderr, f.ci_low, f.ci_high, pre))
+        elif ok.any():
+            fits.append((np.nan,) * 4 + (float(np.exp(np.mean(np.log(steps_mem[ok]
+                                                                     / P_a[ok])))),))
+        else:
+            fits.append((np.nan,) * 5)
+    fits = np.array(fits, dtype=float).reshape(len(settings), 5)
+    momenta = np.array([s[2] for s in settings], dtype=float)
+    labels = tuple(_optimizer_label(*s[:3]) for s in settings)
+    return OptimizerResult(
+        setting, P_a, seed_a, tau, steps_mem, diverged, lrs[setting], momenta[setting],
+        tuple(settings[k][0] for k in setting), tuple(labels[k] for k in setting),
+        tuple(s[0] for s in settings), lrs, momenta,
+        np.array([s[3] for s in settings], dtype=float), labels, fits[:, 0].copy(),
+        fits[:, 1].copy(), fits[:, 2].copy(), fits[:, 3].copy(), fits[:, 4].copy(), runs,
+        sigma, d, width, m, parametrisation, alpha)
+
+
+def plot_optimizer_comparison(result: OptimizerResult, *,
+                              fig: Figure | SubFigure | None = None) -> Figure:
+    r"""Train loss against steps / P per optimizer, and the memorization steps against P.
+
+    One panel per optimizer setting of an
+    [`optimizer_experiment`][memlab.verification.training.score_net.optimizer_experiment]
+    with the train loss of every P (first seed, divided by its initial value) against
+    steps / P, as in Favero et al. (2025), Fig. 19 (curves of all P cross half their
+    initial loss together if $\text{steps}_{\rm mem} \propto P$); dots at
+    $\tau_{\rm mem}$, the grey line at one half (the criterion). The next panel draws
+    $\text{steps}_{\rm mem}$ against P for every run, each setting with its fitted power
+    law and exponent interval, next to the two references $\propto P$ (the paper's claim,
+    the kernel theory's for gradient descent) and $\propto \sqrt P$ (a sign-descent
+    heuristic for Adam). Where the grid has a panel to spare, the first Adam setting is
+    drawn once more against steps / $\sqrt P$.
+
+    Parameters
+    ----------
+    result : OptimizerResult
+        The experiment.
+    fig : matplotlib Figure or SubFigure, optional
+        Where to draw the panels; default a new Figure (not registered with pyplot).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure drawn on: ``fig`` itself when given, else the new Figure.
+
+    Raises
+    ------
+    TypeError
+        If ``result`` is not an OptimizerResult or ``fig`` not a Figure.
+
+    References
+    ----------
+    Favero et al. (2025), App. G, Fig. 19.
+
+    Examples
+    --------
+    >>> r = optimizer_experiment([2, 4, 8], optimizers=[("sgd", 1.0, 0.0, 40)], d=4,
+    ...                          width=16, m=2, alpha=10.0, n_evals=20, seeds=[0])
+    >>> fig = plot_optimizer_comparison(r)
+    >>> len(fig.axes), fig.axes[-1].get_xlabel()
+    (2, 'training points $P$')
+    """
+    import matplotlib
+
+    from memlab._validation import check_instance
+    from memlab.verification._plotting import figure_for
+
+    result = check_instance("result", result, OptimizerResult)
+    n_set = len(result.labels)
+    ncols = 2 if n_set + 1 <= 4 else 3
+    nrows = -(-(n_set + 1) // ncols)
+    fig = figure_for(fig, figsize=(5.6 * ncols, 4.3 * nrows + 0.8))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[n_set + 1:]:
+        ax.set_visible(False)
+    Ps = sorted({int(p) for p in result.P})
+    seeds = sorted({int(s) for s in result.run_seed})
+    cmap = matplotlib.colormaps["viridis"]
+
+    def p_colour(P):
+        return cmap(0.85 * Ps.index(P) / max(1, len(Ps) - 1))
+
+    set_colours = [matplotlib.colormaps["tab10"](k % 10) for k in range(n_set)]
+
+    def draw_loss_axes(ax, xlabel, title):
+        ax.axhline(0.5, color="0.6", lw=0.8, zorder=0)
+        ax.set_yscale("log")
+        _plain_log_ticks(ax.yaxis)
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("train loss / its initial value")
+        ax.set_title(title, fontsize=10)
+        if ax.lines:
+            ax.legend(fontsize=7, loc="lower left",
+                      title=r"dots: $\tau_{\rm mem}$ (half the initial loss)", title_fontsize=7)
+
+    markers = ["o", "s", "^", "D", "v", "P"]
+    for k in range(n_set):
+        ax = axes[k]
+        lr = float(result.lrs[k])
+        for P in Ps:
+            sel = np.flatnonzero((result.setting == k) & (result.P == P)
+                                 & (result.run_seed == seeds[0]))
+            run = result.runs[sel[0]] if sel.size else None
+            if run is None:
+                continue
+            x = run.times / lr / P
+            ax.plot(x, run.train_loss / run.train_loss[0], color=p_colour(P), lw=1.3,
+                    label=f"P = {P}")
+            if np.isfinite(run.tau_mem):
+                ax.plot([run.tau_mem / lr / P], [0.5], "o", color=p_colour(P), ms=4)
+        draw_loss_axes(ax, "gradient steps / $P$",
+                       f"({chr(97 + k)}) {result.labels[k]}, seed {seeds[0]}")
+    ax = axes[n_set]
+    for k in range(n_set):
+        sel = (result.setting == k) & np.isfinite(result.steps_mem)
+        ax.plot(result.P[sel], result.steps_mem[sel], markers[k % len(markers)], ls="",
+                color=set_colours[k], ms=5, alpha=0.8)
+        if np.isfinite(result.exponent[k]):
+            grid = np.array([min(Ps), max(Ps)], dtype=float)
+            ok = sel & (result.steps_mem > 0)
+            logP, logs = np.log(result.P[ok]), np.log(result.steps_mem[ok])
+            icpt = np.mean(logs) - result.exponent[k] * np.mean(logP)
+            ax.plot(grid, np.exp(icpt) * grid ** result.exponent[k], "-",
+                    color=set_colours[k], lw=1.2,
+                    label=f"{result.labels[k]}: $\\beta$ = {result.exponent[k]:.2f} "
+                          f"[{result.ci_low[k]:.2f}, {result.ci_high[k]:.2f}]")
+        else:
+            ax.plot([], [], markers[k % len(markers)], color=set_colours[k],
+                    label=f"{result.labels[k]}: no fit")
+    fin = np.isfinite(result.steps_mem) & (result.steps_mem > 0)
+    if fin.any():
+        grid = np.array([min(Ps), max(Ps)], dtype=float)
+        y0 = float(np.exp(np.median(np.log(result.steps_mem[fin]))))
+        P0 = float(np.exp(np.mean(np.log(Ps))))
+        ax.plot(grid, y0 * grid / P0, "--", color="0.3", lw=1.5, alpha=0.6,
+                label=r"$\propto P$ (Favero et al. 2025, Fig. 19; kernel theory for GD)")
+        ax.plot(grid, y0 * np.sqrt(grid / P0), ":", color="0.3", lw=1.5, alpha=0.8,
+                label=r"$\propto \sqrt{P}$ (sign-descent heuristic for Adam)")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xticks(Ps)
+    ax.set_xticklabels([str(P) for P in Ps])
+    ax.minorticks_off()
+    ax.set_xlabel("training points $P$")
+    ax.set_ylabel(r"memorization steps $\tau_{\rm mem}/\eta$")
+    ax.set_title(f"({chr(97 + n_set)}) memorization steps against P, fits with 95% "
+                 "intervals", fontsize=10)
+    ax.legend(fontsize=7, loc="upper left")
+    adam = [k for k in range(n_set) if result.optimizers[k] == "adam"]
+    if adam and len(axes) > n_set + 1:
+        ax, k = axes[n_set + 1], adam[0]
+        ax.set_visible(True)
+        for P in Ps:
+            sel = np.flatnonzero((result.setting == k) & (result.P == P)
+                                 & (result.run_seed == seeds[0]))
+            run = result.runs[sel[0]] if sel.size else None
+            if run is None:
+                continue
+            scale = float(result.lrs[k]) * np.sqrt(P)
+            ax.plot(run.times / scale, run.train_loss / run.train_loss[0], color=p_colour(P),
+                    lw=1.3, label=f"P = {P}")
+            if np.isfinite(run.tau_mem):
+                ax.plot([run.tau_mem / scale], [0.5], "o", color=p_colour(P), ms=4)
+        draw_loss_axes(ax, r"gradient steps / $\sqrt{P}$",
+                       f"({chr(98 + n_set)}) {result.labels[k]} against steps / "
+                       r"$\sqrt{P}$, seed " f"{seeds[0]}")
+    n_div = int(result.diverged.sum())
+    n_nr = int((~result.diverged & ~np.isfinite(result.tau_mem)).sum())
+    fig.suptitle(
+        f"Score network (Favero et al. 2025, App. G): {result.parametrisation.upper()}, width "
+        f"{result.width}, lazy scale $\\alpha$ = {result.alpha:g}, d = {result.d}, "
+        f"$\\sigma$ = {result.sigma:g}, m = {result.m}, full batch, seeds {seeds}\n"
+        f"{result.tau_mem.size} runs: {n_div} diverged, {n_nr} did not reach "
+        r"$\tau_{\rm mem}$ (train loss at half its start)", fontsize=10)
     return fig
