@@ -173,6 +173,9 @@ def _class_from_name(name):
     return obj
 
 
+_REPR_CHARS = 600       # a repr lists fields up to about this length, then counts the rest
+
+
 class Result:
     """Mixin for memlab's result dataclasses (see the module docstring)."""
 
@@ -192,7 +195,14 @@ class Result:
     def __repr__(self) -> str:
         parts = [f"{f.name}={_short(getattr(self, f.name), 1)}"
                  for f in dataclasses.fields(self) if f.repr]
-        return f"{type(self).__name__}({', '.join(parts)})"
+        shown, length = [], 0
+        for k, part in enumerate(parts):         # at most about _REPR_CHARS characters
+            if length + len(part) > _REPR_CHARS and shown:
+                shown.append(f"... ({len(parts) - k} more fields)")
+                break
+            shown.append(part)
+            length += len(part) + 2
+        return f"{type(self).__name__}({', '.join(shown)})"
 
     # -- dict and JSON ---------------------------------------------------------------
     def to_dict(self) -> dict:

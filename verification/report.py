@@ -585,9 +585,9 @@ def run_report(out: str | os.PathLike = "memlab-report", *, mode: str = "quick",
     numpy, scipy, numba and matplotlib; scipy.stats, 1.4 s more, only where a check
     needs it).
 
-    Measured on 2 cores (quick mode, warm numba cache, empty output directory, other
-    jobs on the machine paused): 6.4-9.4 s with two workers over 14 runs, most between
-    7 and 8.5 s (the machine's speed varied by about 1.4x over the day). Run in one
+    Measured on 2 cores (quick mode, warm numba cache, empty output directory): 5.5-7.1 s
+    with two workers on a quiet machine (6 runs, median 6.1 s); 6.4-9.4 s over 14 runs
+    while other jobs shared the machine (those paused during each run). Run in one
     process on one thread the checks take 8.9 s in all, the longest (``gmm``, its Monte
     Carlo of the training losses) 3.4 s; inside a worker each check also pays its imports
     and the loading of its numba kernels. The quick mode imports neither torch nor
