@@ -61,6 +61,8 @@ NONFINITE = {
     "memlab.theory.memorization_onset": ("nan", "the train/validation gap never reaches threshold"),
     "memlab.theory.metrics.first_crossing": ("nan", "no point reaches level"),
     "memlab.theory.metrics.best_before": ("nan", "no step precedes tau_mem"),
+    "memlab.verification.training.rhm_layers.train_layer_series":
+        ("nan", "tau_mem of a run whose loss gap never exceeds threshold"),
     "memlab.theory.p_delta_curve": ("nan", "P(Delta > 0) never crosses 1/2 inside the n grid"),
     "memlab.theory.linear_diffusion.distance_curve":
         ("inf", "E_TG, E_OG of the exact degenerate rho_G (n <= d)"),
@@ -514,9 +516,43 @@ OVERRIDES = {
         _d3pm_runs()[0], sw_train=np.full(50, 0.1), sw_val=np.linspace(0.1, 0.3, 50),
         sw_train_val=0.25, sw_fresh=(0.2, 0.2), sw_copies=(0.1, 0.3))},
     "one_hot_embedding": {"x": _tokens},
+    "rule_statistics_error": {"x": _tokens},
+    "denoiser_distance": {
+        "run_a": lambda: dataclasses.replace(
+            _d3pm_runs()[0], probe_abar=(0.5,), probe_tokens=np.zeros((1, 2, 4), dtype=np.int64),
+            probe_probs=np.full((50, 1, 2, 4, 4), 0.25)),
+        "run_b": lambda: dataclasses.replace(
+            _d3pm_runs()[0], probe_abar=(0.5,), probe_tokens=np.zeros((1, 2, 4), dtype=np.int64),
+            probe_probs=np.full((50, 1, 2, 4, 4), 0.25))},
+    "load_run": {"path": lambda: (lambda p: (p.write_text(json.dumps(
+        _d3pm_runs()[0].to_saved_dict())), str(p))[1])(importlib.import_module("pathlib").Path(
+        tempfile.mkdtemp(prefix="memlab-bad-inputs-")) / "d3pm_run.json")},
     "plot_sw_curves": {"runs": lambda: [dataclasses.replace(
         r, sw_train=np.full(50, 0.1), sw_val=np.linspace(0.1, 0.3, 50), sw_train_val=0.25,
         sw_fresh=(0.2, 0.2), sw_copies=(0.1, 0.3)) for r in _d3pm_runs()]},
+    # memlab.verification.training.rhm_layers
+    "rhm_layers.layer_learning_times": {"run": lambda: _d3pm_runs()[0]},
+    "rhm_layers.measure_layers": {"runs": _d3pm_runs, "n_boot": 10},
+    "rhm_layers.phase_diagram_arguments": {"measurement": lambda: importlib.import_module(
+        "memlab.verification.training.rhm_layers").measure_layers(
+        _d3pm_runs(), P_star=[4.0, 16.0], n_boot=10)},
+    "rhm_layers.plot_layer_errors": {"runs": _d3pm_runs},
+    "rhm_layers.plot_layer_times": {"measurement": lambda: importlib.import_module(
+        "memlab.verification.training.rhm_layers").measure_layers(
+        _d3pm_runs(), P_star=[4.0, 16.0], n_boot=10)},
+    "rhm_layers.plot_measured_phase_diagram": {"measurement": lambda: importlib.import_module(
+        "memlab.verification.training.rhm_layers").measure_layers(
+        _d3pm_runs(), P_star=[4.0, 16.0], n_boot=10), "n_grid": 20},
+    "rhm_layers.train_layer_series": {"P_values": [4], "steps_per_P": 1, "min_steps": 12,
+                                      "batch_size": 4, "channels": 4, "n_val": 4,
+                                      "n_generate": 4, "gen_steps": 2, "n_eval": 2},
+    "rhm_layers.load_layer_runs": {"directory": lambda: (d := _out_dir(), importlib.import_module(
+        "pathlib").Path(d, "d3pm_P4_s0_planted.json").write_text(json.dumps(dict(
+            _d3pm_runs()[0].to_saved_dict(), settings={"grammar": {"v": 4}, "n_generate": 4}))))[0]},
+    "rhm_layers.save_layer_summary": {"runs": _d3pm_runs, "out_dir": _out_dir,
+                                      "measurement": lambda: importlib.import_module(
+        "memlab.verification.training.rhm_layers").measure_layers(
+        _d3pm_runs(), P_star=[4.0, 16.0], n_boot=10)},
     # memlab.verification.training.score_net
     "train_score_network": {"P": 4, "sigma": 0.1, "d": 2, "width": 8, "max_time": 20,
                             "eval_every": 5},
@@ -527,6 +563,13 @@ OVERRIDES = {
         "memlab.verification.training.score_net").batch_size_experiment(
         [4], batch_fractions=[2, 1], lrs=[0.25], d=4, width=32, m=4, time_per_P=20,
         n_evals=20), "P": None},
+    "optimizer_experiment": {"Ps": [2, 4, 8], "optimizers": [("sgd", 1.0, 0.0, 40)],
+                             "sigma": 0.1, "d": 4, "width": 16, "m": 2, "alpha": 10.0,
+                             "n_evals": 20, "seeds": [0]},
+    "plot_optimizer_comparison": {"result": lambda: importlib.import_module(
+        "memlab.verification.training.score_net").optimizer_experiment(
+        [2, 4, 8], optimizers=[("sgd", 1.0, 0.0, 40)], d=4, width=16, m=2, alpha=10.0,
+        n_evals=20, seeds=[0])},
     # memlab.verification.training.pixel_diffusion
     "pixel_distances": {"generated": lambda: 0.5 + 0.1 * _POINTS[:5, :3],
                         "train": lambda: 0.5 + 0.1 * _POINTS[:4, :3],

@@ -26,6 +26,11 @@ Subcommands (one per concept, plus the report):
   Sec. 4); ``memlab train rhm --P 32,64,128``: a D3PM U-Net on RHM strings, its
   memorization time against $P$ (Favero et al. 2025, Sec. 4.3). Both resume from
   their ``--out`` directory. They need torch (the ``train`` extra).
+* ``memlab train rhm-layers --P 16,32,64,128,256,512``: the same D3PM on a deeper
+  grammar, layer by layer: the learning time of each layer against $P$, the measured
+  sample complexities against $P^*_\ell$ and the phase diagram drawn from them
+  (Favero et al. 2025, Sec. 4.4, Figs. 5a and 6;
+  [`memlab.verification.training.rhm_layers`][memlab.verification.training.rhm_layers]).
 * ``memlab sweep SPEC [--store DIR] [--workers N | --scheduler ADDRESS |
   --scheduler-file FILE] [--status] [--list]``: an experiment over a grid of settings on
   Dask (an embedded LocalCluster by default), one stored result per task (a rerun
@@ -482,14 +487,17 @@ def _train_rhm(args, out: _Output) -> int:
              f"L={args.L} ({rhm.num_strings(args.v, args.m, args.s, args.L)} strings; P* = "
              f"{rhm.sample_complexity(args.v, args.m, args.L)[-1]}), {args.channels} channels, "
              f"batch {args.batch_size}, lr {args.lr}, {args.steps_per_P} steps per training "
-             "string")
+             f"string; {args.process} noise, {args.schedule} schedule, {args.optimizer}"
+             + ("" if args.train_block is None else f", training block {args.train_block}"))
     runs, table = [], []
     for P in Ps:
         _LOG.info("training the D3PM on P = %d strings, %d steps", P, args.steps_per_P * P)
         r = train_d3pm(g, P, steps=args.steps_per_P * P, batch_size=args.batch_size, lr=args.lr,
                        channels=args.channels, threshold=args.threshold, n_val=args.n_val,
                        n_generate=args.n_generate, seed=args.seed, out_dir=args.out,
-                       progress=_progress(args))
+                       progress=_progress(args), process=args.process,
+                       schedule=args.schedule, optimizer=args.optimizer,
+                       train_block=args.train_block)
         runs.append(r)
         best = int(np.argmin(r.val_loss))
         out.line(f"  P={P:5d}: tau_mem (gap > {args.threshold}) = {r.tau_mem:9.1f}, validation "
@@ -524,6 +532,58 @@ def _train_rhm(args, out: _Output) -> int:
         for name in ("d3pm_summary.json", "d3pm_curves.png", "d3pm_tau_vs_P.png"):
             out.wrote(Path(args.out) / name, text=False)
         out.line(f"  wrote {args.out}/d3pm_summary.json, d3pm_curves.png and d3pm_tau_vs_P.png")
+    return 0
+
+
+def _train_rhm_layers(args, out: _Output) -> int:
+    from memlab.theory import rhm
+    from memlab.verification.training import rhm_layers as rl
+
+    _set_threads(args.threads)
+    if args.out is not None:
+        _make_out(args.out)
+    g = rhm.sample_grammar(args.v, args.m, args.s, args.L, seed=args.grammar_seed)
+    Ps, seeds = _int_list(args.P), _int_list(args.seeds)
+    pstar = rhm.sample_complexity(args.v, args.m, args.L)
+    out.line(f"memlab train rhm-layers: D3PM U-Net on RHM v={args.v}, m={args.m}, s={args.s}, "
+             f"L={args.L}; P*_l = {', '.join(map(str, pstar))}; {args.channels} channels, "
+             f"max({args.min_steps}, {args.steps_per_P} P) steps, seeds "
+             f"{','.join(map(str, seeds))}")
+    runs = rl.train_layer_series(g, Ps, seeds=seeds, steps_per_P=args.steps_per_P,
+                                 min_steps=args.min_steps, batch_size=args.batch_size,
+                                 lr=args.lr, channels=args.channels, n_val=args.n_val,
+                                 n_generate=args.n_generate, out_dir=args.out,
+                                 progress=_progress(args))
+    m = rl.measure_layers(runs, P_star=pstar, level=args.level,
+                          mem_definition=args.mem_definition, n_generate=args.n_generate,
+                          n_boot=args.n_boot)
+    table = []
+    for i, P in enumerate(m.P):
+        cells = ", ".join(
+            f"tau*_{ell + 1} = {m.tau_star[i, ell]:.0f} [{m.tau_star_low[i, ell]:.0f}, "
+            f"{m.tau_star_high[i, ell]:.0f}]"
+            + ("" if m.learned[i, ell] else " (not reached)" if np.isnan(m.tau_star[i, ell])
+               else " (after tau_mem)")
+            for ell in range(m.P_star.size))
+        out.line(f"  P={int(P):5d}: tau_mem = {m.tau_mem[i]:.0f} [{m.tau_mem_low[i]:.0f}, "
+                 f"{m.tau_mem_high[i]:.0f}]; {cells}")
+        table.append({"P": int(P), "tau_mem": m.tau_mem[i], "tau_star": m.tau_star[i].tolist(),
+                      "learned": m.learned[i].tolist()})
+    for ell in range(m.P_star.size):
+        out.line(f"  layer {ell + 1}: predicted P* = {m.P_star[ell]:g}, learned from P = "
+                 f"{m.P_learned_high[ell]:g} (not at {m.P_learned_low[ell]:g})")
+    for name, fit in (("tau*_l ~ (P*_l)^beta at the largest P", m.tau_fit),
+                      ("measured P_l ~ (P*_l)^beta", m.P_fit),
+                      ("tau_mem ~ P^beta", m.tau_mem_fit)):
+        out.line(f"  {name}: " + ("fewer than 3 points" if fit is None else
+                                  f"beta = {fit.exponent:.3f}, 95% CI [{fit.ci_low:.3f}, "
+                                  f"{fit.ci_high:.3f}] ({fit.n_samples} points)"))
+    out.results["runs"] = table
+    out.results["measurement"] = m
+    if args.out is not None:
+        for path in rl.save_layer_summary(runs, m, args.out):
+            out.wrote(path, text=False)
+        out.line(f"  wrote {args.out}/rhm_layers_summary.json and its figures")
     return 0
 
 
@@ -821,8 +881,20 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--steps-per-P", type=int, default=60,
                    help="training steps per string (default 60)")
     q.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
-    q.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    q.add_argument("--lr", type=float, default=1e-3,
+                   help="learning rate of the optimizer (default 1e-3)")
     q.add_argument("--channels", type=int, default=128, help="U-Net channels (default 128)")
+    q.add_argument("--process", choices=("uniform", "masked"), default="uniform",
+                   help="corruption: uniform D3PM or masked (absorbing state, MD4) "
+                        "(default uniform)")
+    q.add_argument("--schedule", choices=("cosine", "linear"), default="cosine",
+                   help="training keep schedule over 1000 levels: cosine, or the linear "
+                        "beta schedule of Favero et al. 2025, App. B.3 (default cosine)")
+    q.add_argument("--optimizer", choices=("adam", "sgd"), default="adam",
+                   help="Adam, or SGD with momentum 0.9, at --lr (default adam)")
+    q.add_argument("--train-block", type=int, choices=(0, 1), default=None,
+                   help="train on block 0 or 1 of 2P distinct strings (disjoint training "
+                        "sets, same validation strings; default: the first P strings)")
     q.add_argument("--threshold", type=float, default=0.2,
                    help="validation - train loss gap defining tau_mem (nats, default 0.2)")
     q.add_argument("--n-val", type=int, default=512, help="validation strings (default 512)")
@@ -834,6 +906,35 @@ def build_parser() -> argparse.ArgumentParser:
     _save_args(q, "train-rhm", "checkpoints and histories (re-used by the next run), the "
                                "summary and its figures")
     q.set_defaults(func=_train_rhm)
+    q = add(tsub, "rhm-layers",
+            help="D3PM U-Net on RHM strings: layer-by-layer learning times, sample "
+                 "complexities and the measured phase diagram (Favero et al. 2025, Sec. 4.4)")
+    _grammar_args(q, v=8, m=2, L=4)
+    q.add_argument("--P", default="16,32,64,128,256,512",
+                   help="training-set sizes, comma-separated")
+    q.add_argument("--seeds", default="0", help="training seeds, comma-separated (default 0)")
+    q.add_argument("--steps-per-P", type=int, default=30,
+                   help="training steps per string (default 30)")
+    q.add_argument("--min-steps", type=int, default=3000,
+                   help="fewest training steps of a run (default 3000)")
+    q.add_argument("--batch-size", type=int, default=32, help="mini-batch size (default 32)")
+    q.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
+    q.add_argument("--channels", type=int, default=64, help="U-Net channels (default 64)")
+    q.add_argument("--n-val", type=int, default=256, help="validation strings (default 256)")
+    q.add_argument("--n-generate", type=int, default=256,
+                   help="strings generated at each evaluation (default 256)")
+    q.add_argument("--level", type=float, default=0.15,
+                   help="error fraction defining a layer's learning time (default 0.15)")
+    q.add_argument("--mem-definition", default="tau_copy_onset",
+                   choices=["tau_copy_onset", "tau_copy_half", "tau_mem", "tau_val_min"],
+                   help="definition of tau_mem (default tau_copy_onset: copies reach 0.1)")
+    q.add_argument("--n-boot", type=int, default=200,
+                   help="bootstrap replicates of the intervals (default 200)")
+    q.add_argument("--grammar-seed", type=int, default=0, help="grammar seed (default 0)")
+    q.add_argument("--threads", type=int, default=0, help="torch threads (default: torch's)")
+    _save_args(q, "train-rhm-layers", "checkpoints and histories (re-used by the next run), "
+                                      "the measurement and its figures")
+    q.set_defaults(func=_train_rhm_layers)
     return parser
 
 

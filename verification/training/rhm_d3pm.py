@@ -3,7 +3,10 @@ r"""A D3PM with a convolutional U-Net trained on Random Hierarchy Model strings 
 Data: P distinct strings of a grammar from [`memlab.theory.rhm`][memlab.theory.rhm] (training set)
 and held-out strings not in it (validation set). Noise: uniform D3PM
 corruption with keep probability $\bar\alpha_t$ from the cosine
-schedule [`memlab.theory.rhm.keep_schedule`][memlab.theory.rhm.keep_schedule] (T = 1000 training levels).
+schedule [`memlab.theory.rhm.keep_schedule`][memlab.theory.rhm.keep_schedule] (T = 1000 training levels);
+options of [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm] switch to
+the masked (absorbing-state) process, the paper's linear schedule, SGD with momentum, or
+one of two disjoint training blocks.
 
 Network (App. B.3): one-hot tokens -> 1x1 convolution to C channels (plus a
 learned embedding of $\bar\alpha$) -> L encoder blocks (convolution with
@@ -27,7 +30,13 @@ of the gap between validation and train loss
 
 Deviations from the paper, for a CPU: standard (not muP) parametrisation,
 Adam at 1e-3 instead of 0.1, C = 128 channels instead of 8192, the cosine
-instead of the linear schedule. Runs save a checkpoint at every evaluation
+instead of the linear schedule by default (``schedule="linear"`` is the paper's).
+At each evaluation the run also records the Hellinger distance of the network's
+denoiser to the exact BP denoiser on a fixed probe set, the probe predictions
+themselves (compared between two runs by
+[`denoiser_distance`][memlab.verification.training.rhm_d3pm.denoiser_distance]) and
+the rule statistics of the generated strings
+([`rule_statistics_error`][memlab.verification.training.rhm_d3pm.rule_statistics_error]). Runs save a checkpoint at every evaluation
 and resume from it; [`save_summary`][memlab.verification.training.rhm_d3pm.save_summary] writes the summary of a series of
 runs (``memlab train rhm``).
 
@@ -54,6 +63,7 @@ diffusion models", sec. 4.3 and App. B.3.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -84,7 +94,7 @@ from memlab.theory.metrics import (
     memorization_onset,
     sliced_wasserstein,
 )
-from memlab.verification._checks import check_bool, check_count
+from memlab.verification._checks import check_bool, check_count, check_index
 from memlab.verification.training._common import (
     atomic_write,
     dataclass_to_json,
@@ -111,6 +121,24 @@ _NOT_REACHED_FIELDS = ("tau_mem", "tau_val_min")
 #: Optional curves of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun] (None in runs saved before them).
 _SW_CURVES = ("sw_train", "sw_val")
 
+#: The probe and rule-statistics curves of [`D3PMRun`][memlab.verification.training.rhm_d3pm.D3PMRun] (None in runs saved before them).
+_NEW_CURVES = ("probe_hellinger", "rule_mean_error", "rule_cov_error")
+
+#: Keep probabilities $\bar\alpha$ of the probe set of
+#: [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]: strongly, half and
+#: weakly corrupted held-out strings.
+PROBE_ABAR = (0.2, 0.5, 0.8)
+
+#: Seed of the probe noise and of the rule-statistics calibration draws of
+#: [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm] (no draw from the
+#: run's random stream, and the same probe set for two runs with the same validation
+#: strings).
+PROBE_SEED = 1
+
+#: Strings of the grammar used for the reference covariance of the rule statistics when
+#: the grammar has more strings than this (otherwise all strings: the exact covariance).
+RULE_REFERENCE_MAX = 200_000
+
 #: Seed of the random directions of the sliced Wasserstein distances of
 #: [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]: the same directions at
 #: every evaluation and for both reference sets (paired comparisons), and no draw from the
@@ -123,10 +151,11 @@ SW_CALIBRATION_DRAWS = 4
 
 __all__ = ["make_unet", "D3PMRun", "one_hot_embedding", "train_d3pm", "TAU_DEFINITIONS",
            "tau_mem_scaling", "plot_training_curves", "plot_tau_vs_P", "save_summary",
-           "plot_sw_curves"]
+           "plot_sw_curves", "rule_statistics_error", "denoiser_distance", "load_run"]
 
 
-def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
+def make_unet(v: int, s: int, L: int, channels: int = 128, *,
+              n_inputs: int | None = None) -> nn.Module:
     r"""The convolutional U-Net of Favero et al. (2025), App. B.3, for strings of the RHM.
 
     One-hot tokens -> 1x1 convolution to ``channels`` channels plus a learned embedding of
@@ -145,11 +174,16 @@ def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
         Depth of the tree, >= 1, with s**L at most ``memlab._validation.MAX_SAMPLES``.
     channels : int, default 128
         Channels of every block, in [1, `MAX_SIZE`] (the paper uses 8192).
+    n_inputs : int, optional
+        Number of input token values, in [v, `MAX_SIZE`]; default v. The masked
+        (absorbing-state) D3PM uses v + 1: the tokens 0..v-1 and the mask token v. The
+        network always predicts v classes.
 
     Returns
     -------
     torch.nn.Module
-        Maps (tokens (B, d) long, abar (B,) float) to logits (B, d, v), d = s**L.
+        Maps (tokens (B, d) long in [0, n_inputs), abar (B,) float) to logits (B, d, v),
+        d = s**L.
 
     Raises
     ------
@@ -178,12 +212,14 @@ def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
         L_max += 1
     L = check_positive_int("L", L, maximum=L_max)
     channels = check_count("channels", channels, MAX_SIZE)
+    n_in = v if n_inputs is None else check_count("n_inputs", n_inputs, MAX_SIZE, minimum=v)
 
     class UNet(nn.Module):
         def __init__(self):
             super().__init__()
             self.v = v
-            self.embed = nn.Conv1d(v, channels, 1)
+            self.n_in = n_in
+            self.embed = nn.Conv1d(n_in, channels, 1)
             self.time = nn.Sequential(nn.Linear(1, channels), nn.GELU(), nn.Linear(channels, channels))
             self.down = nn.ModuleList(nn.Conv1d(channels, channels, s, stride=s) for _ in range(L))
             self.up = nn.ModuleList(nn.ConvTranspose1d(channels, channels, s, stride=s)
@@ -192,7 +228,7 @@ def make_unet(v: int, s: int, L: int, channels: int = 128) -> nn.Module:
             self.act = nn.GELU()
 
         def forward(self, tokens, abar):
-            h = self.embed(nn.functional.one_hot(tokens, self.v).float().transpose(1, 2))
+            h = self.embed(nn.functional.one_hot(tokens, self.n_in).float().transpose(1, 2))
             h = h + self.time(abar[:, None].float())[:, :, None]
             skips = []
             for conv in self.down:
@@ -252,6 +288,43 @@ class D3PMRun(Result):
         uniformly, with replacement, from the training set (a model that only copies),
         each the mean over `SW_CALIBRATION_DRAWS` draws. None when the curves were not
         recorded.
+    process : str, default "uniform"
+        The corruption, ``"uniform"`` (D3PM) or ``"masked"`` (absorbing state).
+    schedule : str, default "cosine"
+        The training keep schedule, ``"cosine"`` or ``"linear"`` (see
+        [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]).
+    optimizer : str, default "adam"
+        ``"adam"`` or ``"sgd"`` (SGD with momentum 0.9).
+    train_block : int or None, default None
+        Which block of distinct strings was the training set (None: the original
+        draw of P + n_val strings).
+    probe_abar : tuple of floats or None
+        The keep probabilities of the probe set (`PROBE_ABAR`).
+    probe_tokens : numpy.ndarray or None, shape (len(probe_abar), n_probe, d)
+        The noisy held-out probe strings, one block per level.
+    probe_hellinger : numpy.ndarray or None, shape (len(steps), len(probe_abar))
+        At each evaluation and level, the Hellinger distance
+        ([`denoiser_hellinger`][memlab.theory.rhm.denoiser_hellinger], averaged over the
+        probe strings) between the network's $p(x_0 | x_t)$ and the exact BP denoiser
+        ([`exact_denoiser`][memlab.theory.rhm.exact_denoiser], same process); NaN at
+        evaluations made before it was recorded.
+    probe_probs : numpy.ndarray or None, shape (len(steps), len(probe_abar), n_probe, d, v)
+        The network's probe predictions at each evaluation (float32), for
+        [`denoiser_distance`][memlab.verification.training.rhm_d3pm.denoiser_distance]
+        between two runs. Not part of the JSON of
+        [`to_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.to_saved_dict]
+        (too large): ``train_d3pm(out_dir=...)`` writes it to a ``_probe.npz`` file next to
+        the JSON, read back by
+        [`load_run`][memlab.verification.training.rhm_d3pm.load_run].
+    rule_mean_error, rule_cov_error : numpy.ndarray or None
+        Rule statistics of the generated strings at each evaluation (Favero et al. 2025,
+        App. F, Fig. 14), see
+        [`rule_statistics_error`][memlab.verification.training.rhm_d3pm.rule_statistics_error];
+        NaN where fewer than 2 generated strings were valid.
+    rule_fresh, rule_copies : tuple of 2 floats or None
+        The same two errors for ``n_generate`` fresh strings of the grammar (the
+        sampling floor of a model that generalizes perfectly) and for ``n_generate``
+        strings drawn uniformly from the training set (a model that only copies).
     """
 
     P: int
@@ -272,6 +345,18 @@ class D3PMRun(Result):
     sw_train_val: float | None = None
     sw_fresh: tuple | None = None
     sw_copies: tuple | None = None
+    process: str = "uniform"
+    schedule: str = "cosine"
+    optimizer: str = "adam"
+    train_block: int | None = None
+    probe_abar: tuple | None = None
+    probe_tokens: np.ndarray | None = None
+    probe_hellinger: np.ndarray | None = None
+    probe_probs: np.ndarray | None = None
+    rule_mean_error: np.ndarray | None = None
+    rule_cov_error: np.ndarray | None = None
+    rule_fresh: tuple | None = None
+    rule_copies: tuple | None = None
 
     def to_saved_dict(self) -> dict:
         """The run as a JSON-ready dict, as stored in ``d3pm_P*.json`` and ``d3pm_summary.json``.
@@ -279,19 +364,23 @@ class D3PMRun(Result):
         Returns
         -------
         dict
-            Every field by name, arrays as lists; ``tau_mem`` and ``tau_val_min`` are
-            ``None`` (JSON ``null``) where they are NaN (not reached), since NaN is not
-            valid JSON, and so are NaN entries of ``sw_train`` and ``sw_val``.
+            Every field by name except ``probe_probs`` (saved apart, see
+            [`load_run`][memlab.verification.training.rhm_d3pm.load_run]), arrays as
+            lists; ``tau_mem`` and ``tau_val_min`` are ``None`` (JSON ``null``) where they
+            are NaN (not reached), since NaN is not valid JSON, and so are NaN entries of
+            the curves (``sw_train``, ``sw_val``, ``probe_hellinger``, ``rule_mean_error``,
+            ``rule_cov_error``).
             [`from_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.from_saved_dict]
             turns them back into NaN.
         """
-        out = dataclass_to_json(self)
+        out = dataclass_to_json(dataclasses.replace(self, probe_probs=None))
+        del out["probe_probs"]
         for k in _NOT_REACHED_FIELDS:
             if not np.isfinite(out[k]):
                 out[k] = None
-        for k in _SW_CURVES:
+        for k in _SW_CURVES + _NEW_CURVES:
             if out[k] is not None:
-                out[k] = [v if np.isfinite(v) else None for v in out[k]]
+                out[k] = _nan_to_none(out[k])
         return out
 
     @classmethod
@@ -309,16 +398,21 @@ class D3PMRun(Result):
         -------
         D3PMRun
             The run, with arrays as float arrays and ``None`` times as NaN. A run saved
-            before the sliced-Wasserstein fields existed loads with them None.
+            before the sliced-Wasserstein, probe or rule-statistics fields existed loads
+            with them None (and with the defaults ``"uniform"``, ``"cosine"``,
+            ``"adam"``); ``probe_probs`` is None (see
+            [`load_run`][memlab.verification.training.rhm_d3pm.load_run]).
         """
         kw = {k: v for k, v in data.items()
-              if k not in ("format", "key", "settings", "manifest")}
+              if k not in ("format", "key", "settings", "manifest", "probe_probs")}
         for k in ("steps", "train_loss", "val_loss", "copy_fraction", "layer_errors"):
             kw[k] = np.asarray(kw[k], dtype=float)
-        for k in _SW_CURVES:
+        for k in _SW_CURVES + _NEW_CURVES:
             if kw.get(k) is not None:
-                kw[k] = np.array([np.nan if v is None else v for v in kw[k]], dtype=float)
-        for k in ("sw_fresh", "sw_copies"):
+                kw[k] = np.array(_none_to_nan(kw[k]), dtype=float)
+        if kw.get("probe_tokens") is not None:
+            kw["probe_tokens"] = np.asarray(kw["probe_tokens"], dtype=np.int64)
+        for k in ("sw_fresh", "sw_copies", "probe_abar", "rule_fresh", "rule_copies"):
             if kw.get(k) is not None:
                 kw[k] = tuple(float(v) for v in kw[k])
         for k in _NOT_REACHED_FIELDS:
@@ -527,13 +621,244 @@ def one_hot_embedding(x: ArrayLike, v: int) -> np.ndarray:
     return out / np.sqrt(2.0 * d)
 
 
+def _nan_to_none(x):
+    """Nested lists with NaN entries replaced by None (standard JSON)."""
+    if isinstance(x, list):
+        return [_nan_to_none(v) for v in x]
+    return x if x is None or np.isfinite(x) else None
+
+
+def _none_to_nan(x):
+    """Nested lists with None entries replaced by NaN."""
+    if isinstance(x, list):
+        return [_none_to_nan(v) for v in x]
+    return np.nan if x is None else x
+
+
+def _rule_reference(grammar):
+    """Exact mean rule usage (flattened) and the reference covariance of the rule statistics."""
+    total = rhm.num_strings(grammar.v, grammar.m, grammar.s, grammar.L)
+    if total <= RULE_REFERENCE_MAX:            # the law is uniform over the strings: exact
+        x = rhm.generate(grammar, total, distinct=True, seed=PROBE_SEED)
+    else:
+        x = rhm.generate(grammar, RULE_REFERENCE_MAX, seed=PROBE_SEED)
+    _, cov, _ = rhm.rule_usage(grammar, x)
+    if total <= RULE_REFERENCE_MAX:            # population covariance, not the (n-1) estimate
+        cov = cov * (total - 1) / total
+    return rhm.expected_rule_usage(grammar).ravel(), cov
+
+
+def _rule_errors(grammar, x, reference):
+    """(mean error, covariance error) of strings x against ``reference`` (NaN, NaN when fewer
+    than 2 strings are valid)."""
+    valid = rhm.layer_validity(grammar, x)[:, -1]
+    if int(valid.sum()) < 2:
+        return float("nan"), float("nan")
+    mean, cov, _ = rhm.rule_usage(grammar, np.asarray(x)[valid])
+    mu, c = reference
+    return (float(np.linalg.norm(mean.ravel() - mu) / np.linalg.norm(mu)),
+            float(np.linalg.norm(cov - c) / np.linalg.norm(c)))
+
+
+def rule_statistics_error(grammar: rhm.Grammar, x: ArrayLike) -> tuple[float, float]:
+    r"""Errors of the rule statistics of strings against the grammar's exact law (Fig. 14).
+
+    With $\hat\mu$ and $\hat C$ the mean and centred covariance of the per-string
+    rule-occurrence vectors of the valid strings of ``x``
+    ([`rule_usage`][memlab.theory.rhm.rule_usage], length $L v m$; invalid strings are
+    dropped), $\mu$ the exact mean
+    ([`expected_rule_usage`][memlab.theory.rhm.expected_rule_usage]) and $C$ the
+    covariance of the grammar's law, the two errors are the relative distances
+
+    $$
+    e_\mu = \frac{\|\hat\mu - \mu\|_2}{\|\mu\|_2}, \qquad
+    e_C = \frac{\|\hat C - C\|_F}{\|C\|_F}.
+    $$
+
+    $C$ is exact when the grammar has at most `RULE_REFERENCE_MAX` strings: the law of
+    the RHM is uniform over its strings (each has one derivation, of probability
+    $v^{-1} m^{-(\text{nodes})}$), so $C$ is the covariance over all of them; otherwise
+    it is estimated from `RULE_REFERENCE_MAX` fresh strings (seed `PROBE_SEED`). Both
+    errors have a sampling floor of order $n^{-1/2}$ for n valid strings: a model
+    that generalizes reaches the floor, one that copies P training strings the errors
+    of the training set (Favero et al. 2025, App. F).
+
+    Parameters
+    ----------
+    grammar : memlab.theory.rhm.Grammar
+        The grammar.
+    x : array_like of int, shape (n, d)
+        Strings (e.g. generated by a trained model), tokens in [0, v).
+
+    Returns
+    -------
+    tuple of 2 floats
+        $(e_\mu, e_C)$. (Inside
+        [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm], an evaluation
+        with fewer than 2 valid generated strings records NaN instead of raising.)
+
+    Raises
+    ------
+    TypeError
+        If ``grammar`` is not a Grammar or ``x`` not an integer array.
+    ValueError
+        If ``x`` has a token out of range or not d columns, or fewer than 2 of its
+        strings are valid.
+
+    References
+    ----------
+    Favero et al. (2025), App. F and Fig. 14.
+
+    Examples
+    --------
+    >>> g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    >>> e_mu, e_c = rule_statistics_error(g, rhm.generate(g, 4000, seed=0))
+    >>> e_mu < 0.03 and e_c < 0.1
+    True
+    """
+    grammar = check_instance("grammar", grammar, rhm.Grammar)
+    tokens, _ = check_tokens("x", x, length=grammar.d, n_tokens=grammar.v)
+    n_valid = int(rhm.layer_validity(grammar, tokens)[:, -1].sum())
+    if n_valid < 2:
+        raise ValueError(f"x must contain at least 2 valid strings of the grammar, got {n_valid}")
+    return _rule_errors(grammar, tokens, _rule_reference(grammar))
+
+
+def denoiser_distance(run_a: D3PMRun, run_b: D3PMRun) -> np.ndarray:
+    r"""Hellinger distance between the probe predictions of two runs, at each evaluation.
+
+    For two runs trained with the same settings on disjoint training sets
+    (``train_block=0`` and ``1`` of
+    [`train_d3pm`][memlab.verification.training.rhm_d3pm.train_d3pm]), the distance
+    [`denoiser_hellinger`][memlab.theory.rhm.denoiser_hellinger] between their
+    $p(x_0 | x_t)$ on the same noisy held-out probe strings, averaged over the probe
+    strings: small while both learn the population denoiser (generalization), large once
+    each reproduces its own training set (Favero et al. 2025, Figs. 2 and 5b).
+
+    Parameters
+    ----------
+    run_a, run_b : D3PMRun
+        Two runs with probe predictions (``probe_probs``, in memory or from
+        [`load_run`][memlab.verification.training.rhm_d3pm.load_run]), evaluated at the same
+        steps on the same probe strings.
+
+    Returns
+    -------
+    numpy.ndarray, shape (len(steps), len(probe_abar))
+        The distance at each evaluation (rows) and probe level (columns, `PROBE_ABAR`);
+        NaN where either run has no predictions.
+
+    Raises
+    ------
+    TypeError
+        If a run is not a D3PMRun.
+    ValueError
+        If a run has no probe predictions, or the runs differ in their evaluation steps
+        or probe strings.
+
+    References
+    ----------
+    Favero et al. (2025), Sec. 4.4 and Figs. 2, 5b.
+
+    Examples
+    --------
+    >>> p = np.full((2, 1, 1, 2, 2), 0.5)                  # 2 evaluations, uniform outputs
+    >>> q = p.copy()
+    >>> q[1] = [[1.0, 0.0], [1.0, 0.0]]
+    >>> steps = np.array([10.0, 20.0])
+    >>> def run(probs):
+    ...     return D3PMRun(4, steps, np.ones(2), np.ones(2), np.zeros(2), np.zeros((2, 2)),
+    ...                    np.nan, 10.0, 0.2, 4, 1e-3, 8, 0, probe_abar=(0.5,),
+    ...                    probe_tokens=np.zeros((1, 1, 2), dtype=int), probe_probs=probs)
+    >>> denoiser_distance(run(p), run(q)).round(4).tolist()
+    [[0.0], [0.5412]]
+    """
+    check_instance("run_a", run_a, D3PMRun)
+    check_instance("run_b", run_b, D3PMRun)
+    for name, r in (("run_a", run_a), ("run_b", run_b)):
+        if r.probe_probs is None or r.probe_tokens is None:
+            raise ValueError(f"{name} has no probe predictions (probe_probs is None): load it "
+                             "with load_run, or train it again with train_d3pm")
+    if not np.array_equal(run_a.steps, run_b.steps):
+        raise ValueError("run_a and run_b must be evaluated at the same steps, got "
+                         f"{np.size(run_a.steps)} and {np.size(run_b.steps)} evaluations")
+    if not np.array_equal(run_a.probe_tokens, run_b.probe_tokens):
+        raise ValueError("run_a and run_b must have the same probe strings (same grammar, "
+                         "seed, n_val and process)")
+    pa = np.asarray(run_a.probe_probs, dtype=float)
+    pb = np.asarray(run_b.probe_probs, dtype=float)
+    out = np.full(pa.shape[:2], np.nan)
+    for i in range(pa.shape[0]):
+        if np.isfinite(pa[i]).all() and np.isfinite(pb[i]).all():
+            pai = pa[i] / pa[i].sum(-1, keepdims=True)
+            pbi = pb[i] / pb[i].sum(-1, keepdims=True)
+            out[i] = np.mean(rhm.denoiser_hellinger(pai, pbi), axis=-1)
+    return out
+
+
+def load_run(path: str | PathLike) -> D3PMRun:
+    """Read a run saved by ``train_d3pm(out_dir=...)``, with its probe predictions.
+
+    The history ``d3pm_P*.json`` is read with
+    [`D3PMRun.from_saved_dict`][memlab.verification.training.rhm_d3pm.D3PMRun.from_saved_dict];
+    ``probe_probs`` is read from the ``_probe.npz`` file of the same stem next to it,
+    when there is one (runs saved before the probe predictions existed load with it None).
+
+    Parameters
+    ----------
+    path : path
+        The ``.json`` history.
+
+    Returns
+    -------
+    D3PMRun
+        The run.
+
+    Raises
+    ------
+    TypeError
+        If ``path`` is not a path.
+    ValueError
+        If the file cannot be read as a saved run.
+
+    References
+    ----------
+    Favero et al. (2025), Figs. 2 and 5b (two runs compared after training).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> steps = np.geomspace(10, 1e4, 5)
+    >>> run = D3PMRun(16, steps, np.ones(5), np.ones(5), np.zeros(5), np.zeros((5, 2)),
+    ...               np.nan, 10.0, 0.2, 32, 1e-3, 8, 0)
+    >>> path = Path(tempfile.mkdtemp()) / "d3pm_P16_s0.json"
+    >>> _ = path.write_text(json.dumps(run.to_saved_dict()))
+    >>> load_run(path).P, load_run(path).probe_probs is None
+    (16, True)
+    """
+    path = Path(check_path("path", path))
+    try:
+        data = json.loads(path.read_text())
+        run = D3PMRun.from_saved_dict(data)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"path {str(path)!r} is not a saved D3PM run ({exc})") from None
+    side = path.with_name(path.stem + "_probe.npz")
+    if side.exists():
+        with np.load(side) as z:
+            run = dataclasses.replace(run, probe_probs=np.asarray(z["probe_probs"]))
+    return run
+
+
 def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: int = 32,
                lr: float = 1e-3, channels: int = 128, n_val: int = 512, n_generate: int = 256,
                gen_steps: int = 50, n_eval: int = 20, threshold: float = 0.2,
                n_levels: int | None = None, sw_projections: int | None = 256,
                seed: Generator | int | None = 0,
-               out_dir: str | PathLike | None = None, progress: bool = True) -> D3PMRun:
-    """Train the U-Net D3PM on P distinct strings of ``grammar`` and record its history.
+               out_dir: str | PathLike | None = None, progress: bool = True,
+               process: str = "uniform", schedule: str = "cosine", optimizer: str = "adam",
+               train_block: int | None = None, n_probe: int | None = 32,
+               rule_stats: bool = True) -> D3PMRun:
+    r"""Train the U-Net D3PM on P distinct strings of ``grammar`` and record its history.
 
     Adam on the cross-entropy of the clean tokens under uniform D3PM corruption (cosine
     schedule, T = 1000), mini-batches drawn with replacement from the P strings. At
@@ -598,8 +923,11 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         call with the same settings resumes from the checkpoint. ``key`` hashes every
         setting that changes the result (the grammar's rules and seed, P, steps,
         batch_size, lr, channels, n_val, n_generate, gen_steps, n_eval, threshold,
-        n_levels, sw_projections, the schedule, seed, the memlab version), so other settings train
-        into their own files. The checkpoint holds tensors, the history and the
+        n_levels, sw_projections, the schedule, seed, the memlab version, and process,
+        optimizer, train_block, n_probe and rule_stats when not at their defaults), so other
+        settings train into their own files; the probe predictions go to
+        ``d3pm_P{P}_s{seed}_{key}_probe.npz``
+        ([`load_run`][memlab.verification.training.rhm_d3pm.load_run]). The checkpoint holds tensors, the history and the
         random states only and is read with ``torch.load(weights_only=True)``; a
         checkpoint with another key raises ValueError. The JSON adds ``settings``,
         ``key`` and a ``manifest`` (versions, torch threads, git revision, date) to
@@ -608,6 +936,55 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         Random seed of the data, the network and the noise.
     progress : bool, default True
         Show a tqdm progress bar.
+    process : {"uniform", "masked"}, default "uniform"
+        The corruption. ``"uniform"``: a token is kept with probability $\bar\alpha_t$ and
+        otherwise resampled uniformly (D3PM, Favero et al. 2025, App. B.3, eq. 4).
+        ``"masked"``: the absorbing-state process of MD4 (their App. B.2, eq. 3, the
+        setting of their sec. 3 on text, here on RHM strings): a token is kept with
+        probability $\bar\alpha_t$ and otherwise replaced by the mask token v. The
+        network then takes v + 1 input tokens and predicts v classes; the loss (training
+        and the recorded losses) is the cross-entropy per *masked* token, and the
+        network's denoiser copies the unmasked tokens (they are $x_0$). Generation uses
+        ``reverse_sample(process="masked")``.
+    schedule : {"cosine", "linear"}, default "cosine"
+        The training keep schedule over T = 1000 levels. ``"cosine"``:
+        [`keep_schedule`][memlab.theory.rhm.keep_schedule] (memlab's default, used by the
+        saved runs). ``"linear"``: the linear $\beta_t$ from $10^{-4}$ to 0.02 of
+        [`d3pm_betas`][memlab.theory.schedules.d3pm_betas], $\bar\alpha_t =
+        \prod_{s \le t}(1 - \beta_s)$ ([`d3pm_keep`][memlab.theory.schedules.d3pm_keep];
+        $\bar\alpha_{1000} = 4\times10^{-5}$), the "linear schedule with 1,000 noise
+        levels" of Favero et al. (2025), App. B.3 (its ends are not given there; these are
+        Ho et al. 2020's). Generation always follows the cosine grid of
+        ``reverse_sample`` with ``gen_steps`` steps (the network is conditioned on
+        $\bar\alpha$, not on t).
+    optimizer : {"adam", "sgd"}, default "adam"
+        Adam, or SGD with momentum 0.9, at learning rate ``lr`` (Favero et al. 2025,
+        Figs. 15 and 19).
+    train_block : {0, 1} or None, default None
+        None: the training set is the first P of P + n_val distinct strings drawn from
+        the run's stream (as always). 0 or 1: 2P + n_val distinct strings are drawn, the
+        training set is the block ``[train_block P, (train_block + 1) P)`` and the
+        validation strings are the last n_val. Two runs with the same ``seed`` and
+        blocks 0 and 1 have disjoint training sets, the same validation (and probe)
+        strings, the same initialisation and the same mini-batch indices (Favero et al.
+        2025, Figs. 2 and 5b); compare them with
+        [`denoiser_distance`][memlab.verification.training.rhm_d3pm.denoiser_distance].
+    n_probe : int or None, default 32
+        Probe strings, in [1, `MAX_SIZE`] (at most ``n_val`` are used): the first
+        ``n_probe`` validation strings, corrupted at each keep probability of
+        `PROBE_ABAR` (0.2, 0.5, 0.8) with noise of seed `PROBE_SEED` (not the run's
+        stream). At each evaluation the network's $p(x_0 | x_t)$ on them is saved
+        (``probe_probs``) and compared with the exact BP denoiser
+        ([`exact_denoiser`][memlab.theory.rhm.exact_denoiser], same process) by the
+        Hellinger distance ``probe_hellinger``. None records nothing.
+    rule_stats : bool, default True
+        Record the rule-statistics errors of the generated strings at each evaluation
+        (``rule_mean_error``, ``rule_cov_error``; definition in
+        [`rule_statistics_error`][memlab.verification.training.rhm_d3pm.rule_statistics_error]),
+        with the calibrations ``rule_fresh`` and ``rule_copies`` (draws of seed
+        `PROBE_SEED`). The probe and rule statistics take no draw from the run's random
+        stream: with the default options the training, losses and generated strings are
+        the same as without them (bit for bit).
 
     Returns
     -------
@@ -658,15 +1035,36 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     if out_dir is not None:
         out_dir = check_path("out_dir", out_dir)
     progress = check_bool("progress", progress)
+    process = check_choice("process", process, ("uniform", "masked"))
+    schedule_name = check_choice("schedule", schedule, ("cosine", "linear"))
+    optimizer = check_choice("optimizer", optimizer, ("adam", "sgd"))
+    if train_block is not None:
+        train_block = check_index("train_block", train_block, 2)
+    if n_probe is not None:
+        n_probe = check_count("n_probe", n_probe, MAX_SIZE)
+    rule_stats = check_bool("rule_stats", rule_stats)
     rng = check_rng(seed)
     torch.manual_seed(int(rng.integers(2**62)))
     v, L = grammar.v, grammar.L
+    masked = process == "masked"
     total = rhm.num_strings(v, grammar.m, grammar.s, L)
-    if P + n_val > total:
-        raise ValueError(f"P + n_val must be <= num_strings = {total}, got {P + n_val}")
-    both = rhm.generate(grammar, P + n_val, distinct=True, seed=rng)
-    train, val = both[:P], both[P:]
-    schedule = rhm.keep_schedule(1000)
+    n_train_pool = P if train_block is None else 2 * P
+    if n_train_pool + n_val > total:
+        what = "P + n_val" if train_block is None else "2 P + n_val (train_block given)"
+        raise ValueError(f"{what} must be <= num_strings = {total}, got {n_train_pool + n_val}")
+    both = rhm.generate(grammar, n_train_pool + n_val, distinct=True, seed=rng)
+    if train_block is None:
+        train, val = both[:P], both[P:]
+    else:                                     # blocks [0, P) and [P, 2P); validation after both
+        train, val = both[train_block * P:(train_block + 1) * P], both[2 * P:]
+    if schedule_name == "cosine":
+        schedule = rhm.keep_schedule(1000)
+    else:
+        from memlab.theory.schedules import d3pm_betas, d3pm_keep
+        schedule = d3pm_keep(d3pm_betas(1000, "linear"))
+
+    def corrupt(clean, keep, gen_tokens):
+        return np.where(keep, clean, v if masked else gen_tokens)
 
     def noisy_set(x):
         n_lev = n_levels or max(8, -(-4096 // x.shape[0]))
@@ -674,18 +1072,38 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         abar = schedule[t].ravel()
         clean = np.repeat(x, n_lev, axis=0)
         keep = rng.random(clean.shape) < abar[:, None]
-        return (torch.tensor(np.where(keep, clean, rng.integers(0, v, clean.shape))),
+        return (torch.tensor(corrupt(clean, keep, rng.integers(0, v, clean.shape))),
                 torch.tensor(abar), torch.tensor(clean))
 
     eval_train, eval_val = noisy_set(train), noisy_set(val)
-    net = make_unet(v, grammar.s, L, channels)
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    net = make_unet(v, grammar.s, L, channels, n_inputs=v + 1 if masked else None)
+    if optimizer == "adam":
+        opt = torch.optim.Adam(net.parameters(), lr=lr)
+    else:
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
     X = torch.tensor(train)
     sched_t = torch.tensor(schedule)
     gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
     eval_steps = np.unique(np.round(np.logspace(1, np.log10(steps), n_eval)).astype(int))
     hist = {"steps": [], "train_loss": [], "val_loss": [], "copy_fraction": [], "layer_errors": [],
-            "sw_train": [], "sw_val": []}
+            "sw_train": [], "sw_val": [], "probe_hellinger": [], "probe_probs": [],
+            "rule_mean_error": [], "rule_cov_error": []}
+    probe = None
+    if n_probe is not None:                   # noisy held-out strings, not the run's stream
+        prng = np.random.default_rng(PROBE_SEED)
+        clean = val[:min(n_probe, n_val)]
+        probe_x = np.stack([rhm.add_noise(clean, a, v, process=process, seed=prng)
+                            for a in PROBE_ABAR])
+        probe = (probe_x, [rhm.exact_denoiser(grammar, xt, a, process=process)
+                           for xt, a in zip(probe_x, PROBE_ABAR)])
+    rule_cal = None
+    if rule_stats:
+        rule_ref = _rule_reference(grammar)
+        cal = np.random.default_rng(PROBE_SEED)            # not the run's stream
+        rule_cal = {"rule_fresh": _rule_errors(grammar, rhm.generate(grammar, n_generate, seed=cal),
+                                            rule_ref),
+                    "rule_copies": _rule_errors(grammar, train[cal.integers(0, P, n_generate)],
+                                                rule_ref)}
     if sw_projections is not None:
         n_ref = min(P, n_val)
         ref_train, ref_val = one_hot_embedding(train[:n_ref], v), one_hot_embedding(val[:n_ref], v)
@@ -721,8 +1139,16 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                     "channels": channels, "n_val": n_val, "n_generate": n_generate,
                     "gen_steps": gen_steps, "n_eval": n_eval, "threshold": float(threshold),
                     "n_levels": n_levels, "sw_projections": sw_projections,
-                    "schedule": "cosine, T = 1000", "seed": int(seed),
+                    "schedule": f"{schedule_name}, T = 1000", "seed": int(seed),
                     "memlab_version": __version__}
+        # options added later enter the key only when not at their defaults, so that the
+        # checkpoints of default runs keep their key
+        for name, value, default in (("process", process, "uniform"),
+                                     ("optimizer", optimizer, "adam"),
+                                     ("train_block", train_block, None),
+                                     ("n_probe", n_probe, 32), ("rule_stats", rule_stats, True)):
+            if value != default:
+                settings[name] = value
         key = settings_key(settings)
         stem = f"d3pm_P{P}_s{seed}_{key}"
         ckpt = Path(out_dir) / f"{stem}.pt"
@@ -742,22 +1168,33 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
             gen.set_state(state["gen"])
             rng.bit_generator.state = json.loads(state["rng"])
             hist, start = state["hist"], state["step"]
-            for k in _SW_CURVES:                   # a checkpoint saved before the curves
+            for k in _SW_CURVES + _NEW_CURVES + ("probe_probs",):   # saved before the curves
                 hist.setdefault(k, [None] * len(hist["steps"]))
 
     def loss_on(tokens, abar, clean):
         with torch.no_grad():
-            out = []
+            out, count = [], 0
             for i in range(0, tokens.shape[0], 4096):
                 logits = net(tokens[i:i + 4096], abar[i:i + 4096])
-                out.append(torch.nn.functional.cross_entropy(
-                    logits.reshape(-1, v), clean[i:i + 4096].reshape(-1), reduction="sum"))
-            return float(sum(out)) / clean.numel()
+                target = clean[i:i + 4096]
+                if masked:                    # the masked tokens only (the others are known)
+                    sel = (tokens[i:i + 4096] == v).reshape(-1)
+                    out.append(torch.nn.functional.cross_entropy(
+                        logits.reshape(-1, v)[sel], target.reshape(-1)[sel], reduction="sum"))
+                    count += int(sel.sum())
+                else:
+                    out.append(torch.nn.functional.cross_entropy(
+                        logits.reshape(-1, v), target.reshape(-1), reduction="sum"))
+            return float(sum(out)) / (max(count, 1) if masked else clean.numel())
 
     def denoiser(x_t, abar):
         with torch.no_grad():
             logits = net(torch.tensor(x_t), torch.full((x_t.shape[0],), float(abar)))
-            return torch.softmax(logits.double(), dim=-1).numpy()
+            p = torch.softmax(logits.double(), dim=-1).numpy()
+        if masked:                            # carry-over: an unmasked token is x_0 itself
+            known = x_t < v
+            p[known] = np.eye(v)[x_t[known]]
+        return p
 
     iterator = range(start, steps)
     if progress:
@@ -769,9 +1206,18 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         t = torch.randint(1, len(schedule), (batch_size,), generator=gen)
         abar = sched_t[t]
         keep = torch.rand(x0.shape, generator=gen, dtype=torch.float64) < abar[:, None]
-        xt = torch.where(keep, x0, torch.randint(0, v, x0.shape, generator=gen))
+        if masked:
+            xt = torch.where(keep, x0, torch.full_like(x0, v))
+        else:
+            xt = torch.where(keep, x0, torch.randint(0, v, x0.shape, generator=gen))
         logits = net(xt, abar)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, v), x0.reshape(-1))
+        if masked:                            # cross-entropy on the masked tokens
+            sel = ~keep.reshape(-1)
+            loss = (torch.nn.functional.cross_entropy(logits.reshape(-1, v)[sel],
+                                                      x0.reshape(-1)[sel], reduction="sum")
+                    / max(int(sel.sum()), 1))
+        else:
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, v), x0.reshape(-1))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -783,8 +1229,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
             if not (np.isfinite(hist["train_loss"][-1]) and np.isfinite(hist["val_loss"][-1])):
                 raise ValueError(f"lr = {lr!r} makes the training diverge (non-finite loss at "
                                  f"step {step + 1}); use a smaller lr")
-            xs = rhm.reverse_sample(grammar, n_generate, gen_steps, denoiser=denoiser,
-                                    seed=int(rng.integers(2**62)))
+            xs = rhm.reverse_sample(grammar, n_generate, gen_steps, process=process,
+                                    denoiser=denoiser, seed=int(rng.integers(2**62)))
             hist["copy_fraction"].append(rhm.copy_fraction(xs, train))
             hist["layer_errors"].append(rhm.layer_error_fractions(grammar, xs).tolist())
             if sw_projections is not None:
@@ -793,6 +1239,15 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                     emb, ref_train, n_projections=sw_projections, seed=SW_SEED))
                 hist["sw_val"].append(sliced_wasserstein(
                     emb, ref_val, n_projections=sw_projections, seed=SW_SEED))
+            if probe is not None:
+                probs = [denoiser(xt, a) for xt, a in zip(probe[0], PROBE_ABAR)]
+                hist["probe_hellinger"].append(
+                    [float(np.mean(rhm.denoiser_hellinger(p, q))) for p, q in zip(probs, probe[1])])
+                hist["probe_probs"].append(torch.tensor(np.stack(probs), dtype=torch.float32))
+            if rule_cal is not None:
+                e_mu, e_c = _rule_errors(grammar, xs, rule_ref)
+                hist["rule_mean_error"].append(e_mu)
+                hist["rule_cov_error"].append(e_c)
             net.train()
             if ckpt is not None:
                 buf = io.BytesIO()
@@ -810,14 +1265,35 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
               for k in _SW_CURVES}
         sw["sw_train_val"] = sw_train_val
         sw.update(calibration)
+    if probe is not None:
+        n_lev, shape = len(PROBE_ABAR), probe[0].shape[1:] + (v,)
+        sw["probe_abar"] = tuple(float(a) for a in PROBE_ABAR)
+        sw["probe_tokens"] = probe[0]
+        sw["probe_hellinger"] = np.array([[np.nan] * n_lev if h is None else h
+                                          for h in hist["probe_hellinger"]],
+                                         dtype=float).reshape(-1, n_lev)
+        sw["probe_probs"] = np.stack(
+            [np.full((n_lev,) + shape, np.nan, dtype=np.float32) if p is None
+             else p.numpy() for p in hist["probe_probs"]]) if hist["probe_probs"] else \
+            np.zeros((0, n_lev) + shape, dtype=np.float32)
+    if rule_cal is not None:
+        for k in ("rule_mean_error", "rule_cov_error"):
+            sw[k] = np.array([np.nan if x is None else x for x in hist[k]], dtype=float)
+        sw.update(rule_cal)
     run = D3PMRun(P, st, tr, va, np.array(hist["copy_fraction"]),
                   np.array(hist["layer_errors"]).reshape(-1, L), tau, tau_min, threshold,
                   batch_size, lr,
-                  channels, int(seed) if isinstance(seed, int) else -1, **sw)
+                  channels, int(seed) if isinstance(seed, int) else -1, **sw,
+                  process=process, schedule=schedule_name, optimizer=optimizer,
+                  train_block=train_block)
     if out_dir is not None:
         atomic_write(Path(out_dir) / f"{stem}.json",
                      json.dumps(dict(run.to_saved_dict(), format=D3PM_FORMAT, key=key,
                                      settings=settings, manifest=manifest(settings)), indent=1))
+        if run.probe_probs is not None:
+            buf = io.BytesIO()
+            np.savez_compressed(buf, probe_probs=run.probe_probs)
+            atomic_write(Path(out_dir) / f"{stem}_probe.npz", buf.getvalue())
     return run
 
 
@@ -899,6 +1375,12 @@ def _setting_text(runs) -> str:
         values = {getattr(r, attr) for r in runs}
         if len(values) == 1:
             parts.append(fmt.format(values.pop()))
+    for attr, default, text in (("process", "uniform", {"masked": "masked noise"}),
+                                ("schedule", "cosine", {"linear": "linear schedule"}),
+                                ("optimizer", "adam", {"sgd": "SGD, momentum 0.9"})):
+        values = {getattr(r, attr) for r in runs}
+        if len(values) == 1 and (value := values.pop()) != default:
+            parts.append(text.get(value, value))
     return ", ".join(parts)
 
 

@@ -294,3 +294,254 @@ def test_plot_sw_curves_draws_on_the_callers_figure():
         rd.plot_sw_curves(runs, fig="x")
     with pytest.raises(ValueError, match="^runs must contain"):
         rd.plot_sw_curves([])
+
+
+# ------------------------------------- process, schedule, optimizer, disjoint blocks, probe, rules
+_TINY = dict(steps=30, batch_size=8, channels=8, n_val=6, n_generate=16, gen_steps=3, n_eval=3,
+             n_levels=2, seed=0, progress=False)
+_FAST = dict(steps=12, batch_size=4, channels=4, n_val=6, n_generate=8, gen_steps=2, n_eval=2,
+             n_levels=1, seed=0, progress=False)
+
+
+@pytest.fixture(scope="module")
+def tiny_default():
+    """The tiny default run of _TINY (trained once for the tests of this section)."""
+    return rd.train_d3pm(rhm.sample_grammar(4, 2, 2, 2, seed=0), 8, **_TINY)
+
+
+@pytest.fixture(scope="module")
+def fast_default():
+    return rd.train_d3pm(rhm.sample_grammar(4, 2, 2, 2, seed=0), 8, **_FAST)
+
+
+def test_default_run_trains_bit_for_bit_as_before_the_new_options(tiny_default):
+    """The numbers of this tiny default run, recorded with the code before process, schedule,
+    optimizer, train_block, the probe and the rule statistics existed."""
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    r = tiny_default
+    assert r.steps.tolist() == [10.0, 17.0, 30.0]
+    assert r.train_loss.tolist() == [1.3611595630645752, 1.331329345703125, 1.292791724205017]
+    assert r.val_loss.tolist() == [1.5054815610249836, 1.4637393951416016, 1.4086058934529622]
+    assert r.copy_fraction.tolist() == [0.0, 0.0, 0.125]
+    assert r.layer_errors.tolist() == [[0.6875, 0.9375], [0.9375, 1.0], [0.6875, 0.75]]
+    assert r.sw_train.tolist() == [0.10910853349600567, 0.10444310547508179, 0.0982262903813707]
+    assert (r.process, r.schedule, r.optimizer, r.train_block) == ("uniform", "cosine", "adam",
+                                                                  None)
+    # the new records are there, and switching them off changes nothing else
+    assert r.probe_hellinger.shape == (3, len(rd.PROBE_ABAR)) and r.probe_abar == rd.PROBE_ABAR
+    assert r.probe_probs.shape == (3, 3, 6, 4, 4) and r.probe_tokens.shape == (3, 6, 4)
+    bare = rd.train_d3pm(g, 8, n_probe=None, rule_stats=False, **_TINY)
+    assert bare.probe_probs is None and bare.rule_mean_error is None and bare.rule_fresh is None
+    for f in ("train_loss", "val_loss", "copy_fraction", "layer_errors", "sw_train"):
+        assert np.array_equal(getattr(bare, f), getattr(r, f))
+
+
+def test_make_unet_takes_the_mask_token_as_an_extra_input():
+    net = rd.make_unet(4, 2, 2, channels=4, n_inputs=5)
+    assert net(torch.full((2, 4), 4, dtype=torch.long), torch.zeros(2)).shape == (2, 4, 4)
+    torch.manual_seed(0)
+    a = rd.make_unet(4, 2, 2, channels=4)
+    torch.manual_seed(0)
+    b = rd.make_unet(4, 2, 2, channels=4, n_inputs=4)            # the default, same init
+    assert all(torch.equal(x, y) for x, y in zip(a.state_dict().values(),
+                                                 b.state_dict().values()))
+    with pytest.raises(ValueError, match="^n_inputs must be"):
+        rd.make_unet(4, 2, 2, channels=4, n_inputs=3)
+
+
+def test_masked_d3pm_masks_probes_and_generates_strings_of_the_vocabulary(fast_default):
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    r = rd.train_d3pm(g, 8, process="masked", **_FAST)
+    assert r.process == "masked" and np.all(np.isfinite(r.train_loss))
+    assert (r.probe_tokens == 4).any() and (r.probe_tokens < 4).any()   # mask token v = 4
+    assert np.all((r.probe_hellinger >= 0) & (r.probe_hellinger <= 1))
+    # unmasked probe tokens are copied: probability 1 on the observed token
+    known = r.probe_tokens < 4
+    last = r.probe_probs[-1]
+    assert np.allclose(np.take_along_axis(last, np.where(known, r.probe_tokens, 0)[..., None],
+                                          -1)[..., 0][known], 1.0)
+    # the exact BP reference of the same process: the most masked level is the hardest
+    ex = [rhm.exact_denoiser(g, xt, a, process="masked")
+          for xt, a in zip(r.probe_tokens, rd.PROBE_ABAR)]
+    assert np.allclose(r.probe_hellinger[-1], [np.mean(rhm.denoiser_hellinger(p, q))
+                                               for p, q in zip(last, ex)], atol=1e-6)
+    assert not np.array_equal(r.train_loss, fast_default.train_loss)
+
+
+def test_linear_schedule_is_the_product_of_the_transition_matrices(fast_default):
+    from memlab.theory.schedules import (cumulative_transition, d3pm_betas, d3pm_keep,
+                                         transition_matrix)
+
+    betas = d3pm_betas(1000, "linear")
+    keep = d3pm_keep(betas)
+    Q = np.eye(4)
+    for t, b in enumerate(betas, start=1):
+        Q = Q @ transition_matrix(b, 4)
+        if t in (1, 10, 500, 1000):
+            assert np.allclose(Q, cumulative_transition(keep[t], 4), atol=1e-12)
+    assert keep[-1] == pytest.approx(4.04e-5, rel=1e-2)
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    r = rd.train_d3pm(g, 8, schedule="linear", **_FAST)
+    assert r.schedule == "linear"
+    assert not np.array_equal(r.val_loss, fast_default.val_loss)
+
+
+def test_sgd_optimizer_and_disjoint_training_blocks(tmp_path):
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    sgd = rd.train_d3pm(g, 8, optimizer="sgd", lr=0.05, **_FAST)
+    assert sgd.optimizer == "sgd" and sgd.train_loss[-1] < sgd.train_loss[0]
+    kw = dict(_FAST, out_dir=tmp_path)
+    a = rd.train_d3pm(g, 8, train_block=0, **kw)
+    b = rd.train_d3pm(g, 8, train_block=1, **kw)
+    assert (a.train_block, b.train_block) == (0, 1)
+    assert np.array_equal(a.probe_tokens, b.probe_tokens)         # same held-out probe
+    # the pool: blocks [0, 8) and [8, 16), validation after both
+    rng = np.random.default_rng(0)
+    rng.integers(2**62)
+    pool = rhm.generate(g, 22, distinct=True, seed=rng)
+    assert not {tuple(x) for x in pool[:8]} & {tuple(x) for x in pool[8:16]}
+    assert rhm.copy_fraction(a.probe_tokens[-1], pool[16:]) > 0    # probe = noisy validation
+    d = rd.denoiser_distance(a, b)
+    assert d.shape == (2, 3) and np.all((d >= 0) & (d < 1))
+    assert np.allclose(rd.denoiser_distance(a, a), 0.0)
+    # saved and read back with the probe predictions
+    (path,) = [p for p in tmp_path.glob("d3pm_P8_s0_*.json")
+               if json.loads(p.read_text())["settings"].get("train_block") == 1]
+    back = rd.load_run(path)
+    assert np.array_equal(back.probe_probs, b.probe_probs) and back.train_block == 1
+    assert np.array_equal(rd.denoiser_distance(a, back), d)
+    assert "probe_probs" not in json.loads(path.read_text())
+    with pytest.raises(ValueError, match="^run_b has no probe predictions"):
+        rd.denoiser_distance(a, rd.D3PMRun.from_saved_dict(json.loads(path.read_text())))
+    import dataclasses
+    with pytest.raises(ValueError, match="same steps"):
+        rd.denoiser_distance(a, dataclasses.replace(b, steps=b.steps + 1))
+    with pytest.raises(ValueError, match="same probe strings"):
+        rd.denoiser_distance(a, dataclasses.replace(b, probe_tokens=b.probe_tokens[::-1]))
+    with pytest.raises(TypeError, match="^run_a must be a D3PMRun"):
+        rd.denoiser_distance(1, b)
+    with pytest.raises(ValueError, match=r"^2 P \+ n_val \(train_block given\) must be <="):
+        rd.train_d3pm(g, 14, train_block=0, **_FAST)
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    ({"process": "absorbing"}, ValueError, "^process must be one of"),
+    ({"process": 1}, TypeError, "^process must be"),
+    ({"schedule": "jsd"}, ValueError, "^schedule must be one of"),
+    ({"optimizer": "rmsprop"}, ValueError, "^optimizer must be one of"),
+    ({"train_block": 2}, ValueError, "^train_block must be in"),
+    ({"train_block": "0"}, TypeError, "^train_block must be an integer"),
+    ({"n_probe": 0}, ValueError, "^n_probe must be"),
+    ({"rule_stats": "yes"}, TypeError, "^rule_stats must be"),
+])
+def test_train_d3pm_rejects_bad_new_options(kw, error, match):
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    with pytest.raises(error, match=match):
+        rd.train_d3pm(g, 8, **dict(_FAST, **kw))
+
+
+def test_rule_statistics_error_fresh_strings_against_copies():
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)                 # 32 strings: exact reference
+    fresh = rd.rule_statistics_error(g, rhm.generate(g, 4000, seed=1))
+    few = rhm.generate(g, 4, distinct=True, seed=1)
+    copies = rd.rule_statistics_error(g, few[np.random.default_rng(0).integers(0, 4, 4000)])
+    assert fresh[0] < 0.08 and fresh[1] < 0.2                  # sampling floor, n = 4000
+    assert copies[0] > 3 * fresh[0] and copies[1] > 3 * fresh[1]
+    # every string once: the exact law, both errors 0 up to rounding
+    everything = rhm.generate(g, 32, distinct=True, seed=2)
+    e_mu, e_c = rd.rule_statistics_error(g, everything)
+    assert e_mu < 1e-12 and e_c == pytest.approx(1 / 31, rel=1e-9)   # (n - 1) vs n
+    bad = everything.copy()
+    bad[:, :] = 0                                               # 0000 is not a string
+    with pytest.raises(ValueError, match="^x must contain at least 2 valid strings"):
+        rd.rule_statistics_error(g, bad)
+    with pytest.raises(TypeError, match="^grammar must be a Grammar"):
+        rd.rule_statistics_error(1, everything)
+
+
+def test_new_fields_round_trip_and_resume_an_older_checkpoint(tmp_path):
+    g = rhm.sample_grammar(4, 2, 2, 2, seed=0)
+    kw = dict(_FAST, out_dir=tmp_path, process="masked")
+    r = rd.train_d3pm(g, 4, **kw)
+    saved = json.loads(json.dumps(r.to_saved_dict(), allow_nan=False))
+    back = rd.D3PMRun.from_saved_dict(saved)
+    assert back.process == "masked" and back.probe_probs is None
+    assert np.array_equal(back.probe_hellinger, r.probe_hellinger)
+    assert np.array_equal(back.rule_cov_error, r.rule_cov_error, equal_nan=True)
+    assert back.rule_fresh == r.rule_fresh and back.probe_abar == rd.PROBE_ABAR
+    # a checkpoint saved before the probe and rule records: resumes with NaN there
+    (ckpt,) = tmp_path.glob("d3pm_P4_s0_*.pt")
+    state = torch.load(ckpt, weights_only=True)
+    for k in ("probe_hellinger", "probe_probs", "rule_mean_error", "rule_cov_error"):
+        del state["hist"][k]
+    torch.save(state, ckpt)
+    again = rd.train_d3pm(g, 4, **kw)
+    assert np.array_equal(again.val_loss, r.val_loss)
+    assert np.isnan(again.probe_hellinger).all() and np.isnan(again.probe_probs).all()
+    assert np.isnan(again.rule_mean_error).all() and again.rule_copies == r.rule_copies
+    # the saved runs of docs/results/rhm_training load, with the new fields absent
+    from pathlib import Path
+    results = Path(__file__).resolve().parents[3] / "docs" / "results" / "rhm_training"
+    old = rd.load_run(results / "d3pm_P64_s0.json")
+    assert old.process == "uniform" and old.probe_hellinger is None and old.probe_probs is None
+
+
+def test_cli_train_rhm_passes_the_new_options(tmp_path, capsys):
+    assert main(["train", "rhm", "--v", "4", "--m", "2", "--L", "2", "--P", "4",
+                 "--steps-per-P", "3", "--channels", "4", "--n-val", "4", "--n-generate", "4",
+                 "--process", "masked", "--schedule", "linear", "--optimizer", "sgd",
+                 "--train-block", "1", "--quiet", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "masked noise, linear schedule, sgd, training block 1" in out
+    runs = json.loads((tmp_path / "d3pm_summary.json").read_text())["runs"]
+    assert [(r["process"], r["schedule"], r["optimizer"], r["train_block"]) for r in runs] == \
+        [("masked", "linear", "sgd", 1)]
+
+
+_SMALL = dict(channels=64, n_generate=64, gen_steps=25, n_eval=14, sw_projections=None,
+              progress=False)
+
+
+@pytest.mark.slow
+def test_two_models_on_disjoint_sets_agree_then_differ_as_they_memorize():
+    """The experiment of docs/training.md at P = 64 (2 runs of 3,840 steps; 12 minutes each
+    on the shared machine): the Hellinger distance between the two denoisers (abar = 0.8)
+    grows by more than 1.8x from the validation minimum to the end, once both copy
+    (measured: 0.18 -> 0.45), and ends above the smaller of the two models' distances to
+    the exact BP denoiser (measured 0.36 and 0.41)."""
+    g = rhm.sample_grammar(8, 3, 2, 3, seed=0)
+    a, b = (rd.train_d3pm(g, 64, steps=60 * 64, train_block=k, **_SMALL) for k in (0, 1))
+    assert a.copy_fraction[-1] > 0.5 and b.copy_fraction[-1] > 0.5
+    d = rd.denoiser_distance(a, b)[:, -1]
+    best = int(np.argmin(a.val_loss))
+    assert d[-1] > 1.8 * d[best]
+    # each memorizing model leaves the exact denoiser too, but by less than they part
+    assert a.probe_hellinger[-1, -1] > a.probe_hellinger[best, -1]
+    assert d[-1] > min(a.probe_hellinger[-1, -1], b.probe_hellinger[-1, -1])
+    # the rule statistics move towards those of the training set as copies appear
+    ok = np.isfinite(a.rule_mean_error)
+    assert a.rule_mean_error[ok][-1] < a.rule_mean_error[ok][0]
+
+
+@pytest.mark.slow
+def test_masked_d3pm_copy_onset_grows_with_P():
+    """The masked series of docs/training.md (P = 16, 32, 64, 60 steps per string; 18 minutes
+    on the shared machine): the copy onset grows with P (measured: 529, 736, 1,190 steps,
+    exponent 0.59)."""
+    g = rhm.sample_grammar(8, 3, 2, 3, seed=0)
+    runs = [rd.train_d3pm(g, P, steps=60 * P, process="masked", **_SMALL) for P in (16, 32, 64)]
+    onset = [r.tau_copy(0.1) for r in runs]
+    assert np.all(np.isfinite(onset)) and onset[0] < onset[1] < onset[2]
+    fit = rd.tau_mem_scaling(runs, which="tau_copy_onset")
+    assert 0.2 < fit.exponent < 1.6
+
+
+@pytest.mark.slow
+def test_sgd_and_adam_memorize_with_a_copy_onset_growing_with_P():
+    """Adam (lr 1e-3) and SGD with momentum 0.9 (lr 0.2) at P = 16, 32, 64 (about 25 minutes
+    on a free core): both copy, with an onset growing with P."""
+    g = rhm.sample_grammar(8, 3, 2, 3, seed=0)
+    for kw in ({}, {"optimizer": "sgd", "lr": 0.2}):
+        runs = [rd.train_d3pm(g, P, steps=60 * P, **_SMALL, **kw) for P in (16, 32, 64)]
+        onset = [r.tau_copy(0.1) for r in runs]
+        assert np.all(np.isfinite(onset)) and onset[0] < onset[2]
