@@ -461,6 +461,22 @@ class BatchSizeResult(Result):
     time_per_P: float
 
 
+def _check_series_setting(sigma, d, width, m, parametrisation, alpha):
+    """The validated network and data settings shared by the experiments' runs."""
+    sigma = check_real("sigma", sigma, lo=0.0, hi=MAX_SIGMA, lo_open=True)
+    if not sigma**2 > 0.0:
+        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
+    d = check_positive_int("d", d)
+    width = check_count("width", width, MAX_SIZE)
+    m = check_count("m", m, MAX_SIZE)
+    if not isinstance(parametrisation, str):
+        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
+    if parametrisation not in ("ntk", "mf"):
+        raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
+    alpha = check_real("alpha", alpha, lo=0.0, hi=MAX_ALPHA, lo_open=True)
+    return sigma, d, width, m, parametrisation, alpha
+
+
 def _int_list(name, values, *, minimum=1, maximum=MAX_SIZE):
     values = check_sequence(name, values, "a sequence of integers", array_ndim=1)
     if not values:
@@ -617,17 +633,8 @@ def batch_size_experiment(Ps: Sequence[int] = (8, 16, 32), *,
     lr_list = [check_positive_real(f"lrs[{i}]", v) for i, v in enumerate(lr_list)]
     if len(set(lr_list)) != len(lr_list):
         raise ValueError(f"lrs must not repeat a value, got {lr_list}")
-    sigma = check_real("sigma", sigma, lo=0.0, hi=MAX_SIGMA, lo_open=True)
-    if not sigma**2 > 0.0:
-        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
-    d = check_positive_int("d", d)
-    width = check_count("width", width, MAX_SIZE)
-    m = check_count("m", m, MAX_SIZE)
-    if not isinstance(parametrisation, str):
-        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
-    if parametrisation not in ("ntk", "mf"):
-        raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
-    alpha = check_real("alpha", alpha, lo=0.0, hi=MAX_ALPHA, lo_open=True)
+    sigma, d, width, m, parametrisation, alpha = _check_series_setting(
+        sigma, d, width, m, parametrisation, alpha)
     time_per_P = check_positive_real("time_per_P", time_per_P)
     n_evals = check_count("n_evals", n_evals, 10**5, minimum=2)
     seed_list = check_sequence("seeds", seeds, "a sequence of integers", array_ndim=1)
@@ -1140,17 +1147,8 @@ def optimizer_experiment(Ps: Sequence[int] = (8, 16, 32, 64), *,
 
     Ps = _int_list("Ps", Ps)
     settings = _optimizer_settings(optimizers)
-    sigma = check_real("sigma", sigma, lo=0.0, hi=MAX_SIGMA, lo_open=True)
-    if not sigma**2 > 0.0:
-        raise ValueError(f"sigma must be large enough that sigma**2 > 0, got {sigma!r}")
-    d = check_positive_int("d", d)
-    width = check_count("width", width, MAX_SIZE)
-    m = check_count("m", m, MAX_SIZE)
-    if not isinstance(parametrisation, str):
-        raise TypeError(f"parametrisation must be a str, got {type(parametrisation).__name__}")
-    if parametrisation not in ("ntk", "mf"):
-        raise ValueError(f"parametrisation must be 'ntk' or 'mf', got {parametrisation!r}")
-    alpha = check_real("alpha", alpha, lo=0.0, hi=MAX_ALPHA, lo_open=True)
+    sigma, d, width, m, parametrisation, alpha = _check_series_setting(
+        sigma, d, width, m, parametrisation, alpha)
     n_evals = check_count("n_evals", n_evals, 10**5, minimum=2)
     seed_list = _int_list("seeds", seeds, minimum=0, maximum=2**63 - 1)
     device = check_device("device", device)
