@@ -477,6 +477,16 @@ def _check_series_setting(sigma, d, width, m, parametrisation, alpha):
     return sigma, d, width, m, parametrisation, alpha
 
 
+def _check_series_memory(Ps, m, d, width):
+    """ValueError if the largest training set or the first layer of a series is too large."""
+    for P in Ps:
+        if P * m > MAX_SIZE:
+            raise ValueError(f"Ps and m must give at most {MAX_SIZE} samples P m, got P = {P}, "
+                             f"m = {m}")
+        check_allocation("P, m and d", (P * m, d))
+    check_allocation("width and d", (width, d), itemsize=4)
+
+
 def _int_list(name, values, *, minimum=1, maximum=MAX_SIZE):
     values = check_sequence(name, values, "a sequence of integers", array_ndim=1)
     if not values:
@@ -646,12 +656,7 @@ def batch_size_experiment(Ps: Sequence[int] = (8, 16, 32), *,
         raise ValueError(f"seeds must not repeat a value, got {seed_list}")
     device = check_device("device", device)
     progress = check_bool("progress", progress)
-    for P in Ps:
-        if P * m > MAX_SIZE:
-            raise ValueError(f"Ps and m must give at most {MAX_SIZE} samples P m, got P = {P}, "
-                             f"m = {m}")
-        check_allocation("P, m and d", (P * m, d))
-    check_allocation("width and d", (width, d), itemsize=4)
+    _check_series_memory(Ps, m, d, width)
     n_min = min(Ps) * m
     if max(fractions) > n_min:
         raise ValueError(f"batch_fractions must be at most the number of samples of the "
@@ -1153,12 +1158,7 @@ def optimizer_experiment(Ps: Sequence[int] = (8, 16, 32, 64), *,
     seed_list = _int_list("seeds", seeds, minimum=0, maximum=2**63 - 1)
     device = check_device("device", device)
     progress = check_bool("progress", progress)
-    for P in Ps:
-        if P * m > MAX_SIZE:
-            raise ValueError(f"Ps and m must give at most {MAX_SIZE} samples P m, got P = {P}, "
-                             f"m = {m}")
-        check_allocation("P, m and d", (P * m, d))
-    check_allocation("width and d", (width, d), itemsize=4)
+    _check_series_memory(Ps, m, d, width)
     for i, (_, _, _, spp) in enumerate(settings):
         if not spp * max(Ps) <= MAX_STEPS:
             raise ValueError(f"optimizers[{i}][3] (steps_per_P) * P must be at most "
