@@ -38,6 +38,8 @@ COMMON = dict(batch_size=32, lr=1e-3, channels=64, n_val=512, n_generate=64, gen
 STEPS_PER_P = 60
 EXPERIMENTS = {
     "disjoint": [dict(P=64, train_block=b) for b in (0, 1)],
+    # the same pair with independent initialisations and mini-batch streams
+    "disjoint_init": [dict(P=64, train_block=b, init_seed=b + 1) for b in (0, 1)],
     "masked": [dict(P=P, process="masked") for P in (16, 32, 64, 128)],
     "sgd": [dict(P=P, optimizer="sgd", lr=0.2) for P in (16, 32, 64, 128)],
     "adam": [dict(P=P) for P in (16, 32, 64, 128)],
@@ -79,7 +81,7 @@ def run(name: str) -> None:
               f"copies {r.copy_fraction[-1]:.2f}", flush=True)
         for f in ckpt.glob("*.json"):
             shutil.copy(f, out / f.name)
-        if name == "disjoint":
+        if name.startswith("disjoint"):
             for f in ckpt.glob("*_probe.npz"):
                 shutil.copy(f, out / f.name)
 
@@ -127,14 +129,14 @@ def _write(name, payload):
     print("wrote", path)
 
 
-def figure_disjoint():
+def figure_disjoint(name="disjoint"):
     import matplotlib
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 
     from memlab.verification.training.rhm_d3pm import PROBE_ABAR, denoiser_distance
 
-    a, b = _load("disjoint")
+    a, b = _load(name)
     dist = denoiser_distance(a, b)
     fig = Figure(figsize=(12.5, 4.6), layout="constrained")
     ax1, ax2, ax3 = fig.subplots(1, 3)
@@ -184,10 +186,12 @@ def figure_disjoint():
         ax.set_xlabel("training step")
     fig.suptitle("Two D3PMs on disjoint training sets of P = 64 strings (Favero et al. 2025, "
                  "Figs. 2, 5b, 14)\nRHM (v, m, s, L) = (8, 3, 2, 3), uniform noise, "
-                 f"{COMMON['channels']} channels, Adam 1e-3, batch 32, seed 0 (same "
-                 f"initialisation), {COMMON['n_generate']} strings generated with "
+                 f"{COMMON['channels']} channels, Adam 1e-3, batch 32, seed 0 ("
+                 + ("same initialisation" if name == "disjoint" else
+                    "initialisations of seeds 1 and 2") + "), "
+                 f"{COMMON['n_generate']} strings generated with "
                  f"{COMMON['gen_steps']} steps per evaluation", fontsize=10)
-    fig.savefig(RESULTS / "rhm_d3pm_disjoint" / "disjoint.png", dpi=120)
+    fig.savefig(RESULTS / f"rhm_d3pm_{name}" / f"{name}.png", dpi=120)
     best = int(np.argmin(a.val_loss))
     payload = {"steps": a.steps, "hellinger_A_B": dist, "hellinger_A_exact": a.probe_hellinger,
                "hellinger_B_exact": b.probe_hellinger, "probe_abar": PROBE_ABAR,
@@ -200,7 +204,7 @@ def figure_disjoint():
                for k, v in payload.items()}
     print(json.dumps({k: np.round(np.asarray(v, dtype=float), 3).tolist()
                       for k, v in payload.items()}, indent=None)[:6000])
-    _write("disjoint", payload)
+    _write(name, payload)
 
 
 def figure_series(name):
@@ -278,10 +282,10 @@ if __name__ == "__main__":
         for n in names:
             run(n)
     elif cmd == "figures":
-        for n in names or ("disjoint", "masked", "adam", "sgd"):
+        for n in names or ("disjoint", "disjoint_init", "masked", "adam", "sgd"):
             if not list((RESULTS / f"rhm_d3pm_{n}").glob("d3pm_P*.json")):
                 print("no runs for", n)
                 continue
-            figure_disjoint() if n == "disjoint" else figure_series(n)
+            figure_disjoint(n) if n.startswith("disjoint") else figure_series(n)
     else:
         raise SystemExit(f"usage: {sys.argv[0]} run|figures [disjoint masked sgd]")

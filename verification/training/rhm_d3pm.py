@@ -856,7 +856,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                seed: Generator | int | None = 0,
                out_dir: str | PathLike | None = None, progress: bool = True,
                process: str = "uniform", schedule: str = "cosine", optimizer: str = "adam",
-               train_block: int | None = None, n_probe: int | None = 32,
+               train_block: int | None = None, init_seed: int | None = None,
+               n_probe: int | None = 32,
                rule_stats: bool = True) -> D3PMRun:
     r"""Train the U-Net D3PM on P distinct strings of ``grammar`` and record its history.
 
@@ -924,8 +925,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         setting that changes the result (the grammar's rules and seed, P, steps,
         batch_size, lr, channels, n_val, n_generate, gen_steps, n_eval, threshold,
         n_levels, sw_projections, the schedule, seed, the memlab version, and process,
-        optimizer, train_block, n_probe and rule_stats when not at their defaults), so other
-        settings train into their own files; the probe predictions go to
+        optimizer, train_block, init_seed, n_probe and rule_stats when not at their
+        defaults), so other settings train into their own files; the probe predictions go to
         ``d3pm_P{P}_s{seed}_{key}_probe.npz``
         ([`load_run`][memlab.verification.training.rhm_d3pm.load_run]). The checkpoint holds tensors, the history and the
         random states only and is read with ``torch.load(weights_only=True)``; a
@@ -966,9 +967,15 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         training set is the block ``[train_block P, (train_block + 1) P)`` and the
         validation strings are the last n_val. Two runs with the same ``seed`` and
         blocks 0 and 1 have disjoint training sets, the same validation (and probe)
-        strings, the same initialisation and the same mini-batch indices (Favero et al.
-        2025, Figs. 2 and 5b); compare them with
+        strings, and the same initialisation and mini-batch indices unless ``init_seed``
+        differs (Favero et al. 2025, Figs. 2 and 5b); compare them with
         [`denoiser_distance`][memlab.verification.training.rhm_d3pm.denoiser_distance].
+    init_seed : int or None, default None
+        None: the network's initialisation and the mini-batch and noise stream of the
+        training come from ``seed`` (as always). An integer >= 0: they come from this seed
+        instead, while the strings, the evaluation noise and the generation still come
+        from ``seed``; two runs with the same ``seed``, blocks 0 and 1 and different
+        ``init_seed`` are independently initialised models on disjoint training sets.
     n_probe : int or None, default 32
         Probe strings, in [1, `MAX_SIZE`] (at most ``n_val`` are used): the first
         ``n_probe`` validation strings, corrupted at each keep probability of
@@ -1040,6 +1047,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
     optimizer = check_choice("optimizer", optimizer, ("adam", "sgd"))
     if train_block is not None:
         train_block = check_index("train_block", train_block, 2)
+    if init_seed is not None:
+        init_seed = check_positive_int("init_seed", init_seed, minimum=0)
     if n_probe is not None:
         n_probe = check_count("n_probe", n_probe, MAX_SIZE)
     rule_stats = check_bool("rule_stats", rule_stats)
@@ -1076,6 +1085,9 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
                 torch.tensor(abar), torch.tensor(clean))
 
     eval_train, eval_val = noisy_set(train), noisy_set(val)
+    init = None if init_seed is None else np.random.default_rng(init_seed)
+    if init is not None:                      # the network from init_seed, not from seed
+        torch.manual_seed(int(init.integers(2**62)))
     net = make_unet(v, grammar.s, L, channels, n_inputs=v + 1 if masked else None)
     if optimizer == "adam":
         opt = torch.optim.Adam(net.parameters(), lr=lr)
@@ -1083,7 +1095,8 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9)
     X = torch.tensor(train)
     sched_t = torch.tensor(schedule)
-    gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    gen_seed = int(rng.integers(2**62))       # drawn in any case: seed's stream unchanged
+    gen = torch.Generator().manual_seed(gen_seed if init is None else int(init.integers(2**62)))
     eval_steps = np.unique(np.round(np.logspace(1, np.log10(steps), n_eval)).astype(int))
     hist = {"steps": [], "train_loss": [], "val_loss": [], "copy_fraction": [], "layer_errors": [],
             "sw_train": [], "sw_val": [], "probe_hellinger": [], "probe_probs": [],
@@ -1146,6 +1159,7 @@ def train_d3pm(grammar: rhm.Grammar, P: int, *, steps: int = 20000, batch_size: 
         for name, value, default in (("process", process, "uniform"),
                                      ("optimizer", optimizer, "adam"),
                                      ("train_block", train_block, None),
+                                     ("init_seed", init_seed, None),
                                      ("n_probe", n_probe, 32), ("rule_stats", rule_stats, True)):
             if value != default:
                 settings[name] = value
