@@ -263,8 +263,10 @@ def _dataset_terms(X, means):
 
     Returns ``Dr[i, j] = ||x^j - x^i||^2`` (from the differences, so that ``Dr[i, i] = 0``
     exactly and no Gram cancellation occurs), ``XM[i, l] = x^i . mu_l``,
-    ``xn[i] = ||x^i||^2``, ``MM = mu mu^T`` and ``BT = [X; mu]^T`` (d x (N + K),
-    contiguous: the right factor of the per-point logit products).
+    ``xn[i] = ||x^i||^2``, ``MM = mu mu^T``, ``BT = [X; mu]^T`` (d x (N + K),
+    contiguous: the right factor of the per-point logit products) and
+    ``reach[i] = 2 max_j ||x^j|| + max_j ||x^j - x^i||``, the norms that bound the
+    rounding of the logits of point i (see `_accumulate`).
     """
     N, d = X.shape
     K = means.shape[0]
@@ -301,7 +303,16 @@ def _dataset_terms(X, means):
             BT[k, j] = X[j, k]
         for l in range(K):
             BT[k, N + l] = means[l, k]
-    return Dr, XM, xn, MM, BT
+    xmax = 0.0
+    for j in range(N):
+        xmax = max(xmax, np.sqrt(xn[j]))
+    reach = np.empty(N)
+    for i in range(N):
+        dmax = 0.0
+        for j in range(N):
+            dmax = max(dmax, Dr[i, j])
+        reach[i] = 2.0 * xmax + np.sqrt(dmax)
+    return Dr, XM, xn, MM, BT, reach
 
 
 @numba.njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -519,7 +530,7 @@ def _gen_loss(a, s, sigma2, xx, xz, z2, XMi, Gm, MM, mu2, gw):
 
 
 @numba.njit(cache=True, parallel=True, fastmath=_FASTMATH)
-def _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn):
+def _accumulate_kernel(X, Dr, XM, xn, MM, BT, reach, sigma2, a, s, Zn):
     """Per-chunk sums over the noisy points of one time; see `_accumulate`."""
     n_noise, N, d = Zn.shape
     K = MM.shape[0]
@@ -529,9 +540,6 @@ def _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn):
     mu2 = np.empty(K)
     for l in range(K):
         mu2[l] = MM[l, l]
-    xmax = 0.0
-    for j in range(N):
-        xmax = max(xmax, np.sqrt(xn[j]))
     gen = np.zeros((n_chunks, 3))
     pm = np.zeros((n_chunks, N))
     pm2 = np.zeros((n_chunks, N))
@@ -561,10 +569,6 @@ def _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn):
                     acc += v * v
                 zz[r] = acc
             _products(Zs, BT, G)
-            dmax = 0.0
-            for j in range(N):
-                dmax = max(dmax, Dr[i, j])
-            sdmax = np.sqrt(dmax)
             # Draws with many candidate terms whose logits surely span less than _WIDE go
             # to the all-kept blocks (first in `order`), the others to the selective pass.
             n_all = 0
@@ -572,7 +576,7 @@ def _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn):
             for r in range(n_noise):
                 # bound on |logit from the products - logit from the differences|: two
                 # dot products of length d and a subtraction, with a factor 2 to spare
-                marg[r] = 2.0 * inv * np.sqrt(zz[r]) * (2.0 * xmax + sdmax) * (d + 2) * _U
+                marg[r] = 2.0 * inv * np.sqrt(zz[r]) * reach[i] * (d + 2) * _U
                 n_c, span = _candidates(G[r], G[r, i], inv, h, Dr[i], marg[r], WA[r], IDX[r])
                 nidx[r] = n_c
                 if marg[r] < _APPROX and span < _WIDE - 2.0 * marg[r] and _DENSE * n_c >= N:
@@ -663,8 +667,7 @@ def _accumulate(X, means, sigma2, a, s, Zn, terms=None):
     """
     if terms is None:
         terms = _dataset_terms(X, means)
-    Dr, XM, xn, MM, BT = terms
-    return _accumulate_kernel(X, Dr, XM, xn, MM, BT, sigma2, a, s, Zn)
+    return _accumulate_kernel(X, *terms, sigma2, a, s, Zn)
 
 
 def noisy_point_losses(data: GMMData, t: float, y: ArrayLike, i: int) -> tuple[float, np.ndarray]:
